@@ -1,0 +1,1 @@
+"""The mediation domain: models, storage, audit, access policy, services and the command line."""

@@ -1,0 +1,139 @@
+"""Demo data: an account for every role and a case in every state, built through the services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mediation.models import Case, Participant, Role, User
+from mediation.runtime import Runtime
+from mediation.services import assignment, intake, participants, sentences, users, workflow
+from mediation.services.lookup import find_case
+from workflows.vocabulary import Modality, Relationship
+
+DEMO_PASSWORD = "demo-password-2026"  # printed on purpose: demo accounts exist only on demo databases
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    display_name: str
+    role: Role
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("coordinator", "Camille Coordinator", Role.ADMIN),
+    DemoAccount("mediator.ada", "Ada Mediator", Role.MEDIATOR),
+    DemoAccount("mediator.ben", "Ben Mediator", Role.MEDIATOR),
+    DemoAccount("officer.chen", "Chen Parole Officer", Role.STAFF),
+    DemoAccount("victim.dana", "Dana (harmed party)", Role.PARTICIPANT),
+    DemoAccount("offender.eli", "Eli (offender)", Role.PARTICIPANT),
+)
+
+# The path each demo case walks, as (step name, argument) pairs, ending in the state named on the left.
+Step = tuple[str, str | None]
+_TO_ASSESSMENT: list[Step] = [("sentence", "3"), ("screen", None)]
+_TO_PREPARATION: list[Step] = [*_TO_ASSESSMENT, ("offender", None), ("consent", None), ("safety", None),
+                               ("prepare", None)]
+
+
+def _to_dialogue(modality: Modality) -> list[Step]:
+    return [*_TO_PREPARATION, ("modality", modality.value), ("begin", None)]
+
+
+DEMO_CASES: list[tuple[str, list[Step]]] = [
+    ("requested, waiting for a mediator", [("unassigned", None)]),
+    ("requested", []),
+    ("closed (ineligible)", [("sentence", "1"), ("screen", None)]),
+    ("assessment", _TO_ASSESSMENT),
+    ("preparation", [*_TO_PREPARATION, ("modality", Modality.WRITTEN.value)]),
+    ("dialogue (face to face)", _to_dialogue(Modality.FACE_TO_FACE)),
+    ("dialogue (written), with portal accounts", [*_to_dialogue(Modality.WRITTEN), ("portal", None)]),
+    ("dialogue (video)", _to_dialogue(Modality.VIDEO)),
+    ("dialogue (relayed by the mediator)", _to_dialogue(Modality.RELAY)),
+    ("closing", [*_to_dialogue(Modality.WRITTEN), ("conclude", None)]),
+    ("paused during the written dialogue", [*_to_dialogue(Modality.WRITTEN), ("pause", "wellbeing")]),
+    ("closed (completed)", [*_to_dialogue(Modality.RELAY), ("conclude", None), ("close", "dialogue_completed")]),
+    ("closed (withdrawn by the harmed party)", [*_TO_ASSESSMENT, ("withdraw", "participant_choice")]),
+    ("closed (declined)", [*_TO_ASSESSMENT, ("decline", "participant_not_ready")]),
+]
+
+
+def _link_portal_accounts(session: Session, reference: str) -> None:
+    """Until invitations exist, the demo ties the portal accounts to the written-dialogue case directly."""
+    case = session.scalars(select(Case).where(Case.reference == reference)).one()
+    accounts = {u.username: u for u in session.scalars(select(User).where(User.role == Role.PARTICIPANT))}
+    for participant in case.participants:
+        name = "offender.eli" if participant.relationship_to_case == Relationship.OFFENDER else "victim.dana"
+        participant.user_id = accounts[name].id
+
+
+def _build_case(runtime: Runtime, admin: User, mediator: User, staff: User, steps: list[Step], index: int) -> str:
+    tx = runtime.transaction
+    with tx() as s:
+        if index % 2:
+            case = intake.forward_offender_request(s, staff, willing_to_take_responsibility=True)
+        else:
+            case = intake.submit_harmed_party_request(s, Relationship.VICTIM.value)
+        reference = case.reference
+    if ("unassigned", None) in steps:
+        return reference
+    with tx() as s:
+        assignment.assign_mediator(s, admin, reference, mediator.id)
+
+    def everyone(action: Callable[[Session, Participant], object]) -> None:
+        with tx() as s:
+            people = list(find_case(s, mediator, reference).participants)
+        for person in people:
+            with tx() as s:
+                action(s, person)
+
+    for step, argument in steps:
+        if step == "sentence":
+            with tx() as s:
+                sentences.record_sentence(s, mediator, reference, "fixed", years=argument, months=6)
+        elif step == "offender":
+            missing = Relationship.VICTIM if index % 2 else Relationship.OFFENDER
+            with tx() as s:
+                participants.add_participant(s, mediator, reference, missing.value)
+        elif step == "consent":
+            everyone(lambda s, p: participants.record_consent(s, mediator, reference, p.id, "given"))
+        elif step == "safety":
+            everyone(lambda s, p: participants.record_safety_assessment(s, mediator, reference, p.id, "cleared"))
+        elif step == "modality":
+            with tx() as s:
+                workflow.choose_modality(s, mediator, reference, str(argument))
+        elif step == "portal":
+            with tx() as s:
+                _link_portal_accounts(s, reference)
+        elif step == "withdraw":
+            with tx() as s:
+                harmed = next(p for p in find_case(s, mediator, reference).participants
+                              if p.side == "harmed")
+                workflow.fire(s, mediator, reference, "withdraw", reason=argument, participant_id=harmed.id)
+        elif step == "decline":
+            with tx() as s:
+                workflow.fire(s, mediator, reference, "decline", reason=argument, outcome="declined")
+        else:
+            with tx() as s:
+                workflow.fire(s, mediator, reference, step, reason=argument)
+    return reference
+
+
+def load_demo(runtime: Runtime) -> bool:
+    """Create the demo accounts and cases; return False if they were already there."""
+    with runtime.transaction() as s:
+        if s.scalar(select(User.id).where(User.username == DEMO_ACCOUNTS[0].username)) is not None:
+            return False
+        made = {a.username: users.create_user(s, None, username=a.username, display_name=a.display_name,
+                                              role=a.role.value, password=DEMO_PASSWORD)
+                for a in DEMO_ACCOUNTS}
+    admin, staff = made["coordinator"], made["officer.chen"]
+    for index, (_, steps) in enumerate(DEMO_CASES):
+        mediator = made["mediator.ada"] if index % 3 else made["mediator.ben"]
+        _build_case(runtime, admin, mediator, staff, steps, index)
+    return True
+

@@ -1,0 +1,63 @@
+"""Secrets kept outside the database: created once, private to this user (mode 0600), never committed."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    load_pem_private_key,
+)
+
+from config import Settings
+from mediation.errors import InvalidInput
+
+
+def _write_private(path: Path, content: bytes) -> None:
+    """Create ``path`` readable by its owner only; never overwrite an existing key."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(content)
+
+
+def ensure_instance(settings: Settings) -> list[Path]:
+    """Create the instance folder and any missing key file; return the files created."""
+    settings.instance_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    created = []
+    if settings.secret_key_from_env is None and not settings.secret_key_file.exists():
+        _write_private(settings.secret_key_file, secrets.token_hex(32).encode())
+        created.append(settings.secret_key_file)
+    if not settings.audit_signing_key_file.exists():
+        pem = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+        _write_private(settings.audit_signing_key_file, pem)
+        created.append(settings.audit_signing_key_file)
+    database = _sqlite_file(settings.database_url)
+    if database is not None and not database.exists():
+        # SQLite gives its -wal and -shm files the database file's mode, so all three stay private.
+        _write_private(database, b"")
+    return created
+
+
+def _sqlite_file(url: str) -> Path | None:
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or ":memory:" in url:
+        return None
+    return Path(url[len(prefix):].split("?", 1)[0])
+
+
+def load_audit_signing_key(path: Path) -> Ed25519PrivateKey:
+    try:
+        key = load_pem_private_key(path.read_bytes(), password=None)
+    except FileNotFoundError:
+        raise InvalidInput(f"the audit signing key {path} does not exist; run 'mediation init' first") from None
+    except (ValueError, TypeError):
+        raise InvalidInput(f"{path} is not a valid audit signing key (expected an Ed25519 PEM key)") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise InvalidInput(f"{path} holds a key of the wrong type; expected Ed25519")
+    return key

@@ -1,0 +1,84 @@
+"""The mediation case: the row the workflow machine moves, with its audit chain head."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from mediation.db import Base, utcnow
+from workflows.case_workflow import CASE_WORKFLOW_VERSION
+from workflows.vocabulary import CaseState
+
+if TYPE_CHECKING:
+    from mediation.models.participant import Participant
+    from mediation.models.sentence import SentenceRecord
+
+
+class Origin(StrEnum):
+    HARMED_PARTY_REQUEST = "harmed_party_request"
+    OFFENDER_REQUEST = "offender_request"
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    workflow_version: Mapped[str] = mapped_column(String(40), default=CASE_WORKFLOW_VERSION)
+    origin: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(32), default=CaseState.REQUESTED.value, index=True)
+    modality: Mapped[str | None] = mapped_column(String(16))
+    paused_from: Mapped[str | None] = mapped_column(String(32))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    # No foreign key: participants point at their case, and a cycle would complicate every insert.
+    withdrawn_by_participant_id: Mapped[int | None] = mapped_column()
+    assigned_mediator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The head of this case's audit chain, kept here so appending costs no extra query and the version
+    # check below serialises appends.
+    audit_head_seq: Mapped[int] = mapped_column(default=0)
+    audit_head_hash: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(default=1)
+
+    participants: Mapped[list[Participant]] = relationship(
+        back_populates="case", order_by="Participant.id", cascade="all, delete-orphan")
+    sentence: Mapped[SentenceRecord | None] = relationship(back_populates="case", cascade="all, delete-orphan")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    # The facts the workflow guards read (workflows.case_guards.CaseFacts).
+    @property
+    def sentence_recorded(self) -> bool:
+        return self.sentence is not None
+
+    @property
+    def sentence_qualifies(self) -> bool:
+        return self.sentence is not None and self.sentence.effective_eligible
+
+    @property
+    def participant_facts(self) -> Sequence[Participant]:
+        return self.participants
+
+    @property
+    def is_open(self) -> bool:
+        return self.state != CaseState.CLOSED
+
+    def __repr__(self) -> str:
+        return f"<Case {self.reference} {self.state}>"
+
+
+class CaseReferenceCounter(Base):
+    """The last reference number handed out per year, for references like RO-2026-00042."""
+
+    __tablename__ = "case_reference_counters"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(default=0)

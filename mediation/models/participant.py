@@ -1,0 +1,37 @@
+"""A person taking part in a case, on the harmed or the responsible side."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from mediation.db import Base, utcnow
+from workflows.vocabulary import Consent, Safety
+
+if TYPE_CHECKING:
+    from mediation.models.case import Case
+
+
+class Participant(Base):
+    __tablename__ = "participants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    side: Mapped[str] = mapped_column(String(16))
+    relationship_to_case: Mapped[str] = mapped_column("relationship", String(32))
+    consent: Mapped[str] = mapped_column(String(16), default=Consent.PENDING.value)
+    consent_recorded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    safety: Mapped[str] = mapped_column(String(16), default=Safety.NOT_ASSESSED.value)
+    safety_assessed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The offender's statement that they are willing to take responsibility (offender requests only).
+    willing_to_take_responsibility: Mapped[bool | None] = mapped_column()
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="participants")
+
+    def __repr__(self) -> str:
+        return f"<Participant {self.id} {self.relationship_to_case}>"

@@ -1,0 +1,34 @@
+"""What an entry point (CLI, web app, benchmark) needs: settings, one engine, a session factory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from config import Settings
+from mediation.db import make_engine, make_session_factory, transaction
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: use it around exactly one service call."""
+        with transaction(self.sessions) as session:
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_runtime(settings: Settings) -> Runtime:
+    engine = make_engine(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    return Runtime(settings, engine, make_session_factory(engine))

@@ -1,0 +1,44 @@
+"""Finding a case for an actor: scoped to what the actor may see, never by a bare id from a client."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mediation.errors import Conflict, NotFound, WrongState
+from mediation.models import Case, User
+from mediation.policy import visible_cases
+
+REFERENCE_PATTERN = re.compile(r"^RO-\d{4}-\d{5,}$")
+
+
+def normalise_reference(reference: str) -> str:
+    return reference.strip().upper()
+
+
+def find_case(session: Session, actor: User, reference: str) -> Case:
+    """The case with this reference if ``actor`` may see it; otherwise NotFound, exactly as if it did not exist."""
+    wanted = normalise_reference(reference)
+    if not REFERENCE_PATTERN.match(wanted):
+        raise NotFound(f"'{reference}' is not a case reference (they look like RO-2026-00042).")
+    case = session.scalars(select(Case).where(Case.reference == wanted, visible_cases(actor))).one_or_none()
+    if case is None:
+        raise NotFound(f"No case {wanted} was found.")
+    return case
+
+
+def require_version(case: Case, expected_version: int | None) -> None:
+    """Refuse to act on a case that changed since the actor looked at it."""
+    if expected_version is not None and case.version != expected_version:
+        raise Conflict(f"Case {case.reference} was changed by someone else since you opened it; "
+                       "reload it and try again.")
+
+
+def require_state(case: Case, allowed: Iterable[str], action: str) -> None:
+    allowed = tuple(allowed)
+    if case.state not in allowed:
+        raise WrongState(f"You cannot {action} while the case is {case.state}; only when it is "
+                         f"{' or '.join(allowed)}.")

@@ -1,0 +1,76 @@
+"""Who takes part in a case, their consent, and the mediator's safety assessment of each."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from mediation import audit
+from mediation.audit import AuditTag
+from mediation.db import utcnow
+from mediation.errors import InvalidInput
+from mediation.models import Participant, User
+from mediation.policy import participant_of, require_mediator_of
+from mediation.services.lookup import find_case, require_state, require_version
+from workflows.case_workflow import CONSENT_RECORDABLE_IN, PARTICIPANTS_JOIN_IN, SAFETY_ASSESSABLE_IN
+from workflows.vocabulary import Consent, Relationship, Safety
+
+RECORDABLE_CONSENT = (Consent.GIVEN.value, Consent.DECLINED.value, Consent.PENDING.value)
+RECORDABLE_SAFETY = (Safety.CLEARED.value, Safety.CONCERNS.value)
+
+
+def add_participant(session: Session, actor: User, reference: str, relationship: str,
+                    *, expected_version: int | None = None) -> Participant:
+    """The mediator adds a person to the case, e.g. the offender once contacted, or a family member."""
+    case = find_case(session, actor, reference)
+    require_mediator_of(actor, case)
+    require_version(case, expected_version)
+    require_state(case, PARTICIPANTS_JOIN_IN, "add a participant")
+    try:
+        kind = Relationship(relationship)
+    except ValueError:
+        raise InvalidInput(f"Unknown relationship {relationship!r}; choose one of: "
+                           f"{', '.join(r.value for r in Relationship)}.") from None
+    if kind is Relationship.OFFENDER and any(p.relationship_to_case == kind for p in case.participants):
+        raise InvalidInput("This case already has its offender; a case concerns one offender.")
+    now = utcnow()
+    participant = Participant(side=kind.side.value, relationship_to_case=kind.value, created_at=now)
+    case.participants.append(participant)
+    session.flush()
+    audit.record(session, AuditTag.PARTICIPANT_ADDED, actor=actor, now=now, case=case,
+                 details={"participant_id": participant.id, "relationship": kind.value})
+    return participant
+
+
+def record_consent(session: Session, actor: User, reference: str, participant_id: int, consent: str,
+                   *, expected_version: int | None = None) -> Participant:
+    """Record what a participant said about taking part. Withdrawing goes through the workflow instead."""
+    if consent not in RECORDABLE_CONSENT:
+        hint = " To withdraw, use the withdraw action." if consent == Consent.WITHDRAWN else ""
+        raise InvalidInput(f"Consent must be one of {', '.join(RECORDABLE_CONSENT)}.{hint}")
+    case = find_case(session, actor, reference)
+    require_mediator_of(actor, case)
+    require_version(case, expected_version)
+    require_state(case, CONSENT_RECORDABLE_IN, "record consent")
+    participant = participant_of(case, participant_id)
+    now = utcnow()
+    participant.consent, participant.consent_recorded_at = consent, now
+    audit.record(session, AuditTag.CONSENT_RECORDED, actor=actor, now=now, case=case,
+                 details={"participant_id": participant.id, "consent": consent})
+    return participant
+
+
+def record_safety_assessment(session: Session, actor: User, reference: str, participant_id: int, safety: str,
+                             *, expected_version: int | None = None) -> Participant:
+    """The mediator's ongoing safety assessment of one participant; any open state."""
+    if safety not in RECORDABLE_SAFETY:
+        raise InvalidInput(f"A safety assessment is one of {', '.join(RECORDABLE_SAFETY)}.")
+    case = find_case(session, actor, reference)
+    require_mediator_of(actor, case)
+    require_version(case, expected_version)
+    require_state(case, SAFETY_ASSESSABLE_IN, "record a safety assessment")
+    participant = participant_of(case, participant_id)
+    now = utcnow()
+    participant.safety, participant.safety_assessed_at = safety, now
+    audit.record(session, AuditTag.SAFETY_ASSESSED, actor=actor, now=now, case=case,
+                 details={"participant_id": participant.id, "safety": safety})
+    return participant

@@ -1,0 +1,70 @@
+"""Recording the offender's sentence, deciding eligibility from it, and the coordinator's override."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from mediation import audit
+from mediation.audit import AuditTag
+from mediation.db import utcnow
+from mediation.errors import InvalidInput, WrongState
+from mediation.models import Case, Role, SentenceRecord, User
+from mediation.policy import require_mediator_of, require_role
+from mediation.services.lookup import find_case, require_state, require_version
+from workflows.case_workflow import SENTENCE_RECORDABLE_IN
+from workflows.eligibility import FixedSentence, decide, parse_sentence
+
+MAX_RATIONALE = 2000
+
+
+def store_sentence(session: Session, case: Case, actor: User, now: datetime, kind: str,
+                   years: Any = None, months: Any = None, days: Any = None) -> SentenceRecord:
+    """Validate, decide and keep the sentence with its explanation; audit the decision (not the data)."""
+    sentence = parse_sentence(kind, years, months, days)
+    decision = decide(sentence)
+    fixed = sentence if isinstance(sentence, FixedSentence) else FixedSentence(0, 0, 0)
+    record = case.sentence or SentenceRecord(case=case)
+    record.kind, record.years, record.months, record.days = kind, fixed.years, fixed.months, fixed.days
+    record.eligible, record.explanation = decision.eligible, decision.explanation
+    record.recorded_by_id, record.recorded_at = actor.id, now
+    record.override_eligible = record.override_rationale = record.override_by_id = record.override_at = None
+    session.add(record)
+    audit.record(session, AuditTag.SENTENCE_RECORDED, actor=actor, now=now, case=case,
+                 details={"kind": kind, "eligible": decision.eligible})
+    return record
+
+
+def record_sentence(session: Session, actor: User, reference: str, kind: str, years: Any = None,
+                    months: Any = None, days: Any = None, *, expected_version: int | None = None) -> SentenceRecord:
+    """The case's mediator records the sentence before eligibility is checked; a new record replaces the old."""
+    case = find_case(session, actor, reference)
+    require_mediator_of(actor, case)
+    require_version(case, expected_version)
+    require_state(case, SENTENCE_RECORDABLE_IN, "record sentence data")
+    return store_sentence(session, case, actor, utcnow(), kind, years, months, days)
+
+
+def override_eligibility(session: Session, actor: User, reference: str, eligible: bool, rationale: str,
+                         *, expected_version: int | None = None) -> SentenceRecord:
+    """The coordinator overrides the computed decision; the rationale is kept, the audit says who and when."""
+    require_role(actor, Role.ADMIN)
+    case = find_case(session, actor, reference)
+    require_version(case, expected_version)
+    require_state(case, SENTENCE_RECORDABLE_IN, "override eligibility")
+    rationale = (rationale or "").strip()
+    if not rationale:
+        raise InvalidInput("An override needs a rationale: say why the computed decision is set aside.")
+    if len(rationale) > MAX_RATIONALE:
+        raise InvalidInput(f"The rationale is too long ({len(rationale)} characters; at most {MAX_RATIONALE}).")
+    record = case.sentence
+    if record is None:
+        raise WrongState("Record the sentence before overriding the eligibility decision.")
+    now = utcnow()
+    record.override_eligible, record.override_rationale = eligible, rationale
+    record.override_by_id, record.override_at = actor.id, now
+    audit.record(session, AuditTag.ELIGIBILITY_OVERRIDDEN, actor=actor, now=now, case=case,
+                 details={"computed": record.eligible, "eligible": eligible})
+    return record

@@ -1,0 +1,56 @@
+"""Accounts: created and deactivated by the coordinator (or by the operator from the command line)."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mediation import audit
+from mediation.audit import AuditTag
+from mediation.db import utcnow
+from mediation.errors import InvalidInput, NotFound
+from mediation.models import Role, User
+from mediation.passwords import hash_password
+from mediation.policy import require_role
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,79}$")
+MIN_PASSWORD = 12
+
+
+def create_user(session: Session, actor: User | None, *, username: str, display_name: str, role: str,
+                password: str | None) -> User:
+    """Create an account. ``actor`` is None only for the operator at the server's command line."""
+    if actor is not None:
+        require_role(actor, Role.ADMIN)
+    username = username.strip().lower()
+    if not USERNAME.match(username):
+        raise InvalidInput("A username has 3 to 80 characters: lowercase letters, digits, dots, dashes, underscores.")
+    if role not in {r.value for r in Role}:
+        raise InvalidInput(f"Unknown role {role!r}; choose one of: {', '.join(r.value for r in Role)}.")
+    if not display_name.strip():
+        raise InvalidInput("A display name is required.")
+    if password is not None and len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"A password needs at least {MIN_PASSWORD} characters.")
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise InvalidInput(f"The username {username!r} is taken.")
+    user = User(username=username, display_name=display_name.strip(), role=role,
+                password_hash=hash_password(password) if password else None, is_active=True, created_at=utcnow())
+    session.add(user)
+    session.flush()
+    audit.record(session, AuditTag.USER_CREATED, actor=actor, now=utcnow(), anonymous_role="operator",
+                 details={"user_id": user.id, "role": role})
+    return user
+
+
+def deactivate_user(session: Session, actor: User, user_id: int) -> User:
+    require_role(actor, Role.ADMIN)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such account.")
+    if user.id == actor.id:
+        raise InvalidInput("You cannot deactivate your own account.")
+    user.is_active = False
+    audit.record(session, AuditTag.USER_DEACTIVATED, actor=actor, now=utcnow(), details={"user_id": user.id})
+    return user

@@ -1,0 +1,110 @@
+"""Moving a case through its workflow: firing triggers, choosing the modality, listing what may happen next."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from mediation import audit
+from mediation.audit import AuditTag
+from mediation.db import utcnow
+from mediation.errors import InvalidInput
+from mediation.models import Case, Role, User
+from mediation.policy import own_participation, require_may_fire, require_mediator_of, triggers_for
+from mediation.services.lookup import find_case, require_state, require_version
+from workflows.case_workflow import MODALITY_CHOOSABLE_IN, case_workflow
+from workflows.vocabulary import CaseState, Modality
+
+_DETAIL_ARGUMENTS = ("participant_id", "modality", "outcome")
+
+
+def fire(
+    session: Session,
+    actor: User,
+    reference: str,
+    trigger: str,
+    *,
+    reason: str | None = None,
+    participant_id: int | None = None,
+    modality: str | None = None,
+    outcome: str | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    """Fire ``trigger`` on the case as ``actor``; the new state and its audit entry commit together."""
+    case = find_case(session, actor, reference)
+    workflow = case_workflow(case.workflow_version)
+    if trigger not in workflow.definition.triggers:
+        raise InvalidInput(f"Unknown action {trigger!r}.")
+    if actor.role == Role.PARTICIPANT and participant_id is None:
+        mine = own_participation(actor, case)
+        participant_id = mine.id if mine is not None else None
+    require_may_fire(actor, case, trigger, participant_id)
+    require_version(case, expected_version)
+    arguments = {name: value for name, value in
+                 (("reason", reason), ("participant_id", participant_id), ("modality", modality),
+                  ("outcome", outcome)) if value is not None}
+    source = case.state
+    workflow.fire(case, trigger, **arguments)
+    now = utcnow()
+    if case.state == CaseState.CLOSED:
+        case.closed_at = now
+    elif source == CaseState.CLOSED:
+        case.closed_at = None
+    audit.record(session, AuditTag.for_trigger(trigger), actor=actor, now=now, case=case, from_state=source,
+                 to_state=case.state, reason=reason,
+                 details={k: arguments[k] for k in _DETAIL_ARGUMENTS if k in arguments})
+    return case
+
+
+def choose_modality(session: Session, actor: User, reference: str, modality: str,
+                    *, expected_version: int | None = None) -> Case:
+    """The mediator records the form the dialogue will take, after assessment and before it begins."""
+    if modality not in {m.value for m in Modality}:
+        raise InvalidInput(f"Unknown modality {modality!r}; choose one of: {', '.join(m.value for m in Modality)}.")
+    case = find_case(session, actor, reference)
+    require_mediator_of(actor, case)
+    require_version(case, expected_version)
+    require_state(case, MODALITY_CHOOSABLE_IN, "choose the modality")
+    case.modality = modality
+    audit.record(session, AuditTag.MODALITY_CHOSEN, actor=actor, now=utcnow(), case=case,
+                 details={"modality": modality})
+    return case
+
+
+@dataclass(frozen=True)
+class ActionOption:
+    """A trigger the actor may fire now, whether its conditions are met, and what it needs from them."""
+
+    trigger: str
+    label: str
+    ready: bool
+    waiting_for: tuple[str, ...]
+    reasons: tuple[str, ...]
+    needs: tuple[str, ...]
+    choices: Mapping[str, tuple[str, ...]]
+
+
+def actions_for(actor: User, case: Case) -> list[ActionOption]:
+    """Derived from the machine (triggers of the current state) and the actor's role; never a kept list."""
+    workflow = case_workflow(case.workflow_version)
+    allowed = triggers_for(actor)
+    if actor.role == Role.MEDIATOR and case.assigned_mediator_id != actor.id:
+        allowed = frozenset()
+    if actor.role == Role.PARTICIPANT and own_participation(actor, case) is None:
+        allowed = frozenset()
+    options = []
+    for trigger in workflow.triggers_from(case.state):
+        if trigger not in allowed:
+            continue
+        spec = workflow.definition.triggers[trigger]
+        unmet = workflow.unmet_guards(case, trigger, judge_arguments=False)
+        needs = tuple(n for n in spec.required if not (actor.role == Role.PARTICIPANT and n == "participant_id"))
+        options.append(ActionOption(trigger, spec.label, not unmet, tuple(g.explanation for g in unmet),
+                                    spec.reasons, needs, spec.choices))
+    return options
+
+
+def available_actions(session: Session, actor: User, reference: str) -> list[ActionOption]:
+    return actions_for(actor, find_case(session, actor, reference))

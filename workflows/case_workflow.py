@@ -1,0 +1,169 @@
+"""The victim-offender mediation case workflow (DESIGN.md section 2), as data for one shared machine."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from workflows.case_guards import (
+    all_consented,
+    both_sides_present,
+    modality_chosen,
+    modality_is,
+    participant_on_case,
+    paused_from_is,
+    requested_modality_is,
+    safety_cleared,
+    sentence_qualifies,
+    sentence_recorded,
+    was_withdrawn,
+)
+from workflows.engine import SharedWorkflow, TransitionContext, TransitionSpec, TriggerSpec, WorkflowDefinition
+from workflows.errors import UnknownWorkflowVersion
+from workflows.vocabulary import (
+    DIALOGUE_STATES,
+    OPEN_STATES,
+    PAUSABLE_STATES,
+    CaseState,
+    Consent,
+    Modality,
+    Outcome,
+)
+
+CASE_WORKFLOW_VERSION = "vom-1"
+
+PAUSE_REASONS = ("safety_concern", "wellbeing", "participant_request", "institutional_constraint",
+                 "mediator_unavailable", "other")
+DECLINE_REASONS = ("participant_not_ready", "responsibility_not_accepted", "safety_risk",
+                   "needs_cannot_be_met", "other")
+WITHDRAW_REASONS = ("participant_choice", "safety_concern", "wellbeing", "other")
+CLOSE_REASONS = ("dialogue_completed", "needs_addressed", "no_further_contact_wanted", "other")
+
+TRIGGERS: dict[str, TriggerSpec] = {
+    spec.name: spec
+    for spec in (
+        TriggerSpec("screen", "Check eligibility"),
+        TriggerSpec("prepare", "Move to preparation"),
+        TriggerSpec("decline", "Decline the case", reasons=DECLINE_REASONS, required=("outcome",),
+                    choices={"outcome": (Outcome.DECLINED.value, Outcome.UNSUITABLE.value)}),
+        TriggerSpec("begin", "Begin the dialogue"),
+        TriggerSpec("change_modality", "Change the modality", required=("modality",),
+                    choices={"modality": tuple(m.value for m in Modality)}),
+        TriggerSpec("conclude", "Conclude the dialogue"),
+        TriggerSpec("close", "Close the case", reasons=CLOSE_REASONS),
+        TriggerSpec("pause", "Pause the case", reasons=PAUSE_REASONS),
+        TriggerSpec("resume", "Resume the case"),
+        TriggerSpec("withdraw", "Withdraw", reasons=WITHDRAW_REASONS, required=("participant_id",)),
+        TriggerSpec("reopen", "Reopen at a participant's request", required=("participant_id",)),
+    )
+}
+
+
+def _remember_pause_origin(case: Any, context: TransitionContext) -> None:
+    case.paused_from = context.source
+
+
+def _forget_pause_origin(case: Any, _: TransitionContext) -> None:
+    case.paused_from = None
+
+
+def _mark_ineligible(case: Any, _: TransitionContext) -> None:
+    case.outcome = Outcome.INELIGIBLE.value
+
+
+def _record_decline(case: Any, context: TransitionContext) -> None:
+    case.outcome = context.arguments["outcome"]
+
+
+def _record_completion(case: Any, _: TransitionContext) -> None:
+    case.outcome = Outcome.COMPLETED.value
+
+
+def _record_withdrawal(case: Any, context: TransitionContext) -> None:
+    """Close on the participant's word; their consent is withdrawn, the pause origin forgotten."""
+    who = context.arguments["participant_id"]
+    case.outcome = Outcome.WITHDRAWN.value
+    case.withdrawn_by_participant_id = who
+    case.paused_from = None
+    for participant in case.participant_facts:
+        if participant.id == who:
+            participant.consent = Consent.WITHDRAWN.value
+
+
+def _record_reopening(case: Any, _: TransitionContext) -> None:
+    """Back to assessment: whoever withdrew must consent again before any dialogue."""
+    case.outcome = None
+    case.withdrawn_by_participant_id = None
+    for participant in case.participant_facts:
+        if participant.consent == Consent.WITHDRAWN:
+            participant.consent = Consent.PENDING.value
+
+
+def _switch_modality(case: Any, context: TransitionContext) -> None:
+    case.modality = context.arguments["modality"]
+
+
+def _transitions() -> tuple[TransitionSpec, ...]:
+    s = CaseState
+    specs: list[TransitionSpec] = [
+        TransitionSpec("screen", s.REQUESTED, s.ASSESSMENT, guards=(sentence_recorded, sentence_qualifies)),
+        TransitionSpec("screen", s.REQUESTED, s.CLOSED, guards=(sentence_recorded,), unless=(sentence_qualifies,),
+                       effects=(_mark_ineligible,)),
+        TransitionSpec("prepare", s.ASSESSMENT, s.PREPARATION,
+                       guards=(both_sides_present, all_consented, safety_cleared)),
+        TransitionSpec("decline", s.ASSESSMENT, s.CLOSED, effects=(_record_decline,)),
+    ]
+    specs += [
+        TransitionSpec("begin", s.PREPARATION, m.dialogue_state,
+                       guards=(modality_chosen, modality_is(m), all_consented, safety_cleared))
+        for m in Modality
+    ]
+    specs += [
+        TransitionSpec("change_modality", source.dialogue_state, target.dialogue_state,
+                       guards=(requested_modality_is(target),), effects=(_switch_modality,))
+        for source in Modality for target in Modality if source is not target
+    ]
+    specs += [TransitionSpec("conclude", d, s.CLOSING) for d in DIALOGUE_STATES]
+    specs.append(TransitionSpec("close", s.CLOSING, s.CLOSED, effects=(_record_completion,)))
+    specs += [TransitionSpec("pause", p, s.PAUSED, effects=(_remember_pause_origin,)) for p in PAUSABLE_STATES]
+    specs += [TransitionSpec("resume", s.PAUSED, p, guards=(paused_from_is(p),), effects=(_forget_pause_origin,))
+              for p in PAUSABLE_STATES]
+    specs += [TransitionSpec("withdraw", o, s.CLOSED, guards=(participant_on_case,), effects=(_record_withdrawal,))
+              for o in OPEN_STATES]
+    specs.append(TransitionSpec("reopen", s.CLOSED, s.ASSESSMENT, guards=(was_withdrawn, participant_on_case),
+                                effects=(_record_reopening,)))
+    return tuple(specs)
+
+
+CASE_WORKFLOW = WorkflowDefinition(
+    name="victim-offender mediation",
+    version=CASE_WORKFLOW_VERSION,
+    states=tuple(CaseState),
+    initial=CaseState.REQUESTED,
+    final_states=(CaseState.CLOSED,),
+    triggers=TRIGGERS,
+    transitions=_transitions(),
+)
+
+_DEFINITIONS = {CASE_WORKFLOW.version: CASE_WORKFLOW}
+
+
+@cache
+def case_workflow(version: str = CASE_WORKFLOW_VERSION) -> SharedWorkflow:
+    """The process-wide machine for ``version``; a case keeps the version it started under."""
+    try:
+        definition = _DEFINITIONS[version]
+    except KeyError:
+        raise UnknownWorkflowVersion(
+            f"this case runs under workflow version {version!r}, which this installation does not know; "
+            f"known versions: {', '.join(_DEFINITIONS)}") from None
+    return SharedWorkflow(definition)
+
+
+# Where the non-trigger actions of a case are possible.
+BEFORE_DIALOGUE = (CaseState.REQUESTED, CaseState.ASSESSMENT, CaseState.PREPARATION)
+SENTENCE_RECORDABLE_IN = (CaseState.REQUESTED,)
+MODALITY_CHOOSABLE_IN = (CaseState.ASSESSMENT, CaseState.PREPARATION)
+PARTICIPANTS_JOIN_IN = BEFORE_DIALOGUE
+CONSENT_RECORDABLE_IN = BEFORE_DIALOGUE
+SAFETY_ASSESSABLE_IN = OPEN_STATES

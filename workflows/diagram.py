@@ -1,0 +1,42 @@
+"""Draw a workflow definition as Mermaid or Graphviz DOT text, with the current state marked."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from workflows.engine import WorkflowDefinition
+
+
+def _edges(definition: WorkflowDefinition) -> dict[tuple[str, str], list[str]]:
+    """Group triggers by (source, dest), with guards in brackets, so parallel edges stay readable."""
+    edges: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for spec in definition.transitions:
+        conditions = [g.name for g in spec.guards] + [f"not {g.name}" for g in spec.unless]
+        label = spec.trigger + (f" [{', '.join(conditions)}]" if conditions else "")
+        if label not in edges[(spec.source, spec.dest)]:
+            edges[(spec.source, spec.dest)].append(label)
+    return edges
+
+
+def mermaid(definition: WorkflowDefinition, current: str | None = None) -> str:
+    lines = ["stateDiagram-v2", f"    [*] --> {definition.initial}"]
+    for (source, dest), labels in _edges(definition).items():
+        lines.append(f"    {source} --> {dest}: {' / '.join(labels)}")
+    lines += [f"    {state} --> [*]" for state in definition.final_states]
+    if current is not None:
+        lines += ["    classDef current fill:#ffd966,stroke:#7f6000,stroke-width:3px",
+                  f"    class {current} current"]
+    return "\n".join(lines) + "\n"
+
+
+def dot(definition: WorkflowDefinition, current: str | None = None) -> str:
+    lines = [f'digraph "{definition.name}" {{', "    rankdir=LR;", "    node [shape=box, style=rounded];"]
+    for state in definition.states:
+        marks = ', style="rounded,filled,bold", fillcolor="#ffd966"' if state == current else ""
+        peripheries = ", peripheries=2" if state in definition.final_states else ""
+        lines.append(f'    "{state}" [label="{state}"{marks}{peripheries}];')
+    for (source, dest), labels in _edges(definition).items():
+        text = "\\n".join(labels)
+        lines.append(f'    "{source}" -> "{dest}" [label="{text}"];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
