@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mediation.models import Case, Participant, Role, User
+from mediation.models import Case, Origin, Participant, Role, User
 from mediation.runtime import Runtime
 from mediation.services import assignment, intake, participants, sentences, users, workflow
 from mediation.services.lookup import find_case
-from workflows.vocabulary import Modality, Relationship
+from workflows.vocabulary import CaseState, Modality, Relationship
 
 DEMO_PASSWORD = "demo-password-2026"  # printed on purpose: demo accounts exist only on demo databases
 
@@ -33,32 +33,44 @@ DEMO_ACCOUNTS = (
     DemoAccount("offender.eli", "Eli (offender)", Role.PARTICIPANT),
 )
 
-# The path each demo case walks, as (step name, argument) pairs, ending in the state named on the left.
+# A path is a list of (step, argument) pairs that build_case walks through the services.
 Step = tuple[str, str | None]
 _TO_ASSESSMENT: list[Step] = [("sentence", "3"), ("screen", None)]
-_TO_PREPARATION: list[Step] = [*_TO_ASSESSMENT, ("offender", None), ("consent", None), ("safety", None),
+_TO_PREPARATION: list[Step] = [*_TO_ASSESSMENT, ("other side", None), ("consent", None), ("safety", None),
                                ("prepare", None)]
 
 
-def _to_dialogue(modality: Modality) -> list[Step]:
-    return [*_TO_PREPARATION, ("modality", modality.value), ("begin", None)]
+def path_to(state: CaseState, modality: Modality = Modality.WRITTEN) -> list[Step]:
+    """The steps that bring a new case to ``state`` (a dialogue in ``modality``; closed means completed)."""
+    dialogue = [*_TO_PREPARATION, ("modality", modality.value), ("begin", None)]
+    paths: dict[CaseState, list[Step]] = {
+        CaseState.REQUESTED: [],
+        CaseState.ASSESSMENT: _TO_ASSESSMENT,
+        CaseState.PREPARATION: [*_TO_PREPARATION, ("modality", modality.value)],
+        CaseState.CLOSING: [*dialogue, ("conclude", None)],
+        CaseState.PAUSED: [*dialogue, ("pause", "wellbeing")],
+        CaseState.CLOSED: [*dialogue, ("conclude", None), ("close", "dialogue_completed")],
+    }
+    if state.startswith("dialogue_"):
+        return [*_TO_PREPARATION, ("modality", state.removeprefix("dialogue_")), ("begin", None)]
+    return paths[state]
 
 
 DEMO_CASES: list[tuple[str, list[Step]]] = [
     ("requested, waiting for a mediator", [("unassigned", None)]),
-    ("requested", []),
+    ("requested", path_to(CaseState.REQUESTED)),
     ("closed (ineligible)", [("sentence", "1"), ("screen", None)]),
-    ("assessment", _TO_ASSESSMENT),
-    ("preparation", [*_TO_PREPARATION, ("modality", Modality.WRITTEN.value)]),
-    ("dialogue (face to face)", _to_dialogue(Modality.FACE_TO_FACE)),
-    ("dialogue (written), with portal accounts", [*_to_dialogue(Modality.WRITTEN), ("portal", None)]),
-    ("dialogue (video)", _to_dialogue(Modality.VIDEO)),
-    ("dialogue (relayed by the mediator)", _to_dialogue(Modality.RELAY)),
-    ("closing", [*_to_dialogue(Modality.WRITTEN), ("conclude", None)]),
-    ("paused during the written dialogue", [*_to_dialogue(Modality.WRITTEN), ("pause", "wellbeing")]),
-    ("closed (completed)", [*_to_dialogue(Modality.RELAY), ("conclude", None), ("close", "dialogue_completed")]),
-    ("closed (withdrawn by the harmed party)", [*_TO_ASSESSMENT, ("withdraw", "participant_choice")]),
-    ("closed (declined)", [*_TO_ASSESSMENT, ("decline", "participant_not_ready")]),
+    ("assessment", path_to(CaseState.ASSESSMENT)),
+    ("preparation", path_to(CaseState.PREPARATION)),
+    ("dialogue (face to face)", path_to(CaseState.DIALOGUE_FACE_TO_FACE)),
+    ("dialogue (written), with portal accounts", [*path_to(CaseState.DIALOGUE_WRITTEN), ("portal", None)]),
+    ("dialogue (video)", path_to(CaseState.DIALOGUE_VIDEO)),
+    ("dialogue (relayed by the mediator)", path_to(CaseState.DIALOGUE_RELAY)),
+    ("closing", path_to(CaseState.CLOSING)),
+    ("paused during the written dialogue", path_to(CaseState.PAUSED)),
+    ("closed (completed)", path_to(CaseState.CLOSED, Modality.RELAY)),
+    ("closed (withdrawn by the harmed party)", [*path_to(CaseState.ASSESSMENT), ("withdraw", "participant_choice")]),
+    ("closed (declined)", [*path_to(CaseState.ASSESSMENT), ("decline", "participant_not_ready")]),
 ]
 
 
@@ -71,10 +83,12 @@ def _link_portal_accounts(session: Session, reference: str) -> None:
         participant.user_id = accounts[name].id
 
 
-def _build_case(runtime: Runtime, admin: User, mediator: User, staff: User, steps: list[Step], index: int) -> str:
+def build_case(runtime: Runtime, admin: User, mediator: User, staff: User, steps: list[Step],
+               origin: Origin = Origin.HARMED_PARTY_REQUEST) -> str:
+    """Open a case (a harmed party's request, or an offender's forwarded by ``staff``) and walk ``steps``."""
     tx = runtime.transaction
     with tx() as s:
-        if index % 2:
+        if origin is Origin.OFFENDER_REQUEST:
             case = intake.forward_offender_request(s, staff, willing_to_take_responsibility=True)
         else:
             case = intake.submit_harmed_party_request(s, Relationship.VICTIM.value)
@@ -95,8 +109,8 @@ def _build_case(runtime: Runtime, admin: User, mediator: User, staff: User, step
         if step == "sentence":
             with tx() as s:
                 sentences.record_sentence(s, mediator, reference, "fixed", years=argument, months=6)
-        elif step == "offender":
-            missing = Relationship.VICTIM if index % 2 else Relationship.OFFENDER
+        elif step == "other side":
+            missing = Relationship.VICTIM if origin is Origin.OFFENDER_REQUEST else Relationship.OFFENDER
             with tx() as s:
                 participants.add_participant(s, mediator, reference, missing.value)
         elif step == "consent":
@@ -134,6 +148,7 @@ def load_demo(runtime: Runtime) -> bool:
     admin, staff = made["coordinator"], made["officer.chen"]
     for index, (_, steps) in enumerate(DEMO_CASES):
         mediator = made["mediator.ada"] if index % 3 else made["mediator.ben"]
-        _build_case(runtime, admin, mediator, staff, steps, index)
+        origin = Origin.OFFENDER_REQUEST if index % 2 else Origin.HARMED_PARTY_REQUEST
+        build_case(runtime, admin, mediator, staff, steps, origin)
     return True
 
