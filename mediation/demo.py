@@ -14,7 +14,7 @@ from mediation.services import assignment, intake, participants, sentences, user
 from mediation.services.lookup import find_case
 from workflows.vocabulary import CaseState, Modality, Relationship
 
-DEMO_PASSWORD = "demo-password-2026"  # printed on purpose: demo accounts exist only on demo databases
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed on purpose; demo accounts live only in demo databases
 
 
 @dataclass(frozen=True)
@@ -83,57 +83,60 @@ def _link_portal_accounts(session: Session, reference: str) -> None:
         participant.user_id = accounts[name].id
 
 
-def build_case(runtime: Runtime, admin: User, mediator: User, staff: User, steps: list[Step],
-               origin: Origin = Origin.HARMED_PARTY_REQUEST) -> str:
-    """Open a case (a harmed party's request, or an offender's forwarded by ``staff``) and walk ``steps``."""
-    tx = runtime.transaction
-    with tx() as s:
-        if origin is Origin.OFFENDER_REQUEST:
-            case = intake.forward_offender_request(s, staff, willing_to_take_responsibility=True)
-        else:
-            case = intake.submit_harmed_party_request(s, Relationship.VICTIM.value)
-        reference = case.reference
-    if ("unassigned", None) in steps:
-        return reference
-    with tx() as s:
-        assignment.assign_mediator(s, admin, reference, mediator.id)
+@dataclass(frozen=True)
+class _Walk:
+    """One case being walked through its steps, each step in a transaction of its own."""
 
-    def everyone(action: Callable[[Session, Participant], object]) -> None:
-        with tx() as s:
-            people = list(find_case(s, mediator, reference).participants)
+    runtime: Runtime
+    mediator: User
+    reference: str
+    origin: Origin
+
+    def each_participant(self, action: Callable[[Session, Participant], object]) -> None:
+        with self.runtime.transaction() as s:
+            people = list(find_case(s, self.mediator, self.reference).participants)
         for person in people:
-            with tx() as s:
+            with self.runtime.transaction() as s:
                 action(s, person)
 
-    for step, argument in steps:
-        if step == "sentence":
-            with tx() as s:
-                sentences.record_sentence(s, mediator, reference, "fixed", years=argument, months=6)
-        elif step == "other side":
-            missing = Relationship.VICTIM if origin is Origin.OFFENDER_REQUEST else Relationship.OFFENDER
-            with tx() as s:
-                participants.add_participant(s, mediator, reference, missing.value)
-        elif step == "consent":
-            everyone(lambda s, p: participants.record_consent(s, mediator, reference, p.id, "given"))
-        elif step == "safety":
-            everyone(lambda s, p: participants.record_safety_assessment(s, mediator, reference, p.id, "cleared"))
-        elif step == "modality":
-            with tx() as s:
-                workflow.choose_modality(s, mediator, reference, str(argument))
-        elif step == "portal":
-            with tx() as s:
-                _link_portal_accounts(s, reference)
-        elif step == "withdraw":
-            with tx() as s:
-                harmed = next(p for p in find_case(s, mediator, reference).participants
-                              if p.side == "harmed")
-                workflow.fire(s, mediator, reference, "withdraw", reason=argument, participant_id=harmed.id)
-        elif step == "decline":
-            with tx() as s:
-                workflow.fire(s, mediator, reference, "decline", reason=argument, outcome="declined")
+    def step(self, name: str, argument: str | None) -> None:
+        m, ref = self.mediator, self.reference
+        if name == "consent":
+            self.each_participant(lambda s, p: participants.record_consent(s, m, ref, p.id, "given"))
+            return
+        if name == "safety":
+            self.each_participant(lambda s, p: participants.record_safety_assessment(s, m, ref, p.id, "cleared"))
+            return
+        other_side = Relationship.VICTIM if self.origin is Origin.OFFENDER_REQUEST else Relationship.OFFENDER
+        actions: dict[str, Callable[[Session], object]] = {
+            "sentence": lambda s: sentences.record_sentence(s, m, ref, "fixed", years=argument, months=6),
+            "other side": lambda s: participants.add_participant(s, m, ref, other_side.value),
+            "modality": lambda s: workflow.choose_modality(s, m, ref, str(argument)),
+            "portal": lambda s: _link_portal_accounts(s, ref),
+            "withdraw": lambda s: workflow.fire(s, m, ref, "withdraw", reason=argument,
+                                                participant_id=find_case(s, m, ref).participants[0].id),
+            "decline": lambda s: workflow.fire(s, m, ref, "decline", reason=argument, outcome="declined"),
+        }
+        action = actions.get(name, lambda s: workflow.fire(s, m, ref, name, reason=argument))
+        with self.runtime.transaction() as s:
+            action(s)
+
+
+def build_case(runtime: Runtime, admin: User, mediator: User, staff: User, *, steps: list[Step],
+               origin: Origin = Origin.HARMED_PARTY_REQUEST) -> str:
+    """Open a case (a harmed party's request, or an offender's forwarded by ``staff``) and walk ``steps``."""
+    with runtime.transaction() as s:
+        if origin is Origin.OFFENDER_REQUEST:
+            reference = intake.forward_offender_request(s, staff, willing_to_take_responsibility=True).reference
         else:
-            with tx() as s:
-                workflow.fire(s, mediator, reference, step, reason=argument)
+            reference = intake.submit_harmed_party_request(s, Relationship.VICTIM.value).reference
+    if ("unassigned", None) in steps:
+        return reference
+    with runtime.transaction() as s:
+        assignment.assign_mediator(s, admin, reference, mediator.id)
+    walk = _Walk(runtime, mediator, reference, origin)
+    for name, argument in steps:
+        walk.step(name, argument)
     return reference
 
 
@@ -149,6 +152,6 @@ def load_demo(runtime: Runtime) -> bool:
     for index, (_, steps) in enumerate(DEMO_CASES):
         mediator = made["mediator.ada"] if index % 3 else made["mediator.ben"]
         origin = Origin.OFFENDER_REQUEST if index % 2 else Origin.HARMED_PARTY_REQUEST
-        build_case(runtime, admin, mediator, staff, steps, origin)
+        build_case(runtime, admin, mediator, staff, steps=steps, origin=origin)
     return True
 

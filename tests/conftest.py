@@ -32,7 +32,6 @@ BACKENDS = [
         pytest.mark.skipif(not POSTGRES_URL, reason="set MEDIATION_TEST_POSTGRES_URL to test on PostgreSQL"),
     ]),
 ]
-PASSWORD = "correct horse battery staple"
 
 
 class _SqliteTemplates:
@@ -134,9 +133,10 @@ class Actors:
 @pytest.fixture
 def actors(runtime: Runtime) -> Actors:
     def make(username: str, role: str) -> User:
+        # No password: Argon2 is slow by design, and these tests act through the services directly.
         with runtime.transaction() as session:
             return users.create_user(session, None, username=username, display_name=username.title(), role=role,
-                                     password=PASSWORD)
+                                     password=None)
 
     return Actors(
         admin=make("coordinator", "admin"), mediator=make("mediator.one", "mediator"),
@@ -147,12 +147,12 @@ def actors(runtime: Runtime) -> Actors:
 
 
 @pytest.fixture
-def make_case(runtime: Runtime, actors: Actors):  # noqa: ANN201 - a factory fixture
+def make_case(runtime: Runtime, actors: Actors):
     """Build a case in a given state through the services; the case's mediator is ``actors.mediator``."""
 
     def make(state: CaseState = CaseState.REQUESTED, modality: Modality = Modality.WRITTEN,
              origin: Origin = Origin.HARMED_PARTY_REQUEST, steps: list | None = None) -> str:
         path = steps if steps is not None else path_to(state, modality)
-        return build_case(runtime, actors.admin, actors.mediator, actors.staff, path, origin)
+        return build_case(runtime, actors.admin, actors.mediator, actors.staff, steps=path, origin=origin)
 
     return make

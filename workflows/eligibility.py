@@ -72,7 +72,7 @@ class EligibilityDecision:
 def _whole_number(field: str, raw: Any, maximum: int, problems: dict[str, str]) -> int:
     if raw is None or (isinstance(raw, str) and raw.strip() == ""):
         return 0
-    if isinstance(raw, bool) or isinstance(raw, float):
+    if isinstance(raw, bool | float):
         problems[field] = f"must be a whole number, got {raw!r}"
         return 0
     try:

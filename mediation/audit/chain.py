@@ -70,7 +70,8 @@ def record(
         chain, seq = SYSTEM_CHAIN, head_seq + 1
     entry = AuditEntry(
         chain=chain, seq=seq, case_id=case.id if case is not None else None, occurred_at=now,
-        actor_id=actor.id if actor is not None else None, actor_role=actor.role if actor is not None else anonymous_role,
+        actor_id=actor.id if actor is not None else None,
+        actor_role=actor.role if actor is not None else anonymous_role,
         tag=tag.value, from_state=from_state, to_state=to_state, reason=reason,
         details=canonical_details(details), prev_hash=prev,
     )

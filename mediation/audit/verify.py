@@ -96,7 +96,8 @@ def verify_audit_log(session: Session, checkpoint: Mapping[str, ChainHead] | Non
             report.problems.append(problem)
     for chain, (seq, _) in recorded_heads.items():
         if seq and chain not in report.heads:
-            report.problems.append(f"case {references[int(chain.split(':', 1)[1])]}: all {seq} audit entries are missing")
+            reference = references[int(chain.split(":", 1)[1])]
+            report.problems.append(f"case {reference}: all {seq} audit entries are missing")
     for chain, then in checkpoint.items():
         if chain not in report.heads and chain not in recorded_heads:
             report.problems.append(f"{chain}: held {then.seq} entries at the checkpoint and is now gone")

@@ -20,7 +20,7 @@ from workflows.eligibility import FixedSentence, decide, parse_sentence
 MAX_RATIONALE = 2000
 
 
-def store_sentence(session: Session, case: Case, actor: User, now: datetime, kind: str,
+def store_sentence(session: Session, case: Case, actor: User, now: datetime, *, kind: str,
                    years: Any = None, months: Any = None, days: Any = None) -> SentenceRecord:
     """Validate, decide and keep the sentence with its explanation; audit the decision (not the data)."""
     sentence = parse_sentence(kind, years, months, days)
@@ -37,14 +37,14 @@ def store_sentence(session: Session, case: Case, actor: User, now: datetime, kin
     return record
 
 
-def record_sentence(session: Session, actor: User, reference: str, kind: str, years: Any = None,
-                    months: Any = None, days: Any = None, *, expected_version: int | None = None) -> SentenceRecord:
+def record_sentence(session: Session, actor: User, reference: str, kind: str, *, years: Any = None,
+                    months: Any = None, days: Any = None, expected_version: int | None = None) -> SentenceRecord:
     """The case's mediator records the sentence before eligibility is checked; a new record replaces the old."""
     case = find_case(session, actor, reference)
     require_mediator_of(actor, case)
     require_version(case, expected_version)
     require_state(case, SENTENCE_RECORDABLE_IN, "record sentence data")
-    return store_sentence(session, case, actor, utcnow(), kind, years, months, days)
+    return store_sentence(session, case, actor, utcnow(), kind=kind, years=years, months=months, days=days)
 
 
 def override_eligibility(session: Session, actor: User, reference: str, eligible: bool, rationale: str,

@@ -1,7 +1,7 @@
 """initial schema: users, cases, participants, sentences, audit log
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 02:06:43.731825
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-
 
 revision = '0001'
 down_revision = None
