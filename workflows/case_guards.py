@@ -22,6 +22,7 @@ class CaseFacts(Protocol):
     modality: str | None
     paused_from: str | None
     outcome: str | None
+    withdrawn_from: str | None
 
     @property
     def sentence_recorded(self) -> bool: ...
@@ -64,6 +65,14 @@ def _was_withdrawn(case: CaseFacts, _: Arguments) -> bool:
     return case.outcome == Outcome.WITHDRAWN
 
 
+def _withdrawn_after_screening(case: CaseFacts, _: Arguments) -> bool:
+    return case.withdrawn_from not in (None, CaseState.REQUESTED)
+
+
+def _modality_changes(case: CaseFacts, arguments: Arguments) -> bool:
+    return arguments.get("modality") != case.modality
+
+
 def _named_participant_on_case(case: CaseFacts, arguments: Arguments) -> bool:
     wanted = arguments.get("participant_id")
     return any(p.id == wanted for p in case.participant_facts)
@@ -81,6 +90,11 @@ safety_cleared = Guard("safety_cleared", "the safety assessment has not cleared 
                        _safety_cleared)
 modality_chosen = Guard("modality_chosen", "no modality has been chosen", _modality_chosen)
 was_withdrawn = Guard("was_withdrawn", "only a withdrawn case can be reopened", _was_withdrawn)
+withdrawn_after_screening = Guard(
+    "withdrawn_after_screening", "the case was withdrawn before its eligibility was checked",
+    _withdrawn_after_screening)
+modality_changes = Guard("modality_changes", "the dialogue already runs in that modality", _modality_changes,
+                         uses_arguments=True)
 participant_on_case = Guard(
     "participant_on_case", "the participant named is not part of this case", _named_participant_on_case,
     uses_arguments=True)

@@ -8,6 +8,7 @@ from typing import Any
 from workflows.case_guards import (
     all_consented,
     both_sides_present,
+    modality_changes,
     modality_chosen,
     modality_is,
     participant_on_case,
@@ -17,6 +18,7 @@ from workflows.case_guards import (
     sentence_qualifies,
     sentence_recorded,
     was_withdrawn,
+    withdrawn_after_screening,
 )
 from workflows.engine import SharedWorkflow, TransitionContext, TransitionSpec, TriggerSpec, WorkflowDefinition
 from workflows.errors import UnknownWorkflowVersion
@@ -80,10 +82,11 @@ def _record_completion(case: Any, _: TransitionContext) -> None:
 
 
 def _record_withdrawal(case: Any, context: TransitionContext) -> None:
-    """Close on the participant's word; their consent is withdrawn, the pause origin forgotten."""
+    """Close on the participant's word; their consent is withdrawn; remember where, so a reopening resumes there."""
     who = context.arguments["participant_id"]
     case.outcome = Outcome.WITHDRAWN.value
     case.withdrawn_by_participant_id = who
+    case.withdrawn_from = case.paused_from if context.source == CaseState.PAUSED else context.source
     case.paused_from = None
     for participant in case.participant_facts:
         if participant.id == who:
@@ -91,9 +94,10 @@ def _record_withdrawal(case: Any, context: TransitionContext) -> None:
 
 
 def _record_reopening(case: Any, _: TransitionContext) -> None:
-    """Back to assessment: whoever withdrew must consent again before any dialogue."""
+    """Reopen where the case can go on; whoever withdrew must consent again before any dialogue."""
     case.outcome = None
     case.withdrawn_by_participant_id = None
+    case.withdrawn_from = None
     for participant in case.participant_facts:
         if participant.consent == Consent.WITHDRAWN:
             participant.consent = Consent.PENDING.value
@@ -120,7 +124,7 @@ def _transitions() -> tuple[TransitionSpec, ...]:
     ]
     specs += [
         TransitionSpec("change_modality", source.dialogue_state, target.dialogue_state,
-                       guards=(requested_modality_is(target),), effects=(_switch_modality,))
+                       guards=(modality_changes, requested_modality_is(target)), effects=(_switch_modality,))
         for source in Modality for target in Modality if source is not target
     ]
     specs += [TransitionSpec("conclude", d, s.CLOSING) for d in DIALOGUE_STATES]
@@ -130,13 +134,18 @@ def _transitions() -> tuple[TransitionSpec, ...]:
               for p in PAUSABLE_STATES]
     specs += [TransitionSpec("withdraw", o, s.CLOSED, guards=(participant_on_case,), effects=(_record_withdrawal,))
               for o in OPEN_STATES]
-    specs.append(TransitionSpec("reopen", s.CLOSED, s.ASSESSMENT, guards=(was_withdrawn, participant_on_case),
+    # A case withdrawn before screening goes back to be screened; any other resumes at assessment.
+    specs.append(TransitionSpec("reopen", s.CLOSED, s.ASSESSMENT,
+                                guards=(was_withdrawn, withdrawn_after_screening, participant_on_case),
                                 effects=(_record_reopening,)))
+    specs.append(TransitionSpec("reopen", s.CLOSED, s.REQUESTED, guards=(was_withdrawn, participant_on_case),
+                                unless=(withdrawn_after_screening,), effects=(_record_reopening,)))
     return tuple(specs)
 
 
 CASE_WORKFLOW = WorkflowDefinition(
     name="victim-offender mediation",
+    subject="case",
     version=CASE_WORKFLOW_VERSION,
     states=tuple(CaseState),
     initial=CaseState.REQUESTED,
@@ -148,16 +157,18 @@ CASE_WORKFLOW = WorkflowDefinition(
 _DEFINITIONS = {CASE_WORKFLOW.version: CASE_WORKFLOW}
 
 
-@cache
 def case_workflow(version: str = CASE_WORKFLOW_VERSION) -> SharedWorkflow:
     """The process-wide machine for ``version``; a case keeps the version it started under."""
-    try:
-        definition = _DEFINITIONS[version]
-    except KeyError:
+    if version not in _DEFINITIONS:
         raise UnknownWorkflowVersion(
             f"this case runs under workflow version {version!r}, which this installation does not know; "
-            f"known versions: {', '.join(_DEFINITIONS)}") from None
-    return SharedWorkflow(definition)
+            f"known versions: {', '.join(_DEFINITIONS)}")
+    return _machine_for(version)
+
+
+@cache
+def _machine_for(version: str) -> SharedWorkflow:
+    return SharedWorkflow(_DEFINITIONS[version])
 
 
 # Where the non-trigger actions of a case are possible.

@@ -76,6 +76,7 @@ class TriggerSpec:
 @dataclass(frozen=True)
 class WorkflowDefinition:
     name: str
+    subject: str  # what moves through it, for messages: "case", "message"
     version: str
     states: tuple[str, ...]
     initial: str
@@ -88,7 +89,7 @@ def _effect_callback(effect: Effect) -> Callable[[EventData], None]:
     def run(event: EventData) -> None:
         transition = event.transition
         assert transition is not None
-        effect(event.model, TransitionContext(transition.source, transition.dest, event.kwargs))
+        effect(event.model, TransitionContext(transition.source, str(transition.dest), event.kwargs))
 
     return run
 
@@ -171,7 +172,7 @@ class SharedWorkflow:
         arguments = arguments or {}
         candidates = self._specs_by_source.get((model.state, trigger), ())
         if not candidates:
-            raise TriggerNotAllowed(trigger, model.state, self.triggers_from(model.state))
+            raise TriggerNotAllowed(trigger, model.state, self.triggers_from(model.state), self.definition.subject)
         failures: list[tuple[Guard, ...]] = []
         for spec in candidates:
             checks = (*spec.guards, *(_negated(g) for g in spec.unless))
@@ -188,7 +189,7 @@ class SharedWorkflow:
     def fire(self, model: StatefulModel, trigger: str, **arguments: Any) -> str:
         """Fire ``trigger`` on ``model`` and return the new state; raise if it is refused."""
         if trigger not in self._triggers_by_state.get(model.state, ()):
-            raise TriggerNotAllowed(trigger, model.state, self.triggers_from(model.state))
+            raise TriggerNotAllowed(trigger, model.state, self.triggers_from(model.state), self.definition.subject)
         self.validate_arguments(trigger, arguments)
         if not self._machine.events[trigger].trigger(model, **arguments):
             unmet = self.unmet_guards(model, trigger, arguments)

@@ -12,12 +12,12 @@ class DomainError(Exception):
 class TriggerNotAllowed(DomainError):
     """The trigger does not exist in this state of the workflow."""
 
-    def __init__(self, trigger: str, state: str, allowed: Sequence[str]) -> None:
+    def __init__(self, trigger: str, state: str, allowed: Sequence[str], subject: str = "case") -> None:
         self.trigger = trigger
         self.state = state
         self.allowed = tuple(allowed)
         choices = ", ".join(self.allowed) if self.allowed else "nothing"
-        super().__init__(f"'{trigger}' is not possible while the case is {state}; possible now: {choices}.")
+        super().__init__(f"'{trigger}' is not possible while the {subject} is {state}; possible now: {choices}.")
 
 
 class GuardNotMet(DomainError):

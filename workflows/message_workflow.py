@@ -59,6 +59,7 @@ MESSAGE_TRIGGERS: dict[str, TriggerSpec] = {
 _M = MessageState
 MESSAGE_WORKFLOW = WorkflowDefinition(
     name="message review",
+    subject="message",
     version=MESSAGE_WORKFLOW_VERSION,
     states=tuple(MessageState),
     initial=MessageState.SUBMITTED,

@@ -37,6 +37,7 @@ class Case(Base):
     outcome: Mapped[str | None] = mapped_column(String(16))
     # No foreign key: participants point at their case, and a cycle would complicate every insert.
     withdrawn_by_participant_id: Mapped[int | None] = mapped_column()
+    withdrawn_from: Mapped[str | None] = mapped_column(String(32))
     assigned_mediator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

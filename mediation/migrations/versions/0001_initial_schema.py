@@ -43,6 +43,7 @@ def upgrade() -> None:
     sa.Column('paused_from', sa.String(length=32), nullable=True),
     sa.Column('outcome', sa.String(length=16), nullable=True),
     sa.Column('withdrawn_by_participant_id', sa.Integer(), nullable=True),
+    sa.Column('withdrawn_from', sa.String(length=32), nullable=True),
     sa.Column('assigned_mediator_id', sa.Integer(), nullable=True),
     sa.Column('referred_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
