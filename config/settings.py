@@ -27,6 +27,7 @@ class Settings:
     secret_key_file: Path
     audit_signing_key_file: Path
     sqlite_busy_timeout_ms: int
+    sqlite_synchronous: str
     secret_key_from_env: str | None = None
 
     @property
@@ -48,6 +49,13 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
         raise SettingsError(f"{PREFIX}{name} must be a whole number, got {raw!r}") from None
     if value < minimum:
         raise SettingsError(f"{PREFIX}{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = (env.get(PREFIX + name) or default).upper()
+    if value not in allowed:
+        raise SettingsError(f"{PREFIX}{name} must be one of {', '.join(allowed)}, got {value!r}")
     return value
 
 
@@ -79,6 +87,7 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
         secret_key_file=_path(env, "SECRET_KEY_FILE", instance_dir / "secret.key"),
         audit_signing_key_file=_path(env, "AUDIT_SIGNING_KEY_FILE", instance_dir / "audit-signing.key"),
         sqlite_busy_timeout_ms=_int(env, "SQLITE_BUSY_TIMEOUT_MS", 5000),
+        sqlite_synchronous=_choice(env, "SQLITE_SYNCHRONOUS", "FULL", ("FULL", "NORMAL", "EXTRA")),
         secret_key_from_env=secret,
     )
     if settings.is_production and settings.uses_sqlite and ":memory:" in settings.database_url:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.exc import OperationalError
 
 from config import SettingsError, load_settings
 from mediation.audit.checkpoint import create_checkpoint, read_checkpoint
@@ -20,13 +21,16 @@ from mediation.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
 from mediation.keyfiles import ensure_instance, load_audit_signing_key
 from mediation.models import Case
 from mediation.runtime import Runtime, open_runtime
-from mediation.schema import migrate
+from mediation.schema import database_exists, migrate, schema_problem
 from mediation.services import queries, users
 from mediation.services.lookup import normalise_reference
 from workflows.case_workflow import CASE_WORKFLOW, case_workflow
 from workflows.diagram import dot, mermaid
 from workflows.errors import DomainError
 from workflows.message_workflow import MESSAGE_WORKFLOW
+
+# verify-audit's status when the log was tampered with; 1 is a clean error, 2 a usage error (click's).
+EXIT_TAMPERED = 3
 
 
 def _clean_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -41,10 +45,20 @@ def _clean_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @contextmanager
-def _runtime() -> Iterator[Runtime]:
-    runtime = open_runtime(load_settings())
+def _runtime(*, initialised: bool = True) -> Iterator[Runtime]:
+    """The runtime for one command; unless it is the command that creates it, the schema must be there."""
+    settings = load_settings()
+    if initialised and not database_exists(settings):
+        raise click.ClickException("there is no database yet; run 'mediation init' first")
+    runtime = open_runtime(settings)
     try:
+        if initialised:
+            problem = schema_problem(runtime.engine)
+            if problem:
+                raise click.ClickException(problem)
         yield runtime
+    except OperationalError as error:
+        raise click.ClickException(f"the database cannot be reached: {error.orig}") from None
     finally:
         runtime.close()
 
@@ -64,7 +78,7 @@ def _initialise(runtime: Runtime) -> None:
 @_clean_errors
 def init() -> None:
     """Create the instance folder, key files and database schema, or migrate an existing database."""
-    with _runtime() as runtime:
+    with _runtime(initialised=False) as runtime:
         _initialise(runtime)
         click.echo(f"database ready: {runtime.engine.url.render_as_string(hide_password=True)}")
 
@@ -73,7 +87,7 @@ def init() -> None:
 @_clean_errors
 def demo() -> None:
     """Load demo accounts for every role and a case in every state (development databases only)."""
-    with _runtime() as runtime:
+    with _runtime(initialised=False) as runtime:
         if runtime.settings.is_production:
             raise click.ClickException("demo data cannot be loaded when MEDIATION_ENV=production")
         _initialise(runtime)
@@ -141,7 +155,7 @@ def show(reference: str) -> None:
               help="A checkpoint from 'mediation audit-checkpoint': also detect history rewritten or cut short.")
 @_clean_errors
 def verify_audit(checkpoint_file: Path | None) -> None:
-    """Check every audit chain; exit non-zero and name the first broken entry of each chain."""
+    """Check every audit chain; name the first broken entry of each chain and exit 3 if any is broken."""
     with _runtime() as runtime:
         heads = None
         if checkpoint_file is not None:
@@ -158,7 +172,7 @@ def verify_audit(checkpoint_file: Path | None) -> None:
     summary = f"{report.entries_checked} entries in {report.chains_checked} chains"
     if report.problems:
         click.echo(f"audit log FAILED verification ({summary})", err=True)
-        sys.exit(2)
+        sys.exit(EXIT_TAMPERED)
     click.echo(f"audit log intact: {summary}" + (", consistent with the checkpoint" if heads else ""))
 
 
@@ -178,7 +192,10 @@ def audit_checkpoint(output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text)
+        try:
+            output.write_text(text)
+        except OSError as error:
+            raise click.ClickException(f"cannot write {output}: {error.strerror}") from None
         click.echo(f"checkpoint of {len(report.heads)} chains written to {output}; copy it off this server")
 
 

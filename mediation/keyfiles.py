@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.serialization import (
 
 from config import Settings
 from mediation.errors import InvalidInput
+from mediation.schema import sqlite_file
 
 
 def _write_private(path: Path, content: bytes) -> None:
@@ -37,18 +38,15 @@ def ensure_instance(settings: Settings) -> list[Path]:
         pem = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
         _write_private(settings.audit_signing_key_file, pem)
         created.append(settings.audit_signing_key_file)
-    database = _sqlite_file(settings.database_url)
-    if database is not None and not database.exists():
+    database = sqlite_file(settings.database_url)
+    if database is not None:
         # SQLite gives its -wal and -shm files the database file's mode, so all three stay private.
-        _write_private(database, b"")
+        if not database.exists():
+            _write_private(database, b"")
+        for path in (database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
+            if path.exists():
+                path.chmod(0o600)
     return created
-
-
-def _sqlite_file(url: str) -> Path | None:
-    prefix = "sqlite:///"
-    if not url.startswith(prefix) or ":memory:" in url:
-        return None
-    return Path(url[len(prefix):].split("?", 1)[0])
 
 
 def load_audit_signing_key(path: Path) -> Ed25519PrivateKey:

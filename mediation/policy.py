@@ -5,10 +5,22 @@ A case the actor may not see is reported as not found, so its existence is never
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any, Protocol
+
 from sqlalchemy import ColumnElement, exists, false, select, true
 
 from mediation.errors import Forbidden, NotFound
 from mediation.models import Case, Participant, Role, User
+
+
+class CaseWithPeople(Protocol):
+    """What the policy reads of a case: the ORM ``Case`` or the hot path's ``CaseRecord``."""
+
+    assigned_mediator_id: int | None
+
+    @property
+    def participants(self) -> Sequence[Participant]: ...
 
 # Triggers each role may fire on a case it can see; everything else is refused.
 _TRIGGERS_BY_ROLE: dict[str, frozenset[str]] = {
@@ -18,19 +30,25 @@ _TRIGGERS_BY_ROLE: dict[str, frozenset[str]] = {
 }
 
 
-def visible_cases(actor: User) -> ColumnElement[bool]:
-    """A WHERE clause limiting cases to those ``actor`` may know of."""
-    if not actor.is_active:
-        return false()
-    if actor.role == Role.ADMIN:
+def visibility(role: str, actor_id: Any) -> ColumnElement[bool]:
+    """A WHERE clause limiting cases to those an active user of ``role`` may know of.
+
+    ``actor_id`` is a value or a bound parameter, so statements can be built once per role and reused.
+    """
+    if role == Role.ADMIN:
         return true()
-    if actor.role == Role.MEDIATOR:
-        return Case.assigned_mediator_id == actor.id
-    if actor.role == Role.STAFF:
-        return Case.referred_by_id == actor.id
-    if actor.role == Role.PARTICIPANT:
-        return exists(select(Participant.id).where(Participant.case_id == Case.id, Participant.user_id == actor.id))
+    if role == Role.MEDIATOR:
+        return Case.assigned_mediator_id == actor_id
+    if role == Role.STAFF:
+        return Case.referred_by_id == actor_id
+    if role == Role.PARTICIPANT:
+        return exists(select(Participant.id).where(Participant.case_id == Case.id, Participant.user_id == actor_id))
     return false()
+
+
+def visible_cases(actor: User) -> ColumnElement[bool]:
+    """A WHERE clause limiting cases to those ``actor`` may know of; nothing for a deactivated account."""
+    return visibility(actor.role, actor.id) if actor.is_active else false()
 
 
 def require_active(actor: User) -> None:
@@ -48,11 +66,11 @@ def triggers_for(actor: User) -> frozenset[str]:
     return _TRIGGERS_BY_ROLE.get(actor.role, frozenset()) if actor.is_active else frozenset()
 
 
-def own_participation(actor: User, case: Case) -> Participant | None:
+def own_participation(actor: User, case: CaseWithPeople) -> Participant | None:
     return next((p for p in case.participants if p.user_id == actor.id), None)
 
 
-def require_may_fire(actor: User, case: Case, trigger: str, participant_id: int | None) -> None:
+def require_may_fire(actor: User, case: CaseWithPeople, trigger: str, participant_id: int | None) -> None:
     """Refuse a trigger the actor's role may not fire; a participant may only withdraw themselves."""
     require_active(actor)
     if trigger not in triggers_for(actor):

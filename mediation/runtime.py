@@ -22,7 +22,7 @@ class Runtime:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: use it around exactly one service call."""
-        with transaction(self.sessions) as session:
+        with transaction(self.engine, self.sessions) as session:
             yield session
 
     def close(self) -> None:
@@ -30,5 +30,6 @@ class Runtime:
 
 
 def open_runtime(settings: Settings) -> Runtime:
-    engine = make_engine(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    engine = make_engine(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+                         sqlite_synchronous=settings.sqlite_synchronous)
     return Runtime(settings, engine, make_session_factory(engine))

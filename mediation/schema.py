@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
+
+from config import Settings
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -28,3 +34,29 @@ def check(engine: Engine) -> None:
     with engine.connect() as connection:
         config.attributes["connection"] = connection
         command.check(config)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file behind an SQLite URL, or None for other databases and in-memory SQLite."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or ":memory:" in url:
+        return None
+    return Path(url[len(prefix):].split("?", 1)[0])
+
+
+def database_exists(settings: Settings) -> bool:
+    """False only for an SQLite file that is not there yet; connecting would create it, world-readable."""
+    path = sqlite_file(settings.database_url)
+    return path is None or path.exists()
+
+
+def schema_problem(engine: Engine) -> str | None:
+    """Why this database cannot be used as it is (not initialised, or behind the code), or None."""
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current is None:
+        return "the database has no schema yet; run 'mediation init' first"
+    if current != head:
+        return f"the database schema is at revision {current}, the code needs {head}; run 'mediation init'"
+    return None

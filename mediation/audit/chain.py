@@ -6,77 +6,106 @@ import hashlib
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from mediation.audit.tags import AuditTag
-from mediation.models import SYSTEM_CHAIN, AuditEntry, Case, User, case_chain
+from mediation.models import SYSTEM_CHAIN, AuditEntry, User, case_chain
 
 GENESIS_HASH = "0" * 64
+HASHED_FIELDS = ("chain", "seq", "case_id", "occurred_at", "actor_id", "actor_role", "tag", "from_state",
+                 "to_state", "reason", "details", "prev_hash")
+INSERT_ENTRY = insert(AuditEntry.__table__)
+
+
+class ChainHolder(Protocol):
+    """A case as the audit log sees it: the head of its chain lives on the case row."""
+
+    id: int
+    audit_head_seq: int
+    audit_head_hash: str | None
+    updated_at: datetime
 
 
 def canonical_time(moment: datetime) -> str:
     """One text form per instant, whatever the database hands back (SQLite drops the zone)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def canonical_details(details: Mapping[str, Any] | None) -> str:
     return json.dumps(dict(details or {}), sort_keys=True, separators=(",", ":"))
 
 
-def entry_hash(entry: AuditEntry) -> str:
-    """The SHA-256 of the entry's content and its predecessor's hash, in a fixed canonical form."""
-    content = [
-        entry.chain, entry.seq, entry.case_id, canonical_time(entry.occurred_at), entry.actor_id, entry.actor_role,
-        entry.tag, entry.from_state, entry.to_state, entry.reason, entry.details, entry.prev_hash,
-    ]
+def digest(values: Mapping[str, Any]) -> str:
+    """The SHA-256 of an entry's content and its predecessor's hash, in a fixed canonical form."""
+    content = [canonical_time(values[f]) if f == "occurred_at" else values[f] for f in HASHED_FIELDS]
     return hashlib.sha256(json.dumps(content, separators=(",", ":")).encode()).hexdigest()
 
 
-def _system_head(session: Session) -> tuple[int, str]:
-    row = session.execute(
-        select(AuditEntry.seq, AuditEntry.entry_hash)
-        .where(AuditEntry.chain == SYSTEM_CHAIN).order_by(AuditEntry.seq.desc()).limit(1)
-    ).first()
-    return (row[0], row[1]) if row else (0, GENESIS_HASH)
+def entry_hash(entry: AuditEntry) -> str:
+    """Recompute a stored entry's hash, to compare with the one it was written with."""
+    return digest({field: getattr(entry, field) for field in HASHED_FIELDS})
 
 
-def record(
-    session: Session,
+def next_entry(
     tag: AuditTag,
     *,
+    chain: str,
+    head: tuple[int, str | None],
     actor: User | None,
     now: datetime,
-    case: Case | None = None,
+    case_id: int | None = None,
     from_state: str | None = None,
     to_state: str | None = None,
     reason: str | None = None,
     details: Mapping[str, Any] | None = None,
     anonymous_role: str = "public",
-) -> AuditEntry:
-    """Add the next entry of the case's chain (or the system chain) to the session; the caller commits.
+) -> dict[str, Any]:
+    """The column values of the entry after ``head`` = (seq, hash), its own hash included.
 
-    Details hold ids and codes only, never personal data. A case must already have its id (flush first).
-    Without an actor, the entry names ``anonymous_role``: the public (intake) or the server's operator (CLI).
+    Details hold ids and codes only, never personal data. Without an actor, the entry names ``anonymous_role``:
+    the public (intake) or the server's operator (CLI).
+    """
+    values: dict[str, Any] = {
+        "chain": chain, "seq": head[0] + 1, "case_id": case_id, "occurred_at": now,
+        "actor_id": actor.id if actor is not None else None,
+        "actor_role": actor.role if actor is not None else anonymous_role,
+        "tag": tag.value, "from_state": from_state, "to_state": to_state, "reason": reason,
+        "details": canonical_details(details), "prev_hash": head[1] or GENESIS_HASH,
+    }
+    values["entry_hash"] = digest(values)
+    return values
+
+
+def advance_case_head(case: ChainHolder, tag: AuditTag, **fields: Any) -> dict[str, Any]:
+    """The next entry of ``case``'s chain; moves the head kept on the case row (the caller writes both)."""
+    values = next_entry(tag, chain=case_chain(case.id), head=(case.audit_head_seq, case.audit_head_hash),
+                        case_id=case.id, **fields)
+    case.audit_head_seq, case.audit_head_hash = values["seq"], values["entry_hash"]
+    case.updated_at = values["occurred_at"]
+    return values
+
+
+def _system_head(session: Session) -> tuple[int, str | None]:
+    row = session.execute(
+        select(AuditEntry.seq, AuditEntry.entry_hash)
+        .where(AuditEntry.chain == SYSTEM_CHAIN).order_by(AuditEntry.seq.desc()).limit(1)
+    ).first()
+    return (row[0], row[1]) if row else (0, None)
+
+
+def record(session: Session, tag: AuditTag, *, case: ChainHolder | None = None, **fields: Any) -> str:
+    """Write the next entry of the case's chain (or the system chain) in the session's transaction.
+
+    The case (ORM or record) must already have its id; its new head is flushed with it. Returns the entry hash.
     """
     if case is not None:
-        chain, seq, prev = case_chain(case.id), case.audit_head_seq + 1, case.audit_head_hash or GENESIS_HASH
+        values = advance_case_head(case, tag, **fields)
     else:
-        head_seq, prev = _system_head(session)
-        chain, seq = SYSTEM_CHAIN, head_seq + 1
-    entry = AuditEntry(
-        chain=chain, seq=seq, case_id=case.id if case is not None else None, occurred_at=now,
-        actor_id=actor.id if actor is not None else None,
-        actor_role=actor.role if actor is not None else anonymous_role,
-        tag=tag.value, from_state=from_state, to_state=to_state, reason=reason,
-        details=canonical_details(details), prev_hash=prev,
-    )
-    entry.entry_hash = entry_hash(entry)
-    if case is not None:
-        case.audit_head_seq, case.audit_head_hash, case.updated_at = seq, entry.entry_hash, now
-    session.add(entry)
-    return entry
+        values = next_entry(tag, chain=SYSTEM_CHAIN, head=_system_head(session), **fields)
+    session.connection().execute(INSERT_ENTRY, values)
+    return str(values["entry_hash"])

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mediation.audit.chain import GENESIS_HASH, entry_hash
-from mediation.models import AuditEntry, Case, case_chain
+from mediation.models import SYSTEM_CHAIN, AuditEntry, Case, case_chain
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,14 @@ def _chains(session: Session) -> Iterator[tuple[str, list[AuditEntry]]]:
         yield current, batch
 
 
+def _label(chain: str, references: Mapping[int, str]) -> str:
+    """How a chain is named to a person: the case reference where there is one."""
+    kind, _, number = chain.partition(":")
+    if kind == "case" and number.isdigit():
+        return f"case {references.get(int(number), f'#{number} (deleted)')}"
+    return "system log" if chain == SYSTEM_CHAIN else chain
+
+
 def _first_problem(label: str, entries: list[AuditEntry]) -> str | None:
     expected_prev, previous_id = GENESIS_HASH, None
     for position, entry in enumerate(entries, start=1):
@@ -79,8 +87,7 @@ def verify_audit_log(session: Session, checkpoint: Mapping[str, ChainHead] | Non
                       session.execute(select(Case.id, Case.audit_head_seq, Case.audit_head_hash)).all()}
     report = AuditReport()
     for chain, entries in _chains(session):
-        case_id = entries[0].case_id
-        label = f"case {references.get(case_id, '(deleted case)')}" if case_id is not None else "system log"
+        label = _label(chain, references)
         report.chains_checked += 1
         report.entries_checked += len(entries)
         last = entries[-1]
@@ -94,11 +101,13 @@ def verify_audit_log(session: Session, checkpoint: Mapping[str, ChainHead] | Non
                        "as its last: entries were removed from the end or rewritten")
         if problem:
             report.problems.append(problem)
+    missing: set[str] = set()
     for chain, (seq, _) in recorded_heads.items():
         if seq and chain not in report.heads:
-            reference = references[int(chain.split(":", 1)[1])]
-            report.problems.append(f"case {reference}: all {seq} audit entries are missing")
+            report.problems.append(f"{_label(chain, references)}: all {seq} audit entries are missing")
+            missing.add(chain)
     for chain, then in checkpoint.items():
-        if chain not in report.heads and chain not in recorded_heads:
-            report.problems.append(f"{chain}: held {then.seq} entries at the checkpoint and is now gone")
+        if chain not in report.heads and chain not in missing:
+            report.problems.append(f"{_label(chain, references)}: held {then.seq} entries at the checkpoint and "
+                                   "is now gone")
     return report

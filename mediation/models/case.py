@@ -24,7 +24,31 @@ class Origin(StrEnum):
     OFFENDER_REQUEST = "offender_request"
 
 
-class Case(Base):
+class CaseFactsMixin:
+    """The facts the workflow guards read (workflows.case_guards.CaseFacts), from a sentence and participants."""
+
+    state: str
+    sentence: SentenceRecord | None
+    participants: list[Participant]
+
+    @property
+    def sentence_recorded(self) -> bool:
+        return self.sentence is not None
+
+    @property
+    def sentence_qualifies(self) -> bool:
+        return self.sentence is not None and self.sentence.effective_eligible
+
+    @property
+    def participant_facts(self) -> Sequence[Participant]:
+        return self.participants
+
+    @property
+    def is_open(self) -> bool:
+        return self.state != CaseState.CLOSED
+
+
+class Case(CaseFactsMixin, Base):
     __tablename__ = "cases"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,23 +78,6 @@ class Case(Base):
     sentence: Mapped[SentenceRecord | None] = relationship(back_populates="case", cascade="all, delete-orphan")
 
     __mapper_args__ = {"version_id_col": version}
-
-    # The facts the workflow guards read (workflows.case_guards.CaseFacts).
-    @property
-    def sentence_recorded(self) -> bool:
-        return self.sentence is not None
-
-    @property
-    def sentence_qualifies(self) -> bool:
-        return self.sentence is not None and self.sentence.effective_eligible
-
-    @property
-    def participant_facts(self) -> Sequence[Participant]:
-        return self.participants
-
-    @property
-    def is_open(self) -> bool:
-        return self.state != CaseState.CLOSED
 
     def __repr__(self) -> str:
         return f"<Case {self.reference} {self.state}>"

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mediation.case_record import CaseRecord
 from mediation.errors import Conflict, NotFound, WrongState
 from mediation.models import Case, User
 from mediation.policy import visible_cases
@@ -30,7 +31,7 @@ def find_case(session: Session, actor: User, reference: str) -> Case:
     return case
 
 
-def require_version(case: Case, expected_version: int | None) -> None:
+def require_version(case: Case | CaseRecord, expected_version: int | None) -> None:
     """Refuse to act on a case that changed since the actor looked at it."""
     if expected_version is not None and case.version != expected_version:
         raise Conflict(f"Case {case.reference} was changed by someone else since you opened it; "

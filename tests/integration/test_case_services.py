@@ -6,6 +6,7 @@ import re
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 
 from mediation.errors import Conflict, Forbidden, InvalidInput, WrongState
 from mediation.models import AuditEntry, Case, Origin
@@ -273,16 +274,28 @@ def test_a_case_keeps_its_workflow_version_and_an_unknown_one_is_named(runtime, 
         workflow.fire(session, actors.mediator, reference, "pause", reason="wellbeing")
 
 
-def test_a_transition_and_its_audit_entry_commit_together_or_not_at_all(runtime, actors, make_case, monkeypatch):
+_REFUSE_AUDIT_INSERTS = {
+    "sqlite": ["CREATE TRIGGER refuse_insert BEFORE INSERT ON audit_entries "
+               "BEGIN SELECT RAISE(ABORT, 'disk full'); END"],
+    "postgresql": ["CREATE FUNCTION refuse_insert() RETURNS trigger LANGUAGE plpgsql AS "
+                   "$$ BEGIN RAISE EXCEPTION 'disk full'; END; $$",
+                   "CREATE TRIGGER refuse_insert BEFORE INSERT ON audit_entries "
+                   "FOR EACH ROW EXECUTE FUNCTION refuse_insert()"],
+}
+
+
+def test_a_transition_and_its_audit_entry_commit_together_or_not_at_all(runtime, actors, make_case):
+    """The case row is updated first; when the audit INSERT then fails, the update is rolled back too."""
     reference = make_case(CaseState.DIALOGUE_WRITTEN)
     before = len(_entries(runtime, reference))
-
-    def failing_record(*_args, **_kwargs):
-        raise RuntimeError("disk full while writing the audit entry")
-
-    monkeypatch.setattr(workflow.audit, "record", failing_record)
-    with pytest.raises(RuntimeError), runtime.transaction() as session:
+    with runtime.engine.begin() as connection:
+        for statement in _REFUSE_AUDIT_INSERTS[runtime.engine.dialect.name]:
+            connection.exec_driver_sql(statement)
+    with pytest.raises(DBAPIError, match="disk full"), runtime.transaction() as session:
         workflow.fire(session, actors.mediator, reference, "pause", reason="wellbeing")
+    with runtime.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TRIGGER refuse_insert" if runtime.engine.dialect.name == "sqlite"
+                                   else "DROP TRIGGER refuse_insert ON audit_entries")
     case = _case(runtime, actors.mediator, reference)
     assert (case.state, case.paused_from) == (CaseState.DIALOGUE_WRITTEN, None)
     assert len(_entries(runtime, reference)) == before

@@ -13,6 +13,7 @@ from mediation.errors import Conflict
 from mediation.models import AuditEntry, Case
 from mediation.services import workflow
 from mediation.services.lookup import find_case
+from workflows.errors import TriggerNotAllowed
 from workflows.vocabulary import CaseState
 
 
@@ -76,7 +77,9 @@ def test_many_writers_on_one_case_leave_an_intact_chain(runtime, actors, make_ca
     successes = 0
     for _ in range(5):
         outcomes = _race(runtime, [toggle] * 4)
-        assert all(isinstance(o, str | Conflict) for o in outcomes), outcomes
+        # A loser either lost the race on the row (Conflict) or, on PostgreSQL's READ COMMITTED, already saw the
+        # winner's state when the service read the case (the trigger no longer exists there): both are clean.
+        assert all(isinstance(o, str | Conflict | TriggerNotAllowed) for o in outcomes), outcomes
         successes += sum(isinstance(o, str) for o in outcomes)
     _, _, after = _snapshot(runtime, actors, reference)
     assert after - before == successes
