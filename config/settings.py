@@ -28,7 +28,12 @@ class Settings:
     audit_signing_key_file: Path
     sqlite_busy_timeout_ms: int
     sqlite_synchronous: str
+    keyring_file: Path
+    blob_dir: Path
+    video_max_bytes: int
+    retention_days: int
     secret_key_from_env: str | None = None
+    keyring_from_env: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -88,7 +93,12 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
         audit_signing_key_file=_path(env, "AUDIT_SIGNING_KEY_FILE", instance_dir / "audit-signing.key"),
         sqlite_busy_timeout_ms=_int(env, "SQLITE_BUSY_TIMEOUT_MS", 5000),
         sqlite_synchronous=_choice(env, "SQLITE_SYNCHRONOUS", "FULL", ("FULL", "NORMAL", "EXTRA")),
+        keyring_file=_path(env, "KEYRING_FILE", instance_dir / "keyring.json"),
+        blob_dir=_path(env, "BLOB_DIR", instance_dir / "blobs"),
+        video_max_bytes=_int(env, "VIDEO_MAX_BYTES", 500_000_000, minimum=1),
+        retention_days=_int(env, "RETENTION_DAYS", 5 * 365, minimum=1),
         secret_key_from_env=secret,
+        keyring_from_env=env.get(PREFIX + "KEYRING") or None,
     )
     if settings.is_production and settings.uses_sqlite and ":memory:" in settings.database_url:
         raise SettingsError("an in-memory database cannot be used in production")

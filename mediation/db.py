@@ -93,6 +93,8 @@ _RACE_MARKERS = (
     "uq_audit_entries_chain_seq", "audit_entries.chain, audit_entries.seq",
     "pk_case_reference_counters", "case_reference_counters.year",
     "uq_users_username", "users.username",
+    "pk_audit_chain_heads", "audit_chain_heads.chain",
+    "pk_case_keys", "case_keys.case_id",
 )
 
 

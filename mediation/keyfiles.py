@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from config import Settings
+from mediation.crypto.keyring import generate_keyring, write_keyring
 from mediation.errors import InvalidInput
 from mediation.schema import sqlite_file
 
@@ -34,6 +35,10 @@ def ensure_instance(settings: Settings) -> list[Path]:
     if settings.secret_key_from_env is None and not settings.secret_key_file.exists():
         _write_private(settings.secret_key_file, secrets.token_hex(32).encode())
         created.append(settings.secret_key_file)
+    if settings.keyring_from_env is None and not settings.keyring_file.exists():
+        write_keyring(settings.keyring_file, generate_keyring())
+        created.append(settings.keyring_file)
+    settings.blob_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not settings.audit_signing_key_file.exists():
         pem = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
         _write_private(settings.audit_signing_key_file, pem)

@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
+from mediation.blobs import BlobStore
+from mediation.crypto.keyring import read_keyring
+from mediation.crypto.vault import Vault
 from mediation.db import make_engine, make_session_factory, transaction
 
 
@@ -24,6 +28,15 @@ class Runtime:
         """One unit of work: use it around exactly one service call."""
         with transaction(self.engine, self.sessions) as session:
             yield session
+
+    @cached_property
+    def vault(self) -> Vault:
+        """The keyring is read on first use, so commands that need no key (like ``init``) run without one."""
+        return Vault(read_keyring(self.settings.keyring_file, self.settings.keyring_from_env))
+
+    @cached_property
+    def blobs(self) -> BlobStore:
+        return BlobStore(self.settings.blob_dir)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -8,11 +8,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from mediation.audit.tags import AuditTag
-from mediation.models import SYSTEM_CHAIN, AuditEntry, User, case_chain
+from mediation.models import SYSTEM_CHAIN, AuditChainHead, AuditEntry, User, case_chain, content_chain
 
 GENESIS_HASH = "0" * 64
 HASHED_FIELDS = ("chain", "seq", "case_id", "occurred_at", "actor_id", "actor_role", "tag", "from_state",
@@ -90,22 +90,39 @@ def advance_case_head(case: ChainHolder, tag: AuditTag, **fields: Any) -> dict[s
     return values
 
 
-def _system_head(session: Session) -> tuple[int, str | None]:
-    row = session.execute(
-        select(AuditEntry.seq, AuditEntry.entry_hash)
-        .where(AuditEntry.chain == SYSTEM_CHAIN).order_by(AuditEntry.seq.desc()).limit(1)
-    ).first()
-    return (row[0], row[1]) if row else (0, None)
+_HEADS = AuditChainHead.__table__
+_READ_HEAD = select(_HEADS.c.seq, _HEADS.c.entry_hash).where(_HEADS.c.chain == bindparam("wanted")).with_for_update()
+_MOVE_HEAD = update(_HEADS).where(_HEADS.c.chain == bindparam("wanted")).values(
+    seq=bindparam("seq"), entry_hash=bindparam("entry_hash"))
+_FIRST_HEAD = insert(_HEADS)
+
+
+def _append_to_headed_chain(session: Session, tag: AuditTag, chain: str, **fields: Any) -> str:
+    """Append to a chain whose head lives in audit_chain_heads, locking that row (SQLite: the write lock)."""
+    connection = session.connection()
+    row = connection.execute(_READ_HEAD, {"wanted": chain}).first()
+    values = next_entry(tag, chain=chain, head=(row[0], row[1]) if row else (0, None), **fields)
+    connection.execute(INSERT_ENTRY, values)
+    head = {"seq": values["seq"], "entry_hash": values["entry_hash"]}
+    if row is None:
+        connection.execute(_FIRST_HEAD, {"chain": chain, **head})
+    else:
+        connection.execute(_MOVE_HEAD, {"wanted": chain, **head})
+    return str(values["entry_hash"])
 
 
 def record(session: Session, tag: AuditTag, *, case: ChainHolder | None = None, **fields: Any) -> str:
-    """Write the next entry of the case's chain (or the system chain) in the session's transaction.
+    """Write the next entry of the case's workflow chain (or the system chain) in the session's transaction.
 
     The case (ORM or record) must already have its id; its new head is flushed with it. Returns the entry hash.
     """
-    if case is not None:
-        values = advance_case_head(case, tag, **fields)
-    else:
-        values = next_entry(tag, chain=SYSTEM_CHAIN, head=_system_head(session), **fields)
+    if case is None:
+        return _append_to_headed_chain(session, tag, SYSTEM_CHAIN, **fields)
+    values = advance_case_head(case, tag, **fields)
     session.connection().execute(INSERT_ENTRY, values)
     return str(values["entry_hash"])
+
+
+def record_content(session: Session, tag: AuditTag, *, case_id: int, **fields: Any) -> str:
+    """Write the next entry of the case's content chain: messages, notes, contact details, decryptions."""
+    return _append_to_headed_chain(session, tag, content_chain(case_id), case_id=case_id, **fields)

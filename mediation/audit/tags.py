@@ -18,6 +18,27 @@ class AuditTag(StrEnum):
     SAFETY_ASSESSED = "participant:safety:assessed"
     USER_CREATED = "user:account:created"
     USER_DEACTIVATED = "user:account:deactivated"
+    KEYS_ROTATED = "system:keys:rotated"
+    KEYS_RETIRED = "system:keys:retired"
+    KEYS_PURGED = "system:keys:purged"
+    # Content chain: what was written, reviewed, delivered, and every decryption for display.
+    CONTACT_RECORDED = "content:contact:recorded"
+    CONTACT_DECRYPTED = "content:contact:decrypted"
+    NOTE_ADDED = "content:note:added"
+    NOTES_DECRYPTED = "content:note:decrypted"
+    RATIONALE_DECRYPTED = "content:rationale:decrypted"
+    MESSAGE_SUBMITTED = "content:message:submitted"
+    MESSAGE_DECRYPTED = "content:message:decrypted"
+    VIDEO_DECRYPTED = "content:video:decrypted"
+    DATA_KEY_DESTROYED = "content:key:destroyed"
+    MESSAGE_APPROVE = "content:message:approve"
+    MESSAGE_RETURN = "content:message:return"
+    MESSAGE_REVISE = "content:message:revise"
+    MESSAGE_REDACT = "content:message:redact"
+    MESSAGE_ACCEPT = "content:message:accept"
+    MESSAGE_REFUSE = "content:message:refuse"
+    MESSAGE_WITHHOLD = "content:message:withhold"
+    MESSAGE_OPEN = "content:message:open"
     # One tag per workflow trigger.
     SCREEN = "case:workflow:screen"
     PREPARE = "case:workflow:prepare"
@@ -33,4 +54,12 @@ class AuditTag(StrEnum):
 
     @classmethod
     def for_trigger(cls, trigger: str) -> AuditTag:
-        return cls(f"case:workflow:{trigger}")
+        return _BY_TRIGGER[trigger]
+
+    @classmethod
+    def for_message_trigger(cls, trigger: str) -> AuditTag:
+        return cls(f"content:message:{trigger}")
+
+
+_BY_TRIGGER = {tag.value.removeprefix("case:workflow:"): tag for tag in AuditTag
+               if tag.value.startswith("case:workflow:")}

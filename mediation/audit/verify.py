@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mediation.audit.chain import GENESIS_HASH, entry_hash
-from mediation.models import SYSTEM_CHAIN, AuditEntry, Case, case_chain
+from mediation.models import SYSTEM_CHAIN, AuditChainHead, AuditEntry, Case, case_chain
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,9 @@ def _chains(session: Session) -> Iterator[tuple[str, list[AuditEntry]]]:
 def _label(chain: str, references: Mapping[int, str]) -> str:
     """How a chain is named to a person: the case reference where there is one."""
     kind, _, number = chain.partition(":")
-    if kind == "case" and number.isdigit():
-        return f"case {references.get(int(number), f'#{number} (deleted)')}"
+    if kind in {"case", "content"} and number.isdigit():
+        case = f"case {references.get(int(number), f'#{number} (deleted)')}"
+        return case if kind == "case" else f"content log of {case}"
     return "system log" if chain == SYSTEM_CHAIN else chain
 
 
@@ -85,6 +86,8 @@ def verify_audit_log(session: Session, checkpoint: Mapping[str, ChainHead] | Non
     references = dict(session.execute(select(Case.id, Case.reference)).all())
     recorded_heads = {case_chain(cid): (seq, h) for cid, seq, h in
                       session.execute(select(Case.id, Case.audit_head_seq, Case.audit_head_hash)).all()}
+    recorded_heads |= {chain: (seq, h) for chain, seq, h in
+                       session.execute(select(AuditChainHead.chain, AuditChainHead.seq, AuditChainHead.entry_hash))}
     report = AuditReport()
     for chain, entries in _chains(session):
         label = _label(chain, references)
@@ -97,8 +100,8 @@ def verify_audit_log(session: Session, checkpoint: Mapping[str, ChainHead] | Non
         if problem is None and chain in checkpoint:
             problem = _against_checkpoint(label, entries, checkpoint[chain])
         if problem is None and recorded is not None and recorded != (last.seq, last.entry_hash):
-            problem = (f"{label}: the chain ends at entry #{last.seq} but the case records entry #{recorded[0]} "
-                       "as its last: entries were removed from the end or rewritten")
+            problem = (f"{label}: the chain ends at entry #{last.seq} but its recorded head is entry #{recorded[0]}: "
+                       "entries were removed from the end or rewritten")
         if problem:
             report.problems.append(problem)
     missing: set[str] = set()

@@ -1,12 +1,14 @@
 """The ORM models, one module per aggregate; importing this package registers them all on ``Base``."""
 
-from mediation.models.audit import SYSTEM_CHAIN, AuditEntry, case_chain
+from mediation.models.audit import SYSTEM_CHAIN, AuditChainHead, AuditEntry, case_chain, content_chain
 from mediation.models.case import Case, CaseReferenceCounter, Origin
+from mediation.models.content import AssessmentNote, Blob, CaseKey, Message
 from mediation.models.participant import Participant
 from mediation.models.sentence import SentenceRecord
 from mediation.models.user import Role, User
 
 __all__ = [
-    "SYSTEM_CHAIN", "AuditEntry", "Case", "CaseReferenceCounter", "Origin", "Participant", "Role",
-    "SentenceRecord", "User", "case_chain",
+    "SYSTEM_CHAIN", "AssessmentNote", "AuditChainHead", "AuditEntry", "Blob", "Case", "CaseKey",
+    "CaseReferenceCounter", "Message", "Origin", "Participant", "Role", "SentenceRecord", "User", "case_chain",
+    "content_chain",
 ]

@@ -13,7 +13,26 @@ SYSTEM_CHAIN = "system"
 
 
 def case_chain(case_id: int) -> str:
+    """Workflow events of a case: transitions, assignments, assessments. Its head lives on the case row."""
     return f"case:{case_id}"
+
+
+def content_chain(case_id: int) -> str:
+    """Content events of a case: messages, notes, contact details and every decryption for display.
+
+    A separate chain, so reading a message never changes the case's version under a mediator's open form.
+    """
+    return f"content:{case_id}"
+
+
+class AuditChainHead(Base):
+    """The head of every chain not kept on a case row (the system chain, each case's content chain)."""
+
+    __tablename__ = "audit_chain_heads"
+
+    chain: Mapped[str] = mapped_column(String(40), primary_key=True)
+    seq: Mapped[int] = mapped_column()
+    entry_hash: Mapped[str] = mapped_column(String(64))
 
 
 class AuditEntry(Base):

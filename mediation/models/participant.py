@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy import DateTime, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mediation.db import Base, utcnow
@@ -29,6 +29,10 @@ class Participant(Base):
     # The offender's statement that they are willing to take responsibility (offender requests only).
     willing_to_take_responsibility: Mapped[bool | None] = mapped_column()
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # Name, address, phone, e-mail and safe times to call, sealed together (mediation.services.contacts).
+    sealed_contact: Mapped[bytes | None] = mapped_column(LargeBinary)
+    contact_revision: Mapped[int] = mapped_column(default=0, server_default="0")
+    contact_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     case: Mapped[Case] = relationship(back_populates="participants")

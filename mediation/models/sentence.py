@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import DateTime, ForeignKey, String, Text
+from sqlalchemy import DateTime, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mediation.db import Base, utcnow
@@ -27,7 +27,7 @@ class SentenceRecord(Base):
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     override_eligible: Mapped[bool | None] = mapped_column()
-    override_rationale: Mapped[str | None] = mapped_column(Text)
+    sealed_override_rationale: Mapped[bytes | None] = mapped_column(LargeBinary)
     override_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     override_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

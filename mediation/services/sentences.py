@@ -7,8 +7,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from mediation import audit
 from mediation.audit import AuditTag
+from mediation.audit import chain as audit
+from mediation.audit.chain import canonical_time
+from mediation.crypto.records import RecordContext
+from mediation.crypto.vault import Vault
 from mediation.db import utcnow
 from mediation.errors import InvalidInput, WrongState
 from mediation.models import Case, Role, SentenceRecord, User
@@ -30,7 +33,7 @@ def store_sentence(session: Session, case: Case, actor: User, now: datetime, *, 
     record.kind, record.years, record.months, record.days = kind, fixed.years, fixed.months, fixed.days
     record.eligible, record.explanation = decision.eligible, decision.explanation
     record.recorded_by_id, record.recorded_at = actor.id, now
-    record.override_eligible = record.override_rationale = record.override_by_id = record.override_at = None
+    record.override_eligible = record.sealed_override_rationale = record.override_by_id = record.override_at = None
     session.add(record)
     audit.record(session, AuditTag.SENTENCE_RECORDED, actor=actor, now=now, case=case,
                  details={"kind": kind, "eligible": decision.eligible})
@@ -47,9 +50,14 @@ def record_sentence(session: Session, actor: User, reference: str, kind: str, *,
     return store_sentence(session, case, actor, utcnow(), kind=kind, years=years, months=months, days=days)
 
 
-def override_eligibility(session: Session, actor: User, reference: str, eligible: bool, rationale: str,
-                         *, expected_version: int | None = None) -> SentenceRecord:
-    """The coordinator overrides the computed decision; the rationale is kept, the audit says who and when."""
+def _rationale_context(record: SentenceRecord) -> RecordContext:
+    return RecordContext(record.case_id, "sentence", str(record.case_id), record.override_by_id,
+                         f"override-rationale@{canonical_time(record.override_at) if record.override_at else '-'}")
+
+
+def override_eligibility(session: Session, vault: Vault, actor: User, reference: str, *, eligible: bool,
+                         rationale: str, expected_version: int | None = None) -> SentenceRecord:
+    """The coordinator overrides the computed decision; the rationale is sealed, the audit says who and when."""
     require_role(actor, Role.ADMIN)
     case = find_case(session, actor, reference)
     require_version(case, expected_version)
@@ -63,8 +71,21 @@ def override_eligibility(session: Session, actor: User, reference: str, eligible
     if record is None:
         raise WrongState("Record the sentence before overriding the eligibility decision.")
     now = utcnow()
-    record.override_eligible, record.override_rationale = eligible, rationale
-    record.override_by_id, record.override_at = actor.id, now
+    record.override_eligible, record.override_by_id, record.override_at = eligible, actor.id, now
+    record.sealed_override_rationale = vault.seal_text(session, _rationale_context(record), rationale)
     audit.record(session, AuditTag.ELIGIBILITY_OVERRIDDEN, actor=actor, now=now, case=case,
                  details={"computed": record.eligible, "eligible": eligible})
     return record
+
+
+def override_rationale(session: Session, vault: Vault, actor: User, reference: str) -> str | None:
+    """The coordinator's reasons for an override, for the coordinator and the case's mediator; audited."""
+    case = find_case(session, actor, reference)
+    if actor.role != Role.ADMIN:
+        require_mediator_of(actor, case)
+    record = case.sentence
+    if record is None or record.sealed_override_rationale is None:
+        return None
+    text = vault.open_text(session, _rationale_context(record), record.sealed_override_rationale)
+    audit.record_content(session, AuditTag.RATIONALE_DECRYPTED, case_id=case.id, actor=actor, now=utcnow())
+    return text

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 from sqlalchemy.orm import Session
@@ -24,7 +24,17 @@ from mediation.audit.verify import AuditReport, ChainHead, verify_audit_log
 from mediation.db import utcnow
 from mediation.errors import InvalidInput
 from mediation.keyfiles import load_audit_signing_key
-from mediation.models import SYSTEM_CHAIN, AuditEntry, Case, Participant, Role, SentenceRecord, User, case_chain
+from mediation.models import (
+    SYSTEM_CHAIN,
+    AuditChainHead,
+    AuditEntry,
+    Case,
+    Participant,
+    Role,
+    SentenceRecord,
+    User,
+    case_chain,
+)
 from mediation.runtime import Runtime
 from mediation.services import assignment, intake, participants, sentences, users, workflow
 from workflows.case_workflow import CLOSE_REASONS, DECLINE_REASONS, PAUSE_REASONS, WITHDRAW_REASONS
@@ -113,14 +123,20 @@ def rewrite_consistently(runtime: Runtime, reference: str, seq: int | None, **ch
 
 
 def cut_short_consistently(runtime: Runtime, chain: str, keep: int) -> None:
-    """Delete every entry after ``keep`` and, for a case, set the case's recorded head to match."""
+    """Delete every entry after ``keep`` and set the chain's recorded head (on the case row or in the heads
+    table) to match, as an attacker who understands the scheme would."""
     with runtime.transaction() as session:
         session.execute(delete(AuditEntry).where(AuditEntry.chain == chain, AuditEntry.seq > keep))
-        if chain != SYSTEM_CHAIN:
+        last = chain_entries(session, chain)[-1] if keep else None
+        if chain.startswith("case:"):
             case = session.get(Case, int(chain.split(":", 1)[1]))
-            last = chain_entries(session, chain)[-1] if keep else None
             case.audit_head_seq = keep
             case.audit_head_hash = last.entry_hash if last is not None else None
+        elif last is not None:
+            session.execute(update(AuditChainHead).where(AuditChainHead.chain == chain)
+                            .values(seq=keep, entry_hash=last.entry_hash))
+        else:
+            session.execute(delete(AuditChainHead).where(AuditChainHead.chain == chain))
 
 
 def delete_entries(runtime: Runtime, reference: str, seqs: list[int]) -> None:
@@ -224,7 +240,8 @@ def journey(runtime: Runtime, actors: Any) -> Journey:
     act("sentence", lambda session: sentences.record_sentence(session, mediator, ref, "fixed", years="1"),
         [Expect(AuditTag.SENTENCE_RECORDED, mediator, Role.MEDIATOR, ref, details={"kind": "fixed",
                                                                                  "eligible": False})])
-    act("override", lambda session: sentences.override_eligibility(session, admin, ref, True, RATIONALE),
+    act("override", lambda session: sentences.override_eligibility(session, runtime.vault, admin, ref, eligible=True,
+            rationale=RATIONALE),
         [Expect(AuditTag.ELIGIBILITY_OVERRIDDEN, admin, Role.ADMIN, ref, details={"computed": False,
                                                                                 "eligible": True})])
     trail.journey.private_texts.append(RATIONALE)
@@ -565,9 +582,9 @@ def test_reordered_entries_are_named(runtime, ledger, swap, expected):
 
 
 @pytest.mark.parametrize(("removed", "expected"), [
-    pytest.param(1, "the chain ends at entry #12 but the case records entry #13 as its last: entries were "
+    pytest.param(1, "the chain ends at entry #12 but its recorded head is entry #13: entries were "
                     "removed from the end or rewritten", id="last-entry"),
-    pytest.param(4, "the chain ends at entry #9 but the case records entry #13 as its last: entries were "
+    pytest.param(4, "the chain ends at entry #9 but its recorded head is entry #13: entries were "
                     "removed from the end or rewritten", id="last-four"),
     pytest.param(13, "all 13 audit entries are missing", id="every-entry"),
 ])
@@ -628,6 +645,7 @@ def test_a_case_chain_cut_to_nothing_consistently_is_detected_with_a_checkpoint(
 
 def _delete_the_system_chain(session: Session, _: Ledger) -> str:
     session.execute(delete(AuditEntry).where(AuditEntry.chain == SYSTEM_CHAIN))
+    session.execute(delete(AuditChainHead).where(AuditChainHead.chain == SYSTEM_CHAIN))  # and its recorded head
     return SYSTEM_CHAIN
 
 
@@ -636,6 +654,14 @@ def _delete_the_whole_case(session: Session, ledger: Ledger) -> str:
     session.execute(delete(AuditEntry).where(AuditEntry.case_id == case.id))
     session.delete(case)  # with its participants and sentence
     return case_chain(case.id)
+
+
+def test_the_system_chain_deleted_but_its_head_kept_is_detected_without_a_checkpoint(runtime, ledger):
+    allow_tampering(runtime.engine)
+    with runtime.transaction() as session:
+        session.execute(delete(AuditEntry).where(AuditEntry.chain == SYSTEM_CHAIN))
+    [problem] = verify(runtime).problems
+    assert problem.startswith("system log: all ") and problem.endswith(" audit entries are missing")
 
 
 @pytest.mark.parametrize("vanish", [

@@ -124,12 +124,14 @@ def test_sentence_data_cannot_change_after_screening(runtime, actors, make_case)
 def test_the_coordinator_overrides_eligibility_with_a_rationale_and_screening_follows_it(runtime, actors, make_case):
     reference = make_case(steps=[("sentence", "1")])
     with pytest.raises(InvalidInput, match="rationale"), runtime.transaction() as session:
-        sentences.override_eligibility(session, actors.admin, reference, True, "   ")
+        sentences.override_eligibility(session, runtime.vault, actors.admin, reference, eligible=True,
+            rationale="   ")
     with pytest.raises(Forbidden), runtime.transaction() as session:
-        sentences.override_eligibility(session, actors.mediator, reference, True, "the mediator cannot")
+        sentences.override_eligibility(session, runtime.vault, actors.mediator, reference, eligible=True,
+            rationale="the mediator cannot")
     with runtime.transaction() as session:
-        record = sentences.override_eligibility(session, actors.admin, reference, True,
-                                                "Warrant of committal shows consecutive sentences.")
+        record = sentences.override_eligibility(session, runtime.vault, actors.admin, reference, eligible=True,
+            rationale="Warrant of committal shows consecutive sentences.")
     assert record.effective_eligible and not record.eligible and record.override_by_id == actors.admin.id
     with runtime.transaction() as session:
         assert workflow.fire(session, actors.mediator, reference, "screen").state == CaseState.ASSESSMENT

@@ -249,7 +249,8 @@ def test_show_says_when_no_sentence_is_recorded_and_when_eligibility_was_overrid
     with runtime.transaction() as session:
         sentences.record_sentence(session, actors.mediator, reference, "fixed", months="10")
     with runtime.transaction() as session:
-        sentences.override_eligibility(session, actors.admin, reference, True, rationale)
+        sentences.override_eligibility(session, runtime.vault, actors.admin, reference, eligible=True,
+            rationale=rationale)
     result = cli("show", reference)
     assert "eligibility: Not eligible: 10 months" in result.stdout
     assert "  overridden by the coordinator: eligible (rationale recorded)" in result.stdout.splitlines()
@@ -287,7 +288,7 @@ def test_verify_audit_passes_an_intact_log(cli, runtime, two_cases):
 @pytest.mark.parametrize(("tamper", "problem"), [
     pytest.param("edit", "entry #4 (row {row4}) was altered: its content no longer matches its hash", id="edited"),
     pytest.param("delete", "entry #7 is missing: it was deleted or the chain was renumbered", id="deleted"),
-    pytest.param("truncate", "the chain ends at entry #11 but the case records entry #13 as its last: entries "
+    pytest.param("truncate", "the chain ends at entry #11 but its recorded head is entry #13: entries "
                              "were removed from the end or rewritten", id="cut-at-the-end"),
 ])
 def test_verify_audit_exits_3_naming_the_first_broken_entry(cli, runtime, two_cases, tamper, problem):

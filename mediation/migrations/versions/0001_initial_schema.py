@@ -116,7 +116,7 @@ def upgrade() -> None:
     sa.Column('recorded_by_id', sa.Integer(), nullable=False),
     sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('override_eligible', sa.Boolean(), nullable=True),
-    sa.Column('override_rationale', sa.Text(), nullable=True),
+    sa.Column('sealed_override_rationale', sa.LargeBinary(), nullable=True),
     sa.Column('override_by_id', sa.Integer(), nullable=True),
     sa.Column('override_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_sentences_case_id_cases')),

@@ -1,0 +1,119 @@
+"""The keyring: key-encryption keys (KEKs) with ids, one active, kept outside the database.
+
+It lives in a JSON file (mode 0600) under the instance folder, or in the MEDIATION_KEYRING environment variable
+for deployments that inject secrets. Data keys are wrapped with AES-256-GCM under a KEK, the case id and KEK id
+bound as associated data, so a wrapped key copied to another case or paired with the wrong KEK fails loudly.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from mediation.crypto.errors import CryptoError, KeyUnavailable
+
+KEY_BYTES = 32
+NONCE_BYTES = 12
+
+
+def _wrap_context(case_id: int, kek_id: str) -> bytes:
+    return f"rj-case-data-key|case={case_id}|kek={kek_id}".encode()
+
+
+def new_kek_id(now: datetime | None = None) -> str:
+    moment = now or datetime.now(UTC)
+    return f"kek-{moment:%Y%m%d}-{secrets.token_hex(3)}"
+
+
+@dataclass(frozen=True)
+class Keyring:
+    keys: dict[str, bytes]
+    active: str
+    retired: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.active not in self.keys:
+            raise CryptoError(f"the keyring's active key {self.active!r} is not among its keys")
+        for kek_id, key in self.keys.items():
+            if len(key) != KEY_BYTES:
+                raise CryptoError(f"key {kek_id!r} in the keyring is not a 256-bit key")
+
+    def wrap(self, case_id: int, data_key: bytes) -> tuple[str, bytes]:
+        """Wrap a case's data key under the active KEK; returns (KEK id, nonce + ciphertext)."""
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = AESGCM(self.keys[self.active]).encrypt(nonce, data_key, _wrap_context(case_id, self.active))
+        return self.active, nonce + sealed
+
+    def unwrap(self, case_id: int, kek_id: str, wrapped: bytes) -> bytes:
+        key = self.keys.get(kek_id)
+        if key is None:
+            state = "was retired" if kek_id in self.retired else "is not in this keyring"
+            raise KeyUnavailable(f"the data key of case #{case_id} is wrapped by KEK {kek_id!r}, which {state}")
+        try:
+            return AESGCM(key).decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _wrap_context(case_id, kek_id))
+        except InvalidTag:
+            raise KeyUnavailable(
+                f"the data key of case #{case_id} does not open with KEK {kek_id!r}: the key-encryption key is "
+                "wrong (mistyped or replaced) or the wrapped key was altered") from None
+
+    def with_new_active(self, kek_id: str, key: bytes) -> Keyring:
+        return Keyring({**self.keys, kek_id: key}, kek_id, self.retired)
+
+    def without(self, kek_id: str) -> Keyring:
+        if kek_id == self.active:
+            raise CryptoError("the active KEK cannot be retired; rotate to a new one first")
+        if kek_id not in self.keys:
+            raise CryptoError(f"there is no KEK {kek_id!r} in the keyring")
+        return Keyring({k: v for k, v in self.keys.items() if k != kek_id}, self.active, (*self.retired, kek_id))
+
+    # Serialisation: {"active": id, "keys": {id: base64}, "retired": [ids]}
+    def to_json(self) -> str:
+        return json.dumps({"active": self.active, "retired": list(self.retired),
+                           "keys": {k: base64.b64encode(v).decode() for k, v in self.keys.items()}},
+                          indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str, source: str) -> Keyring:
+        try:
+            data = json.loads(text)
+            keys = {str(k): base64.b64decode(v, validate=True) for k, v in data["keys"].items()}
+            return cls(keys, str(data["active"]), tuple(data.get("retired", ())))
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise CryptoError(f"{source} is not a valid keyring ({type(error).__name__}); check it was copied "
+                              "whole") from None
+
+
+def generate_keyring() -> Keyring:
+    kek_id = new_kek_id()
+    return Keyring({kek_id: AESGCM.generate_key(bit_length=256)}, kek_id)
+
+
+def read_keyring(path: Path, from_env: str | None) -> Keyring:
+    """The keyring from the environment variable if set, else from the file; a clear error if neither."""
+    if from_env:
+        return Keyring.from_json(from_env, "MEDIATION_KEYRING")
+    try:
+        return Keyring.from_json(path.read_text(), str(path))
+    except FileNotFoundError:
+        raise KeyUnavailable(f"no keyring at {path}: run 'mediation keys generate' (or 'mediation init'), or "
+                             "restore the keyring from its backup") from None
+
+
+def write_keyring(path: Path, keyring: Keyring) -> None:
+    """Replace the keyring file atomically, readable by its owner only."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(keyring.to_json())
+        handle.flush()
+        os.fsync(handle.fileno())
+    temporary.replace(path)

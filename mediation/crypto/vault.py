@@ -1,0 +1,83 @@
+"""The vault: each case's data key, created on first use, wrapped by the keyring's active KEK, and used to
+seal and open that case's records. Built once per process from the keyring and injected, never global."""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from threading import Lock
+
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.orm import Session
+
+from mediation.crypto.errors import KeyUnavailable
+from mediation.crypto.keyring import KEY_BYTES, Keyring
+from mediation.crypto.records import RecordContext, open_sealed, seal
+from mediation.db import utcnow
+from mediation.models import CaseKey
+
+_CACHE_SIZE = 2048
+_KEYS = CaseKey.__table__
+_READ_KEY = select(_KEYS.c.kek_id, _KEYS.c.wrapped_key, _KEYS.c.destroyed_at).where(
+    _KEYS.c.case_id == bindparam("case_id"))
+_CREATE_KEY = insert(_KEYS)
+
+
+class Vault:
+    def __init__(self, keyring: Keyring) -> None:
+        self.keyring = keyring
+        # Unwrapped data keys by (case, KEK, wrapped bytes): a rewrap or a destruction changes the row, so a
+        # stale entry can never be hit. Bounded, and shared by the threads of one process.
+        self._unwrapped: OrderedDict[tuple[int, str, bytes], bytes] = OrderedDict()
+        self._lock = Lock()
+
+    def data_key(self, session: Session, case_id: int, *, create: bool = False) -> bytes:
+        """The case's data key; with ``create``, make one on first use (in the caller's transaction)."""
+        row = session.connection().execute(_READ_KEY, {"case_id": case_id}).first()
+        if row is None:
+            if not create:
+                raise KeyUnavailable(f"case #{case_id} has no encrypted content yet")
+            return self._create(session, case_id)
+        kek_id, wrapped, destroyed_at = row
+        if destroyed_at is not None or wrapped is None:
+            raise KeyUnavailable(f"the content of case #{case_id} was destroyed at the end of its retention period")
+        return self._unwrap(case_id, kek_id, wrapped)
+
+    def _create(self, session: Session, case_id: int) -> bytes:
+        data_key = os.urandom(KEY_BYTES)
+        kek_id, wrapped = self.keyring.wrap(case_id, data_key)
+        session.connection().execute(_CREATE_KEY, {"case_id": case_id, "kek_id": kek_id, "wrapped_key": wrapped,
+                                                   "created_at": utcnow()})
+        return data_key
+
+    def _unwrap(self, case_id: int, kek_id: str, wrapped: bytes) -> bytes:
+        cache_key = (case_id, kek_id, wrapped)
+        with self._lock:
+            cached = self._unwrapped.get(cache_key)
+            if cached is not None:
+                self._unwrapped.move_to_end(cache_key)
+                return cached
+        data_key = self.keyring.unwrap(case_id, kek_id, wrapped)
+        with self._lock:
+            self._unwrapped[cache_key] = data_key
+            while len(self._unwrapped) > _CACHE_SIZE:
+                self._unwrapped.popitem(last=False)
+        return data_key
+
+    def forget(self, case_id: int) -> None:
+        """Drop a case's cached key at once (after its destruction)."""
+        with self._lock:
+            for cache_key in [k for k in self._unwrapped if k[0] == case_id]:
+                del self._unwrapped[cache_key]
+
+    def seal(self, session: Session, context: RecordContext, plaintext: bytes) -> bytes:
+        return seal(self.data_key(session, context.case_id, create=True), context, plaintext)
+
+    def open(self, session: Session, context: RecordContext, sealed: bytes) -> bytes:
+        return open_sealed(self.data_key(session, context.case_id), context, sealed)
+
+    def seal_text(self, session: Session, context: RecordContext, text: str) -> bytes:
+        return self.seal(session, context, text.encode("utf-8"))
+
+    def open_text(self, session: Session, context: RecordContext, sealed: bytes) -> str:
+        return self.open(session, context, sealed).decode("utf-8")
