@@ -7,7 +7,7 @@ from functools import cache
 from typing import Protocol
 
 from workflows.engine import Arguments, Guard, SharedWorkflow, TransitionSpec, TriggerSpec, WorkflowDefinition
-from workflows.vocabulary import modality_of
+from workflows.vocabulary import carries_messages
 
 MESSAGE_WORKFLOW_VERSION = "message-review-1"
 
@@ -33,8 +33,7 @@ class MessageFacts(Protocol):
 
 
 def _case_carries_messages(message: MessageFacts, _: Arguments) -> bool:
-    modality = modality_of(message.case_state)
-    return modality is not None and modality.carries_messages
+    return carries_messages(message.case_state)
 
 
 case_carries_messages = Guard(

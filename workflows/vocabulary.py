@@ -82,3 +82,9 @@ OPEN_STATES: tuple[CaseState, ...] = (*PAUSABLE_STATES, CaseState.PAUSED)
 def modality_of(state: str) -> Modality | None:
     """The modality a dialogue state runs in, or None outside the dialogue."""
     return Modality(state.removeprefix("dialogue_")) if state.startswith("dialogue_") else None
+
+
+def carries_messages(state: str) -> bool:
+    """Messages may be written and delivered only in a written, video or relayed dialogue."""
+    modality = modality_of(state)
+    return modality is not None and modality.carries_messages

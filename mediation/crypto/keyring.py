@@ -91,9 +91,14 @@ class Keyring:
                               "whole") from None
 
 
+def new_kek() -> tuple[str, bytes]:
+    """A fresh 256-bit key-encryption key and its id."""
+    return new_kek_id(), AESGCM.generate_key(bit_length=256)
+
+
 def generate_keyring() -> Keyring:
-    kek_id = new_kek_id()
-    return Keyring({kek_id: AESGCM.generate_key(bit_length=256)}, kek_id)
+    kek_id, key = new_kek()
+    return Keyring({kek_id: key}, kek_id)
 
 
 def read_keyring(path: Path, from_env: str | None) -> Keyring:

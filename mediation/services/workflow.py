@@ -14,6 +14,7 @@ from mediation.db import utcnow
 from mediation.errors import InvalidInput, NotFound
 from mediation.models import Case, Role, User
 from mediation.policy import own_participation, require_may_fire, require_mediator_of, triggers_for
+from mediation.services import messages
 from mediation.services.lookup import find_case, normalise_reference, require_state, require_version
 from workflows.case_workflow import MODALITY_CHOOSABLE_IN, case_workflow
 from workflows.vocabulary import CaseState, Modality
@@ -68,6 +69,9 @@ def fire(
                                     details={k: arguments[k] for k in _DETAIL_ARGUMENTS if k in arguments})
     save_record(case)
     case.connection.execute(audit.INSERT_ENTRY, entry)
+    if case.state == CaseState.CLOSED:
+        reason = "case_withdrawn" if trigger == "withdraw" else "case_closed"
+        messages.withhold_pending(session, actor, case.id, reason)
     return case
 
 
