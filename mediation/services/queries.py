@@ -8,8 +8,10 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, aliased
 
+from mediation.errors import NotFound
 from mediation.models import AuditEntry, Case, Participant, User
 from mediation.policy import visible_cases
+from mediation.services.lookup import normalise_reference
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,15 @@ def cases_for(session: Session, actor: User) -> list[CaseSummary]:
 def all_cases(session: Session) -> list[CaseSummary]:
     """Every case, metadata only: for the operator at the server's command line."""
     return _summaries(session, None)
+
+
+def case_for_operator(session: Session, reference: str) -> Case:
+    """Any case by reference, for the operator at the server's command line; callers print metadata only."""
+    wanted = normalise_reference(reference)
+    case = session.scalars(select(Case).where(Case.reference == wanted)).one_or_none()
+    if case is None:
+        raise NotFound(f"No case {wanted} was found.")
+    return case
 
 
 def timeline(session: Session, case: Case) -> list[AuditEntry]:

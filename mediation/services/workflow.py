@@ -103,23 +103,29 @@ class ActionOption:
     choices: Mapping[str, tuple[str, ...]]
 
 
+def trigger_status(case: CaseRecord | Case) -> list[tuple[str, tuple[str, ...]]]:
+    """Each trigger of the case's current state with what it still waits for (empty: it can fire now)."""
+    workflow = case_workflow(case.workflow_version)
+    return [(trigger, tuple(g.explanation for g in workflow.unmet_guards(case, trigger, judge_arguments=False)))
+            for trigger in workflow.triggers_from(case.state)]
+
+
 def actions_for(actor: User, case: CaseRecord | Case) -> list[ActionOption]:
     """Derived from the machine (triggers of the current state) and the actor's role; never a kept list."""
-    workflow = case_workflow(case.workflow_version)
+    specs = case_workflow(case.workflow_version).definition.triggers
     allowed = triggers_for(actor)
     if actor.role == Role.MEDIATOR and case.assigned_mediator_id != actor.id:
         allowed = frozenset()
     if actor.role == Role.PARTICIPANT and own_participation(actor, case) is None:
         allowed = frozenset()
     options = []
-    for trigger in workflow.triggers_from(case.state):
+    for trigger, waiting_for in trigger_status(case):
         if trigger not in allowed:
             continue
-        spec = workflow.definition.triggers[trigger]
-        unmet = workflow.unmet_guards(case, trigger, judge_arguments=False)
+        spec = specs[trigger]
         needs = tuple(n for n in spec.required if not (actor.role == Role.PARTICIPANT and n == "participant_id"))
-        options.append(ActionOption(trigger, spec.label, not unmet, tuple(g.explanation for g in unmet),
-                                    spec.reasons, needs, spec.choices))
+        options.append(ActionOption(trigger, spec.label, not waiting_for, waiting_for, spec.reasons, needs,
+                                    spec.choices))
     return options
 
 

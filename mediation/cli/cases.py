@@ -1,0 +1,81 @@
+"""Looking at cases and workflows from the server: metadata, timelines, diagrams, statistics; never content."""
+
+from __future__ import annotations
+
+import click
+
+from mediation.cli.base import clean_errors, cli_runtime, main
+from mediation.services import keys as keyservice
+from mediation.services import queries, workflow
+from workflows.case_workflow import CASE_WORKFLOW
+from workflows.diagram import dot, mermaid
+from workflows.message_workflow import MESSAGE_WORKFLOW
+
+
+@main.command("cases")
+@clean_errors
+def list_cases() -> None:
+    """List every case with its state (metadata only, never content)."""
+    with cli_runtime() as runtime, runtime.transaction() as session:
+        rows = queries.all_cases(session)
+    click.echo(f"{'reference':<15} {'state':<22} {'modality':<13} {'outcome':<11} {'mediator':<14} people")
+    for row in rows:
+        click.echo(f"{row.reference:<15} {row.state:<22} {row.modality or '-':<13} {row.outcome or '-':<11} "
+                   f"{row.mediator or '-':<14} {row.participants}")
+    click.echo(f"{len(rows)} case(s)")
+
+
+@main.command()
+@click.argument("reference")
+@clean_errors
+def show(reference: str) -> None:
+    """Show one case: state, eligibility with its explanation, participants and the audit timeline."""
+    with cli_runtime() as runtime, runtime.transaction() as session:
+        case = queries.case_for_operator(session, reference)
+        click.echo(f"{case.reference}  state={case.state}  modality={case.modality or '-'}  "
+                   f"outcome={case.outcome or '-'}  workflow={case.workflow_version}  version={case.version}")
+        if case.paused_from:
+            click.echo(f"paused from: {case.paused_from}")
+        if case.sentence is not None:
+            record = case.sentence
+            click.echo(f"eligibility: {record.explanation}")
+            if record.is_overridden:
+                verdict = "eligible" if record.override_eligible else "not eligible"
+                click.echo(f"  overridden by the coordinator: {verdict} (rationale recorded)")
+        else:
+            click.echo("eligibility: no sentence data recorded yet")
+        for person in case.participants:
+            click.echo(f"participant {person.id}: {person.side}/{person.relationship_to_case} "
+                       f"consent={person.consent} safety={person.safety}")
+        for trigger, waiting_for in workflow.trigger_status(case):
+            status = "possible now" if not waiting_for else "waiting: " + "; ".join(waiting_for)
+            click.echo(f"trigger {trigger}: {status}")
+        for entry in queries.timeline(session, case):
+            move = f" {entry.from_state or ''}->{entry.to_state}" if entry.to_state else ""
+            why = f" reason={entry.reason}" if entry.reason else ""
+            click.echo(f"  #{entry.seq:<3} {entry.occurred_at:%Y-%m-%d %H:%M} {entry.actor_role:<11} "
+                       f"{entry.tag}{move}{why}")
+
+
+@main.command()
+@click.option("--workflow", "which", type=click.Choice(["case", "message"]), default="case", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True)
+@click.option("--current", help="Mark this state as the current one.")
+def diagram(which: str, fmt: str, current: str | None) -> None:
+    """Print a workflow as a Mermaid or Graphviz DOT diagram."""
+    definition = CASE_WORKFLOW if which == "case" else MESSAGE_WORKFLOW
+    if current is not None and current not in definition.states:
+        raise click.BadParameter(f"{current!r} is not a state of this workflow", param_hint="--current")
+    click.echo((mermaid if fmt == "mermaid" else dot)(definition, current), nl=False)
+
+
+@main.command()
+@clean_errors
+def stats() -> None:
+    """Anonymous programme statistics: cases by state, outcome and modality, messages by state."""
+    with cli_runtime() as runtime, runtime.transaction() as session:
+        figures = keyservice.statistics(session)
+    for title, counts in (("cases by state", figures.cases_by_state), ("cases by outcome", figures.cases_by_outcome),
+                          ("cases by modality", figures.cases_by_modality),
+                          ("messages by state", figures.messages_by_state)):
+        click.echo(f"{title}: " + (", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "none"))

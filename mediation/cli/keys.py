@@ -1,0 +1,130 @@
+"""Key-encryption keys and crypto-shredding: generate, rotate, rewrap, retire, status, purge."""
+
+from __future__ import annotations
+
+import click
+
+from config import load_settings
+from mediation.cli.base import clean_errors, cli_runtime, main
+from mediation.crypto.keyring import generate_keyring, new_kek, write_keyring
+from mediation.runtime import Runtime
+from mediation.services import keys as keyservice
+
+
+@main.group()
+def keys() -> None:
+    """Key-encryption keys (KEKs): generate, rotate, rewrap, retire, status."""
+
+
+def _keyring_file_only(runtime: Runtime) -> None:
+    if runtime.settings.keyring_from_env is not None:
+        raise click.ClickException(
+            "the keyring comes from MEDIATION_KEYRING, which this command cannot change: add a new key with "
+            "'mediation keys generate --print', make it active in your secret store, restart, then run "
+            "'mediation keys rewrap'")
+
+
+@keys.command("generate")
+@click.option("--print", "to_stdout", is_flag=True,
+              help="Print a new keyring instead of writing the file (for keyrings kept in MEDIATION_KEYRING).")
+@clean_errors
+def keys_generate(to_stdout: bool) -> None:
+    """Create the keyring file (mode 0600) if there is none."""
+    settings = load_settings()
+    if to_stdout:
+        click.echo(generate_keyring().to_json(), nl=False)
+        return
+    if settings.keyring_file.exists():
+        raise click.ClickException(f"a keyring already exists at {settings.keyring_file}; use 'mediation keys "
+                                   "rotate' to add a new key")
+    write_keyring(settings.keyring_file, generate_keyring())
+    click.echo(f"created {settings.keyring_file}; back it up apart from the database: without it, no "
+               "encrypted content can be read")
+
+
+def _rewrap_everything(runtime: Runtime) -> int:
+    total = 0
+    while True:
+        with runtime.transaction() as session:
+            done = keyservice.rewrap_batch(session, runtime.vault)
+        total += done
+        if not done:
+            return total
+
+
+@keys.command("rotate")
+@clean_errors
+def keys_rotate() -> None:
+    """Add a new active KEK to the keyring file and rewrap every case's data key under it."""
+    with cli_runtime() as runtime:
+        _keyring_file_only(runtime)
+        old = runtime.vault.keyring
+        new_id, new_key = new_kek()
+        rotated = old.with_new_active(new_id, new_key)
+        write_keyring(runtime.settings.keyring_file, rotated)  # both keys are kept until the old one is retired
+        runtime.vault.keyring = rotated
+        count = _rewrap_everything(runtime)
+        with runtime.transaction() as session:
+            keyservice.record_rotation(session, runtime.vault, count)
+    click.echo(f"active KEK is now {new_id}; {count} data key(s) rewrapped, no content re-encrypted")
+    click.echo(f"back up {runtime.settings.keyring_file}, then retire the old key: mediation keys retire {old.active}")
+
+
+@keys.command("rewrap")
+@clean_errors
+def keys_rewrap() -> None:
+    """Rewrap every data key under the keyring's active KEK (after changing it by hand or in the environment)."""
+    with cli_runtime() as runtime:
+        count = _rewrap_everything(runtime)
+        with runtime.transaction() as session:
+            keyservice.record_rotation(session, runtime.vault, count)
+    click.echo(f"{count} data key(s) rewrapped under {runtime.vault.keyring.active}")
+
+
+@keys.command("retire")
+@click.argument("kek_id")
+@clean_errors
+def keys_retire(kek_id: str) -> None:
+    """Remove a KEK from the keyring file once no data key needs it."""
+    with cli_runtime() as runtime:
+        _keyring_file_only(runtime)
+        with runtime.transaction() as session:
+            keyservice.check_retirable(session, runtime.vault, kek_id)
+            keyservice.record_retirement(session, kek_id)
+        write_keyring(runtime.settings.keyring_file, runtime.vault.keyring.without(kek_id))
+    click.echo(f"retired {kek_id}; it is no longer in {runtime.settings.keyring_file}")
+
+
+@keys.command("status")
+@clean_errors
+def keys_status() -> None:
+    """Show the KEKs, the active one, and how many data keys each wraps."""
+    with cli_runtime() as runtime, runtime.transaction() as session:
+        keyring = runtime.vault.keyring
+        in_use = keyservice.keys_in_use(session)
+    for kek_id in sorted(set(keyring.keys) | set(in_use)):
+        mark = "active" if kek_id == keyring.active else ("MISSING from the keyring" if kek_id not in keyring.keys
+                                                          else "")
+        click.echo(f"{kek_id:<24} {in_use.get(kek_id, 0):>8} data key(s)  {mark}")
+
+
+@main.command()
+@click.option("--retention-days", type=click.IntRange(min=1),
+              help="Override MEDIATION_RETENTION_DAYS for this run.")
+@click.option("--dry-run", is_flag=True, help="List the cases that would be purged, change nothing.")
+@clean_errors
+def purge(retention_days: int | None, dry_run: bool) -> None:
+    """Destroy the data keys of cases closed longer than the retention period; their content becomes
+    unrecoverable, their anonymous statistics remain."""
+    with cli_runtime() as runtime:
+        days = retention_days or runtime.settings.retention_days
+        with runtime.transaction() as session:
+            result = keyservice.purge_expired(session, runtime.vault, retention_days=days, dry_run=dry_run)
+        if not dry_run:
+            for blob_id in result.blob_ids:
+                runtime.blobs.discard(blob_id)
+    verb = "would destroy" if dry_run else "destroyed"
+    click.echo(f"{verb} the content keys of {len(result.cases)} case(s) closed more than {days} days ago"
+               f" ({len(result.blob_ids)} file(s))")
+    for reference in result.cases:
+        click.echo(f"  {reference}")

@@ -1,0 +1,56 @@
+"""Setting up an installation: schema and keys, demo data, accounts."""
+
+from __future__ import annotations
+
+import click
+
+from mediation.cli.base import clean_errors, cli_runtime, main
+from mediation.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
+from mediation.keyfiles import ensure_instance
+from mediation.runtime import Runtime
+from mediation.schema import migrate
+from mediation.services import users
+
+
+def _initialise(runtime: Runtime) -> None:
+    for path in ensure_instance(runtime.settings):
+        click.echo(f"created {path} (mode 0600; keep it out of backups of the database)")
+    migrate(runtime.engine)
+
+
+@main.command()
+@clean_errors
+def init() -> None:
+    """Create the instance folder, key files and database schema, or migrate an existing database."""
+    with cli_runtime(initialised=False) as runtime:
+        _initialise(runtime)
+        click.echo(f"database ready: {runtime.engine.url.render_as_string(hide_password=True)}")
+
+
+@main.command()
+@clean_errors
+def demo() -> None:
+    """Load demo accounts for every role and a case in every state (development databases only)."""
+    with cli_runtime(initialised=False) as runtime:
+        if runtime.settings.is_production:
+            raise click.ClickException("demo data cannot be loaded when MEDIATION_ENV=production")
+        _initialise(runtime)
+        if not load_demo(runtime):
+            click.echo("demo data is already loaded")
+        click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
+        for account in DEMO_ACCOUNTS:
+            click.echo(f"  {account.username:<14} {account.role.value:<12} {account.display_name}")
+
+
+@main.command("create-user")
+@click.option("--username", required=True)
+@click.option("--display-name", required=True)
+@click.option("--role", type=click.Choice(["admin", "mediator", "staff", "participant"]), required=True)
+@click.password_option(help="Asked for interactively when not given.")
+@clean_errors
+def create_user(username: str, display_name: str, role: str, password: str) -> None:
+    """Create an account, e.g. the first coordinator of a new installation."""
+    with cli_runtime() as runtime, runtime.transaction() as session:
+        user = users.create_user(session, None, username=username, display_name=display_name, role=role,
+                                 password=password)
+        click.echo(f"created {user.role} account {user.username}")
