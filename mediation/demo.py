@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from mediation.models import Case, Origin, Participant, Role, User
 from mediation.runtime import Runtime
-from mediation.services import assignment, intake, participants, sentences, users, workflow
+from mediation.services import assignment, contacts, intake, messages, notes, participants, sentences, users, workflow
+from mediation.services.contacts import ContactDetails
 from mediation.services.lookup import find_case
 from workflows.vocabulary import CaseState, Modality, Relationship
 
@@ -32,6 +33,10 @@ DEMO_ACCOUNTS = (
     DemoAccount("victim.dana", "Dana (harmed party)", Role.PARTICIPANT),
     DemoAccount("offender.eli", "Eli (offender)", Role.PARTICIPANT),
 )
+
+DEMO_LETTER = ("I would like you to know how that night changed my family's life. I am not writing to forgive "
+               "or to accuse, but to be heard, and to ask you three questions.")
+DEMO_REPLY = "Thank you for writing. I will answer each of your questions as honestly as I can."
 
 # A path is a list of (step, argument) pairs that build_case walks through the services.
 Step = tuple[str, str | None]
@@ -63,7 +68,8 @@ DEMO_CASES: list[tuple[str, list[Step]]] = [
     ("assessment", path_to(CaseState.ASSESSMENT)),
     ("preparation", path_to(CaseState.PREPARATION)),
     ("dialogue (face to face)", path_to(CaseState.DIALOGUE_FACE_TO_FACE)),
-    ("dialogue (written), with portal accounts", [*path_to(CaseState.DIALOGUE_WRITTEN), ("portal", None)]),
+    ("dialogue (written), with portal accounts and messages",
+     [*path_to(CaseState.DIALOGUE_WRITTEN), ("portal", None), ("conversation", None)]),
     ("dialogue (video)", path_to(CaseState.DIALOGUE_VIDEO)),
     ("dialogue (relayed by the mediator)", path_to(CaseState.DIALOGUE_RELAY)),
     ("closing", path_to(CaseState.CLOSING)),
@@ -99,8 +105,36 @@ class _Walk:
             with self.runtime.transaction() as s:
                 action(s, person)
 
+    def conversation(self) -> None:
+        """Contact cards, a note, one message delivered and read, and a reply waiting for review."""
+        tx, vault, m, ref = self.runtime.transaction, self.runtime.vault, self.mediator, self.reference
+        with tx() as s:
+            people = list(find_case(s, m, ref).participants)
+            accounts = {u.username: u for u in s.scalars(select(User).where(User.role == Role.PARTICIPANT))}
+        cards = {"harmed": ContactDetails("Dana Example", "12 Example Street", "555-0100", "dana@example.org",
+                                          "weekdays after 5 pm"),
+                 "responsible": ContactDetails("Eli Example", "Institution, unit B", "", "", "through the unit")}
+        for person in people:
+            with tx() as s:
+                contacts.record_contact_details(s, vault, m, ref, participant_id=person.id,
+                                                details=cards[person.side])
+        with tx() as s:
+            notes.add_assessment_note(s, vault, m, ref, text="Both participants prefer short written exchanges.")
+        victim, offender = accounts["victim.dana"], accounts["offender.eli"]
+        with tx() as s:
+            first = messages.submit_message(s, vault, victim, ref, text=DEMO_LETTER).id
+        with tx() as s:
+            messages.review(s, vault, m, ref, message_id=first, trigger="approve")
+        with tx() as s:
+            messages.open_message(s, vault, offender, ref, first)
+        with tx() as s:
+            messages.submit_message(s, vault, offender, ref, text=DEMO_REPLY)
+
     def step(self, name: str, argument: str | None) -> None:
         m, ref = self.mediator, self.reference
+        if name == "conversation":
+            self.conversation()
+            return
         if name == "consent":
             self.each_participant(lambda s, p: participants.record_consent(s, m, ref, p.id, "given"))
             return

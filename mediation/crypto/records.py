@@ -29,6 +29,12 @@ class RecordContext:
     author_id: int | None
     field: str
 
+    def __post_init__(self) -> None:
+        # The record id must exist before sealing: a default applied only at INSERT would bind the ciphertext
+        # to "None" and every record of that kind to each other.
+        if not self.record_id or self.record_id == "None":
+            raise ValueError(f"a {self.kind} must have its id before it is sealed")
+
     def associated_data(self) -> bytes:
         return (f"rj-record|v1|case={self.case_id}|kind={self.kind}|id={self.record_id}"
                 f"|author={self.author_id}|field={self.field}").encode()

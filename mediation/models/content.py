@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 
 
 def new_record_id() -> str:
-    """Random ids for content records: known before the insert (they go into the ciphertext's associated data)
-    and impossible to enumerate."""
+    """Random ids for content records, impossible to enumerate. Pass one explicitly when creating a record
+    whose content is sealed: the id goes into the ciphertext's associated data before the row is inserted."""
     return secrets.token_hex(16)
 
 

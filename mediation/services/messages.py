@@ -22,6 +22,7 @@ from mediation.crypto.vault import Vault
 from mediation.db import utcnow
 from mediation.errors import Forbidden, InvalidInput, NotFound, WrongState
 from mediation.models import Blob, Case, Message, Participant, Role, User
+from mediation.models.content import new_record_id
 from mediation.policy import own_participation, participant_of, require_active, require_mediator_of
 from mediation.services.lookup import find_case
 from workflows.message_workflow import PENDING_MESSAGE_STATES, MessageState, message_workflow
@@ -105,7 +106,7 @@ def _is_recipient(actor: User, case: Case, message: Message) -> bool:
 
 def _new_message(session: Session, actor: User, case: Case, author: Participant, kind: str) -> Message:
     recipient = Side.RESPONSIBLE if author.side == Side.HARMED else Side.HARMED
-    message = Message(case_id=case.id, author_participant_id=author.id, written_by_id=actor.id,
+    message = Message(id=new_record_id(), case_id=case.id, author_participant_id=author.id, written_by_id=actor.id,
                       recipient_side=recipient.value, kind=kind, state=MessageState.SUBMITTED.value, revision=1,
                       submitted_at=utcnow())
     session.add(message)

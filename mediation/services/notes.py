@@ -16,6 +16,7 @@ from mediation.crypto.vault import Vault
 from mediation.db import utcnow
 from mediation.errors import Forbidden, InvalidInput
 from mediation.models import AssessmentNote, Role, User
+from mediation.models.content import new_record_id
 from mediation.policy import own_participation, participant_of, require_active, require_mediator_of
 from mediation.services.lookup import find_case
 
@@ -46,7 +47,8 @@ def add_assessment_note(session: Session, vault: Vault, actor: User, reference: 
         raise InvalidInput(f"A note holds at most {MAX_NOTE} characters.")
     if participant_id is not None:
         participant_of(case, participant_id)
-    note = AssessmentNote(case_id=case.id, participant_id=participant_id, author_id=actor.id, created_at=utcnow())
+    note = AssessmentNote(id=new_record_id(), case_id=case.id, participant_id=participant_id, author_id=actor.id,
+                          created_at=utcnow())
     note.sealed_text = vault.seal_text(session, _context(note), text)
     session.add(note)
     audit.record_content(session, AuditTag.NOTE_ADDED, case_id=case.id, actor=actor, now=note.created_at,
