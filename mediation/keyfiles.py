@@ -54,6 +54,16 @@ def ensure_instance(settings: Settings) -> list[Path]:
     return created
 
 
+def read_secret_key(settings: Settings) -> str:
+    """The key that signs session cookies: from the environment, or the private file made by ``init``."""
+    if settings.secret_key_from_env:
+        return settings.secret_key_from_env
+    try:
+        return settings.secret_key_file.read_text().strip()
+    except FileNotFoundError:
+        raise InvalidInput(f"no secret key at {settings.secret_key_file}; run 'mediation init' first") from None
+
+
 def load_audit_signing_key(path: Path) -> Ed25519PrivateKey:
     try:
         key = load_pem_private_key(path.read_bytes(), password=None)

@@ -14,6 +14,8 @@ class AuditTag(StrEnum):
     ELIGIBILITY_OVERRIDDEN = "case:eligibility:overridden"
     MODALITY_CHOSEN = "case:modality:chosen"
     PARTICIPANT_ADDED = "participant:membership:added"
+    INVITATION_CREATED = "participant:invitation:created"
+    ACCOUNT_ACTIVATED = "participant:account:activated"
     CONSENT_RECORDED = "participant:consent:recorded"
     SAFETY_ASSESSED = "participant:safety:assessed"
     USER_CREATED = "user:account:created"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -35,6 +35,7 @@ class RecordContext:
         if not self.record_id or self.record_id == "None":
             raise ValueError(f"a {self.kind} must have its id before it is sealed")
 
+    @cached_property
     def associated_data(self) -> bytes:
         return (f"rj-record|v1|case={self.case_id}|kind={self.kind}|id={self.record_id}"
                 f"|author={self.author_id}|field={self.field}").encode()
@@ -51,15 +52,15 @@ def _cipher(data_key: bytes) -> AESGCM:
 
 def seal(data_key: bytes, context: RecordContext, plaintext: bytes) -> bytes:
     nonce = os.urandom(NONCE_BYTES)
-    return FORMAT_V1 + nonce + _cipher(data_key).encrypt(nonce, plaintext, context.associated_data())
+    return FORMAT_V1 + nonce + _cipher(data_key).encrypt(nonce, plaintext, context.associated_data)
 
 
 def open_sealed(data_key: bytes, context: RecordContext, sealed: bytes) -> bytes:
     if sealed[:1] != FORMAT_V1 or len(sealed) < 1 + NONCE_BYTES + 16:
         raise TamperedContent(f"the {context.describe()} is not a ciphertext this version can read")
+    view = memoryview(sealed)  # no copy of a large ciphertext
     try:
-        return _cipher(data_key).decrypt(sealed[1:1 + NONCE_BYTES], sealed[1 + NONCE_BYTES:],
-                                         context.associated_data())
+        return _cipher(data_key).decrypt(view[1:1 + NONCE_BYTES], view[1 + NONCE_BYTES:], context.associated_data)
     except InvalidTag:
         raise TamperedContent(
             f"the {context.describe()} failed its integrity check: it was altered or copied from another "

@@ -17,6 +17,7 @@ from mediation.db import utcnow
 from mediation.models import CaseKey
 
 _CACHE_SIZE = 2048
+_SESSION_KEYS = "mediation.data_keys"
 _KEYS = CaseKey.__table__
 _READ_KEY = select(_KEYS.c.kek_id, _KEYS.c.wrapped_key, _KEYS.c.destroyed_at).where(
     _KEYS.c.case_id == bindparam("case_id"))
@@ -32,16 +33,26 @@ class Vault:
         self._lock = Lock()
 
     def data_key(self, session: Session, case_id: int, *, create: bool = False) -> bytes:
-        """The case's data key; with ``create``, make one on first use (in the caller's transaction)."""
+        """The case's data key; with ``create``, make one on first use (in the caller's transaction).
+
+        The key row is read once per transaction (a session lives exactly one): a service that seals or opens
+        several fields pays for one lookup, and a key destroyed by another process is seen by the next call.
+        """
+        in_transaction: dict[int, bytes] = session.info.setdefault(_SESSION_KEYS, {})
+        known = in_transaction.get(case_id)
+        if known is not None:
+            return known
         row = session.connection().execute(_READ_KEY, {"case_id": case_id}).first()
         if row is None:
             if not create:
                 raise KeyUnavailable(f"case #{case_id} has no encrypted content yet")
-            return self._create(session, case_id)
+            in_transaction[case_id] = self._create(session, case_id)
+            return in_transaction[case_id]
         kek_id, wrapped, destroyed_at = row
         if destroyed_at is not None or wrapped is None:
             raise KeyUnavailable(f"the content of case #{case_id} was destroyed at the end of its retention period")
-        return self._unwrap(case_id, kek_id, wrapped)
+        in_transaction[case_id] = self._unwrap(case_id, kek_id, wrapped)
+        return in_transaction[case_id]
 
     def _create(self, session: Session, case_id: int) -> bytes:
         data_key = os.urandom(KEY_BYTES)
@@ -64,8 +75,10 @@ class Vault:
                 self._unwrapped.popitem(last=False)
         return data_key
 
-    def forget(self, case_id: int) -> None:
-        """Drop a case's cached key at once (after its destruction)."""
+    def forget(self, case_id: int, session: Session | None = None) -> None:
+        """Drop a case's cached key at once (after its destruction), in the process and in the transaction."""
+        if session is not None:
+            session.info.get(_SESSION_KEYS, {}).pop(case_id, None)
         with self._lock:
             for cache_key in [k for k in self._unwrapped if k[0] == case_id]:
                 del self._unwrapped[cache_key]

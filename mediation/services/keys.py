@@ -87,7 +87,7 @@ def purge_expired(session: Session, vault: Vault, *, retention_days: int, now: d
     session.execute(update(CaseKey).where(CaseKey.case_id.in_(case_ids))
                     .values(wrapped_key=None, kek_id=None, destroyed_at=now))
     for case_id in case_ids:
-        vault.forget(case_id)
+        vault.forget(case_id, session)
         audit.record_content(session, AuditTag.DATA_KEY_DESTROYED, case_id=case_id, actor=None, now=now,
                              anonymous_role="operator", details={"retention_days": retention_days})
     audit.record(session, AuditTag.KEYS_PURGED, actor=None, now=now, anonymous_role="operator",

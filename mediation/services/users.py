@@ -20,8 +20,8 @@ MIN_PASSWORD = 12
 
 
 def create_user(session: Session, actor: User | None, *, username: str, display_name: str, role: str,
-                password: str | None) -> User:
-    """Create an account. ``actor`` is None only for the operator at the server's command line."""
+                password: str | None, anonymous_role: str = "operator") -> User:
+    """Create an account. ``actor`` is None for the operator at the command line or an invited participant."""
     if actor is not None:
         require_role(actor, Role.ADMIN)
     username = username.strip().lower()
@@ -39,7 +39,7 @@ def create_user(session: Session, actor: User | None, *, username: str, display_
                 password_hash=hash_password(password) if password else None, is_active=True, created_at=utcnow())
     session.add(user)
     session.flush()
-    audit.record(session, AuditTag.USER_CREATED, actor=actor, now=utcnow(), anonymous_role="operator",
+    audit.record(session, AuditTag.USER_CREATED, actor=actor, now=utcnow(), anonymous_role=anonymous_role,
                  details={"user_id": user.id, "role": role})
     return user
 
@@ -54,3 +54,16 @@ def deactivate_user(session: Session, actor: User, user_id: int) -> User:
     user.is_active = False
     audit.record(session, AuditTag.USER_DEACTIVATED, actor=actor, now=utcnow(), details={"user_id": user.id})
     return user
+
+
+def list_accounts(session: Session, actor: User) -> list[User]:
+    """Every account, for the coordinator (names, roles and status only)."""
+    require_role(actor, Role.ADMIN)
+    return list(session.scalars(select(User).order_by(User.role, User.username)))
+
+
+def mediators(session: Session, actor: User) -> list[User]:
+    """Active mediators, for the coordinator's assignment form."""
+    require_role(actor, Role.ADMIN)
+    return list(session.scalars(select(User).where(User.role == Role.MEDIATOR, User.is_active.is_(True))
+                                .order_by(User.display_name)))
