@@ -32,6 +32,10 @@ class Settings:
     blob_dir: Path
     video_max_bytes: int
     retention_days: int
+    session_idle_minutes: int
+    cookie_secure: bool
+    stale_case_days: int
+    invitation_hours: int
     secret_key_from_env: str | None = None
     keyring_from_env: str | None = None
 
@@ -62,6 +66,17 @@ def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str,
     if value not in allowed:
         raise SettingsError(f"{PREFIX}{name} must be one of {', '.join(allowed)}, got {value!r}")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = (env.get(PREFIX + name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{PREFIX}{name} must be true or false, got {raw!r}")
 
 
 def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
@@ -97,9 +112,15 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
         blob_dir=_path(env, "BLOB_DIR", instance_dir / "blobs"),
         video_max_bytes=_int(env, "VIDEO_MAX_BYTES", 500_000_000, minimum=1),
         retention_days=_int(env, "RETENTION_DAYS", 5 * 365, minimum=1),
+        session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", 30, minimum=1),
+        cookie_secure=_flag(env, "COOKIE_SECURE", default=environment == "production"),
+        stale_case_days=_int(env, "STALE_CASE_DAYS", 14, minimum=1),
+        invitation_hours=_int(env, "INVITATION_HOURS", 72, minimum=1),
         secret_key_from_env=secret,
         keyring_from_env=env.get(PREFIX + "KEYRING") or None,
     )
     if settings.is_production and settings.uses_sqlite and ":memory:" in settings.database_url:
         raise SettingsError("an in-memory database cannot be used in production")
+    if settings.is_production and not settings.cookie_secure:
+        raise SettingsError(f"{PREFIX}COOKIE_SECURE cannot be off in production: serve the site over HTTPS")
     return settings

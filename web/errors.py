@@ -1,0 +1,77 @@
+"""Every failure becomes a page that says what is wrong: never a stack trace, never a bare 500."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from flask import Flask, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from mediation.crypto.errors import CryptoError
+from mediation.errors import Conflict, Forbidden, NotFound
+from workflows.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+def _back() -> str:
+    """Where to send someone after a refused action: the page they came from, if it is ours."""
+    referrer = request.referrer or ""
+    parts = urlsplit(referrer)
+    if referrer and parts.netloc == request.host and parts.scheme in {"http", "https"}:
+        return referrer
+    return url_for("public.home")
+
+
+def _page(status: int, title: str, message: str) -> ResponseReturnValue:
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(NotFound)
+    def not_found(error: NotFound) -> ResponseReturnValue:
+        return _page(404, _("Not found"), str(error))
+
+    @app.errorhandler(Forbidden)
+    def forbidden(error: Forbidden) -> ResponseReturnValue:
+        return _page(403, _("Not allowed"), str(error))
+
+    @app.errorhandler(Conflict)
+    def conflict(error: Conflict) -> ResponseReturnValue:
+        return _page(409, _("Changed by someone else"), str(error))
+
+    @app.errorhandler(CryptoError)
+    def crypto(error: CryptoError) -> ResponseReturnValue:
+        log.error("content could not be decrypted: %s", type(error).__name__)
+        return _page(503, _("Content unavailable"),
+                     _("This content cannot be opened right now. The coordinator has been told."))
+
+    @app.errorhandler(DomainError)
+    def refused(error: DomainError) -> ResponseReturnValue:
+        """A rule said no (a guard, a state, a bad value): say why on the page the person came from."""
+        if request.method == "GET":
+            return _page(400, _("That is not possible"), str(error))
+        flash(str(error), "error")
+        return redirect(_back(), code=303)
+
+    @app.errorhandler(CSRFError)
+    def csrf(_error: CSRFError) -> ResponseReturnValue:
+        return _page(400, _("Please try again"),
+                     _("The form had expired or did not come from this site. Reload the page and try again."))
+
+    @app.errorhandler(HTTPException)
+    def http(error: HTTPException) -> ResponseReturnValue:
+        code = error.code or 500
+        titles = {400: _("Bad request"), 403: _("Not allowed"), 404: _("Not found"), 405: _("Not allowed"),
+                  413: _("Too large")}
+        return _page(code, titles.get(code, _("Error")), error.description or "")
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> ResponseReturnValue:
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return _page(500, _("Something went wrong"),
+                     _("Nothing was changed by this request. Please try again, or tell the coordinator."))

@@ -1,0 +1,62 @@
+"""Human, translatable names for the codes the domain uses (states, reasons, relationships...).
+
+Templates write ``{{ code|label }}``: one vocabulary, so English and French never drift apart page by page.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+LABELS: dict[str, LazyString] = {
+    # case states
+    "requested": _l("requested"), "assessment": _l("assessment"), "preparation": _l("preparation"),
+    "dialogue_face_to_face": _l("dialogue, face to face"), "dialogue_written": _l("dialogue, in writing"),
+    "dialogue_video": _l("dialogue, by video message"), "dialogue_relay": _l("dialogue, relayed by the mediator"),
+    "closing": _l("closing"), "paused": _l("paused"), "closed": _l("closed"),
+    # modalities
+    "face_to_face": _l("face to face"), "written": _l("in writing"), "video": _l("by video message"),
+    "relay": _l("relayed by the mediator"),
+    # outcomes
+    "ineligible": _l("not eligible"), "declined": _l("declined"), "unsuitable": _l("not suitable"),
+    "completed": _l("completed"), "withdrawn": _l("withdrawn"),
+    # sides and relationships
+    "harmed": _l("harmed party"), "responsible": _l("person responsible"), "victim": _l("victim"),
+    "registered_victim": _l("registered victim"), "victim_representative": _l("victim's representative"),
+    "victim_family": _l("victim's family"), "offender_family": _l("offender's family"), "offender": _l("offender"),
+    # consent and safety
+    "pending": _l("pending"), "given": _l("given"), "withdrawn_consent": _l("withdrawn"),
+    "not_assessed": _l("not assessed"), "cleared": _l("cleared"), "concerns": _l("concerns"),
+    # reasons
+    "safety_concern": _l("safety concern"), "wellbeing": _l("well-being"),
+    "participant_request": _l("a participant asked"), "institutional_constraint": _l("institutional constraint"),
+    "mediator_unavailable": _l("mediator unavailable"), "other": _l("other"),
+    "participant_not_ready": _l("a participant is not ready"),
+    "responsibility_not_accepted": _l("responsibility not accepted"), "safety_risk": _l("safety risk"),
+    "needs_cannot_be_met": _l("needs cannot be met"), "participant_choice": _l("the participant's choice"),
+    "dialogue_completed": _l("dialogue completed"), "needs_addressed": _l("needs addressed"),
+    "no_further_contact_wanted": _l("no further contact wanted"), "harmful_content": _l("harmful content"),
+    "identifying_information": _l("identifying information"), "case_withdrawn": _l("case withdrawn"),
+    "case_closed": _l("case closed"),
+    # message states and kinds
+    "submitted": _l("submitted"), "returned": _l("returned"), "awaiting_author": _l("awaiting the author"),
+    "delivered": _l("delivered"), "read": _l("read"), "withheld": _l("withheld"), "text": _l("written"),
+    # workflow actions (buttons)
+    "screen": _l("Check eligibility"), "prepare": _l("Move to preparation"), "decline": _l("Decline the case"),
+    "begin": _l("Begin the dialogue"), "change_modality": _l("Change the modality"),
+    "conclude": _l("Conclude the dialogue"), "close": _l("Close the case"), "pause": _l("Pause the case"),
+    "resume": _l("Resume the case"), "withdraw": _l("Withdraw a participant"),
+    "reopen": _l("Reopen at a participant's request"), "modality": _l("Modality"), "outcome": _l("Outcome"),
+    # roles
+    "admin": _l("coordinator"), "mediator": _l("mediator"), "staff": _l("referring staff"),
+    "participant": _l("participant"), "public": _l("the public"), "operator": _l("operator"),
+    "invitee": _l("invited participant"),
+}
+
+
+def label(code: object) -> str:
+    """The translated label of a code; an unknown code is shown as it is, readable."""
+    if code is None:
+        return "—"
+    text = str(code)
+    return str(LABELS.get(text, text.replace("_", " ")))

@@ -1,0 +1,148 @@
+"""The mediator's pages: their cases, each case's steps, participants, notes, and the message review."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, flash, redirect, render_template, request, stream_with_context, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from mediation.models import Role
+from mediation.services import accounts, contacts, messages, notes, participants, sentences, views, workflow
+from mediation.services.contacts import ContactDetails
+from web.auth import role_blueprint
+from web.calls import actor, call, call_as_user, call_with_vault, runtime
+from web.forms import form_int, form_text
+
+bp = role_blueprint("mediator", Role.MEDIATOR)
+
+
+def _to_case(reference: str, anchor: str = "") -> ResponseReturnValue:
+    return redirect(url_for("mediator.case", reference=reference) + (f"#{anchor}" if anchor else ""), code=303)
+
+
+@bp.route("/")
+def dashboard() -> ResponseReturnValue:
+    board = call_as_user(views.mediator_dashboard, stale_days=current_app.config["STALE_CASE_DAYS"])
+    return render_template("mediator/dashboard.html", board=board)
+
+
+@bp.route("/cases/<reference>")
+def case(reference: str) -> ResponseReturnValue:
+    page = call_as_user(views.case_page, reference)
+    return render_template("mediator/case.html", page=page)
+
+
+@bp.route("/cases/<reference>/actions/<trigger>", methods=["POST"])
+def fire(reference: str, trigger: str) -> ResponseReturnValue:
+    call_as_user(workflow.fire, reference, trigger, reason=form_text("reason"),
+                 participant_id=form_int("participant_id"), modality=form_text("modality"),
+                 outcome=form_text("outcome"), expected_version=form_int("version"))
+    flash(_("Done: %(action)s.", action=trigger.replace("_", " ")), "info")
+    return _to_case(reference)
+
+
+@bp.route("/cases/<reference>/sentence", methods=["POST"])
+def record_sentence(reference: str) -> ResponseReturnValue:
+    call_as_user(sentences.record_sentence, reference, form_text("kind") or "", years=form_text("years"),
+                 months=form_text("months"), days=form_text("days"), expected_version=form_int("version"))
+    flash(_("The sentence was recorded."), "info")
+    return _to_case(reference, "eligibility")
+
+
+@bp.route("/cases/<reference>/modality", methods=["POST"])
+def choose_modality(reference: str) -> ResponseReturnValue:
+    call_as_user(workflow.choose_modality, reference, form_text("modality") or "",
+                 expected_version=form_int("version"))
+    flash(_("The modality was recorded."), "info")
+    return _to_case(reference)
+
+
+@bp.route("/cases/<reference>/participants", methods=["POST"])
+def add_participant(reference: str) -> ResponseReturnValue:
+    call_as_user(participants.add_participant, reference, form_text("relationship") or "",
+                 expected_version=form_int("version"))
+    flash(_("The participant was added."), "info")
+    return _to_case(reference, "participants")
+
+
+@bp.route("/cases/<reference>/participants/<int:participant_id>/consent", methods=["POST"])
+def record_consent(reference: str, participant_id: int) -> ResponseReturnValue:
+    call_as_user(participants.record_consent, reference, participant_id, form_text("consent") or "",
+                 expected_version=form_int("version"))
+    return _to_case(reference, "participants")
+
+
+@bp.route("/cases/<reference>/participants/<int:participant_id>/safety", methods=["POST"])
+def record_safety(reference: str, participant_id: int) -> ResponseReturnValue:
+    call_as_user(participants.record_safety_assessment, reference, participant_id, form_text("safety") or "",
+                 expected_version=form_int("version"))
+    return _to_case(reference, "participants")
+
+
+@bp.route("/cases/<reference>/participants/<int:participant_id>/contact", methods=["GET", "POST"])
+def contact(reference: str, participant_id: int) -> ResponseReturnValue:
+    if request.method == "POST":
+        details = ContactDetails(**{name: form_text(name) or "" for name in ContactDetails.__dataclass_fields__})
+        call_with_vault(contacts.record_contact_details, reference, participant_id=participant_id, details=details)
+        flash(_("The contact details were saved, encrypted."), "info")
+        return _to_case(reference, "participants")
+    card = call_with_vault(contacts.contact_details, reference, participant_id)
+    return render_template("mediator/contact.html", reference=reference, participant_id=participant_id,
+                           card=card or ContactDetails())
+
+
+@bp.route("/cases/<reference>/participants/<int:participant_id>/invite", methods=["POST"])
+def invite(reference: str, participant_id: int) -> ResponseReturnValue:
+    hours = current_app.config["INVITATION_HOURS"]
+    token = call_as_user(accounts.invite_participant, reference, participant_id=participant_id, hours=hours)
+    link = url_for("auth.activate", token=token, _external=True)
+    return render_template("mediator/invitation.html", reference=reference, link=link, hours=hours)
+
+
+@bp.route("/cases/<reference>/notes", methods=["GET", "POST"])
+def case_notes(reference: str) -> ResponseReturnValue:
+    if request.method == "POST":
+        call_with_vault(notes.add_assessment_note, reference, text=form_text("text") or "",
+                        participant_id=form_int("participant_id"))
+        flash(_("The note was saved, encrypted."), "info")
+        return redirect(url_for("mediator.case_notes", reference=reference), code=303)
+    page = call_as_user(views.case_page, reference)
+    return render_template("mediator/notes.html", page=page,
+                           notes=call_with_vault(notes.assessment_notes, reference))
+
+
+@bp.route("/reviews")
+def review_queue() -> ResponseReturnValue:
+    return render_template("mediator/reviews.html", waiting=call_as_user(messages.awaiting_review))
+
+
+@bp.route("/cases/<reference>/messages")
+def case_messages(reference: str) -> ResponseReturnValue:
+    page = call_as_user(views.case_page, reference)
+    items = call_with_vault(messages.case_messages_for_review, reference)
+    return render_template("mediator/messages.html", page=page, items=items)
+
+
+@bp.route("/cases/<reference>/messages/<message_id>/review", methods=["POST"])
+def review(reference: str, message_id: str) -> ResponseReturnValue:
+    trigger = form_text("trigger") or ""
+    call_with_vault(messages.review, reference, message_id=message_id, trigger=trigger, note=form_text("note"),
+                    redacted_text=form_text("redacted_text"), reason=form_text("reason"))
+    flash(_("The message was updated: %(action)s.", action=trigger), "info")
+    return redirect(url_for("mediator.case_messages", reference=reference), code=303)
+
+
+@bp.route("/cases/<reference>/messages/relay", methods=["POST"])
+def relay(reference: str) -> ResponseReturnValue:
+    call_with_vault(messages.submit_message, reference, text=form_text("text") or "",
+                    on_behalf_of=form_int("on_behalf_of"))
+    flash(_("The message was written on the participant's behalf; review it below."), "info")
+    return redirect(url_for("mediator.case_messages", reference=reference), code=303)
+
+
+@bp.route("/cases/<reference>/messages/<message_id>/video")
+def video(reference: str, message_id: str) -> ResponseReturnValue:
+    vault, blobs, user = runtime().vault, runtime().blobs, actor()
+    content_type, size, chunks = call(
+        lambda s: messages.open_video(s, vault, blobs, user, reference, message_id=message_id))
+    return Response(stream_with_context(chunks), mimetype=content_type, headers={"Content-Length": str(size)})

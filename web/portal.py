@@ -1,0 +1,134 @@
+"""The participant's portal: their case in plain words, messages through the mediator, and withdrawal."""
+
+from __future__ import annotations
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from mediation.crypto.stream import TooLarge
+from mediation.models import Role
+from mediation.services import messages, views, workflow
+from web.auth import role_blueprint
+from web.calls import actor, call, call_as_user, call_with_vault, runtime
+from web.forms import form_text
+
+bp = role_blueprint("portal", Role.PARTICIPANT)
+
+# What each step means for a participant, in plain words (never the internal state names).
+STEP_IN_PLAIN_WORDS = {
+    "requested": _l("Your request was received. The programme is checking whether it can go ahead."),
+    "assessment": _l("A mediator is meeting the people involved to understand their needs and their safety."),
+    "preparation": _l("The mediator is preparing the dialogue with you."),
+    "dialogue_face_to_face": _l("The dialogue is under way: a meeting in person, with the mediator."),
+    "dialogue_written": _l("The dialogue is under way in writing, through the mediator."),
+    "dialogue_video": _l("The dialogue is under way by video messages, through the mediator."),
+    "dialogue_relay": _l("The dialogue is under way: the mediator passes messages between you."),
+    "closing": _l("The dialogue has ended. The mediator is closing the process with you."),
+    "paused": _l("The process is paused for now. Nothing is sent or delivered while it is paused."),
+}
+OUTCOME_IN_PLAIN_WORDS = {
+    "completed": _l("The process is complete."),
+    "withdrawn": _l("The process stopped because a participant chose to withdraw."),
+    "ineligible": _l("The programme could not go ahead with this request."),
+    "declined": _l("The process did not go ahead."),
+    "unsuitable": _l("The process did not go ahead."),
+}
+SENT_STATUS = {
+    "submitted": _l("waiting for the mediator"),
+    "returned": _l("returned to you with a note"),
+    "awaiting_author": _l("the mediator proposes changes: your answer is needed"),
+    "delivered": _l("delivered"),
+    "read": _l("delivered and read"),
+    "withheld": _l("not delivered"),
+}
+
+
+def plain_words(case: views.PortalCase) -> str:
+    if case.state == "closed":
+        if case.withdrawn_by_me:
+            return str(_("You withdrew. Nothing more is sent to or from you. You can ask your mediator to start "
+                         "again later."))
+        return str(OUTCOME_IN_PLAIN_WORDS.get(case.outcome or "", _("The process is closed.")))
+    return str(STEP_IN_PLAIN_WORDS[case.state])
+
+
+def _my_case(reference: str) -> views.PortalCase:
+    for case in call_as_user(views.portal_cases):
+        if case.reference == reference:
+            return case
+    return abort(404)
+
+
+@bp.route("/")
+def home() -> ResponseReturnValue:
+    cases = call_as_user(views.portal_cases)
+    return render_template("portal/home.html", cases=cases, plain_words=plain_words)
+
+
+@bp.route("/cases/<reference>/messages")
+def case_messages(reference: str) -> ResponseReturnValue:
+    case = _my_case(reference)
+    received = call_as_user(messages.received_messages, reference)
+    sent = call_with_vault(messages.sent_messages, reference)
+    return render_template("portal/messages.html", case=case, received=received, sent=sent, status=SENT_STATUS,
+                           plain_words=plain_words)
+
+
+@bp.route("/cases/<reference>/messages", methods=["POST"])
+def write(reference: str) -> ResponseReturnValue:
+    call_with_vault(messages.submit_message, reference, text=form_text("text") or "")
+    flash(_("Your message was sent to the mediator, who will review it before anything is delivered."), "info")
+    return redirect(url_for("portal.case_messages", reference=reference), code=303)
+
+
+@bp.route("/cases/<reference>/videos", methods=["POST"])
+def upload_video(reference: str) -> ResponseReturnValue:
+    upload = request.files.get("video")
+    if upload is None or not upload.filename:
+        abort(400, description=_("Choose a video file to send."))
+    blobs = runtime().blobs
+    try:
+        received = blobs.receive(upload.stream, limit=current_app.config["VIDEO_MAX_BYTES"])
+    except TooLarge:
+        abort(413, description=_("The video is larger than the limit."))
+    try:
+        call_with_vault(messages.submit_video_message, reference, received=received)
+    except Exception:
+        blobs.discard(received.blob_id)  # refused: keep nothing
+        raise
+    flash(_("Your video was sent to the mediator, who will review it before anything is delivered."), "info")
+    return redirect(url_for("portal.case_messages", reference=reference), code=303)
+
+
+@bp.route("/cases/<reference>/messages/<message_id>")
+def open_message(reference: str, message_id: str) -> ResponseReturnValue:
+    opened = call_with_vault(messages.open_message, reference, message_id)
+    return render_template("portal/message.html", reference=reference, message=opened)
+
+
+@bp.route("/cases/<reference>/messages/<message_id>/video")
+def video(reference: str, message_id: str) -> ResponseReturnValue:
+    vault, blobs, user = runtime().vault, runtime().blobs, actor()
+    content_type, size, chunks = call(
+        lambda s: messages.open_video(s, vault, blobs, user, reference, message_id=message_id))
+    return Response(stream_with_context(chunks), mimetype=content_type, headers={"Content-Length": str(size)})
+
+
+@bp.route("/cases/<reference>/messages/<message_id>/answer", methods=["POST"])
+def answer(reference: str, message_id: str) -> ResponseReturnValue:
+    call_with_vault(messages.respond, reference, message_id=message_id, trigger=form_text("trigger") or "",
+                    text=form_text("text"))
+    flash(_("Your answer was recorded."), "info")
+    return redirect(url_for("portal.case_messages", reference=reference), code=303)
+
+
+@bp.route("/cases/<reference>/withdraw", methods=["GET", "POST"])
+def withdraw(reference: str) -> ResponseReturnValue:
+    case = _my_case(reference)
+    if request.method == "POST":
+        call_as_user(workflow.fire, reference, "withdraw", reason="participant_choice")
+        flash(_("You have withdrawn. Nothing more will be sent to or from you."), "info")
+        return redirect(url_for("portal.home"), code=303)
+    return render_template("portal/withdraw.html", case=case)
