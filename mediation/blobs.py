@@ -8,12 +8,13 @@ The caller seals the file key with the case's data key, so destroying that data 
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, cast
 
 from mediation.crypto.errors import TamperedContent
 from mediation.crypto.stream import DEFAULT_CHUNK, decrypt_stream, encrypt_stream
@@ -31,15 +32,18 @@ class ReceivedBlob:
     head: bytes  # the first plaintext bytes, to check the file type; never stored
 
 
-class _HeadRecorder:
+class _HeadRecorder(io.RawIOBase):
     """Pass reads through while keeping the first bytes, so the type can be checked without a second pass."""
 
-    def __init__(self, source: BinaryIO) -> None:
+    def __init__(self, source: IO[bytes]) -> None:
         self._source = source
         self.head = b""
 
-    def read(self, size: int = -1) -> bytes:
-        data = self._source.read(size)
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = self._source.read(-1 if size is None else size)
         if len(self.head) < SNIFF_BYTES:
             self.head += data[: SNIFF_BYTES - len(self.head)]
         return data
@@ -59,7 +63,7 @@ class BlobStore:
             raise ValueError("a blob id is alphanumeric")
         return self.root / blob_id[:2] / f"{blob_id}.rjs"
 
-    def receive(self, source: BinaryIO, *, limit: int) -> ReceivedBlob:
+    def receive(self, source: IO[bytes], *, limit: int) -> ReceivedBlob:
         """Encrypt ``source`` into the store; raise ``TooLarge`` (keeping nothing) past ``limit`` bytes."""
         blob_id, file_key = secrets.token_hex(16), os.urandom(32)
         final = self.path(blob_id)
@@ -69,7 +73,7 @@ class BlobStore:
         descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             with os.fdopen(descriptor, "wb") as target:
-                size = encrypt_stream(file_key, _context(blob_id), recorder, target, limit=limit,
+                size = encrypt_stream(file_key, _context(blob_id), cast(IO[bytes], recorder), target, limit=limit,
                                       chunk_size=self.chunk_size)
                 target.flush()
                 os.fsync(target.fileno())

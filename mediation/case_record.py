@@ -16,12 +16,13 @@ from typing import Any
 from sqlalchemy import Connection, Select, bindparam, select, update
 from sqlalchemy.orm import Session
 
+from mediation.db import table
 from mediation.errors import Conflict
-from mediation.models import Case, Participant, Role, SentenceRecord, User
+from mediation.models import Participant, Role, SentenceRecord, User
 from mediation.models.case import CaseFactsMixin
 from mediation.policy import visibility
 
-_CASES = Case.__table__
+_CASES = table("cases")
 
 
 @dataclass(eq=False)
@@ -87,7 +88,7 @@ def load_record(session: Session, actor: User, reference: str) -> CaseRecord | N
         return None
     connection = session.connection()
     row = connection.execute(_select_for(actor.role), {"reference": reference, "actor_id": actor.id}).first()
-    return None if row is None else CaseRecord(*row, session=session, connection=connection)
+    return None if row is None else CaseRecord(*row, session=session, connection=connection)  # type: ignore[misc]
 
 
 def save_record(record: CaseRecord) -> None:

@@ -12,12 +12,13 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from mediation.audit.tags import AuditTag
-from mediation.models import SYSTEM_CHAIN, AuditChainHead, AuditEntry, User, case_chain, content_chain
+from mediation.db import table
+from mediation.models import SYSTEM_CHAIN, AuditEntry, User, case_chain, content_chain
 
 GENESIS_HASH = "0" * 64
 HASHED_FIELDS = ("chain", "seq", "case_id", "occurred_at", "actor_id", "actor_role", "tag", "from_state",
                  "to_state", "reason", "details", "prev_hash")
-INSERT_ENTRY = insert(AuditEntry.__table__)
+INSERT_ENTRY = insert(table("audit_entries"))
 
 
 class ChainHolder(Protocol):
@@ -90,7 +91,7 @@ def advance_case_head(case: ChainHolder, tag: AuditTag, **fields: Any) -> dict[s
     return values
 
 
-_HEADS = AuditChainHead.__table__
+_HEADS = table("audit_chain_heads")
 _READ_HEAD = select(_HEADS.c.seq, _HEADS.c.entry_hash).where(_HEADS.c.chain == bindparam("wanted")).with_for_update()
 _MOVE_HEAD = update(_HEADS).where(_HEADS.c.chain == bindparam("wanted")).values(
     seq=bindparam("seq"), entry_hash=bindparam("entry_hash"))

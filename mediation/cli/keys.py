@@ -59,6 +59,8 @@ def keys_rotate() -> None:
     with cli_runtime() as runtime:
         _keyring_file_only(runtime)
         old = runtime.vault.keyring
+        with runtime.transaction() as session:
+            keyservice.check_all_open(session, runtime.vault)  # before touching the keyring file
         new_id, new_key = new_kek()
         rotated = old.with_new_active(new_id, new_key)
         write_keyring(runtime.settings.keyring_file, rotated)  # both keys are kept until the old one is retired

@@ -6,6 +6,7 @@ copied onto another row, another field or another case fails to decrypt with ``T
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -37,8 +38,9 @@ class RecordContext:
 
     @cached_property
     def associated_data(self) -> bytes:
-        return (f"rj-record|v1|case={self.case_id}|kind={self.kind}|id={self.record_id}"
-                f"|author={self.author_id}|field={self.field}").encode()
+        # JSON, not a joined string: no two different records can ever produce the same bytes.
+        return json.dumps(["rj-record", 1, self.case_id, self.kind, self.record_id, self.author_id, self.field],
+                          separators=(",", ":")).encode()
 
     def describe(self) -> str:
         return f"{self.kind} {self.record_id} ({self.field}) of case #{self.case_id}"

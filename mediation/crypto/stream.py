@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import IO
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -27,6 +27,7 @@ PREFIX_BYTES = 7
 TAG_BYTES = 16
 HEADER = struct.Struct(f">{len(MAGIC)}s{SALT_BYTES}s{PREFIX_BYTES}sI")
 DEFAULT_CHUNK = 1024 * 1024
+MAX_CHUNK = 64 * 1024 * 1024
 MAX_CHUNKS = 2**32
 
 
@@ -43,7 +44,7 @@ def _nonce(prefix: bytes, counter: int, last: bool) -> bytes:
     return prefix + counter.to_bytes(4, "big") + (b"\x01" if last else b"\x00")
 
 
-def _read_full(source: BinaryIO, size: int) -> bytes:
+def _read_full(source: IO[bytes], size: int) -> bytes:
     """Read exactly ``size`` bytes unless the source ends first (sockets and pipes return short reads)."""
     parts, remaining = [], size
     while remaining:
@@ -55,9 +56,11 @@ def _read_full(source: BinaryIO, size: int) -> bytes:
     return b"".join(parts)
 
 
-def encrypt_stream(data_key: bytes, context: bytes, source: BinaryIO, target: BinaryIO, *,
+def encrypt_stream(data_key: bytes, context: bytes, source: IO[bytes], target: IO[bytes], *,
                    limit: int | None = None, chunk_size: int = DEFAULT_CHUNK) -> int:
     """Encrypt ``source`` into ``target`` chunk by chunk; return the plaintext size. Raise TooLarge past ``limit``."""
+    if not 0 < chunk_size <= MAX_CHUNK:
+        raise ValueError(f"a chunk is 1 byte to {MAX_CHUNK} bytes, not {chunk_size}")
     salt, prefix = os.urandom(SALT_BYTES), os.urandom(PREFIX_BYTES)
     header = HEADER.pack(MAGIC, salt, prefix, chunk_size)
     cipher = _file_cipher(data_key, salt, context)
@@ -79,13 +82,13 @@ def encrypt_stream(data_key: bytes, context: bytes, source: BinaryIO, target: Bi
         current = following
 
 
-def decrypt_stream(data_key: bytes, context: bytes, source: BinaryIO) -> Iterator[bytes]:
+def decrypt_stream(data_key: bytes, context: bytes, source: IO[bytes]) -> Iterator[bytes]:
     """Yield the plaintext chunk by chunk; raise TamperedContent at the first chunk that does not verify."""
     header = _read_full(source, HEADER.size)
     if len(header) != HEADER.size:
         raise TamperedContent("the encrypted file is cut off before its header ends")
     magic, salt, prefix, chunk_size = HEADER.unpack(header)
-    if magic != MAGIC or not 0 < chunk_size <= 64 * 1024 * 1024:
+    if magic != MAGIC or not 0 < chunk_size <= MAX_CHUNK:
         raise TamperedContent("the encrypted file's header is not one this version wrote")
     cipher = _file_cipher(data_key, salt, context)
     sealed_size = chunk_size + TAG_BYTES

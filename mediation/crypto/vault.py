@@ -13,12 +13,11 @@ from sqlalchemy.orm import Session
 from mediation.crypto.errors import KeyUnavailable
 from mediation.crypto.keyring import KEY_BYTES, Keyring
 from mediation.crypto.records import RecordContext, open_sealed, seal
-from mediation.db import utcnow
-from mediation.models import CaseKey
+from mediation.db import table, utcnow
 
 _CACHE_SIZE = 2048
 _SESSION_KEYS = "mediation.data_keys"
-_KEYS = CaseKey.__table__
+_KEYS = table("case_keys")
 _READ_KEY = select(_KEYS.c.kek_id, _KEYS.c.wrapped_key, _KEYS.c.destroyed_at).where(
     _KEYS.c.case_id == bindparam("case_id"))
 _CREATE_KEY = insert(_KEYS)
@@ -26,11 +25,21 @@ _CREATE_KEY = insert(_KEYS)
 
 class Vault:
     def __init__(self, keyring: Keyring) -> None:
-        self.keyring = keyring
-        # Unwrapped data keys by (case, KEK, wrapped bytes): a rewrap or a destruction changes the row, so a
-        # stale entry can never be hit. Bounded, and shared by the threads of one process.
+        # Unwrapped data keys by (case, KEK, wrapped bytes): a rewrap or a destruction changes the row, and a
+        # new keyring empties the cache, so a stale entry is never used. Bounded, shared by a process's threads.
         self._unwrapped: OrderedDict[tuple[int, str, bytes], bytes] = OrderedDict()
         self._lock = Lock()
+        self._keyring = keyring
+
+    @property
+    def keyring(self) -> Keyring:
+        return self._keyring
+
+    @keyring.setter
+    def keyring(self, keyring: Keyring) -> None:
+        with self._lock:
+            self._keyring = keyring
+            self._unwrapped.clear()
 
     def data_key(self, session: Session, case_id: int, *, create: bool = False) -> bytes:
         """The case's data key; with ``create``, make one on first use (in the caller's transaction).

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from mediation.audit import AuditTag
 from mediation.audit import chain as audit
 from mediation.crypto.errors import CryptoError
 from mediation.crypto.vault import Vault
-from mediation.db import utcnow
+from mediation.db import Base, utcnow
 from mediation.models import Blob, Case, CaseKey, Message
 from workflows.vocabulary import CaseState
 
@@ -27,10 +28,19 @@ def rewrap_batch(session: Session, vault: Vault, *, limit: int = 500) -> int:
         .order_by(CaseKey.case_id).limit(limit)).all()
     now = utcnow()
     for case_id, kek_id, wrapped in rows:
-        data_key = keyring.unwrap(case_id, kek_id, wrapped)
+        data_key = keyring.unwrap(case_id, str(kek_id), cast(bytes, wrapped))  # live keys only: never None
         new_kek, new_wrapped = keyring.wrap(case_id, data_key)
         session.execute(update(CaseKey).where(CaseKey.case_id == case_id, CaseKey.kek_id == kek_id)
                         .values(kek_id=new_kek, wrapped_key=new_wrapped, rewrapped_at=now))
+    return len(rows)
+
+
+def check_all_open(session: Session, vault: Vault) -> int:
+    """Unwrap every live data key with the current keyring, so a rotation never starts on a broken one."""
+    rows = session.execute(select(CaseKey.case_id, CaseKey.kek_id, CaseKey.wrapped_key)
+                           .where(CaseKey.wrapped_key.is_not(None))).all()
+    for case_id, kek_id, wrapped in rows:
+        vault.keyring.unwrap(case_id, str(kek_id), cast(bytes, wrapped))
     return len(rows)
 
 
@@ -41,8 +51,9 @@ def record_rotation(session: Session, vault: Vault, rewrapped: int) -> None:
 
 def keys_in_use(session: Session) -> dict[str, int]:
     """How many live data keys each KEK wraps."""
-    return dict(session.execute(select(CaseKey.kek_id, func.count()).where(CaseKey.wrapped_key.is_not(None))
-                                .group_by(CaseKey.kek_id)).all())
+    rows = session.execute(select(CaseKey.kek_id, func.count()).where(CaseKey.wrapped_key.is_not(None))
+                           .group_by(CaseKey.kek_id)).all()
+    return {kek_id: count for kek_id, count in rows if kek_id is not None}
 
 
 def check_retirable(session: Session, vault: Vault, kek_id: str) -> None:
@@ -106,7 +117,7 @@ class Statistics:
 
 
 def statistics(session: Session) -> Statistics:
-    def count(column: object, table: type) -> dict[str, int]:
+    def count(column: InstrumentedAttribute[Any], table: type[Base]) -> dict[str, int]:
         rows = session.execute(select(column, func.count()).select_from(table).group_by(column)).all()
         return {str(key): n for key, n in rows if key is not None}
 

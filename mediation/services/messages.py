@@ -272,6 +272,11 @@ def _open_field(session: Session, vault: Vault, message: Message, field: str, se
     return None if sealed is None else vault.open_text(session, _context(message, field), sealed)
 
 
+def _decrypted(messages: list[Message]) -> list[str]:
+    """Ids of the messages that had anything opened: a body, a note or a redaction, text or video alike."""
+    return [m.id for m in messages if m.sealed_body or m.sealed_review_note or m.sealed_redaction]
+
+
 def _audit_reading(session: Session, actor: User, case: Case, ids: list[str], tag: AuditTag) -> None:
     if ids:
         audit.record_content(session, tag, case_id=case.id, actor=actor, now=utcnow(),
@@ -296,7 +301,7 @@ def sent_messages(session: Session, vault: Vault, actor: User, reference: str) -
         _open_field(session, vault, m, "body", m.sealed_body),
         _open_field(session, vault, m, "note", m.sealed_review_note),
         _open_field(session, vault, m, "redaction", m.sealed_redaction), m.withhold_reason) for m in messages]
-    _audit_reading(session, actor, case, [m.id for m in messages if m.kind == "text"], AuditTag.MESSAGE_DECRYPTED)
+    _audit_reading(session, actor, case, _decrypted(messages), AuditTag.MESSAGE_DECRYPTED)
     return result
 
 
@@ -359,7 +364,7 @@ def case_messages_for_review(session: Session, vault: Vault, actor: User, refere
                         m.submitted_at, _open_field(session, vault, m, "body", m.sealed_body),
                         _open_field(session, vault, m, "redaction", m.sealed_redaction),
                         _open_field(session, vault, m, "note", m.sealed_review_note)) for m in messages]
-    _audit_reading(session, actor, case, [m.id for m in messages if m.kind == "text"], AuditTag.MESSAGE_DECRYPTED)
+    _audit_reading(session, actor, case, _decrypted(messages), AuditTag.MESSAGE_DECRYPTED)
     return items
 
 

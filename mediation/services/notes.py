@@ -33,7 +33,8 @@ class NoteView:
 
 
 def _context(note: AssessmentNote) -> RecordContext:
-    return RecordContext(note.case_id, "note", note.id, note.author_id, "text")
+    # Bound to whom it is about too: re-pointing a note at the other participant must make it unreadable.
+    return RecordContext(note.case_id, "note", note.id, note.author_id, f"text.about-{note.participant_id}")
 
 
 def add_assessment_note(session: Session, vault: Vault, actor: User, reference: str, *, text: str,
