@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
@@ -10,7 +10,7 @@ from mediation.models import Role
 from mediation.services import accounts, contacts, messages, notes, participants, sentences, views, workflow
 from mediation.services.contacts import ContactDetails
 from web.auth import role_blueprint
-from web.calls import actor, call, call_as_user, call_with_vault, runtime
+from web.calls import call_as_user, call_with_vault, stream_video
 from web.forms import form_int, form_text
 
 bp = role_blueprint("mediator", Role.MEDIATOR)
@@ -142,7 +142,4 @@ def relay(reference: str) -> ResponseReturnValue:
 
 @bp.route("/cases/<reference>/messages/<message_id>/video")
 def video(reference: str, message_id: str) -> ResponseReturnValue:
-    vault, blobs, user = runtime().vault, runtime().blobs, actor()
-    content_type, size, chunks = call(
-        lambda s: messages.open_video(s, vault, blobs, user, reference, message_id=message_id))
-    return Response(stream_with_context(chunks), mimetype=content_type, headers={"Content-Length": str(size)})
+    return stream_video(reference, message_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,7 +11,7 @@ from mediation.crypto.stream import TooLarge
 from mediation.models import Role
 from mediation.services import messages, views, workflow
 from web.auth import role_blueprint
-from web.calls import actor, call, call_as_user, call_with_vault, runtime
+from web.calls import call_as_user, call_with_vault, runtime, stream_video
 from web.forms import form_text
 
 bp = role_blueprint("portal", Role.PARTICIPANT)
@@ -110,10 +110,7 @@ def open_message(reference: str, message_id: str) -> ResponseReturnValue:
 
 @bp.route("/cases/<reference>/messages/<message_id>/video")
 def video(reference: str, message_id: str) -> ResponseReturnValue:
-    vault, blobs, user = runtime().vault, runtime().blobs, actor()
-    content_type, size, chunks = call(
-        lambda s: messages.open_video(s, vault, blobs, user, reference, message_id=message_id))
-    return Response(stream_with_context(chunks), mimetype=content_type, headers={"Content-Length": str(size)})
+    return stream_video(reference, message_id)
 
 
 @bp.route("/cases/<reference>/messages/<message_id>/answer", methods=["POST"])

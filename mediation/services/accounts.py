@@ -15,9 +15,9 @@ from mediation.db import utcnow
 from mediation.errors import InvalidInput, NotFound
 from mediation.models import Case, Invitation, Participant, Role, User
 from mediation.passwords import hash_password, verify_password
-from mediation.policy import participant_of, require_mediator_of
+from mediation.policy import participant_of
 from mediation.services import users
-from mediation.services.lookup import find_case, require_state
+from mediation.services.lookup import case_to_change
 from workflows.vocabulary import OPEN_STATES
 
 # A hash to verify against when the username is unknown, so timing does not reveal which usernames exist.
@@ -44,9 +44,7 @@ def _token_hash(token: str) -> str:
 def invite_participant(session: Session, actor: User, reference: str, *, participant_id: int, hours: int,
                        now: datetime | None = None) -> str:
     """The mediator invites a participant to the portal; returns the one-time token to send them (shown once)."""
-    case = find_case(session, actor, reference)
-    require_mediator_of(actor, case)
-    require_state(case, OPEN_STATES, "invite a participant")
+    case = case_to_change(session, actor, reference, allowed=OPEN_STATES, action="invite a participant")
     participant = participant_of(case, participant_id)
     if participant.user_id is not None:
         raise InvalidInput("This participant already has a portal account.")

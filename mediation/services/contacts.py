@@ -16,8 +16,8 @@ from mediation.crypto.vault import Vault
 from mediation.db import utcnow
 from mediation.errors import Forbidden, InvalidInput, NotFound
 from mediation.models import Participant, Role, User
-from mediation.policy import participant_of, require_active, require_mediator_of
-from mediation.services.lookup import find_case, require_state
+from mediation.policy import participant_of, require_active
+from mediation.services.lookup import case_to_change, find_case
 from workflows.vocabulary import OPEN_STATES
 
 MAX_FIELD = 500
@@ -50,9 +50,7 @@ def _context(case_id: int, participant: Participant) -> RecordContext:
 def record_contact_details(session: Session, vault: Vault, actor: User, reference: str, *, participant_id: int,
                            details: ContactDetails) -> Participant:
     """The mediator records how to reach a participant safely; the previous card is replaced."""
-    case = find_case(session, actor, reference)
-    require_mediator_of(actor, case)
-    require_state(case, OPEN_STATES, "record contact details")
+    case = case_to_change(session, actor, reference, allowed=OPEN_STATES, action="record contact details")
     participant = participant_of(case, participant_id)
     clean = details.validated()
     participant.contact_revision += 1

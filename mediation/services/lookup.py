@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from mediation.case_record import CaseRecord
 from mediation.errors import Conflict, NotFound, WrongState
 from mediation.models import Case, User
-from mediation.policy import visible_cases
+from mediation.policy import require_mediator_of, visible_cases
 
 REFERENCE_PATTERN = re.compile(r"^RO-\d{4}-\d{5,}$")
 
@@ -43,3 +43,14 @@ def require_state(case: Case, allowed: Iterable[str], action: str) -> None:
     if case.state not in allowed:
         raise WrongState(f"You cannot {action} while the case is {case.state}; only when it is "
                          f"{' or '.join(allowed)}.")
+
+
+def case_to_change(session: Session, actor: User, reference: str, *, allowed: Iterable[str], action: str,
+                   expected_version: int | None = None) -> Case:
+    """The case its assigned mediator is about to change: visible, theirs, unchanged since they looked, and in
+    a state where ``action`` is possible."""
+    case = find_case(session, actor, reference)
+    require_mediator_of(actor, case)
+    require_version(case, expected_version)
+    require_state(case, allowed, action)
+    return case

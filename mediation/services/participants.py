@@ -9,8 +9,8 @@ from mediation.audit import AuditTag
 from mediation.db import utcnow
 from mediation.errors import InvalidInput
 from mediation.models import Participant, User
-from mediation.policy import participant_of, require_mediator_of
-from mediation.services.lookup import find_case, require_state, require_version
+from mediation.policy import participant_of
+from mediation.services.lookup import case_to_change
 from workflows.case_workflow import CONSENT_RECORDABLE_IN, PARTICIPANTS_JOIN_IN, SAFETY_ASSESSABLE_IN
 from workflows.vocabulary import Consent, Relationship, Safety
 
@@ -21,10 +21,8 @@ RECORDABLE_SAFETY = (Safety.CLEARED.value, Safety.CONCERNS.value)
 def add_participant(session: Session, actor: User, reference: str, relationship: str,
                     *, expected_version: int | None = None) -> Participant:
     """The mediator adds a person to the case, e.g. the offender once contacted, or a family member."""
-    case = find_case(session, actor, reference)
-    require_mediator_of(actor, case)
-    require_version(case, expected_version)
-    require_state(case, PARTICIPANTS_JOIN_IN, "add a participant")
+    case = case_to_change(session, actor, reference, allowed=PARTICIPANTS_JOIN_IN, action="add a participant",
+                          expected_version=expected_version)
     try:
         kind = Relationship(relationship)
     except ValueError:
@@ -47,10 +45,8 @@ def record_consent(session: Session, actor: User, reference: str, participant_id
     if consent not in RECORDABLE_CONSENT:
         hint = " To withdraw, use the withdraw action." if consent == Consent.WITHDRAWN else ""
         raise InvalidInput(f"Consent must be one of {', '.join(RECORDABLE_CONSENT)}.{hint}")
-    case = find_case(session, actor, reference)
-    require_mediator_of(actor, case)
-    require_version(case, expected_version)
-    require_state(case, CONSENT_RECORDABLE_IN, "record consent")
+    case = case_to_change(session, actor, reference, allowed=CONSENT_RECORDABLE_IN, action="record consent",
+                          expected_version=expected_version)
     participant = participant_of(case, participant_id)
     now = utcnow()
     participant.consent, participant.consent_recorded_at = consent, now
@@ -64,10 +60,8 @@ def record_safety_assessment(session: Session, actor: User, reference: str, part
     """The mediator's ongoing safety assessment of one participant; any open state."""
     if safety not in RECORDABLE_SAFETY:
         raise InvalidInput(f"A safety assessment is one of {', '.join(RECORDABLE_SAFETY)}.")
-    case = find_case(session, actor, reference)
-    require_mediator_of(actor, case)
-    require_version(case, expected_version)
-    require_state(case, SAFETY_ASSESSABLE_IN, "record a safety assessment")
+    case = case_to_change(session, actor, reference, allowed=SAFETY_ASSESSABLE_IN,
+                          action="record a safety assessment", expected_version=expected_version)
     participant = participant_of(case, participant_id)
     now = utcnow()
     participant.safety, participant.safety_assessed_at = safety, now

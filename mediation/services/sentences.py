@@ -16,7 +16,7 @@ from mediation.db import utcnow
 from mediation.errors import InvalidInput, WrongState
 from mediation.models import Case, Role, SentenceRecord, User
 from mediation.policy import require_mediator_of, require_role
-from mediation.services.lookup import find_case, require_state, require_version
+from mediation.services.lookup import case_to_change, find_case, require_state, require_version
 from workflows.case_workflow import SENTENCE_RECORDABLE_IN
 from workflows.eligibility import FixedSentence, decide, parse_sentence
 
@@ -43,10 +43,8 @@ def store_sentence(session: Session, case: Case, actor: User, now: datetime, *, 
 def record_sentence(session: Session, actor: User, reference: str, kind: str, *, years: Any = None,
                     months: Any = None, days: Any = None, expected_version: int | None = None) -> SentenceRecord:
     """The case's mediator records the sentence before eligibility is checked; a new record replaces the old."""
-    case = find_case(session, actor, reference)
-    require_mediator_of(actor, case)
-    require_version(case, expected_version)
-    require_state(case, SENTENCE_RECORDABLE_IN, "record sentence data")
+    case = case_to_change(session, actor, reference, allowed=SENTENCE_RECORDABLE_IN, action="record sentence data",
+                          expected_version=expected_version)
     return store_sentence(session, case, actor, utcnow(), kind=kind, years=years, months=months, days=days)
 
 

@@ -13,9 +13,9 @@ from mediation.case_record import CaseRecord, load_record, save_record
 from mediation.db import utcnow
 from mediation.errors import InvalidInput, NotFound
 from mediation.models import Case, Role, User
-from mediation.policy import own_participation, require_may_fire, require_mediator_of, triggers_for
+from mediation.policy import own_participation, require_may_fire, triggers_for
 from mediation.services import messages
-from mediation.services.lookup import find_case, normalise_reference, require_state, require_version
+from mediation.services.lookup import case_to_change, normalise_reference, require_version
 from workflows.case_workflow import MODALITY_CHOOSABLE_IN, case_workflow
 from workflows.vocabulary import CaseState, Modality
 
@@ -80,10 +80,8 @@ def choose_modality(session: Session, actor: User, reference: str, modality: str
     """The mediator records the form the dialogue will take, after assessment and before it begins."""
     if modality not in {m.value for m in Modality}:
         raise InvalidInput(f"Unknown modality {modality!r}; choose one of: {', '.join(m.value for m in Modality)}.")
-    case = find_case(session, actor, reference)
-    require_mediator_of(actor, case)
-    require_version(case, expected_version)
-    require_state(case, MODALITY_CHOOSABLE_IN, "choose the modality")
+    case = case_to_change(session, actor, reference, allowed=MODALITY_CHOOSABLE_IN, action="choose the modality",
+                          expected_version=expected_version)
     case.modality = modality
     audit.record(session, AuditTag.MODALITY_CHOSEN, actor=actor, now=utcnow(), case=case,
                  details={"modality": modality})
