@@ -3,9 +3,9 @@
 The machines this runs on are shared and noisy, so nothing here is a timed assertion: every measurement is
 taken in interleaved rounds together with its baseline, and the script prints medians and their ratio.
 
-    .venv/bin/python benchmarks/crypto.py             # full run (1 GiB stream), about a minute
-    .venv/bin/python benchmarks/crypto.py --quick     # small smoke run (64 MiB stream), a few seconds
-    .venv/bin/python benchmarks/crypto.py --profile   # also cProfile the Vault's seal + open
+    .venv/bin/python -m benchmarks.crypto             # full run (1 GiB stream), about a minute
+    .venv/bin/python -m benchmarks.crypto --quick     # small smoke run (64 MiB stream), a few seconds
+    .venv/bin/python -m benchmarks.crypto --profile   # also cProfile the Vault's seal + open
 
 (1) one message sealed and opened through the Vault (``vault.seal`` + ``vault.open`` on a case whose data key
     exists: each call reads the wrapped key from the database and unwraps it from the Vault's cache), for
@@ -43,7 +43,6 @@ import sys
 import tempfile
 import threading
 import time
-import timeit
 import tracemalloc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -53,6 +52,7 @@ from typing import BinaryIO, TypeVar
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
 
+from benchmarks.measure import best_us, interleave, paired_ratios, per_op, ratio_text, section
 from config import load_settings
 from mediation.blobs import BlobStore
 from mediation.crypto import records
@@ -132,55 +132,12 @@ class Report:
               "on both sides.")
 
 
-def ratio_text(ratio: float | None) -> str:
-    if ratio is None:
-        return "-"
-    return f"{ratio:.3f}x" if ratio < 0.1 else f"{ratio:.2f}x"
-
-
 def size_text(size: int) -> str:
     return f"{size // MIB} MiB" if size >= MIB and size % MIB == 0 else f"{size // KIB} KiB"
 
 
-def section(title: str) -> None:
-    print()
-    print(title)
-    print("-" * len(title))
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Timing helpers
-
-
-def interleave(rounds: int, contenders: dict[str, Callable[[], float]]) -> dict[str, list[float]]:
-    """Run every contender once per round (rotating the order) after one discarded warm-up round.
-
-    Each contender runs a batch and returns its seconds per operation.
-    """
-    names = list(contenders)
-    for name in names:
-        contenders[name]()
-    samples: dict[str, list[float]] = {name: [] for name in names}
-    for index in range(rounds):
-        order = names[index % len(names):] + names[:index % len(names)]
-        for name in order if index % 2 == 0 else reversed(order):
-            gc.collect()
-            samples[name].append(contenders[name]())
-    return samples
-
-
-def per_op(batch: Callable[[], None], operations: int) -> float:
-    start = time.perf_counter()
-    batch()
-    return (time.perf_counter() - start) / operations
-
-
-def paired_ratios(numerators: list[float], denominators: list[float]) -> list[float]:
-    return [a / b for a, b in zip(numerators, denominators, strict=True)]
-
-
-def best_us(function: Callable[[], object], number: int) -> float:
-    return min(timeit.repeat(function, number=number, repeat=5)) / number * 1e6
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -336,8 +293,8 @@ def key_breakdown(bed: Bed, plan: Plan, sizes: list[int]) -> None:
         print(f"\n  where one seal or open spends its time outside AES-GCM (best of 5 x {number}, inside one "
               "transaction):")
         for name, function in steps:
-            print(f"    {name:<74} {best_us(function, number):7.2f} us")
-    transaction = best_us(empty_transaction(runtime), max(10, number // 10))
+            print(f"    {name:<74} {best_us(function, number=number):7.2f} us")
+    transaction = best_us(empty_transaction(runtime), number=max(10, number // 10))
     shares = ", ".join(f"{transaction / plan.message_ops[size]:.1f} us at {size_text(size)}" for size in sizes)
     print(f"    {'Runtime.transaction() around nothing (BEGIN IMMEDIATE + COMMIT)':<74} {transaction:7.2f} us")
     print(f"      (once per batch in (1): per seal + open pair that is {shares})")
@@ -345,8 +302,8 @@ def key_breakdown(bed: Bed, plan: Plan, sizes: list[int]) -> None:
     for size in sizes:
         ciphertext = os.urandom(size + 16)
         sealed = records.FORMAT_V1 + nonce + ciphertext
-        concat = best_us(lambda c=ciphertext: records.FORMAT_V1 + nonce + c, number)
-        cut = best_us(lambda s=sealed: s[1 + NONCE_BYTES:], number)
+        concat = best_us(lambda c=ciphertext: records.FORMAT_V1 + nonce + c, number=number)
+        cut = best_us(lambda s=sealed: s[1 + NONCE_BYTES:], number=number)
         print(f"    {f'framing copies at {size_text(size)}: FORMAT_V1 + nonce + ct / sealed[13:]':<74} "
               f"{concat:7.2f} / {cut:.2f} us")
 

@@ -3,9 +3,9 @@
 The machines this runs on are shared and noisy, so nothing here is a timed assertion: every measurement is
 taken in interleaved rounds together with its baseline, and the script prints medians and their ratio.
 
-    .venv/bin/python benchmarks/engine.py               # full run (PostgreSQL too when a URL is known)
-    .venv/bin/python benchmarks/engine.py --quick       # small smoke run
-    .venv/bin/python benchmarks/engine.py --profile     # also profile the service (SQL, ladder, cProfile)
+    .venv/bin/python -m benchmarks.engine               # full run (PostgreSQL too when a URL is known)
+    .venv/bin/python -m benchmarks.engine --quick       # small smoke run
+    .venv/bin/python -m benchmarks.engine --profile     # also profile the service (SQL, ladder, cProfile)
 
 (a) one persisted transition through the service (``workflow.fire`` in ``Runtime.transaction()``) against
     the floor: what a hand-written SQLAlchemy Core app does for one user action, one transaction per call:
@@ -45,7 +45,6 @@ import statistics
 import sys
 import tempfile
 import time
-import timeit
 import tracemalloc
 import uuid
 from collections.abc import Callable, Iterator
@@ -59,6 +58,7 @@ from sqlalchemy import bindparam, create_engine, event, func, insert, select, te
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session
 
+from benchmarks.measure import best_us, interleave, paired_ratios, per_op, ratio_text, section
 from config import load_settings
 from mediation.audit import AuditTag
 from mediation.audit import chain as audit
@@ -156,52 +156,12 @@ class Report:
                   f"synchronous={DEFAULT_SYNCHRONOUS}, the product default.")
 
 
-def ratio_text(ratio: float | None) -> str:
-    if ratio is None:
-        return "-"
-    if abs(ratio) < 0.001:
-        return "~0x"
-    return f"{ratio:.3f}x" if ratio < 0.1 else f"{ratio:.2f}x"
-
-
-def section(title: str) -> None:
-    print()
-    print(title)
-    print("-" * len(title))
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Timing helpers
 
 
-def interleave(rounds: int, contenders: dict[str, Callable[[], float]]) -> dict[str, list[float]]:
-    """Run every contender once per round (alternating the order) after one discarded warm-up round.
-
-    Each contender runs a batch and returns its seconds per operation.
-    """
-    names = list(contenders)
-    for name in names:
-        contenders[name]()
-    samples: dict[str, list[float]] = {name: [] for name in names}
-    for index in range(rounds):
-        for name in names if index % 2 == 0 else reversed(names):
-            gc.collect()
-            samples[name].append(contenders[name]())
-    return samples
-
-
-def per_op(batch: Callable[[], None], operations: int) -> float:
-    start = time.perf_counter()
-    batch()
-    return (time.perf_counter() - start) / operations
-
-
 def spread(values: list[float]) -> str:
     return f"{min(values):.2f}-{max(values):.2f}"
-
-
-def paired_ratios(ours: list[float], baseline: list[float]) -> list[float]:
-    return [a / b for a, b in zip(ours, baseline, strict=True)]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -832,10 +792,6 @@ def ladder(bed: Bed, plan: Plan, ours: Toggler, floor: Toggler) -> None:
           f"{us('held full'):.1f} us;\n    so the pool checkout and return of engine.begin() cost about "
           f"{us('core 1') - us('held begin'):+.1f} us (rung 1) / {us(f'core {INSERTED}') - us('held full'):+.1f} "
           "us (full) per transaction")
-
-
-def best_us(function: Callable[[], object], per_call: int = 1, number: int = 2000) -> float:
-    return min(timeit.repeat(function, number=number, repeat=5)) / number / per_call * 1e6
 
 
 def micro(bed: Bed) -> None:

@@ -14,10 +14,11 @@ from mediation.crypto.errors import KeyUnavailable
 from mediation.crypto.keyring import KEY_BYTES, Keyring
 from mediation.crypto.records import RecordContext, open_sealed, seal
 from mediation.db import table, utcnow
+from mediation.models import CaseKey
 
 _CACHE_SIZE = 2048
 _SESSION_KEYS = "mediation.data_keys"
-_KEYS = table("case_keys")
+_KEYS = table(CaseKey.__tablename__)
 _READ_KEY = select(_KEYS.c.kek_id, _KEYS.c.wrapped_key, _KEYS.c.destroyed_at).where(
     _KEYS.c.case_id == bindparam("case_id"))
 _CREATE_KEY = insert(_KEYS)

@@ -1,0 +1,58 @@
+"""What both benchmarks measure with: interleaved rounds, per-operation timings, ratios, section titles.
+
+The machines are shared and noisy: every figure is a ratio against a baseline measured in the same run,
+contenders alternate within each round, and the medians are reported.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+import timeit
+from collections.abc import Callable
+
+
+def section(title: str) -> None:
+    print()
+    print(title)
+    print("-" * len(title))
+
+
+def interleave(rounds: int, contenders: dict[str, Callable[[], float]]) -> dict[str, list[float]]:
+    """Run every contender once per round (rotating and alternating the order) after a discarded warm-up.
+
+    Each contender runs a batch and returns its seconds per operation.
+    """
+    names = list(contenders)
+    for name in names:
+        contenders[name]()
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for index in range(rounds):
+        order = names[index % len(names):] + names[:index % len(names)]
+        for name in order if index % 2 == 0 else reversed(order):
+            gc.collect()
+            samples[name].append(contenders[name]())
+    return samples
+
+
+def per_op(batch: Callable[[], None], operations: int) -> float:
+    start = time.perf_counter()
+    batch()
+    return (time.perf_counter() - start) / operations
+
+
+def paired_ratios(ours: list[float], baseline: list[float]) -> list[float]:
+    return [a / b for a, b in zip(ours, baseline, strict=True)]
+
+
+def best_us(function: Callable[[], object], per_call: int = 1, number: int = 2000) -> float:
+    """Microseconds per call (divided by ``per_call`` operations), the best of five repeats."""
+    return min(timeit.repeat(function, number=number, repeat=5)) / number / per_call * 1e6
+
+
+def ratio_text(ratio: float | None) -> str:
+    if ratio is None:
+        return "-"
+    if abs(ratio) < 0.001:
+        return "~0x"
+    return f"{ratio:.3f}x" if ratio < 0.1 else f"{ratio:.2f}x"
