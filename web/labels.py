@@ -47,6 +47,9 @@ LABELS: dict[str, LazyString] = {
     "conclude": _l("Conclude the dialogue"), "close": _l("Close the case"), "pause": _l("Pause the case"),
     "resume": _l("Resume the case"), "withdraw": _l("Withdraw a participant"),
     "reopen": _l("Reopen at a participant's request"), "modality": _l("Modality"), "outcome": _l("Outcome"),
+    # message review (flash messages)
+    "approve": _l("approved and delivered"), "return": _l("returned to the author"),
+    "redact": _l("redaction proposed"), "withhold": _l("withheld"),
     # roles
     "admin": _l("coordinator"), "mediator": _l("mediator"), "staff": _l("referring staff"),
     "participant": _l("participant"), "public": _l("the public"), "operator": _l("operator"),

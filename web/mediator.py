@@ -12,6 +12,7 @@ from mediation.services.contacts import ContactDetails
 from web.auth import role_blueprint
 from web.calls import call_as_user, call_with_vault, stream_video
 from web.forms import form_int, form_text
+from web.labels import label
 
 bp = role_blueprint("mediator", Role.MEDIATOR)
 
@@ -37,7 +38,7 @@ def fire(reference: str, trigger: str) -> ResponseReturnValue:
     call_as_user(workflow.fire, reference, trigger, reason=form_text("reason"),
                  participant_id=form_int("participant_id"), modality=form_text("modality"),
                  outcome=form_text("outcome"), expected_version=form_int("version"))
-    flash(_("Done: %(action)s.", action=trigger.replace("_", " ")), "info")
+    flash(_("Done: %(action)s.", action=label(trigger)), "info")
     return _to_case(reference)
 
 
@@ -128,7 +129,7 @@ def review(reference: str, message_id: str) -> ResponseReturnValue:
     trigger = form_text("trigger") or ""
     call_with_vault(messages.review, reference, message_id=message_id, trigger=trigger, note=form_text("note"),
                     redacted_text=form_text("redacted_text"), reason=form_text("reason"))
-    flash(_("The message was updated: %(action)s.", action=trigger), "info")
+    flash(_("The message was updated: %(action)s.", action=label(trigger)), "info")
     return redirect(url_for("mediator.case_messages", reference=reference), code=303)
 
 

@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from mediation.services import intake
@@ -17,11 +18,12 @@ from web.calls import call
 bp = Blueprint("public", __name__)
 
 RELATIONSHIPS = [
-    ("victim", _l("I was harmed by the crime")),
-    ("registered_victim", _l("I was harmed, and I am registered as a victim with the correctional service")),
-    ("victim_representative", _l("I represent a person who was harmed")),
-    ("victim_family", _l("I am a family member of a person who was harmed")),
-    ("offender_family", _l("I am a family member of the person who caused the harm")),
+    SelectChoice("victim", _l("I was harmed by the crime")),
+    SelectChoice("registered_victim",
+                 _l("I was harmed, and I am registered as a victim with the correctional service")),
+    SelectChoice("victim_representative", _l("I represent a person who was harmed")),
+    SelectChoice("victim_family", _l("I am a family member of a person who was harmed")),
+    SelectChoice("offender_family", _l("I am a family member of the person who caused the harm")),
 ]
 
 

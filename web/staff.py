@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional
 
 from mediation.models import Role
@@ -23,8 +24,8 @@ class ForwardForm(FlaskForm):
         _l("The offender states that they are willing to take responsibility for their actions"),
         validators=[DataRequired(message=_l("A request can be forwarded only with this statement."))])
     kind = SelectField(_l("Sentence (if known)"), choices=[
-        ("", _l("Not given")), ("fixed", _l("Fixed length")), ("life", _l("Life")),
-        ("dangerous_offender", _l("Indeterminate (dangerous offender)"))], validators=[Optional()])
+        SelectChoice("", _l("Not given")), SelectChoice("fixed", _l("Fixed length")), SelectChoice("life", _l("Life")),
+        SelectChoice("dangerous_offender", _l("Indeterminate (dangerous offender)"))], validators=[Optional()])
     years = StringField(_l("Years"), validators=[Optional()])
     months = StringField(_l("Months"), validators=[Optional()])
     days = StringField(_l("Days"), validators=[Optional()])
