@@ -20,12 +20,17 @@ def normalise_reference(reference: str) -> str:
     return reference.strip().upper()
 
 
-def find_case(session: Session, actor: User, reference: str) -> Case:
-    """The case with this reference if ``actor`` may see it; otherwise NotFound, exactly as if it did not exist."""
+def find_case(session: Session, actor: User, reference: str, *, lock: bool = False) -> Case:
+    """The case with this reference if ``actor`` may see it; otherwise NotFound, exactly as if it did not exist.
+
+    With ``lock``, the row stays locked until the transaction ends (PostgreSQL; SQLite already holds its write
+    lock), so a concurrent transition waits instead of missing what this transaction adds.
+    """
     wanted = normalise_reference(reference)
     if not REFERENCE_PATTERN.match(wanted):
         raise NotFound(f"'{reference}' is not a case reference (they look like RO-2026-00042).")
-    case = session.scalars(select(Case).where(Case.reference == wanted, visible_cases(actor))).one_or_none()
+    query = select(Case).where(Case.reference == wanted, visible_cases(actor))
+    case = session.scalars(query.with_for_update(of=Case) if lock else query).one_or_none()
     if case is None:
         raise NotFound(f"No case {wanted} was found.")
     return case

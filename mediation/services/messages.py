@@ -122,7 +122,8 @@ def _audit_submission(session: Session, actor: User, message: Message) -> None:
 def submit_message(session: Session, vault: Vault, actor: User, reference: str, *, text: str,
                    on_behalf_of: int | None = None) -> Message:
     """Write a message to the other side; it waits for the mediator's review."""
-    case = find_case(session, actor, reference)
+    # Locked: a withdrawal or closure at the same moment waits, then withholds this message too.
+    case = find_case(session, actor, reference, lock=True)
     author = _author_for(actor, case, on_behalf_of)
     _require_message_dialogue(case, "text")
     message = _new_message(session, actor, case, author, "text")
@@ -142,7 +143,8 @@ def video_type(head: bytes) -> str | None:
 def submit_video_message(session: Session, vault: Vault, actor: User, reference: str, *, received: ReceivedBlob,
                          on_behalf_of: int | None = None) -> Message:
     """Accept a video already stored encrypted by ``BlobStore.receive``; the caller discards it on refusal."""
-    case = find_case(session, actor, reference)
+    # Locked: a withdrawal or closure at the same moment waits, then withholds this message too.
+    case = find_case(session, actor, reference, lock=True)
     author = _author_for(actor, case, on_behalf_of)
     _require_message_dialogue(case, "video")
     content_type = video_type(received.head)
