@@ -52,12 +52,12 @@ def create_account() -> ResponseReturnValue:
         flash(_("Participants join through an invitation from their mediator."), "error")
         return redirect(url_for("admin.accounts"), code=303)
     user = call_as_user(users.create_user, username=form_text("username") or "",
-                        display_name=form_text("display_name") or "", role=role, password=form_text("password"))
+                        display_name=form_text("display_name") or "", role=role, password=form_text("password") or "")
     flash(_("The account %(username)s was created.", username=user.username), "info")
     return redirect(url_for("admin.accounts"), code=303)
 
 
-@bp.route("/accounts/<int:user_id>/deactivate", methods=["POST"])
+@bp.route("/accounts/<int(max=2147483647):user_id>/deactivate", methods=["POST"])
 def deactivate(user_id: int) -> ResponseReturnValue:
     call_as_user(users.deactivate_user, user_id)
     flash(_("The account was deactivated."), "info")

@@ -95,7 +95,10 @@ def login() -> ResponseReturnValue:
     if form.validate_on_submit():
         user = call(accounts.authenticate, form.username.data or "", form.password.data or "")
         if user is not None:
-            session.clear()  # a fresh session: nothing carried over from before signing in
+            language = session.get("lang")
+            session.clear()  # a fresh session: nothing carried over from before signing in but the language
+            if language:
+                session["lang"] = language
             login_user(Account(user))
             session["seen"] = int(time.time())
             return redirect(home_for(user))

@@ -16,6 +16,6 @@ def form_int(name: str) -> int | None:
     value = form_text(name)
     if value is None:
         return None
-    if not value.isdigit() or len(value) > 12:
+    if not (value.isascii() and value.isdigit()) or len(value) > 9:
         abort(400, description=f"'{name}' must be a whole number.")
     return int(value)

@@ -66,21 +66,21 @@ def add_participant(reference: str) -> ResponseReturnValue:
     return _to_case(reference, "participants")
 
 
-@bp.route("/cases/<reference>/participants/<int:participant_id>/consent", methods=["POST"])
+@bp.route("/cases/<reference>/participants/<int(max=2147483647):participant_id>/consent", methods=["POST"])
 def record_consent(reference: str, participant_id: int) -> ResponseReturnValue:
     call_as_user(participants.record_consent, reference, participant_id, form_text("consent") or "",
                  expected_version=form_int("version"))
     return _to_case(reference, "participants")
 
 
-@bp.route("/cases/<reference>/participants/<int:participant_id>/safety", methods=["POST"])
+@bp.route("/cases/<reference>/participants/<int(max=2147483647):participant_id>/safety", methods=["POST"])
 def record_safety(reference: str, participant_id: int) -> ResponseReturnValue:
     call_as_user(participants.record_safety_assessment, reference, participant_id, form_text("safety") or "",
                  expected_version=form_int("version"))
     return _to_case(reference, "participants")
 
 
-@bp.route("/cases/<reference>/participants/<int:participant_id>/contact", methods=["GET", "POST"])
+@bp.route("/cases/<reference>/participants/<int(max=2147483647):participant_id>/contact", methods=["GET", "POST"])
 def contact(reference: str, participant_id: int) -> ResponseReturnValue:
     if request.method == "POST":
         details = ContactDetails(**{name: form_text(name) or "" for name in ContactDetails.__dataclass_fields__})
@@ -92,7 +92,7 @@ def contact(reference: str, participant_id: int) -> ResponseReturnValue:
                            card=card or ContactDetails())
 
 
-@bp.route("/cases/<reference>/participants/<int:participant_id>/invite", methods=["POST"])
+@bp.route("/cases/<reference>/participants/<int(max=2147483647):participant_id>/invite", methods=["POST"])
 def invite(reference: str, participant_id: int) -> ResponseReturnValue:
     hours = current_app.config["INVITATION_HOURS"]
     token = call_as_user(accounts.invite_participant, reference, participant_id=participant_id, hours=hours)

@@ -124,6 +124,9 @@ def answer(reference: str, message_id: str) -> ResponseReturnValue:
 @bp.route("/cases/<reference>/withdraw", methods=["GET", "POST"])
 def withdraw(reference: str) -> ResponseReturnValue:
     case = _my_case(reference)
+    if not case.can_withdraw:
+        flash(_("This process has already ended; there is nothing to withdraw from."), "info")
+        return redirect(url_for("portal.home"), code=303)
     if request.method == "POST":
         call_as_user(workflow.fire, reference, "withdraw", reason="participant_choice")
         flash(_("You have withdrawn. Nothing more will be sent to or from you."), "info")

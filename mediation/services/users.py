@@ -31,6 +31,8 @@ def create_user(session: Session, actor: User | None, *, username: str, display_
         raise InvalidInput(f"Unknown role {role!r}; choose one of: {', '.join(r.value for r in Role)}.")
     if not display_name.strip():
         raise InvalidInput("A display name is required.")
+    if actor is not None and not password:
+        raise InvalidInput("An account created by the coordinator needs an initial password.")
     if password is not None and len(password) < MIN_PASSWORD:
         raise InvalidInput(f"A password needs at least {MIN_PASSWORD} characters.")
     if session.scalar(select(User.id).where(User.username == username)) is not None:

@@ -1,0 +1,552 @@
+"""Fixtures for the web layer's tests: a world of accounts and cases built once, a fresh copy of it per test.
+
+The web tests run on SQLite only (the services are tested on both databases elsewhere). They do not use the
+parametrized ``database_url``/``runtime`` fixtures of ``tests/conftest.py``: ``web_runtime`` copies a world that was
+built once per session (Argon2 makes password accounts slow to create), so every web test runs exactly once, on a
+database of its own. Nothing here is autouse and no fixture of the parent conftest is overridden.
+
+Signing in: ``Browser.sign_in`` writes Flask-Login's session keys directly (fast, no Argon2); the login form itself
+is exercised by ``Browser.log_in``, which posts the real form.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from config import Settings, load_settings
+from mediation.demo import build_case, path_to
+from mediation.keyfiles import ensure_instance
+from mediation.models import Origin, User
+from mediation.runtime import Runtime, open_runtime
+from mediation.services import accounts, contacts, messages, notes, users
+from mediation.services.contacts import ContactDetails
+from mediation.services.lookup import find_case
+from web import create_app
+from workflows.vocabulary import CaseState, Modality
+
+PASSWORD = "a long enough password"
+WEBM = b"\x1a\x45\xdf\xa3"
+
+# Unique strings planted in sealed content; each must appear only where DESIGN.md section 3 allows.
+CANARY_DELIVERED = "Canary-delivered-7Q2X: what happened that night"  # harmed -> offender, delivered, unread
+CANARY_PENDING = "Canary-pending-K4M9: a reply waiting for review"  # offender -> harmed, submitted
+CANARY_RETURNED = "Canary-returned-P8Z3: a first draft"  # offender -> harmed, returned with a note
+CANARY_REVIEW_NOTE = "Canary-reviewnote-W6T1: please rephrase"  # the mediator's note on the returned message
+CANARY_NOTE = "Canary-assessmentnote-J5R7: prefers mornings"  # an assessment note on the own case
+CANARY_HARMED_ADDRESS = "Canary-harmed-address-12 Elm Street"  # the harmed party's contact card
+CANARY_OFFENDER_ADDRESS = "Canary-offender-address-Unit B7"  # the offender's contact card
+CANARY_OTHER_MESSAGE = "Canary-other-message-V3N8: on another case"  # delivered on the other mediator's case
+CANARY_OTHER_NOTE = "Canary-other-note-H2D4"
+CANARY_OTHER_ADDRESS = "Canary-other-address-99 Oak Road"
+
+OWN_CANARIES = (CANARY_DELIVERED, CANARY_PENDING, CANARY_RETURNED, CANARY_REVIEW_NOTE, CANARY_NOTE,
+                CANARY_HARMED_ADDRESS, CANARY_OFFENDER_ADDRESS)
+OTHER_CANARIES = (CANARY_OTHER_MESSAGE, CANARY_OTHER_NOTE, CANARY_OTHER_ADDRESS)
+ALL_CANARIES = OWN_CANARIES + OTHER_CANARIES
+
+MEDIATOR_NAME = "Morgan Mediatorsson"
+OTHER_MEDIATOR_NAME = "Riley Secondmediator"
+
+# key: (username, display name, role, with a password?)
+ACCOUNTS: dict[str, tuple[str, str, str, bool]] = {
+    "admin": ("coordinator", "Casey Coordinator", "admin", True),
+    "mediator": ("mediator.one", MEDIATOR_NAME, "mediator", True),
+    "other_mediator": ("mediator.two", OTHER_MEDIATOR_NAME, "mediator", False),
+    "staff": ("officer.one", "Olive Officer", "staff", True),
+    "other_staff": ("officer.two", "Otto Officer", "staff", False),
+    "harmed": ("harmed.person", "Hana Harmed", "participant", False),
+    "offender": ("offender.person", "Oscar Offender", "participant", True),
+    "other_harmed": ("other.harmed", "Other Harmed", "participant", False),
+    "other_offender": ("other.offender", "Other Offender", "participant", False),
+}
+ROLE_HOME = {"admin": "/admin/", "mediator": "/mediator/", "staff": "/staff/", "participant": "/portal/"}
+
+
+@dataclass(frozen=True)
+class World:
+    """Ids and references of the world every web test starts from (each test on its own copy)."""
+
+    users: dict[str, int]
+    usernames: dict[str, str]
+    own: str  # mediator's case in dialogue_written, forwarded by staff, both participants have portal accounts
+    own_harmed: int  # participant ids on ``own``
+    own_offender: int
+    delivered: str  # message ids on ``own``
+    pending: str
+    returned: str
+    own_requested: str  # mediator's case, requested, sentence recorded (harmed party's request)
+    own_assessment: str  # mediator's case in assessment, only the harmed party (no portal account)
+    assessment_harmed: int
+    invitation: str  # a valid activation token for ``assessment_harmed``
+    own_relay: str  # mediator's case in dialogue_relay, no portal accounts
+    relay_harmed: int
+    own_video: str  # mediator's case in dialogue_video; harmed and offender accounts linked
+    video_message: str  # a video, harmed -> offender, delivered
+    video_bytes: bytes
+    other: str  # the other mediator's case in dialogue_written, forwarded by other staff
+    other_harmed: int
+    other_offender: int
+    other_message: str  # delivered to other_offender
+    new_referral: str  # forwarded by staff, not yet assigned
+    other_referral: str  # forwarded by other staff, not yet assigned
+    versions: dict[str, int]
+
+    def version(self, reference: str) -> int:
+        return self.versions[reference]
+
+
+def _link(runtime: Runtime, mediator: User, reference: str, by_side: dict[str, int]) -> dict[str, int]:
+    """Tie portal accounts to the case's participants by side; return participant ids by side."""
+    with runtime.transaction() as s:
+        case = find_case(s, mediator, reference)
+        for participant in case.participants:
+            if participant.side in by_side:
+                participant.user_id = by_side[participant.side]
+        return {p.side: p.id for p in case.participants}
+
+
+def build_world(runtime: Runtime) -> World:
+    tx, vault = runtime.transaction, runtime.vault
+    made: dict[str, User] = {}
+    for key, (username, display, role, with_password) in ACCOUNTS.items():
+        with tx() as s:
+            made[key] = users.create_user(s, None, username=username, display_name=display, role=role,
+                                          password=PASSWORD if with_password else None)
+    admin, mediator, other_mediator = made["admin"], made["mediator"], made["other_mediator"]
+    staff, other_staff = made["staff"], made["other_staff"]
+
+    def case(state: CaseState, *, by: User = mediator, referrer: User = staff,
+             origin: Origin = Origin.HARMED_PARTY_REQUEST, modality: Modality = Modality.WRITTEN,
+             steps: list | None = None) -> str:
+        path = steps if steps is not None else path_to(state, modality)
+        return build_case(runtime, admin, by, referrer, steps=path, origin=origin)
+
+    # The mediator's main case, with content of every kind.
+    own = case(CaseState.DIALOGUE_WRITTEN, origin=Origin.OFFENDER_REQUEST)
+    ids = _link(runtime, mediator, own, {"harmed": made["harmed"].id, "responsible": made["offender"].id})
+    with tx() as s:
+        contacts.record_contact_details(s, vault, mediator, own, participant_id=ids["harmed"], details=ContactDetails(
+            "Hana Harmed", CANARY_HARMED_ADDRESS, "555-0101", "hana@example.org", "evenings"))
+    with tx() as s:
+        contacts.record_contact_details(s, vault, mediator, own, participant_id=ids["responsible"],
+                                        details=ContactDetails("Oscar Offender", CANARY_OFFENDER_ADDRESS))
+    with tx() as s:
+        notes.add_assessment_note(s, vault, mediator, own, text=CANARY_NOTE)
+    with tx() as s:
+        delivered = messages.submit_message(s, vault, made["harmed"], own, text=CANARY_DELIVERED).id
+    with tx() as s:
+        messages.review(s, vault, mediator, own, message_id=delivered, trigger="approve")
+    with tx() as s:
+        returned = messages.submit_message(s, vault, made["offender"], own, text=CANARY_RETURNED).id
+    with tx() as s:
+        messages.review(s, vault, mediator, own, message_id=returned, trigger="return", note=CANARY_REVIEW_NOTE)
+    with tx() as s:
+        pending = messages.submit_message(s, vault, made["offender"], own, text=CANARY_PENDING).id
+
+    own_requested = case(CaseState.REQUESTED, steps=[("sentence", "3")])
+    own_assessment = case(CaseState.ASSESSMENT)
+    assessment_ids = _link(runtime, mediator, own_assessment, {})
+    with tx() as s:
+        invitation = accounts.invite_participant(s, mediator, own_assessment, participant_id=assessment_ids["harmed"],
+                                                 hours=72)
+    own_relay = case(CaseState.DIALOGUE_RELAY)
+    relay_ids = _link(runtime, mediator, own_relay, {})
+
+    own_video = case(CaseState.DIALOGUE_VIDEO)
+    _link(runtime, mediator, own_video, {"harmed": made["harmed"].id, "responsible": made["offender"].id})
+    data = WEBM + bytes(range(256)) * 8
+    received = runtime.blobs.receive(io.BytesIO(data), limit=runtime.settings.video_max_bytes)
+    with tx() as s:
+        video = messages.submit_video_message(s, vault, made["harmed"], own_video, received=received).id
+    with tx() as s:
+        messages.review(s, vault, mediator, own_video, message_id=video, trigger="approve")
+
+    # The other mediator's case, forwarded by the other staff member, with content of its own.
+    other = case(CaseState.DIALOGUE_WRITTEN, by=other_mediator, referrer=other_staff, origin=Origin.OFFENDER_REQUEST)
+    other_ids = _link(runtime, other_mediator, other, {"harmed": made["other_harmed"].id,
+                                                        "responsible": made["other_offender"].id})
+    with tx() as s:
+        contacts.record_contact_details(s, vault, other_mediator, other, participant_id=other_ids["harmed"],
+                                        details=ContactDetails("Other Harmed", CANARY_OTHER_ADDRESS))
+    with tx() as s:
+        notes.add_assessment_note(s, vault, other_mediator, other, text=CANARY_OTHER_NOTE)
+    with tx() as s:
+        other_message = messages.submit_message(s, vault, made["other_harmed"], other, text=CANARY_OTHER_MESSAGE).id
+    with tx() as s:
+        messages.review(s, vault, other_mediator, other, message_id=other_message, trigger="approve")
+
+    new_referral = case(CaseState.REQUESTED, origin=Origin.OFFENDER_REQUEST, steps=[("unassigned", None)])
+    other_referral = case(CaseState.REQUESTED, referrer=other_staff, origin=Origin.OFFENDER_REQUEST,
+                          steps=[("unassigned", None)])
+
+    references = (own, own_requested, own_assessment, own_relay, own_video, other, new_referral, other_referral)
+    with tx() as s:
+        versions = {ref: find_case(s, admin, ref).version for ref in references}
+    return World(
+        users={key: user.id for key, user in made.items()},
+        usernames={key: user.username for key, user in made.items()},
+        own=own, own_harmed=ids["harmed"], own_offender=ids["responsible"], delivered=delivered, pending=pending,
+        returned=returned, own_requested=own_requested, own_assessment=own_assessment,
+        assessment_harmed=assessment_ids["harmed"], invitation=invitation, own_relay=own_relay,
+        relay_harmed=relay_ids["harmed"], own_video=own_video, video_message=video, video_bytes=data, other=other,
+        other_harmed=other_ids["harmed"], other_offender=other_ids["responsible"], other_message=other_message,
+        new_referral=new_referral, other_referral=other_referral, versions=versions)
+
+
+def _settings(folder: Path) -> Settings:
+    env = {"MEDIATION_DATABASE_URL": f"sqlite:///{folder / 'mediation.db'}",
+           "MEDIATION_INSTANCE_DIR": str(folder / "instance"), "MEDIATION_ENV": "test",
+           "MEDIATION_SQLITE_SYNCHRONOUS": "NORMAL"}  # throwaway copies: no fsync on every commit
+    return load_settings(env, cwd=folder)
+
+
+@pytest.fixture(scope="session")
+def web_world_template(tmp_path_factory: pytest.TempPathFactory, sqlite_templates: Any) -> tuple[Path, World]:
+    """A folder holding a migrated SQLite database, its instance keys and blobs, and the world built in it."""
+    folder = tmp_path_factory.mktemp("web-world")
+    sqlite_templates.fresh(folder)  # writes folder/mediation.db
+    settings = _settings(folder)
+    ensure_instance(settings)
+    runtime = open_runtime(settings)
+    try:
+        world = build_world(runtime)
+    finally:
+        runtime.close()  # checkpoints the WAL, so copying the folder copies everything
+    return folder, world
+
+
+@pytest.fixture
+def world(web_world_template: tuple[Path, World]) -> World:
+    return web_world_template[1]
+
+
+@pytest.fixture
+def web_runtime(web_world_template: tuple[Path, World], tmp_path: Path) -> Iterator[Runtime]:
+    """A runtime on this test's own copy of the world (SQLite only)."""
+    target = tmp_path / "site"
+    shutil.copytree(web_world_template[0], target)
+    runtime = open_runtime(_settings(target))
+    yield runtime
+    runtime.close()
+
+
+def make_app(runtime: Runtime, settings: Settings | None = None) -> Flask:
+    app = create_app(settings or runtime.settings, runtime)
+    app.config.update(TESTING=True)  # CSRF stays enabled: WTF_CSRF_ENABLED is left as it is
+    return app
+
+
+@pytest.fixture(scope="session")
+def shared_app(web_world_template: tuple[Path, World]) -> Flask:
+    """One app for the session (compiling its routes and templates is most of a request's cost in a new app).
+
+    Its settings are the template folder's; every copy shares the same secret key. The ``app`` fixture points it at
+    the test's own runtime; a test that changes the app's configuration uses ``fresh_app`` instead.
+    """
+    runtime = open_runtime(_settings(web_world_template[0]))
+    app = make_app(runtime)
+    runtime.close()
+    return app
+
+
+@pytest.fixture
+def app(shared_app: Flask, web_runtime: Runtime) -> Iterator[Flask]:
+    previous = shared_app.extensions["mediation.runtime"]
+    shared_app.extensions["mediation.runtime"] = web_runtime
+    yield shared_app
+    shared_app.extensions["mediation.runtime"] = previous
+
+
+@pytest.fixture
+def fresh_app(web_runtime: Runtime) -> Flask:
+    """A new app built by ``create_app`` on this test's runtime, free to be reconfigured."""
+    return make_app(web_runtime)
+
+
+@pytest.fixture
+def secure_app(web_runtime: Runtime) -> Flask:
+    """The same site with ``cookie_secure`` on, as in production."""
+    return make_app(web_runtime, replace(web_runtime.settings, cookie_secure=True))
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_from(page: str) -> str:
+    """The CSRF token of the first form of a rendered page."""
+    match = CSRF_FIELD.search(page)
+    assert match, "no csrf_token field in the page"
+    return match.group(1)
+
+
+class Browser:
+    """A test client with helpers: sign in as a world account, read CSRF tokens from pages, post forms."""
+
+    def __init__(self, client: FlaskClient, world: World) -> None:
+        self.client = client
+        self.world = world
+
+    def sign_in(self, key: str) -> Browser:
+        """Sign in as ``world.users[key]`` by writing Flask-Login's session keys (no Argon2)."""
+        with self.client.session_transaction() as session:
+            session["_user_id"] = str(self.world.users[key])
+            session["_fresh"] = True
+            session["seen"] = int(time.time())
+        return self
+
+    def log_in(self, username: str, password: str = PASSWORD) -> TestResponse:
+        """Post the real login form."""
+        token = csrf_from(self.get("/login").get_data(as_text=True))
+        return self.post("/login", {"username": username, "password": password}, token=token)
+
+    def token(self) -> str:
+        """A valid CSRF token for this session, read from the rendered home page."""
+        return csrf_from(self.get("/").get_data(as_text=True))
+
+    def request(self, method: str, path: str, **kwargs: Any) -> TestResponse:
+        response = self.client.open(path, method=method, **kwargs)
+        response.get_data()  # read streamed bodies to the end, then release them
+        response.close()
+        return response
+
+    def get(self, path: str, **kwargs: Any) -> TestResponse:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, data: dict[str, Any] | None = None, *, csrf: bool = True, token: str | None = None,
+             **kwargs: Any) -> TestResponse:
+        form = dict(data or {})
+        if csrf and "csrf_token" not in form:
+            form["csrf_token"] = token or self.token()
+        return self.request("POST", path, data=form, **kwargs)
+
+    def follow(self, response: TestResponse) -> TestResponse:
+        """The page a redirect leads to (where the flashed message is shown)."""
+        assert response.status_code in (301, 302, 303), response.status_code
+        return self.get(response.headers["Location"])
+
+
+@pytest.fixture
+def browser(app: Flask, world: World) -> Browser:
+    return Browser(app.test_client(), world)
+
+
+@pytest.fixture
+def browser_for(app: Flask, world: World) -> Callable[[str | None], Browser]:
+    """A new browser, signed in as ``world.users[key]`` (or anonymous for None)."""
+
+    def make(key: str | None = None) -> Browser:
+        browser = Browser(app.test_client(), world)
+        return browser.sign_in(key) if key else browser
+
+    return make
+
+
+def page_text(response: TestResponse) -> str:
+    """The body as text (a video's bytes too, decoded leniently, so every body can be searched)."""
+    return response.get_data().decode("utf-8", "replace")
+
+
+def flashes(page: str) -> list[str]:
+    """The flashed messages of a page, as the reader sees them (unescaped)."""
+    return [html.unescape(re.sub(r"\s+", " ", text).strip())
+            for text in re.findall(r'<p class="flash[^"]*">(.*?)</p>', page, re.S)]
+
+
+def readable(response: TestResponse) -> str:
+    """The page's text as the reader sees it: entities unescaped."""
+    return html.unescape(page_text(response))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Every route of the app, with a request that succeeds for the principal it is meant for.
+
+
+def _none(_world: World, _other: bool) -> dict[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Route:
+    """One (endpoint, method) of the app and a request to it.
+
+    ``path(world, other)`` and ``data(world, other)`` build the request; ``other`` asks for the same request on
+    someone else's case (the other mediator's case, with its own participant and message ids). ``ok`` is the
+    status the principal the route is for gets, and ``done(world)`` where a successful POST redirects to.
+    ``scoped`` routes act on one case, so someone else's case must give 404.
+    """
+
+    endpoint: str
+    method: str
+    path: Callable[[World, bool], str]
+    data: Callable[[World, bool], dict[str, Any]] = _none
+    ok: int = 200
+    done: Callable[[World], str] | None = None
+    scoped: bool = True
+    upload: bool = False
+
+    @property
+    def id(self) -> str:
+        return f"{self.endpoint}:{self.method}"
+
+    @property
+    def area(self) -> str:
+        return self.endpoint.split(".")[0]
+
+
+def video_upload() -> tuple[io.BytesIO, str, str]:
+    return io.BytesIO(WEBM + b"\x00" * 2048), "hello.webm", "video/webm"
+
+
+def _case(own: Callable[[World], str]) -> Callable[[World, bool], str]:
+    return lambda w, other: w.other if other else own(w)
+
+
+def _mediator_case(suffix: str, own: Callable[[World], str] = lambda w: w.own) -> Callable[[World, bool], str]:
+    ref = _case(own)
+    return lambda w, other: f"/mediator/cases/{ref(w, other)}{suffix}"
+
+
+def _versioned(own: Callable[[World], str], **fields: str) -> Callable[[World, bool], dict[str, Any]]:
+    ref = _case(own)
+    return lambda w, other: {**fields, "version": str(w.version(ref(w, other)))}
+
+
+CONTACT_CARD = {"name": "Hana H.", "address": "New address 1", "phone": "555-0199", "email": "h@example.org",
+                "safe_times_to_call": "mornings"}
+
+ROUTES: tuple[Route, ...] = (
+    # public pages and signing in
+    Route("public.home", "GET", lambda w, o: "/", scoped=False),
+    Route("public.request_mediation", "GET", lambda w, o: "/request", scoped=False),
+    Route("public.request_mediation", "POST", lambda w, o: "/request", scoped=False,
+          data=lambda w, o: {"relationship": "victim", "understood": "y"}),
+    Route("public.language", "POST", lambda w, o: "/language/fr", ok=303, done=lambda w: "/", scoped=False),
+    Route("static", "GET", lambda w, o: "/static/site.css", scoped=False),
+    Route("auth.login", "GET", lambda w, o: "/login", scoped=False),
+    Route("auth.login", "POST", lambda w, o: "/login", ok=400, scoped=False,
+          data=lambda w, o: {"username": w.usernames["admin"], "password": "not the password at all"}),
+    Route("auth.logout", "POST", lambda w, o: "/logout", ok=302, done=lambda w: "/", scoped=False),
+    Route("auth.activate", "GET", lambda w, o: f"/activate/{w.invitation}", scoped=False),
+    Route("auth.activate", "POST", lambda w, o: f"/activate/{w.invitation}", ok=302, done=lambda w: "/login",
+          scoped=False, data=lambda w, o: {"display_name": "New Person", "username": "new.person",
+                                           "password": PASSWORD, "confirm": PASSWORD}),
+    # the mediator
+    Route("mediator.dashboard", "GET", lambda w, o: "/mediator/", scoped=False),
+    Route("mediator.review_queue", "GET", lambda w, o: "/mediator/reviews", scoped=False),
+    Route("mediator.case", "GET", _mediator_case("")),
+    Route("mediator.fire", "POST", _mediator_case("/actions/pause"), ok=303,
+          data=_versioned(lambda w: w.own, reason="wellbeing"), done=lambda w: f"/mediator/cases/{w.own}"),
+    Route("mediator.record_sentence", "POST", _mediator_case("/sentence", lambda w: w.own_requested), ok=303,
+          data=_versioned(lambda w: w.own_requested, kind="fixed", years="4"),
+          done=lambda w: f"/mediator/cases/{w.own_requested}"),
+    Route("mediator.choose_modality", "POST", _mediator_case("/modality", lambda w: w.own_assessment), ok=303,
+          data=_versioned(lambda w: w.own_assessment, modality="relay"),
+          done=lambda w: f"/mediator/cases/{w.own_assessment}"),
+    Route("mediator.add_participant", "POST", _mediator_case("/participants", lambda w: w.own_assessment), ok=303,
+          data=_versioned(lambda w: w.own_assessment, relationship="offender"),
+          done=lambda w: f"/mediator/cases/{w.own_assessment}"),
+    Route("mediator.record_consent", "POST",
+          lambda w, o: f"/mediator/cases/{w.other if o else w.own_assessment}/participants/"
+                       f"{w.other_harmed if o else w.assessment_harmed}/consent", ok=303,
+          data=_versioned(lambda w: w.own_assessment, consent="given"),
+          done=lambda w: f"/mediator/cases/{w.own_assessment}"),
+    Route("mediator.record_safety", "POST",
+          lambda w, o: f"/mediator/cases/{w.other if o else w.own}/participants/"
+                       f"{w.other_harmed if o else w.own_harmed}/safety", ok=303,
+          data=_versioned(lambda w: w.own, safety="concerns"), done=lambda w: f"/mediator/cases/{w.own}"),
+    Route("mediator.contact", "GET",
+          lambda w, o: f"/mediator/cases/{w.other if o else w.own}/participants/"
+                       f"{w.other_harmed if o else w.own_harmed}/contact"),
+    Route("mediator.contact", "POST",
+          lambda w, o: f"/mediator/cases/{w.other if o else w.own}/participants/"
+                       f"{w.other_harmed if o else w.own_harmed}/contact", ok=303,
+          data=lambda w, o: dict(CONTACT_CARD), done=lambda w: f"/mediator/cases/{w.own}"),
+    Route("mediator.invite", "POST",
+          lambda w, o: f"/mediator/cases/{w.other if o else w.own_assessment}/participants/"
+                       f"{w.other_harmed if o else w.assessment_harmed}/invite"),
+    Route("mediator.case_notes", "GET", _mediator_case("/notes")),
+    Route("mediator.case_notes", "POST", _mediator_case("/notes"), ok=303,
+          data=lambda w, o: {"text": "Met both; calm.", "participant_id": ""},
+          done=lambda w: f"/mediator/cases/{w.own}/notes"),
+    Route("mediator.case_messages", "GET", _mediator_case("/messages")),
+    Route("mediator.review", "POST",
+          lambda w, o: f"/mediator/cases/{w.other if o else w.own}/messages/"
+                       f"{w.other_message if o else w.pending}/review", ok=303,
+          data=lambda w, o: {"trigger": "approve"}, done=lambda w: f"/mediator/cases/{w.own}/messages"),
+    Route("mediator.relay", "POST", _mediator_case("/messages/relay", lambda w: w.own_relay), ok=303,
+          data=lambda w, o: {"text": "Relayed words.", "on_behalf_of": str(w.other_harmed if o else w.relay_harmed)},
+          done=lambda w: f"/mediator/cases/{w.own_relay}/messages"),
+    Route("mediator.video", "GET",
+          lambda w, o: f"/mediator/cases/{w.other if o else w.own_video}/messages/"
+                       f"{w.other_message if o else w.video_message}/video"),
+    # the participant's portal
+    Route("portal.home", "GET", lambda w, o: "/portal/", scoped=False),
+    Route("portal.case_messages", "GET", lambda w, o: f"/portal/cases/{w.other if o else w.own}/messages"),
+    Route("portal.write", "POST", lambda w, o: f"/portal/cases/{w.other if o else w.own}/messages", ok=303,
+          data=lambda w, o: {"text": "A new message."}, done=lambda w: f"/portal/cases/{w.own}/messages"),
+    Route("portal.upload_video", "POST", lambda w, o: f"/portal/cases/{w.other if o else w.own_video}/videos", ok=303,
+          upload=True, done=lambda w: f"/portal/cases/{w.own_video}/messages"),
+    Route("portal.open_message", "GET",
+          lambda w, o: f"/portal/cases/{w.other if o else w.own}/messages/{w.other_message if o else w.delivered}"),
+    Route("portal.video", "GET",
+          lambda w, o: f"/portal/cases/{w.other if o else w.own_video}/messages/"
+                       f"{w.other_message if o else w.video_message}/video"),
+    Route("portal.answer", "POST",
+          lambda w, o: f"/portal/cases/{w.other if o else w.own}/messages/"
+                       f"{w.other_message if o else w.returned}/answer", ok=303,
+          data=lambda w, o: {"trigger": "revise", "text": "A gentler draft."},
+          done=lambda w: f"/portal/cases/{w.own}/messages"),
+    Route("portal.withdraw", "GET", lambda w, o: f"/portal/cases/{w.other if o else w.own}/withdraw"),
+    Route("portal.withdraw", "POST", lambda w, o: f"/portal/cases/{w.other if o else w.own}/withdraw", ok=303,
+          done=lambda w: "/portal/"),
+    # referring staff
+    Route("staff.referrals", "GET", lambda w, o: "/staff/", scoped=False),
+    Route("staff.forward", "GET", lambda w, o: "/staff/forward", scoped=False),
+    Route("staff.forward", "POST", lambda w, o: "/staff/forward", ok=303, scoped=False,
+          data=lambda w, o: {"willing": "y", "kind": ""}, done=lambda w: "/staff/"),
+    # the coordinator
+    Route("admin.cases", "GET", lambda w, o: "/admin/", scoped=False),
+    Route("admin.assign", "POST", lambda w, o: f"/admin/cases/{w.own}/assign", ok=303, scoped=False,
+          data=lambda w, o: {"mediator_id": str(w.users["other_mediator"])}, done=lambda w: "/admin/"),
+    Route("admin.override", "POST", lambda w, o: f"/admin/cases/{w.own_requested}/override", ok=303, scoped=False,
+          data=lambda w, o: {"eligible": "no", "rationale": "The sentence was reduced on appeal."},
+          done=lambda w: "/admin/"),
+    Route("admin.accounts", "GET", lambda w, o: "/admin/accounts", scoped=False),
+    Route("admin.create_account", "POST", lambda w, o: "/admin/accounts", ok=303, scoped=False,
+          data=lambda w, o: {"username": "new.mediator", "display_name": "New Mediator", "role": "mediator",
+                             "password": PASSWORD}, done=lambda w: "/admin/accounts"),
+    Route("admin.deactivate", "POST", lambda w, o: f"/admin/accounts/{w.users['other_mediator']}/deactivate", ok=303,
+          scoped=False, done=lambda w: "/admin/accounts"),
+)
+ROUTE_BY_ID = {route.id: route for route in ROUTES}
+
+
+def route_pairs(app: Flask) -> set[tuple[str, str]]:
+    """Every (endpoint, method) the app serves, HEAD and OPTIONS aside."""
+    return {(rule.endpoint, method) for rule in app.url_map.iter_rules()
+            for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}}
+
+
+def send(browser: Browser, route: Route, *, other: bool = False, csrf: bool = True,
+         data: dict[str, Any] | None = None, path: str | None = None) -> TestResponse:
+    """Make ``route``'s request (with a valid CSRF token unless told otherwise)."""
+    path = path or route.path(browser.world, other)
+    if route.method == "GET":
+        return browser.get(path)
+    form = route.data(browser.world, other) if data is None else data
+    if route.upload and data is None:
+        form = {**form, "video": video_upload()}
+    return browser.post(path, form, csrf=csrf)

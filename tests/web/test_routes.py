@@ -1,0 +1,1081 @@
+"""Every route of the web app and its main behaviour, through the Flask test client with CSRF enabled.
+
+Each test names the (endpoint, method) pairs it exercises with ``@covers``; the last test of the module fails if
+the app serves a route no test covers, so a new page cannot arrive untested. Error handling is at the end: stale
+versions, malformed numbers, unknown triggers and garbage input give a page that says what is wrong, never a 500.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from mediation.db import utcnow
+from mediation.models import AssessmentNote, Case, Message, User
+from mediation.runtime import Runtime
+from mediation.services import accounts
+from tests.web.conftest import (
+    CANARY_DELIVERED,
+    CANARY_HARMED_ADDRESS,
+    CANARY_NOTE,
+    CANARY_PENDING,
+    CANARY_RETURNED,
+    CANARY_REVIEW_NOTE,
+    MEDIATOR_NAME,
+    OTHER_CANARIES,
+    OTHER_MEDIATOR_NAME,
+    PASSWORD,
+    ROLE_HOME,
+    ROUTES,
+    Browser,
+    World,
+    csrf_from,
+    flashes,
+    page_text,
+    readable,
+    route_pairs,
+    send,
+    video_upload,
+)
+from workflows.case_workflow import CASE_WORKFLOW
+from workflows.vocabulary import CaseState
+
+F = TypeVar("F", bound=Callable[..., Any])
+COVERED: set[tuple[str, str]] = set()
+REFERENCE = re.compile(r"RO-\d{4}-\d{5}")
+
+
+def covers(*pairs: str) -> Callable[[F], F]:
+    """Record that the decorated test exercises these routes, written "endpoint METHOD"."""
+
+    def mark(test: F) -> F:
+        for pair in pairs:
+            endpoint, method = pair.split()
+            COVERED.add((endpoint, method))
+        return test
+
+    return mark
+
+
+# --- reading the database behind the pages ----------------------------------------------------------------------
+
+def case_facts(runtime: Runtime, reference: str) -> dict[str, Any]:
+    with runtime.transaction() as s:
+        case = s.scalars(select(Case).where(Case.reference == reference)).one()
+        return {"state": case.state, "version": case.version, "modality": case.modality, "outcome": case.outcome,
+                "paused_from": case.paused_from, "mediator_id": case.assigned_mediator_id,
+                "participants": {p.id: (p.relationship_to_case, p.consent, p.safety, p.user_id)
+                                 for p in case.participants},
+                "sentence": None if case.sentence is None else (case.sentence.kind, case.sentence.effective_eligible,
+                                                                case.sentence.is_overridden)}
+
+
+def message_state(runtime: Runtime, message_id: str) -> str:
+    with runtime.transaction() as s:
+        return s.scalars(select(Message.state).where(Message.id == message_id)).one()
+
+
+def count(runtime: Runtime, model: Any) -> int:
+    with runtime.transaction() as s:
+        return s.scalar(select(func.count()).select_from(model)) or 0
+
+
+def user_row(runtime: Runtime, username: str) -> User | None:
+    with runtime.transaction() as s:
+        return s.scalars(select(User).where(User.username == username)).first()
+
+
+def case_page_path(reference: str) -> str:
+    return f"/mediator/cases/{reference}"
+
+
+def back_to(path: str) -> dict[str, str]:
+    """The Referer a browser sends from ``path``: a refused action returns there with its reason."""
+    return {"Referer": f"http://localhost{path}"}
+
+
+def hidden_version(html: str) -> str:
+    match = re.search(r'name="version" value="(\d+)"', html)
+    assert match, "no version field on the page"
+    return match.group(1)
+
+
+def triggers_offered(html: str, reference: str) -> set[str]:
+    return set(re.findall(rf'action="/mediator/cases/{reference}/actions/([a-z_]+)"', html))
+
+
+# --- public pages -------------------------------------------------------------------------------------------------
+
+@covers("public.home GET", "static GET")
+def test_the_home_page_explains_the_programme_and_links_to_the_request_form(browser: Browser) -> None:
+    response = browser.get("/")
+    assert response.status_code == 200
+    html = page_text(response)
+    assert "Voluntary at every stage" in html
+    assert 'href="/request"' in html
+    assert 'href="/static/site.css"' in html
+    css = browser.get("/static/site.css")
+    assert css.status_code == 200
+    assert css.mimetype == "text/css"
+
+
+@covers("public.request_mediation GET")
+def test_the_request_form_asks_only_how_the_person_is_connected(browser: Browser) -> None:
+    response = browser.get("/request")
+    assert response.status_code == 200
+    html = page_text(response)
+    assert 'name="relationship"' in html
+    assert 'name="understood"' in html
+    assert 'name="csrf_token"' in html
+    assert 'value="offender"' not in html  # the offender's request comes through staff, not this form
+
+
+@covers("public.request_mediation POST")
+def test_a_valid_request_answers_with_a_case_reference(browser: Browser, web_runtime: Runtime) -> None:
+    before = count(web_runtime, Case)
+    response = browser.post("/request", {"relationship": "victim_family", "understood": "y"})
+    assert response.status_code == 200
+    html = page_text(response)
+    match = re.search(r'<strong class="reference">(RO-(\d{4})-\d{5})</strong>', html)
+    assert match, html
+    assert int(match.group(2)) == datetime.now(UTC).year
+    assert count(web_runtime, Case) == before + 1
+    facts = case_facts(web_runtime, match.group(1))
+    assert facts["state"] == CaseState.REQUESTED
+    assert [r for r, *_ in facts["participants"].values()] == ["victim_family"]
+
+
+@covers("public.request_mediation POST")
+def test_a_request_without_the_checkbox_comes_back_with_the_error_next_to_the_field(browser: Browser,
+                                                                                    web_runtime: Runtime) -> None:
+    before = count(web_runtime, Case)
+    response = browser.post("/request", {"relationship": "victim_representative"})
+    assert response.status_code == 400
+    html = page_text(response)
+    assert '<p class="error" id="understood-error">Please confirm that you understand this.</p>' in html
+    assert re.search(r'<input[^>]*aria-describedby="understood-error"[^>]*id="understood"', html) or re.search(
+        r'<input[^>]*id="understood"[^>]*aria-describedby="understood-error"', html)
+    assert re.search(r'<option selected value="victim_representative">|<option value="victim_representative" '
+                     r'selected', html), "the choice made is kept"
+    assert not REFERENCE.search(html)
+    assert count(web_runtime, Case) == before
+
+
+@covers("public.request_mediation POST")
+def test_a_request_with_a_relationship_outside_the_list_is_refused(browser: Browser, web_runtime: Runtime) -> None:
+    before = count(web_runtime, Case)
+    response = browser.post("/request", {"relationship": "offender", "understood": "y"})
+    assert response.status_code == 400
+    assert 'id="relationship-error"' in page_text(response)
+    assert count(web_runtime, Case) == before
+
+
+@covers("public.language POST")
+def test_the_language_switch_changes_the_language_and_returns_to_the_page(browser: Browser) -> None:
+    response = browser.post("/language/fr", headers=back_to("/request"))
+    assert response.status_code == 303
+    assert response.headers["Location"] == "http://localhost/request"
+    assert '<html lang="fr">' in page_text(browser.get("/"))
+    assert browser.post("/language/xx").status_code == 303  # an unknown language changes nothing
+    assert '<html lang="fr">' in page_text(browser.get("/"))
+    response = browser.post("/language/en", headers={"Referer": "https://elsewhere.example/page"})
+    assert urlsplit(response.headers["Location"]).path == "/"  # never back to another site
+    assert urlsplit(response.headers["Location"]).netloc in ("", "localhost")
+    assert '<html lang="en">' in page_text(browser.get("/"))
+
+
+# --- signing in and out, and portal activation ---------------------------------------------------------------
+
+@covers("auth.login GET")
+def test_the_login_page_has_the_form(browser: Browser) -> None:
+    response = browser.get("/login")
+    assert response.status_code == 200
+    html = page_text(response)
+    assert 'name="username"' in html
+    assert 'type="password"' in html
+
+
+@covers("auth.login POST")
+@pytest.mark.parametrize("key", ["admin", "mediator", "staff", "offender"])
+def test_the_right_password_signs_in_and_leads_to_the_roles_home(browser: Browser, world: World, key: str) -> None:
+    response = browser.log_in(world.usernames[key].upper())  # usernames are not case-sensitive
+    assert response.status_code == 302
+    role = {"offender": "participant"}.get(key, key)
+    assert urlsplit(response.headers["Location"]).path == ROLE_HOME[role]
+    home = browser.follow(response)
+    assert home.status_code == 200
+
+
+@covers("auth.login POST")
+@pytest.mark.parametrize("username", ["mediator.one", "nobody.here"], ids=["wrong-password", "unknown-user"])
+def test_a_failed_login_says_only_that_something_was_not_right(browser: Browser, username: str) -> None:
+    response = browser.log_in(username, "a wrong password, long")
+    assert response.status_code == 400
+    html = page_text(response)
+    assert flashes(html) == ["The username or password is not right."]
+    assert "does not exist" not in html.lower()
+    assert "unknown" not in html.lower()
+    assert browser.get("/mediator/").status_code == 302  # still signed out
+
+
+@covers("auth.login POST")
+def test_an_empty_login_form_is_refused_without_a_crash(browser: Browser) -> None:
+    response = browser.post("/login", {"username": "", "password": ""})
+    assert response.status_code == 400
+    assert 'id="username-error"' in page_text(response)
+
+
+@covers("auth.logout POST")
+def test_logout_signs_out_and_only_by_post(browser_for) -> None:
+    mediator = browser_for("mediator")
+    assert mediator.get("/logout").status_code == 405  # a link or an image cannot sign anyone out
+    assert mediator.get("/mediator/").status_code == 200
+    response = mediator.post("/logout")
+    assert response.status_code == 302
+    assert urlsplit(response.headers["Location"]).path == "/"
+    assert "You are signed out." in flashes(page_text(mediator.follow(response)))
+    after = mediator.get("/mediator/")
+    assert after.status_code == 302
+    assert urlsplit(after.headers["Location"]).path == "/login"
+
+
+@covers("mediator.invite POST", "auth.activate GET", "auth.activate POST")
+def test_an_invitation_link_creates_the_portal_account_once(browser_for, world: World, web_runtime: Runtime) -> None:
+    mediator = browser_for("mediator")
+    page = mediator.post(f"/mediator/cases/{world.own_assessment}/participants/{world.assessment_harmed}/invite")
+    assert page.status_code == 200
+    match = re.search(r'<code class="invitation-link">http://localhost(/activate/[^<]+)</code>', page_text(page))
+    assert match, page_text(page)
+    link = match.group(1)
+
+    visitor = browser_for(None)
+    form = visitor.get(link)
+    assert form.status_code == 200
+    assert 'name="confirm"' in page_text(form)
+    mismatch = visitor.post(link, {"display_name": "Hana", "username": "hana.new", "password": PASSWORD,
+                                   "confirm": "another long password"})
+    assert mismatch.status_code == 400
+    assert 'id="confirm-error"' in page_text(mismatch)
+    assert user_row(web_runtime, "hana.new") is None
+
+    done = visitor.post(link, {"display_name": "Hana", "username": "hana.new", "password": PASSWORD,
+                               "confirm": PASSWORD})
+    assert done.status_code == 302
+    assert urlsplit(done.headers["Location"]).path == "/login"
+    user = user_row(web_runtime, "hana.new")
+    assert user is not None
+    assert user.role == "participant"
+    assert case_facts(web_runtime, world.own_assessment)["participants"][world.assessment_harmed][3] == user.id
+
+    for again in (visitor.get(link), browser_for(None).post(link, {"display_name": "X", "username": "x.again",
+                                                                      "password": PASSWORD, "confirm": PASSWORD})):
+        assert again.status_code == 404
+        assert "This invitation cannot be used" in page_text(again)
+    assert user_row(web_runtime, "x.again") is None
+
+    signed_in = browser_for(None).log_in("hana.new")
+    assert urlsplit(signed_in.headers["Location"]).path == "/portal/"
+
+
+@covers("auth.activate GET", "auth.activate POST")
+def test_an_expired_or_unknown_invitation_gives_the_not_found_page(browser: Browser, world: World,
+                                                                    web_runtime: Runtime) -> None:
+    with web_runtime.transaction() as s:
+        mediator = s.get(User, world.users["mediator"])
+        assert mediator is not None
+        token = accounts.invite_participant(s, mediator, world.own_assessment, participant_id=world.assessment_harmed,
+                                            hours=72, now=utcnow() - timedelta(hours=73))
+    expired = browser.get(f"/activate/{token}")
+    assert expired.status_code == 404
+    assert "expired" in page_text(expired)
+    posted = browser.post(f"/activate/{token}", {"display_name": "Late", "username": "late.person",
+                                                 "password": PASSWORD, "confirm": PASSWORD})
+    assert posted.status_code == 404
+    assert user_row(web_runtime, "late.person") is None
+    unknown = browser.get("/activate/not-a-token-at-all")
+    assert unknown.status_code == 404
+    assert "This invitation cannot be used" in page_text(unknown)
+
+
+# --- the mediator -------------------------------------------------------------------------------------------------
+
+@covers("mediator.dashboard GET")
+def test_the_dashboard_lists_the_mediators_own_cases_only(browser_for, world: World) -> None:
+    html = page_text(browser_for("mediator").get("/mediator/"))
+    for mine in (world.own, world.own_requested, world.own_assessment, world.own_relay, world.own_video):
+        assert mine in html
+    for not_mine in (world.other, world.new_referral, world.other_referral):
+        assert not_mine not in html
+    assert "Messages awaiting review" in html
+    other = page_text(browser_for("other_mediator").get("/mediator/"))
+    assert world.other in other
+    assert world.own not in other
+
+
+@covers("mediator.case GET")
+@pytest.mark.parametrize("which", ["own", "own_requested", "own_assessment", "own_relay", "own_video"])
+def test_the_case_page_offers_exactly_the_triggers_of_the_current_state(browser_for, world: World,
+                                                                        web_runtime: Runtime, which: str) -> None:
+    reference = getattr(world, which)
+    response = browser_for("mediator").get(case_page_path(reference))
+    assert response.status_code == 200
+    html = page_text(response)
+    state = case_facts(web_runtime, reference)["state"]
+    from_machine = {t.trigger for t in CASE_WORKFLOW.transitions if t.source == state}
+    assert triggers_offered(html, reference) == from_machine
+    assert f'data-state="{state}"' in html
+    assert f'name="version" value="{world.version(reference)}"' in html
+
+
+@covers("mediator.case GET")
+def test_a_trigger_whose_conditions_are_not_met_is_shown_disabled_with_what_it_waits_for(browser_for,
+                                                                                         world: World) -> None:
+    html = page_text(browser_for("mediator").get(case_page_path(world.own_assessment)))
+    assert re.search(r'<button type="submit" disabled aria-describedby="waiting-prepare"', html)
+    assert 'id="waiting-prepare"' in html
+
+
+@covers("mediator.fire POST")
+def test_pause_and_resume_with_a_reason_and_the_version_seen(browser_for, world: World, web_runtime: Runtime) -> None:
+    mediator = browser_for("mediator")
+    page = case_page_path(world.own)
+    response = mediator.post(f"{page}/actions/pause", {"reason": "safety_concern",
+                                                      "version": str(world.version(world.own))})
+    assert response.status_code == 303
+    assert urlsplit(response.headers["Location"]).path == page
+    html = page_text(mediator.follow(response))
+    assert "Done: Pause the case." in flashes(html)
+    facts = case_facts(web_runtime, world.own)
+    assert (facts["state"], facts["paused_from"]) == ("paused", "dialogue_written")
+    assert triggers_offered(html, world.own) == {"resume", "withdraw"}
+    assert "safety concern" in html  # the reason is on the timeline
+
+    response = mediator.post(f"{page}/actions/resume", {"version": hidden_version(html)})
+    assert response.status_code == 303
+    assert "Done: Resume the case." in flashes(page_text(mediator.follow(response)))
+    assert case_facts(web_runtime, world.own)["state"] == "dialogue_written"
+
+
+@covers("mediator.fire POST")
+def test_pausing_without_a_reason_is_refused_with_the_reason_why(browser_for, world: World,
+                                                                 web_runtime: Runtime) -> None:
+    mediator = browser_for("mediator")
+    page = case_page_path(world.own)
+    response = mediator.post(f"{page}/actions/pause", {"version": str(world.version(world.own))},
+                             headers=back_to(page))
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"http://localhost{page}"
+    assert any("needs a reason" in text for text in flashes(page_text(mediator.follow(response))))
+    assert case_facts(web_runtime, world.own)["state"] == "dialogue_written"
+
+
+@covers("mediator.record_sentence POST")
+def test_recording_a_sentence_shows_the_decision_and_its_reason(browser_for, world: World,
+                                                                web_runtime: Runtime) -> None:
+    mediator = browser_for("mediator")
+    page = case_page_path(world.own_requested)
+    response = mediator.post(f"{page}/sentence", {"kind": "fixed", "years": "1", "months": "11",
+                                                  "version": str(world.version(world.own_requested))})
+    assert response.status_code == 303
+    assert urlsplit(response.headers["Location"]).fragment == "eligibility"
+    html = page_text(mediator.follow(response))
+    assert "The sentence was recorded." in flashes(html)
+    assert "Not eligible" in html
+    assert case_facts(web_runtime, world.own_requested)["sentence"] == ("fixed", False, False)
+
+
+@covers("mediator.record_sentence POST")
+@pytest.mark.parametrize("fields", [{"kind": "fixed", "years": "-2"}, {"kind": "fixed"},
+                                    {"kind": "life", "years": "3"}, {"kind": "forever"},
+                                    {"kind": "fixed", "years": "99999999999999"}])
+def test_bad_sentence_data_is_refused_with_a_clear_message(browser_for, world: World, web_runtime: Runtime,
+                                                           fields: dict[str, str]) -> None:
+    mediator = browser_for("mediator")
+    page = case_page_path(world.own_requested)
+    before = case_facts(web_runtime, world.own_requested)["sentence"]
+    response = mediator.post(f"{page}/sentence", fields, headers=back_to(page))
+    assert response.status_code == 303
+    assert any(text.startswith("Invalid sentence") for text in flashes(page_text(mediator.follow(response))))
+    assert case_facts(web_runtime, world.own_requested)["sentence"] == before
+
+
+@covers("mediator.choose_modality POST")
+def test_choosing_the_modality(browser_for, world: World, web_runtime: Runtime) -> None:
+    mediator = browser_for("mediator")
+    page = case_page_path(world.own_assessment)
+    response = mediator.post(f"{page}/modality", {"modality": "video",
+                                                  "version": str(world.version(world.own_assessment))})
+    assert response.status_code == 303
+    assert "The modality was recorded." in flashes(page_text(mediator.follow(response)))
+    assert case_facts(web_runtime, world.own_assessment)["modality"] == "video"
+
+
+@covers("mediator.add_participant POST", "mediator.record_consent POST")
+def test_adding_a_participant_and_recording_consent(browser_for, world: World, web_runtime: Runtime) -> None:
+    mediator = browser_for("mediator")
+    page = case_page_path(world.own_assessment)
+    response = mediator.post(f"{page}/participants", {"relationship": "offender"})
+    assert response.status_code == 303
+    assert "The participant was added." in flashes(page_text(mediator.follow(response)))
+    people = case_facts(web_runtime, world.own_assessment)["participants"]
+    assert sorted(r for r, *_ in people.values()) == ["offender", "victim"]
+
+    response = mediator.post(f"{page}/participants/{world.assessment_harmed}/consent", {"consent": "given"})
+    assert response.status_code == 303
+    assert urlsplit(response.headers["Location"]).fragment == "participants"
+    assert case_facts(web_runtime, world.own_assessment)["participants"][world.assessment_harmed][1] == "given"
+
+    refused = mediator.post(f"{page}/participants/{world.assessment_harmed}/consent", {"consent": "withdrawn"},
+                            headers=back_to(page))
+    assert any("use the withdraw action" in text for text in flashes(page_text(mediator.follow(refused))))
+    refused = mediator.post(f"{page}/participants", {"relationship": "cousin"}, headers=back_to(page))
+    assert any("Unknown relationship" in text for text in flashes(page_text(mediator.follow(refused))))
+
+
+@covers("mediator.record_safety POST")
+def test_recording_a_safety_assessment(browser_for, world: World, web_runtime: Runtime) -> None:
+    mediator = browser_for("mediator")
+    page = case_page_path(world.own)
+    response = mediator.post(f"{page}/participants/{world.own_harmed}/safety", {"safety": "concerns"})
+    assert response.status_code == 303
+    assert case_facts(web_runtime, world.own)["participants"][world.own_harmed][2] == "concerns"
+    refused = mediator.post(f"{page}/participants/{world.own_harmed}/safety", {"safety": "fine"},
+                            headers=back_to(page))
+    assert any("safety assessment is one of" in text for text in flashes(page_text(mediator.follow(refused))))
+
+
+@covers("mediator.contact GET", "mediator.contact POST")
+def test_contact_details_are_read_and_replaced_by_the_mediator(browser_for, world: World) -> None:
+    mediator = browser_for("mediator")
+    path = f"/mediator/cases/{world.own}/participants/{world.own_harmed}/contact"
+    html = page_text(mediator.get(path))
+    assert CANARY_HARMED_ADDRESS in html
+    response = mediator.post(path, {"name": "Hana H.", "address": "7 New Road", "phone": "555-0110",
+                                    "email": "hana@example.org", "safe_times_to_call": "mornings"})
+    assert response.status_code == 303
+    assert "The contact details were saved, encrypted." in flashes(page_text(mediator.follow(response)))
+    html = page_text(mediator.get(path))
+    assert "7 New Road" in html
+    assert CANARY_HARMED_ADDRESS not in html
+    refused = mediator.post(path, {"email": "not an address"}, headers=back_to(path))
+    assert any("does not look like one" in text for text in flashes(page_text(mediator.follow(refused))))
+    assert mediator.get(f"/mediator/cases/{world.own}/participants/{world.other_harmed}/contact").status_code == 404
+
+
+@covers("mediator.case_notes GET", "mediator.case_notes POST")
+def test_assessment_notes_are_listed_and_added(browser_for, world: World, web_runtime: Runtime) -> None:
+    mediator = browser_for("mediator")
+    path = f"/mediator/cases/{world.own}/notes"
+    assert CANARY_NOTE in page_text(mediator.get(path))
+    response = mediator.post(path, {"text": "Second meeting went well.", "participant_id": str(world.own_offender)})
+    assert response.status_code == 303
+    assert urlsplit(response.headers["Location"]).path == path
+    html = page_text(mediator.follow(response))
+    assert "The note was saved, encrypted." in flashes(html)
+    assert "Second meeting went well." in html
+    before = count(web_runtime, AssessmentNote)
+    refused = mediator.post(path, {"text": "   "}, headers=back_to(path))
+    assert "A note cannot be empty." in flashes(page_text(mediator.follow(refused)))
+    assert count(web_runtime, AssessmentNote) == before
+
+
+@covers("mediator.review_queue GET")
+def test_the_review_queue_lists_what_waits_on_the_mediators_cases(browser_for, world: World) -> None:
+    html = page_text(browser_for("mediator").get("/mediator/reviews"))
+    assert f'href="/mediator/cases/{world.own}/messages"' in html
+    assert world.other not in html
+    assert CANARY_PENDING not in html  # a list without content
+    assert "No message is waiting" in page_text(browser_for("other_mediator").get("/mediator/reviews"))
+
+
+@covers("mediator.case_messages GET")
+def test_the_messages_page_shows_every_message_of_the_case_for_review(browser_for, world: World) -> None:
+    html = page_text(browser_for("mediator").get(f"/mediator/cases/{world.own}/messages"))
+    for text in (CANARY_DELIVERED, CANARY_PENDING, CANARY_RETURNED, CANARY_REVIEW_NOTE):
+        assert text in html
+    assert html.count('value="approve"') == 1  # only the submitted message can be approved
+    assert 'action="/mediator/cases/' + world.own + '/messages/relay"' not in html  # not a relayed dialogue
+
+
+@covers("mediator.review POST")
+@pytest.mark.parametrize(("fields", "state", "flash"), [
+    ({"trigger": "approve"}, "delivered", "approved and delivered"),
+    ({"trigger": "return", "note": "Please leave out the address."}, "returned", "returned to the author"),
+    ({"trigger": "redact", "redacted_text": "A shorter reply."}, "awaiting_author", "redaction proposed"),
+    ({"trigger": "withhold", "reason": "harmful_content"}, "withheld", "withheld"),
+], ids=["approve", "return", "redact", "withhold"])
+def test_the_mediator_reviews_a_submitted_message(browser_for, world: World, web_runtime: Runtime,
+                                                  fields: dict[str, str], state: str, flash: str) -> None:
+    mediator = browser_for("mediator")
+    response = mediator.post(f"/mediator/cases/{world.own}/messages/{world.pending}/review", fields)
+    assert response.status_code == 303
+    assert urlsplit(response.headers["Location"]).path == f"/mediator/cases/{world.own}/messages"
+    html = page_text(mediator.follow(response))
+    assert f"The message was updated: {flash}." in flashes(html)
+    assert message_state(web_runtime, world.pending) == state
+
+
+@covers("mediator.review POST")
+@pytest.mark.parametrize("fields", [{"trigger": "return"}, {"trigger": "redact", "redacted_text": " "},
+                                    {"trigger": "delete"}, {}], ids=["return-without-note", "empty-redaction",
+                                                                     "unknown-trigger", "nothing"])
+def test_a_review_without_what_it_needs_is_refused(browser_for, world: World, web_runtime: Runtime,
+                                                   fields: dict[str, str]) -> None:
+    mediator = browser_for("mediator")
+    page = f"/mediator/cases/{world.own}/messages"
+    response = mediator.post(f"{page}/{world.pending}/review", fields, headers=back_to(page))
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"http://localhost{page}"
+    assert any(c.startswith(("The ", "A review")) for c in flashes(page_text(mediator.follow(response))))
+    assert message_state(web_runtime, world.pending) == "submitted"
+
+
+@covers("mediator.relay POST")
+def test_the_mediator_writes_on_a_participants_behalf_in_a_relayed_dialogue(browser_for, world: World) -> None:
+    mediator = browser_for("mediator")
+    page = f"/mediator/cases/{world.own_relay}/messages"
+    assert f'action="{page}/relay"' in page_text(mediator.get(page))
+    response = mediator.post(f"{page}/relay", {"text": "Relayed: I am ready to listen.",
+                                               "on_behalf_of": str(world.relay_harmed)})
+    assert response.status_code == 303
+    html = page_text(mediator.follow(response))
+    assert "Relayed: I am ready to listen." in html
+    assert 'data-state="submitted"' in html
+    refused = mediator.post(f"/mediator/cases/{world.own}/messages/relay",
+                            {"text": "Not here.", "on_behalf_of": str(world.own_harmed)},
+                            headers=back_to(f"/mediator/cases/{world.own}/messages"))
+    assert refused.status_code == 403  # written dialogue: participants write for themselves
+    assert "only when the messages are relayed" in page_text(refused)
+
+
+@covers("mediator.video GET", "portal.video GET")
+def test_a_video_message_streams_to_the_mediator_and_to_its_recipient(browser_for, world: World) -> None:
+    for key, path in (("mediator", f"/mediator/cases/{world.own_video}/messages/{world.video_message}/video"),
+                      ("offender", f"/portal/cases/{world.own_video}/messages/{world.video_message}/video")):
+        response = browser_for(key).get(path)
+        assert response.status_code == 200
+        assert response.mimetype == "video/webm"
+        assert response.get_data() == world.video_bytes
+        assert response.headers["Content-Length"] == str(len(world.video_bytes))
+    assert browser_for("mediator").get(
+        f"/mediator/cases/{world.own}/messages/{world.delivered}/video").status_code == 404  # not a video
+
+
+# --- the participant's portal ---------------------------------------------------------------------------------
+
+@covers("portal.home GET")
+def test_the_portal_says_where_the_case_stands_in_plain_words(browser_for, world: World) -> None:
+    html = page_text(browser_for("offender").get("/portal/"))
+    assert "The dialogue is under way in writing, through the mediator." in html
+    assert "dialogue_written" not in html
+    assert f'href="/portal/cases/{world.own}/messages"' in html
+    assert f'href="/portal/cases/{world.own}/withdraw"' in html
+    assert world.other not in html
+    assert world.own not in page_text(browser_for("other_offender").get("/portal/"))
+
+
+@covers("portal.case_messages GET", "portal.open_message GET")
+def test_opening_a_delivered_message_shows_it_and_marks_it_read(browser_for, world: World,
+                                                               web_runtime: Runtime) -> None:
+    offender = browser_for("offender")
+    path = f"/portal/cases/{world.own}/messages"
+    html = page_text(offender.get(path))
+    assert f'href="{path}/{world.delivered}"' in html
+    assert "(new)" in html
+    assert CANARY_DELIVERED not in html  # the list holds no content: opening it reads it
+    opened = offender.get(f"{path}/{world.delivered}")
+    assert opened.status_code == 200
+    assert CANARY_DELIVERED in page_text(opened)
+    assert message_state(web_runtime, world.delivered) == "read"
+    assert "(new)" not in page_text(offender.get(path))
+    sender = page_text(browser_for("harmed").get(path))
+    assert "delivered and read" in sender
+
+
+@covers("portal.write POST")
+def test_a_participant_writes_a_message_that_waits_for_the_mediator(browser_for, world: World) -> None:
+    harmed = browser_for("harmed")
+    path = f"/portal/cases/{world.own}/messages"
+    response = harmed.post(path, {"text": "I have three questions for you."})
+    assert response.status_code == 303
+    assert urlsplit(response.headers["Location"]).path == path
+    html = page_text(harmed.follow(response))
+    assert any("review it before anything is delivered" in text for text in flashes(html))
+    assert "I have three questions for you." in html
+    assert "waiting for the mediator" in html
+    assert "I have three questions for you." not in page_text(browser_for("offender").get(path))
+    refused = harmed.post(path, {"text": "  "}, headers=back_to(path))
+    assert "The message cannot be empty." in flashes(page_text(harmed.follow(refused)))
+
+
+@covers("portal.answer POST")
+def test_the_author_revises_a_returned_message(browser_for, world: World, web_runtime: Runtime) -> None:
+    offender = browser_for("offender")
+    path = f"/portal/cases/{world.own}/messages"
+    html = page_text(offender.get(path))
+    assert CANARY_REVIEW_NOTE in html  # the mediator's note, shown to its author
+    response = offender.post(f"{path}/{world.returned}/answer", {"trigger": "revise", "text": "A calmer draft."})
+    assert response.status_code == 303
+    assert "Your answer was recorded." in flashes(page_text(offender.follow(response)))
+    assert message_state(web_runtime, world.returned) == "submitted"
+    assert "A calmer draft." in page_text(browser_for("mediator").get(f"/mediator/cases/{world.own}/messages"))
+
+
+@covers("portal.answer POST")
+def test_the_author_accepts_a_proposed_redaction_and_only_that_version_is_delivered(browser_for, world: World,
+                                                                                    web_runtime: Runtime) -> None:
+    mediator, offender, harmed = browser_for("mediator"), browser_for("offender"), browser_for("harmed")
+    mediator.post(f"/mediator/cases/{world.own}/messages/{world.pending}/review",
+                  {"trigger": "redact", "redacted_text": "The redacted reply."})
+    path = f"/portal/cases/{world.own}/messages"
+    assert "The redacted reply." in page_text(offender.get(path))
+    response = offender.post(f"{path}/{world.pending}/answer", {"trigger": "accept"})
+    assert response.status_code == 303
+    assert message_state(web_runtime, world.pending) == "delivered"
+    opened = page_text(harmed.get(f"{path}/{world.pending}"))
+    assert "The redacted reply." in opened
+    assert CANARY_PENDING not in opened
+    refused = harmed.post(f"{path}/{world.pending}/answer", {"trigger": "refuse"}, headers=back_to(path))
+    assert refused.status_code == 403  # only the author answers for a message
+
+
+@covers("portal.withdraw GET", "portal.withdraw POST")
+def test_withdrawing_takes_a_confirmation_then_one_post(browser_for, world: World, web_runtime: Runtime) -> None:
+    offender = browser_for("offender")
+    path = f"/portal/cases/{world.own}/withdraw"
+    confirm = offender.get(path)
+    assert confirm.status_code == 200
+    html = page_text(confirm)
+    assert "Yes, I withdraw" in html
+    assert "You do not need to give a reason." in html
+    assert case_facts(web_runtime, world.own)["state"] == "dialogue_written"  # looking changes nothing
+
+    response = offender.post(path)
+    assert response.status_code == 303
+    assert urlsplit(response.headers["Location"]).path == "/portal/"
+    home = page_text(offender.follow(response))
+    assert "You have withdrawn. Nothing more will be sent to or from you." in flashes(home)
+    assert "You withdrew." in home
+    facts = case_facts(web_runtime, world.own)
+    assert (facts["state"], facts["outcome"]) == ("closed", "withdrawn")
+    assert facts["participants"][world.own_offender][1] == "withdrawn"
+    assert message_state(web_runtime, world.pending) == "withheld"  # nothing pending is ever delivered
+    assert f'href="{path}"' not in home  # nothing more to withdraw from
+
+
+@covers("portal.withdraw GET", "portal.withdraw POST")
+def test_withdrawing_twice_is_answered_in_plain_words(browser_for, world: World) -> None:
+    offender = browser_for("offender")
+    path = f"/portal/cases/{world.own}/withdraw"
+    offender.post(path)
+    again = offender.post(path, headers=back_to("/portal/"))
+    shown = " ".join(flashes(page_text(offender.follow(again)))) if again.status_code == 303 else page_text(again)
+    for internal in ("possible now", "reopen", "'withdraw'"):
+        assert internal not in shown
+
+
+@covers("portal.upload_video POST")
+def test_a_participant_sends_a_video_in_a_video_dialogue(browser_for, world: World, web_runtime: Runtime) -> None:
+    offender = browser_for("offender")
+    path = f"/portal/cases/{world.own_video}"
+    before = count(web_runtime, Message)
+    response = offender.post(f"{path}/videos", {"video": video_upload()})
+    assert response.status_code == 303
+    assert urlsplit(response.headers["Location"]).path == f"{path}/messages"
+    html = page_text(offender.follow(response))
+    assert any("Your video was sent to the mediator" in text for text in flashes(html))
+    assert count(web_runtime, Message) == before + 1
+
+
+@covers("portal.upload_video POST")
+def test_a_file_that_is_not_a_video_is_refused_and_not_kept(browser_for, world: World, web_runtime: Runtime) -> None:
+    offender = browser_for("offender")
+    path = f"/portal/cases/{world.own_video}"
+    blobs = web_runtime.settings.blob_dir
+    files_before = sorted(p.name for p in blobs.rglob("*") if p.is_file())
+    response = offender.post(f"{path}/videos", {"video": (io.BytesIO(b"%PDF-1.7 not a video"), "letter.mp4")},
+                             headers=back_to(f"{path}/messages"))
+    assert response.status_code == 303
+    assert "The file is not an MP4 or WebM video." in flashes(page_text(offender.follow(response)))
+    assert sorted(p.name for p in blobs.rglob("*") if p.is_file()) == files_before
+    missing = offender.post(f"{path}/videos", {})
+    assert missing.status_code == 400
+    assert "Choose a video file to send." in page_text(missing)
+    refused = offender.post(f"/portal/cases/{world.own}/videos", {"video": video_upload()},
+                            headers=back_to(f"/portal/cases/{world.own}/messages"))
+    assert refused.status_code == 303  # a written dialogue takes no video
+    assert any("by video message" in text for text in flashes(page_text(offender.follow(refused))))
+    assert sorted(p.name for p in blobs.rglob("*") if p.is_file()) == files_before
+
+
+@covers("portal.upload_video POST")
+def test_a_video_over_the_limit_is_refused_with_413(fresh_app: Flask, world: World, web_runtime: Runtime) -> None:
+    fresh_app.config["VIDEO_MAX_BYTES"] = 1000
+    offender = Browser(fresh_app.test_client(), world).sign_in("offender")
+    before = count(web_runtime, Message)
+    response = offender.post(f"/portal/cases/{world.own_video}/videos", {"video": video_upload()})
+    assert response.status_code == 413
+    assert "larger than the limit" in page_text(response)
+    assert count(web_runtime, Message) == before
+
+
+# --- referring staff ------------------------------------------------------------------------------------------
+
+@covers("staff.forward GET", "staff.forward POST")
+def test_forwarding_needs_the_statement_of_willingness(browser_for, web_runtime: Runtime) -> None:
+    staff = browser_for("staff")
+    form = staff.get("/staff/forward")
+    assert form.status_code == 200
+    assert 'name="willing"' in page_text(form)
+    before = count(web_runtime, Case)
+    refused = staff.post("/staff/forward", {"kind": ""})
+    assert refused.status_code == 400
+    assert ('<p class="error" id="willing-error">A request can be forwarded only with this statement.</p>'
+            in page_text(refused))
+    assert count(web_runtime, Case) == before
+
+    response = staff.post("/staff/forward", {"willing": "y", "kind": "fixed", "years": "5"})
+    assert response.status_code == 303
+    assert urlsplit(response.headers["Location"]).path == "/staff/"
+    html = page_text(staff.follow(response))
+    [flash] = flashes(html)
+    reference = REFERENCE.search(flash)
+    assert reference, flash
+    assert count(web_runtime, Case) == before + 1
+    assert re.search(rf"{reference.group(0)}</td><td>\d{{4}}-\d{{2}}-\d{{2}}</td>\s*<td class=\"status\">received",
+                     html)
+    assert case_facts(web_runtime, reference.group(0))["sentence"] == ("fixed", True, False)
+
+
+@covers("staff.forward POST")
+def test_forwarding_with_bad_sentence_data_creates_nothing(browser_for, web_runtime: Runtime) -> None:
+    staff = browser_for("staff")
+    before = count(web_runtime, Case)
+    response = staff.post("/staff/forward", {"willing": "y", "kind": "fixed", "years": "abc"},
+                          headers=back_to("/staff/forward"))
+    assert response.status_code == 303
+    assert any(text.startswith("Invalid sentence") for text in flashes(page_text(staff.follow(response))))
+    assert count(web_runtime, Case) == before
+
+
+@covers("staff.referrals GET")
+def test_the_referral_list_shows_only_reference_date_and_received_or_acknowledged(browser_for, world: World) -> None:
+    html = page_text(browser_for("staff").get("/staff/"))
+    rows = re.findall(r'<tr><td class="reference">(RO-\d{4}-\d{5})</td><td>(\d{4}-\d{2}-\d{2})</td>\s*'
+                      r'<td class="status">(\w+)</td></tr>', html)
+    assert {ref: status for ref, _, status in rows} == {world.own: "acknowledged", world.new_referral: "received"}
+    assert html.count("<tr>") == len(rows) + 1  # the header row and these rows, nothing else
+    for hidden in (world.other, world.other_referral, MEDIATOR_NAME, OTHER_MEDIATOR_NAME, "mediator.one",
+                   "dialogue", "in writing", "data-state", *OTHER_CANARIES, CANARY_DELIVERED, CANARY_NOTE):
+        assert hidden not in html
+
+
+# --- the coordinator ----------------------------------------------------------------------------------------------
+
+@covers("admin.cases GET")
+def test_the_coordinator_sees_every_case_as_metadata_only(browser_for, world: World) -> None:
+    html = page_text(browser_for("admin").get("/admin/"))
+    for reference in (world.own, world.other, world.own_requested, world.new_referral, world.other_referral):
+        assert reference in html
+    assert "mediator.one" in html
+    for secret in (CANARY_DELIVERED, CANARY_NOTE, CANARY_HARMED_ADDRESS, *OTHER_CANARIES):
+        assert secret not in html
+
+
+@covers("admin.accounts GET", "admin.create_account POST")
+def test_the_coordinator_creates_accounts(browser_for, web_runtime: Runtime) -> None:
+    admin = browser_for("admin")
+    assert admin.get("/admin/accounts").status_code == 200
+    response = admin.post("/admin/accounts", {"username": "New.Staff", "display_name": "Nia Staff", "role": "staff",
+                                              "password": PASSWORD})
+    assert response.status_code == 303
+    assert urlsplit(response.headers["Location"]).path == "/admin/accounts"
+    html = page_text(admin.follow(response))
+    assert "The account new.staff was created." in flashes(html)
+    assert "Nia Staff" in html
+    created = user_row(web_runtime, "new.staff")
+    assert created is not None
+    assert (created.role, created.is_active, created.password_hash is not None) == ("staff", True, True)
+
+
+@covers("admin.create_account POST")
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"role": "participant"}, "Participants join through an invitation from their mediator."),
+    ({"role": "staff", "password": "short"}, "A password needs at least 12 characters."),
+    ({"role": "superuser"}, "Unknown role"),
+    ({"role": "staff", "username": "mediator.one"}, "is taken"),
+    ({"role": "staff", "username": "Bad Name!"}, "A username has 3 to 80 characters"),
+    ({"role": "staff", "display_name": ""}, "A display name is required."),
+], ids=["participant", "short-password", "unknown-role", "taken", "bad-username", "no-name"])
+def test_account_creation_refuses_what_it_must(browser_for, web_runtime: Runtime, fields: dict[str, str],
+                                               message: str) -> None:
+    admin = browser_for("admin")
+    before = count(web_runtime, User)
+    form = {"username": "someone.new", "display_name": "Some One", "password": PASSWORD, **fields}
+    response = admin.post("/admin/accounts", form, headers=back_to("/admin/accounts"))
+    assert response.status_code == 303
+    assert any(message in text for text in flashes(page_text(admin.follow(response))))
+    assert count(web_runtime, User) == before
+
+
+@covers("admin.create_account POST")
+def test_account_creation_refuses_a_blank_password(browser_for, web_runtime: Runtime) -> None:
+    admin = browser_for("admin")
+    admin.post("/admin/accounts", {"username": "no.password", "display_name": "No Password", "role": "staff",
+                                   "password": ""})
+    assert user_row(web_runtime, "no.password") is None
+
+
+@covers("admin.deactivate POST")
+def test_the_coordinator_deactivates_an_account_but_not_their_own(browser_for, world: World,
+                                                                  web_runtime: Runtime) -> None:
+    admin = browser_for("admin")
+    response = admin.post(f"/admin/accounts/{world.users['other_mediator']}/deactivate")
+    assert response.status_code == 303
+    assert "The account was deactivated." in flashes(page_text(admin.follow(response)))
+    user = user_row(web_runtime, "mediator.two")
+    assert user is not None
+    assert not user.is_active
+    html = page_text(admin.get("/admin/accounts"))
+    assert re.search(r"<td>mediator\.two</td>.*?<td>deactivated</td>", html, re.S)
+    assert f'/admin/accounts/{world.users["admin"]}/deactivate' not in html  # no button for oneself
+    refused = admin.post(f"/admin/accounts/{world.users['admin']}/deactivate", headers=back_to("/admin/accounts"))
+    assert "You cannot deactivate your own account." in flashes(page_text(admin.follow(refused)))
+    assert admin.post("/admin/accounts/424242/deactivate").status_code == 404
+
+
+@covers("admin.assign POST")
+def test_the_coordinator_assigns_and_reassigns_a_mediator(browser_for, world: World, web_runtime: Runtime) -> None:
+    admin = browser_for("admin")
+    response = admin.post(f"/admin/cases/{world.new_referral}/assign",
+                          {"mediator_id": str(world.users["other_mediator"])})
+    assert response.status_code == 303
+    assert f"{world.new_referral} is assigned." in flashes(page_text(admin.follow(response)))
+    assert case_facts(web_runtime, world.new_referral)["mediator_id"] == world.users["other_mediator"]
+    assert world.new_referral in page_text(browser_for("other_mediator").get("/mediator/"))
+    assert "acknowledged" in page_text(browser_for("staff").get("/staff/"))
+
+    refused = admin.post(f"/admin/cases/{world.own}/assign", {"mediator_id": ""})
+    assert "Choose a mediator." in flashes(page_text(admin.follow(refused)))
+    refused = admin.post(f"/admin/cases/{world.own}/assign", {"mediator_id": str(world.users["staff"])},
+                         headers=back_to("/admin/"))
+    assert "Choose an active mediator account." in flashes(page_text(admin.follow(refused)))
+    assert case_facts(web_runtime, world.own)["mediator_id"] == world.users["mediator"]
+
+
+@covers("admin.override POST")
+def test_the_coordinator_overrides_eligibility_with_a_rationale(browser_for, world: World,
+                                                                web_runtime: Runtime) -> None:
+    admin = browser_for("admin")
+    refused = admin.post(f"/admin/cases/{world.own_requested}/override", {"eligible": "no", "rationale": " "},
+                         headers=back_to("/admin/"))
+    assert any("needs a rationale" in text for text in flashes(page_text(admin.follow(refused))))
+    assert case_facts(web_runtime, world.own_requested)["sentence"] == ("fixed", True, False)
+
+    response = admin.post(f"/admin/cases/{world.own_requested}/override",
+                          {"eligible": "no", "rationale": "Reduced on appeal to 18 months."})
+    assert response.status_code == 303
+    html = page_text(admin.follow(response))
+    assert any("was overridden" in text for text in flashes(html))
+    assert "Reduced on appeal" not in html  # the rationale is sealed, not listed
+    assert case_facts(web_runtime, world.own_requested)["sentence"] == ("fixed", False, True)
+    case_page = page_text(browser_for("mediator").get(case_page_path(world.own_requested)))
+    assert "The coordinator overrode this decision" in case_page
+
+
+# --- error handling: a page that says what is wrong, never a 500 ------------------------------------------------
+
+VERSIONED = [
+    ("fire", lambda w: (w.own, f"/mediator/cases/{w.own}/actions/pause", {"reason": "wellbeing"})),
+    ("sentence", lambda w: (w.own_requested, f"/mediator/cases/{w.own_requested}/sentence",
+                            {"kind": "fixed", "years": "4"})),
+    ("modality", lambda w: (w.own_assessment, f"/mediator/cases/{w.own_assessment}/modality", {"modality": "relay"})),
+    ("participant", lambda w: (w.own_assessment, f"/mediator/cases/{w.own_assessment}/participants",
+                               {"relationship": "offender"})),
+    ("consent", lambda w: (w.own_assessment,
+                           f"/mediator/cases/{w.own_assessment}/participants/{w.assessment_harmed}/consent",
+                           {"consent": "given"})),
+    ("safety", lambda w: (w.own, f"/mediator/cases/{w.own}/participants/{w.own_harmed}/safety",
+                          {"safety": "concerns"})),
+]
+
+
+@covers("mediator.fire POST", "mediator.record_sentence POST", "mediator.choose_modality POST",
+        "mediator.add_participant POST", "mediator.record_consent POST", "mediator.record_safety POST")
+@pytest.mark.parametrize("build", [b for _, b in VERSIONED], ids=[name for name, _ in VERSIONED])
+def test_a_stale_version_gives_the_conflict_page_and_changes_nothing(browser_for, world: World,
+                                                                    web_runtime: Runtime, build) -> None:
+    reference, path, fields = build(world)
+    before = case_facts(web_runtime, reference)
+    response = browser_for("mediator").post(path, {**fields, "version": str(world.version(reference) - 1)})
+    assert response.status_code == 409
+    html = page_text(response)
+    assert "Changed by someone else" in html
+    assert "reload it and try again" in html
+    assert case_facts(web_runtime, reference) == before
+
+
+@pytest.mark.parametrize("value", ["abc", "1.5", "-1", "1e3", "0x10", "9" * 13, " 1 2 "])
+@pytest.mark.parametrize("build", [b for _, b in VERSIONED], ids=[name for name, _ in VERSIONED])
+def test_a_version_that_is_not_a_whole_number_is_a_bad_request(browser_for, world: World, web_runtime: Runtime,
+                                                               build, value: str) -> None:
+    reference, path, fields = build(world)
+    before = case_facts(web_runtime, reference)
+    response = browser_for("mediator").post(path, {**fields, "version": value})
+    assert response.status_code == 400
+    assert "'version' must be a whole number." in readable(response)
+    assert case_facts(web_runtime, reference) == before
+
+
+@pytest.mark.parametrize(("key", "path", "fields"), [
+    ("mediator", "/mediator/cases/{w.own}/actions/withdraw", {"reason": "wellbeing", "participant_id": "first"}),
+    ("mediator", "/mediator/cases/{w.own_relay}/messages/relay", {"text": "Hi.", "on_behalf_of": "harmed"}),
+    ("mediator", "/mediator/cases/{w.own}/notes", {"text": "A note.", "participant_id": "all"}),
+    ("admin", "/admin/cases/{w.new_referral}/assign", {"mediator_id": "mediator.one"}),
+], ids=["participant_id", "on_behalf_of", "note-participant_id", "mediator_id"])
+def test_an_id_that_is_not_a_whole_number_is_a_bad_request(browser_for, world: World, key: str, path: str,
+                                                           fields: dict[str, str]) -> None:
+    response = browser_for(key).post(path.format(w=world), fields)
+    assert response.status_code == 400
+    assert "must be a whole number" in page_text(response)
+
+
+@pytest.mark.parametrize("value", ["²", "1³", "⑨"])
+def test_a_version_made_of_unicode_digit_signs_is_a_bad_request(browser_for, world: World, value: str) -> None:
+    response = browser_for("mediator").post(f"/mediator/cases/{world.own}/actions/pause",
+                                            {"reason": "wellbeing", "version": value})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/mediator/cases/{w.own}/participants/abc/contact",
+                                  "/mediator/cases/{w.own}/participants/-1/contact",
+                                  "/mediator/cases/{w.own}/participants/1.5/contact",
+                                  "/mediator/cases/{w.own}/participants/99999999999999999999999/contact"])
+def test_a_malformed_id_in_the_address_is_not_found(browser_for, world: World, path: str) -> None:
+    assert browser_for("mediator").get(path.format(w=world)).status_code == 404
+
+
+def test_deactivating_an_account_id_beyond_64_bits_is_not_found(browser_for) -> None:
+    assert browser_for("admin").post("/admin/accounts/99999999999999999999999/deactivate").status_code == 404
+
+
+@pytest.mark.parametrize(("trigger", "fields", "message"), [
+    ("explode", {}, "Unknown action 'explode'."),
+    ("change_modality", {"modality": "carrier_pigeon"},
+     "'carrier_pigeon' is not a valid modality for 'change_modality'; choose one of: face_to_face, written, video, "
+     "relay."),
+    ("change_modality", {"modality": "written"},
+     "'change_modality' cannot happen yet: the dialogue already runs in that modality."),
+    ("screen", {}, "'screen' is not possible while the case is dialogue_written; possible now: change_modality, "
+                   "conclude, pause, withdraw."),
+    ("withdraw", {"reason": "participant_choice", "participant_id": "424242"},
+     "'withdraw' cannot happen yet: the participant named is not part of this case."),
+], ids=["unknown-trigger", "unknown-modality", "same-modality", "wrong-state", "unknown-participant"])
+def test_a_trigger_the_case_cannot_take_is_refused_with_the_reason(browser_for, world: World, web_runtime: Runtime,
+                                                                   trigger: str, fields: dict[str, str],
+                                                                   message: str) -> None:
+    mediator = browser_for("mediator")
+    page = case_page_path(world.own)
+    before = case_facts(web_runtime, world.own)
+    response = mediator.post(f"{page}/actions/{trigger}", {**fields, "version": str(world.version(world.own))},
+                             headers=back_to(page))
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"http://localhost{page}"  # back to the case, with the reason
+    assert flashes(page_text(mediator.follow(response))) == [message]
+    assert case_facts(web_runtime, world.own) == before
+
+
+@covers("mediator.choose_modality POST")
+def test_an_unknown_modality_is_refused_with_the_choices(browser_for, world: World, web_runtime: Runtime) -> None:
+    mediator = browser_for("mediator")
+    page = case_page_path(world.own_assessment)
+    response = mediator.post(f"{page}/modality", {"modality": "telepathy"}, headers=back_to(page))
+    assert response.status_code == 303
+    [flash] = flashes(page_text(mediator.follow(response)))
+    assert "Unknown modality 'telepathy'" in flash
+    assert "face_to_face, written, video, relay" in flash
+    assert case_facts(web_runtime, world.own_assessment)["modality"] is None
+
+
+GARBAGE = ["", " ", "x" * 25_000, "-1", "0", "1e9", "null", "<script>alert(1)</script>", "' OR '1'='1", "\x00",
+           "🙂", "NaN", "%s%n", "../../etc/passwd", "9" * 40]
+FIELDS = ("version", "participant_id", "reason", "modality", "outcome", "trigger", "text", "note", "redacted_text",
+          "on_behalf_of", "mediator_id", "eligible", "rationale", "role", "username", "display_name", "password",
+          "confirm", "kind", "years", "months", "days", "relationship", "consent", "safety", "willing", "understood",
+          "name", "address", "phone", "email", "safe_times_to_call", "video")
+ACCOUNT_FOR = {"public": None, "auth": None, "static": None, "mediator": "mediator", "portal": "offender",
+               "staff": "staff", "admin": "admin"}
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.method == "POST"],
+                         ids=[r.id for r in ROUTES if r.method == "POST"])
+def test_garbage_form_data_never_gives_a_server_error(browser_for, route) -> None:
+    """Every POST route, as the role it is for, with each field set to each kind of garbage (and unknown fields)."""
+    browser = browser_for(ACCOUNT_FOR[route.area])
+    token = browser.token()
+    for value in GARBAGE:
+        fields = {name: value for name in FIELDS if not (name == "password" and value == "x" * 25_000)}
+        response = send(browser, route, data={**fields, "unexpected": value, "csrf_token": token})
+        assert response.status_code < 500, (value[:40], page_text(response)[:1500])
+        if route.endpoint == "auth.logout" or (response.status_code == 302 and route.endpoint == "auth.login"):
+            browser = browser_for(ACCOUNT_FOR[route.area])  # signed out (or in): start again as before
+            token = browser.token()
+
+
+GARBAGE_SEGMENTS = ["RO-2026-0000X", "RO-9999-" + "9" * 40, "%00", "..%2F..%2Fetc", "x" * 3000,
+                    "<script>", "%F0%9F%99%82", "'%20OR%201=1--"]
+
+
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.scoped], ids=[r.id for r in ROUTES if r.scoped])
+def test_garbage_in_the_address_never_gives_a_server_error(browser_for, world: World, route) -> None:
+    browser = browser_for(ACCOUNT_FOR[route.area])
+    token = browser.token()
+    own_path = route.path(world, False)
+    ids = {world.own, world.own_video, world.own_relay, world.own_assessment, world.own_requested, world.pending,
+           world.delivered, world.returned, world.video_message}
+    for garbage in GARBAGE_SEGMENTS:
+        path = "/".join(garbage if part in ids else part for part in own_path.split("/"))
+        data = None if route.method == "GET" else {**route.data(world, False), "csrf_token": token}
+        response = send(browser, route, path=path, data=data)
+        assert response.status_code < 500, (garbage, path, page_text(response)[:1500])
+        assert response.status_code in (303, 400, 404), (garbage, path, response.status_code)
+
+
+def test_an_unknown_page_and_a_wrong_method_get_their_own_pages(browser_for) -> None:
+    browser = browser_for("mediator")
+    missing = browser.get("/nowhere")
+    assert missing.status_code == 404
+    assert "Not found" in page_text(missing)
+    wrong = browser.post("/mediator/")
+    assert wrong.status_code == 405
+    assert "Not allowed" in page_text(wrong)
+
+
+def test_every_route_of_the_app_is_covered_by_a_test_of_this_module(app: Flask) -> None:
+    assert route_pairs(app) - COVERED == set(), "routes without a behaviour test in test_routes.py"
+    assert {(r.endpoint, r.method) for r in ROUTES} == route_pairs(app)
+
+
+def test_csrf_tokens_are_read_from_forms(browser: Browser) -> None:
+    """The helpers' premise: every page with a form carries its token in a hidden field."""
+    for path in ("/", "/request", "/login"):
+        assert csrf_from(page_text(browser.get(path)))
+
+
+def test_after_withdrawing_a_participant_reads_what_was_delivered_and_sends_nothing(browser_for,
+                                                                                    world: World) -> None:
+    offender = browser_for("offender")
+    offender.post(f"/portal/cases/{world.own}/withdraw")
+    assert offender.get(f"/portal/cases/{world.own}/messages/{world.delivered}").status_code == 200
+    refused = offender.post(f"/portal/cases/{world.own}/messages", {"text": "After withdrawing."})
+    assert refused.status_code == 403
+    assert "Your participation is not active" in page_text(refused)
+    assert 'name="text"' not in page_text(offender.get(f"/portal/cases/{world.own}/messages"))
