@@ -18,6 +18,16 @@ def _edges(definition: WorkflowDefinition) -> dict[tuple[str, str], list[str]]:
     return edges
 
 
+def step_map(definition: WorkflowDefinition) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Each state with the (trigger, destination) pairs leaving it, in definition order: a diagram as a list."""
+    moves: dict[str, list[tuple[str, str]]] = {str(state): [] for state in definition.states}
+    for spec in definition.transitions:
+        move = (spec.trigger, str(spec.dest))
+        if move not in moves[str(spec.source)]:
+            moves[str(spec.source)].append(move)
+    return list(moves.items())
+
+
 def mermaid(definition: WorkflowDefinition, current: str | None = None) -> str:
     lines = ["stateDiagram-v2", f"    [*] --> {definition.initial}"]
     for (source, dest), labels in _edges(definition).items():

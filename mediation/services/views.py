@@ -18,7 +18,7 @@ from mediation.services.messages import AwaitingReview, awaiting_review
 from mediation.services.queries import CaseSummary, cases_for
 from mediation.services.workflow import ActionOption, actions_for
 from workflows.case_workflow import CASE_WORKFLOW
-from workflows.diagram import mermaid
+from workflows.diagram import mermaid, step_map
 from workflows.vocabulary import OPEN_STATES, CaseState, Consent, Modality, carries_messages
 
 
@@ -65,6 +65,7 @@ class CasePage:
     actions: list[ActionOption]
     timeline: list[TimelineEntry]
     diagram: str
+    steps: list[tuple[str, list[tuple[str, str]]]]
     can_choose_modality: bool
     carries_messages: bool
 
@@ -87,7 +88,7 @@ def case_page(session: Session, actor: User, reference: str) -> CasePage:
                 for e in entries]
     return CasePage(case.reference, case.state, case.modality, case.outcome, case.paused_from, case.version,
                     sentence, _participant_rows(case), actions_for(actor, case), timeline,
-                    mermaid(CASE_WORKFLOW, case.state),
+                    mermaid(CASE_WORKFLOW, case.state), step_map(CASE_WORKFLOW),
                     case.state in (CaseState.ASSESSMENT, CaseState.PREPARATION), carries_messages(case.state))
 
 
