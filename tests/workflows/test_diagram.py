@@ -8,7 +8,7 @@ import re
 import pytest
 
 from workflows.case_workflow import CASE_WORKFLOW
-from workflows.diagram import dot, mermaid
+from workflows.diagram import dot, mermaid, step_map
 from workflows.engine import WorkflowDefinition
 from workflows.message_workflow import MESSAGE_WORKFLOW
 
@@ -155,3 +155,12 @@ def test_parallel_transitions_share_one_edge_in_the_case_diagram():
     assert edges[("assessment", "closed")] == ["decline", "withdraw [participant_on_case]"]
     assert edges[("requested", "closed")] == ["screen [sentence_recorded, not sentence_qualifies]",
                                               "withdraw [participant_on_case]"]
+
+
+def test_the_step_map_lists_every_state_once_with_every_move_leaving_it():
+    steps = dict(step_map(CASE_WORKFLOW))
+    assert list(steps) == [str(state) for state in CASE_WORKFLOW.states]
+    for spec in CASE_WORKFLOW.transitions:
+        assert (spec.trigger, str(spec.dest)) in steps[str(spec.source)]
+    assert all(len(moves) == len(set(moves)) for moves in steps.values())  # parallel guarded edges listed once
+    assert steps["closed"] == [("reopen", "assessment"), ("reopen", "requested")]
