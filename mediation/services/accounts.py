@@ -24,11 +24,33 @@ from workflows.vocabulary import OPEN_STATES
 _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
 
 
-def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The active account with these credentials, or None (whatever was wrong: never say which)."""
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+
+
+def _aware(moment: datetime, like: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=like.tzinfo)
+
+
+def authenticate(session: Session, username: str, password: str, *, now: datetime | None = None) -> User | None:
+    """The active account with these credentials, or None (whatever was wrong: never say which).
+
+    After MAX_FAILED_LOGINS wrong passwords in a row, the account refuses every sign-in for LOCKOUT, with
+    the same answer and the same work as any other failure, so guessing is slowed and nothing is revealed.
+    """
+    now = now or utcnow()
     user = session.scalars(select(User).where(User.username == username.strip().lower())).first()
-    valid = verify_password(user.password_hash if user is not None else _DUMMY_HASH, password)
-    return user if valid and user is not None and user.is_active else None
+    locked = user is not None and user.locked_until is not None and _aware(user.locked_until, now) > now
+    valid = verify_password(user.password_hash if user is not None and not locked else _DUMMY_HASH, password)
+    if user is None or locked:
+        return None
+    if not valid:
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.failed_logins, user.locked_until = 0, now + LOCKOUT
+        return None
+    user.failed_logins, user.locked_until = 0, None
+    return user if user.is_active else None
 
 
 def active_user(session: Session, user_id: int) -> User | None:
