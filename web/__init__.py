@@ -89,6 +89,7 @@ def register_hooks(app: Flask) -> None:
         return response
 
     app.add_template_filter(labels.label, "label")
+    app.add_template_filter(labels.event, "event")
 
     @app.context_processor
     def template_globals() -> dict[str, object]:

@@ -57,6 +57,24 @@ LABELS: dict[str, LazyString] = {
 }
 
 
+EVENTS: dict[str, LazyString] = {
+    "case:request:received": _l("request received"), "case:referral:received": _l("referral received"),
+    "case:assignment:assigned": _l("mediator assigned"), "case:assignment:reassigned": _l("mediator reassigned"),
+    "case:sentence:recorded": _l("sentence recorded"), "case:eligibility:overridden": _l("eligibility overridden"),
+    "case:modality:chosen": _l("modality chosen"), "participant:membership:added": _l("participant added"),
+    "participant:consent:recorded": _l("consent recorded"), "participant:safety:assessed": _l("safety assessed"),
+    "participant:invitation:created": _l("invited to the portal"),
+    "participant:account:activated": _l("portal account created"),
+}
+
+
+def event(tag: str) -> str:
+    """An audit tag in words: workflow events by their action's label, the others from EVENTS."""
+    if tag.startswith("case:workflow:"):
+        return label(tag.removeprefix("case:workflow:"))
+    return str(EVENTS.get(tag, tag))
+
+
 def label(code: object) -> str:
     """The translated label of a code; an unknown code is shown as it is, readable."""
     if code is None:
