@@ -1,0 +1,98 @@
+"""What writing, reviewing and reading messages share: sealing contexts, access checks, firing the review machine."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mediation.audit import AuditTag
+from mediation.audit import chain as audit
+from mediation.crypto.records import RecordContext
+from mediation.db import utcnow
+from mediation.errors import Forbidden, InvalidInput, NotFound, WrongState
+from mediation.models import Blob, Case, Message, Participant, Role, User
+from mediation.policy import own_participation, participant_of, require_active, require_mediator_of
+from mediation.services.lookup import find_case
+from workflows.message_workflow import MessageState, message_workflow
+from workflows.vocabulary import CaseState, Consent, Modality, carries_messages
+
+MAX_TEXT = 20_000
+VIDEO_SIGNATURES = {"video/webm": (0, b"\x1a\x45\xdf\xa3"), "video/mp4": (4, b"ftyp")}
+REVIEW_TRIGGERS = ("approve", "return", "redact", "withhold")
+AUTHOR_TRIGGERS = ("revise", "accept", "refuse")
+
+
+def field_context(message: Message, field: str) -> RecordContext:
+    return RecordContext(message.case_id, "message", message.id, message.written_by_id,
+                         f"{field}.r{message.revision}")
+
+
+def blob_context(blob: Blob) -> RecordContext:
+    return RecordContext(blob.case_id, "blob", blob.id, blob.author_id, "file-key")
+
+
+def checked_text(text: str | None, what: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput(f"The {what} cannot be empty.")
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(f"The {what} is too long ({len(text)} characters; at most {MAX_TEXT}).")
+    return text
+
+
+def author_for(actor: User, case: Case, on_behalf_of: int | None) -> Participant:
+    """Participants write for themselves; in a relayed exchange the mediator writes for a participant."""
+    require_active(actor)
+    if actor.role == Role.PARTICIPANT:
+        mine = own_participation(actor, case)
+        if mine is None:
+            raise NotFound(f"No case {case.reference} was found.")
+        if on_behalf_of not in (None, mine.id):
+            raise Forbidden("You can only write your own messages.")
+        if mine.consent != Consent.GIVEN:
+            raise Forbidden("Your participation is not active, so nothing can be sent for you.")
+        return mine
+    require_mediator_of(actor, case)
+    if case.state != CaseState.DIALOGUE_RELAY:
+        raise Forbidden("A mediator writes on a participant's behalf only when the messages are relayed.")
+    if on_behalf_of is None:
+        raise InvalidInput("Say on whose behalf you are writing.")
+    return participant_of(case, on_behalf_of)
+
+
+def require_message_dialogue(case: Case, kind: str) -> None:
+    if not carries_messages(case.state):
+        raise WrongState(f"Messages can be sent only during a written, video or relayed dialogue; the case is "
+                         f"{case.state}.")
+    if kind == "video" and case.state != Modality.VIDEO.dialogue_state:
+        raise WrongState("Video messages can be sent only when the dialogue is by video message.")
+
+
+def message_for(session: Session, actor: User, reference: str, message_id: str) -> tuple[Case, Message]:
+    case = find_case(session, actor, reference)
+    message = session.scalars(select(Message).where(Message.id == message_id, Message.case_id == case.id)).first()
+    if message is None:
+        raise NotFound("There is no such message on this case.")
+    return case, message
+
+
+def is_author(actor: User, case: Case, message: Message) -> bool:
+    author = participant_of(case, message.author_participant_id)
+    return actor.id in {author.user_id, message.written_by_id}
+
+
+def is_recipient(actor: User, case: Case, message: Message) -> bool:
+    mine = own_participation(actor, case) if actor.role == Role.PARTICIPANT else None
+    return mine is not None and mine.side == message.recipient_side
+
+
+def move(session: Session, actor: User, message: Message, trigger: str, **arguments: str) -> None:
+    now = utcnow()
+    message_workflow().fire(message, trigger, **arguments)
+    message.reviewed_at = now if trigger in REVIEW_TRIGGERS else message.reviewed_at
+    if message.state == MessageState.DELIVERED:
+        message.delivered_at = now
+    details = {"message_id": message.id, "revision": message.revision}  # ids only: never the note or text
+    audit.record_content(session, AuditTag.for_message_trigger(trigger), case_id=message.case_id, actor=actor,
+                         now=now, reason=arguments.get("reason"), details=details)
+

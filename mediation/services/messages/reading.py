@@ -1,0 +1,210 @@
+"""Reading messages: what each person may see of them, each decryption audited."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mediation.audit import AuditTag
+from mediation.audit import chain as audit
+from mediation.blobs import BlobStore
+from mediation.crypto.vault import Vault
+from mediation.db import utcnow
+from mediation.errors import Forbidden, NotFound
+from mediation.models import Blob, Case, Message, Role, User
+from mediation.policy import own_participation, require_active, require_mediator_of
+from mediation.services.lookup import find_case
+from mediation.services.messages.common import (
+    blob_context,
+    field_context,
+    is_author,
+    is_recipient,
+    message_for,
+    move,
+)
+from workflows.message_workflow import MessageState
+from workflows.vocabulary import carries_messages
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """What an author sees of a message they sent: its text, its status, the mediator's note or proposal."""
+
+    id: str
+    kind: str
+    state: str
+    revision: int
+    submitted_at: datetime
+    delivered_at: datetime | None
+    read_at: datetime | None
+    text: str | None
+    review_note: str | None
+    proposed_redaction: str | None
+    withhold_reason: str | None
+
+
+@dataclass(frozen=True)
+class ReceivedMessage:
+    id: str
+    kind: str
+    delivered_at: datetime
+    read_at: datetime | None
+
+
+@dataclass(frozen=True)
+class OpenedMessage:
+    id: str
+    kind: str
+    delivered_at: datetime
+    text: str | None
+    video_type: str | None
+    video_size: int | None
+
+
+def _open_field(session: Session, vault: Vault, message: Message, field: str, sealed: bytes | None) -> str | None:
+    return None if sealed is None else vault.open_text(session, field_context(message, field), sealed)
+
+
+def _decrypted(messages: list[Message]) -> list[str]:
+    """Ids of the messages that had anything opened: a body, a note or a redaction, text or video alike."""
+    return [m.id for m in messages if m.sealed_body or m.sealed_review_note or m.sealed_redaction]
+
+
+def _audit_reading(session: Session, actor: User, case: Case, ids: list[str], tag: AuditTag) -> None:
+    if ids:
+        audit.record_content(session, tag, case_id=case.id, actor=actor, now=utcnow(),
+                             details={"message_ids": ids})
+
+
+def sent_messages(session: Session, vault: Vault, actor: User, reference: str) -> list[SentMessage]:
+    """A participant's own messages (or, for a mediator relaying, the ones they wrote), with their status."""
+    case = find_case(session, actor, reference)
+    mine = own_participation(actor, case) if actor.role == Role.PARTICIPANT else None
+    query = select(Message).where(Message.case_id == case.id).order_by(Message.submitted_at)
+    if mine is not None:
+        query = query.where(Message.author_participant_id == mine.id)
+    elif actor.role == Role.MEDIATOR:
+        require_mediator_of(actor, case)
+        query = query.where(Message.written_by_id == actor.id)
+    else:
+        raise Forbidden("Only participants and the mediator relaying for them have sent messages.")
+    messages = list(session.scalars(query))
+    result = [SentMessage(
+        m.id, m.kind, m.state, m.revision, m.submitted_at, m.delivered_at, m.read_at,
+        _open_field(session, vault, m, "body", m.sealed_body),
+        _open_field(session, vault, m, "note", m.sealed_review_note),
+        _open_field(session, vault, m, "redaction", m.sealed_redaction), m.withhold_reason) for m in messages]
+    _audit_reading(session, actor, case, _decrypted(messages), AuditTag.MESSAGE_DECRYPTED)
+    return result
+
+
+def received_messages(session: Session, actor: User, reference: str) -> list[ReceivedMessage]:
+    """Delivered messages addressed to the actor's side, without their content (opening one reads it)."""
+    case = find_case(session, actor, reference)
+    mine = own_participation(actor, case) if actor.role == Role.PARTICIPANT else None
+    if mine is None:
+        raise Forbidden("Only participants receive messages.")
+    query = select(Message).where(
+        Message.case_id == case.id, Message.recipient_side == mine.side,
+        Message.state.in_([MessageState.DELIVERED.value, MessageState.READ.value])).order_by(Message.delivered_at)
+    return [ReceivedMessage(m.id, m.kind, m.delivered_at, m.read_at) for m in session.scalars(query)
+            if m.delivered_at is not None]
+
+
+def open_message(session: Session, vault: Vault, actor: User, reference: str, message_id: str) -> OpenedMessage:
+    """The recipient reads a delivered message: the first opening marks it read, and the sender sees when."""
+    case, message = message_for(session, actor, reference, message_id)
+    delivered = message.state in (MessageState.DELIVERED, MessageState.READ)
+    if not (is_recipient(actor, case, message) and delivered and message.delivered_at is not None):
+        raise NotFound("There is no such message on this case.")
+    if message.state == MessageState.DELIVERED:
+        message.read_at, message.read_by_id = utcnow(), actor.id
+        move(session, actor, message, "open")
+    if message.kind == "video":
+        blob = session.get(Blob, message.blob_id)
+        assert blob is not None
+        return OpenedMessage(message.id, "video", message.delivered_at, None, blob.content_type, blob.size)
+    field, sealed = (("redaction", message.sealed_redaction) if message.delivered_redacted
+                     else ("body", message.sealed_body))
+    text = _open_field(session, vault, message, field, sealed)
+    _audit_reading(session, actor, case, [message.id], AuditTag.MESSAGE_DECRYPTED)
+    return OpenedMessage(message.id, "text", message.delivered_at, text, None, None)
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """What the mediator reviews: the original, any proposed redaction, and the note sent back."""
+
+    id: str
+    kind: str
+    state: str
+    revision: int
+    author_participant_id: int
+    written_by_id: int
+    submitted_at: datetime
+    text: str | None
+    proposed_redaction: str | None
+    review_note: str | None
+
+
+def case_messages_for_review(session: Session, vault: Vault, actor: User, reference: str) -> list[ReviewItem]:
+    """Every message of one of the mediator's cases, decrypted for review (and audited)."""
+    case = find_case(session, actor, reference)
+    require_mediator_of(actor, case)
+    messages = list(session.scalars(select(Message).where(Message.case_id == case.id)
+                                    .order_by(Message.submitted_at)))
+    items = [ReviewItem(m.id, m.kind, m.state, m.revision, m.author_participant_id, m.written_by_id,
+                        m.submitted_at, _open_field(session, vault, m, "body", m.sealed_body),
+                        _open_field(session, vault, m, "redaction", m.sealed_redaction),
+                        _open_field(session, vault, m, "note", m.sealed_review_note)) for m in messages]
+    _audit_reading(session, actor, case, _decrypted(messages), AuditTag.MESSAGE_DECRYPTED)
+    return items
+
+
+@dataclass(frozen=True)
+class AwaitingReview:
+    reference: str
+    message_id: str
+    kind: str
+    submitted_at: datetime
+    held: bool  # the case is paused (or otherwise not in a message dialogue): it waits
+
+
+def awaiting_review(session: Session, actor: User) -> list[AwaitingReview]:
+    """Messages submitted on the mediator's cases and not yet reviewed, oldest first, without content."""
+    require_active(actor)
+    if actor.role != Role.MEDIATOR:
+        raise Forbidden("Only mediators review messages.")
+    rows = session.execute(
+        select(Case.reference, Case.state, Message.id, Message.kind, Message.submitted_at)
+        .join(Case, Case.id == Message.case_id)
+        .where(Case.assigned_mediator_id == actor.id, Message.state == MessageState.SUBMITTED.value)
+        .order_by(Message.submitted_at)).all()
+    return [AwaitingReview(ref, mid, kind, at, not carries_messages(state)) for ref, state, mid, kind, at in rows]
+
+
+def open_video(session: Session, vault: Vault, blobs: BlobStore, actor: User, reference: str, *,
+               message_id: str) -> tuple[str, int, Iterator[bytes]]:
+    """A video for its recipient (after delivery), its author, or the case's mediator: (type, size, chunks).
+
+    The chunks are decrypted as they are read, so the caller can stream them without holding the file.
+    """
+    case, message = message_for(session, actor, reference, message_id)
+    if message.kind != "video" or message.blob_id is None:
+        raise NotFound("There is no such video on this case.")
+    is_mediator = actor.role == Role.MEDIATOR and case.assigned_mediator_id == actor.id
+    delivered = message.state in (MessageState.DELIVERED, MessageState.READ)
+    if not (is_mediator or is_author(actor, case, message) or (delivered and is_recipient(actor, case, message))):
+        raise NotFound("There is no such video on this case.")
+    if delivered and is_recipient(actor, case, message) and message.state == MessageState.DELIVERED:
+        message.read_at, message.read_by_id = utcnow(), actor.id
+        move(session, actor, message, "open")
+    blob = session.get(Blob, message.blob_id)
+    assert blob is not None
+    file_key = vault.open(session, blob_context(blob), blob.sealed_file_key)
+    _audit_reading(session, actor, case, [message.id], AuditTag.VIDEO_DECRYPTED)
+    return blob.content_type, blob.size, blobs.read(blob.id, file_key)

@@ -1,0 +1,81 @@
+"""Writing to the other side: text, or a video already stored encrypted."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from mediation.audit import AuditTag
+from mediation.audit import chain as audit
+from mediation.blobs import ReceivedBlob
+from mediation.crypto.vault import Vault
+from mediation.db import utcnow
+from mediation.errors import InvalidInput
+from mediation.models import Blob, Case, Message, Participant, User
+from mediation.models.content import new_record_id
+from mediation.services.lookup import find_case
+from mediation.services.messages.common import (
+    VIDEO_SIGNATURES,
+    author_for,
+    blob_context,
+    checked_text,
+    field_context,
+    require_message_dialogue,
+)
+from workflows.message_workflow import MessageState
+from workflows.vocabulary import Side
+
+
+def _new_message(session: Session, actor: User, case: Case, author: Participant, kind: str) -> Message:
+    recipient = Side.RESPONSIBLE if author.side == Side.HARMED else Side.HARMED
+    message = Message(id=new_record_id(), case_id=case.id, author_participant_id=author.id, written_by_id=actor.id,
+                      recipient_side=recipient.value, kind=kind, state=MessageState.SUBMITTED.value, revision=1,
+                      submitted_at=utcnow())
+    session.add(message)
+    return message
+
+
+def _audit_submission(session: Session, actor: User, message: Message) -> None:
+    audit.record_content(session, AuditTag.MESSAGE_SUBMITTED, case_id=message.case_id, actor=actor,
+                         now=message.submitted_at, details={"message_id": message.id, "kind": message.kind,
+                                                            "author_participant_id": message.author_participant_id})
+
+
+def submit_message(session: Session, vault: Vault, actor: User, reference: str, *, text: str,
+                   on_behalf_of: int | None = None) -> Message:
+    """Write a message to the other side; it waits for the mediator's review."""
+    # Locked: a withdrawal or closure at the same moment waits, then withholds this message too.
+    case = find_case(session, actor, reference, lock=True)
+    author = author_for(actor, case, on_behalf_of)
+    require_message_dialogue(case, "text")
+    message = _new_message(session, actor, case, author, "text")
+    message.sealed_body = vault.seal_text(session, field_context(message, "body"), checked_text(text, "message"))
+    _audit_submission(session, actor, message)
+    return message
+
+
+def video_type(head: bytes) -> str | None:
+    """MP4 or WebM, judged by the file's own first bytes, never by what the browser claims."""
+    for content_type, (offset, signature) in VIDEO_SIGNATURES.items():
+        if head[offset:offset + len(signature)] == signature:
+            return content_type
+    return None
+
+
+def submit_video_message(session: Session, vault: Vault, actor: User, reference: str, *, received: ReceivedBlob,
+                         on_behalf_of: int | None = None) -> Message:
+    """Accept a video already stored encrypted by ``BlobStore.receive``; the caller discards it on refusal."""
+    # Locked: a withdrawal or closure at the same moment waits, then withholds this message too.
+    case = find_case(session, actor, reference, lock=True)
+    author = author_for(actor, case, on_behalf_of)
+    require_message_dialogue(case, "video")
+    content_type = video_type(received.head)
+    if content_type is None:
+        raise InvalidInput("The file is not an MP4 or WebM video.")
+    blob = Blob(id=received.blob_id, case_id=case.id, author_id=actor.id, content_type=content_type,
+                size=received.size, created_at=utcnow())
+    blob.sealed_file_key = vault.seal(session, blob_context(blob), received.file_key)
+    session.add(blob)
+    message = _new_message(session, actor, case, author, "video")
+    message.blob_id = blob.id
+    _audit_submission(session, actor, message)
+    return message
