@@ -36,7 +36,6 @@ import gc
 import hashlib
 import io
 import os
-import pstats
 import random
 import statistics
 import sys
@@ -52,7 +51,7 @@ from typing import BinaryIO, TypeVar
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
 
-from benchmarks.measure import best_us, interleave, paired_ratios, per_op, ratio_text, section
+from benchmarks.measure import best_us, interleave, paired_ratios, per_op, print_profile, ratio_text, section
 from config import load_settings
 from mediation.blobs import BlobStore
 from mediation.crypto import records
@@ -318,15 +317,8 @@ def profile_vault(bed: Bed, plan: Plan) -> None:
             bed.vault.open(session, bed.context, bed.vault.seal(session, bed.context, payload))
         profiler.disable()
     elapsed = (time.perf_counter() - started) / plan.profile_ops * 1e6
-    buffer = io.StringIO()
-    pstats.Stats(profiler, stream=buffer).strip_dirs().sort_stats("tottime").print_stats(20)
-    print(f"\n  cProfile of {plan.profile_ops} Vault seal + open pairs of 1 KiB in one transaction ({elapsed:.0f} us "
-          "each under the profiler), top 20 by tottime:")
-    body = buffer.getvalue().splitlines()
-    start = next(i for i, line in enumerate(body) if "ncalls" in line)
-    for line in body[start:]:
-        if line.strip():
-            print(f"    {line.rstrip()[:150]}")
+    print_profile(profiler, f"cProfile of {plan.profile_ops} Vault seal + open pairs of 1 KiB in one transaction "
+                            f"({elapsed:.0f} us each under the profiler)")
 
 
 def measure_messages(report: Report, plan: Plan, bed: Bed, *, profile: bool) -> None:

@@ -37,10 +37,8 @@ import argparse
 import cProfile
 import functools
 import gc
-import io
 import itertools
 import os
-import pstats
 import statistics
 import sys
 import tempfile
@@ -58,7 +56,7 @@ from sqlalchemy import bindparam, create_engine, event, func, insert, select, te
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session
 
-from benchmarks.measure import best_us, interleave, paired_ratios, per_op, ratio_text, section
+from benchmarks.measure import best_us, interleave, paired_ratios, per_op, print_profile, ratio_text, section
 from config import load_settings
 from mediation.audit import AuditTag
 from mediation.audit import chain as audit
@@ -873,15 +871,8 @@ def profile_calls(bed: Bed, plan: Plan, ours: Toggler) -> None:
         service_transition(bed, *ours.next())
     profiler.disable()
     elapsed = (time.perf_counter() - started) / plan.profile_ops * 1e6
-    buffer = io.StringIO()
-    pstats.Stats(profiler, stream=buffer).strip_dirs().sort_stats("tottime").print_stats(20)
-    print(f"\n  cProfile of {plan.profile_ops} service transitions ({elapsed:.0f} us each under the profiler), "
-          "top 20 by tottime:")
-    body = buffer.getvalue().splitlines()
-    start = next(i for i, line in enumerate(body) if "ncalls" in line)
-    for line in body[start:]:
-        if line.strip():
-            print(f"    {line.rstrip()[:150]}")
+    print_profile(profiler, f"cProfile of {plan.profile_ops} service transitions ({elapsed:.0f} us each under the "
+                            "profiler)")
 
 
 # ---------------------------------------------------------------------------------------------------------

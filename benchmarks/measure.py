@@ -6,7 +6,10 @@ contenders alternate within each round, and the medians are reported.
 
 from __future__ import annotations
 
+import cProfile
 import gc
+import io
+import pstats
 import time
 import timeit
 from collections.abc import Callable
@@ -56,3 +59,15 @@ def ratio_text(ratio: float | None) -> str:
     if abs(ratio) < 0.001:
         return "~0x"
     return f"{ratio:.3f}x" if ratio < 0.1 else f"{ratio:.2f}x"
+
+
+def print_profile(profiler: cProfile.Profile, title: str) -> None:
+    """The profiler's top 20 functions by own time, under ``title``."""
+    buffer = io.StringIO()
+    pstats.Stats(profiler, stream=buffer).strip_dirs().sort_stats("tottime").print_stats(20)
+    print(f"\n  {title}, top 20 by tottime:")
+    body = buffer.getvalue().splitlines()
+    start = next(i for i, line in enumerate(body) if "ncalls" in line)
+    for line in body[start:]:
+        if line.strip():
+            print(f"    {line.rstrip()[:150]}")
