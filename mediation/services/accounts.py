@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,8 +21,13 @@ from mediation.services import users
 from mediation.services.lookup import case_to_change
 from workflows.vocabulary import OPEN_STATES
 
-# A hash to verify against when the username is unknown, so timing does not reveal which usernames exist.
-_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+
+@cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the username is unknown or locked, so timing reveals nothing.
+
+    Made on first use, not at import: Argon2 is slow on purpose."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 MAX_FAILED_LOGINS = 5
@@ -41,7 +47,7 @@ def authenticate(session: Session, username: str, password: str, *, now: datetim
     now = now or utcnow()
     user = session.scalars(select(User).where(User.username == username.strip().lower())).first()
     locked = user is not None and user.locked_until is not None and _aware(user.locked_until, now) > now
-    valid = verify_password(user.password_hash if user is not None and not locked else _DUMMY_HASH, password)
+    valid = verify_password(user.password_hash if user is not None and not locked else _dummy_hash(), password)
     if user is None or locked:
         return None
     if not valid:
