@@ -47,22 +47,29 @@ class RecordContext:
 
 
 @lru_cache(maxsize=4096)
-def _cipher(data_key: bytes) -> AESGCM:
+def cipher_for(data_key: bytes) -> AESGCM:
     """AESGCM objects are cheap but not free; the same few case keys are used again and again."""
     return AESGCM(data_key)
 
 
-def seal(data_key: bytes, context: RecordContext, plaintext: bytes) -> bytes:
+Key = bytes | AESGCM  # a data key, or the cipher already made from it
+
+
+def _cipher(key: Key) -> AESGCM:
+    return key if isinstance(key, AESGCM) else cipher_for(key)
+
+
+def seal(key: Key, context: RecordContext, plaintext: bytes) -> bytes:
     nonce = os.urandom(NONCE_BYTES)
-    return FORMAT_V1 + nonce + _cipher(data_key).encrypt(nonce, plaintext, context.associated_data)
+    return FORMAT_V1 + nonce + _cipher(key).encrypt(nonce, plaintext, context.associated_data)
 
 
-def open_sealed(data_key: bytes, context: RecordContext, sealed: bytes) -> bytes:
+def open_sealed(key: Key, context: RecordContext, sealed: bytes) -> bytes:
     if sealed[:1] != FORMAT_V1 or len(sealed) < 1 + NONCE_BYTES + 16:
         raise TamperedContent(f"the {context.describe()} is not a ciphertext this version can read")
     view = memoryview(sealed)  # no copy of a large ciphertext
     try:
-        return _cipher(data_key).decrypt(view[1:1 + NONCE_BYTES], view[1 + NONCE_BYTES:], context.associated_data)
+        return _cipher(key).decrypt(view[1:1 + NONCE_BYTES], view[1 + NONCE_BYTES:], context.associated_data)
     except InvalidTag:
         raise TamperedContent(
             f"the {context.describe()} failed its integrity check: it was altered or copied from another "

@@ -7,17 +7,19 @@ import os
 from collections import OrderedDict
 from threading import Lock
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from mediation.crypto.errors import KeyUnavailable
 from mediation.crypto.keyring import KEY_BYTES, Keyring
-from mediation.crypto.records import RecordContext, open_sealed, seal
+from mediation.crypto.records import RecordContext, cipher_for, open_sealed, seal
 from mediation.db import table, utcnow
 from mediation.models import CaseKey
 
 _CACHE_SIZE = 2048
 _SESSION_KEYS = "mediation.data_keys"
+_SESSION_CIPHERS = "mediation.ciphers"
 _KEYS = table(CaseKey.__tablename__)
 _READ_KEY = select(_KEYS.c.kek_id, _KEYS.c.wrapped_key, _KEYS.c.destroyed_at).where(
     _KEYS.c.case_id == bindparam("case_id"))
@@ -89,15 +91,24 @@ class Vault:
         """Drop a case's cached key at once (after its destruction), in the process and in the transaction."""
         if session is not None:
             session.info.get(_SESSION_KEYS, {}).pop(case_id, None)
+            session.info.get(_SESSION_CIPHERS, {}).pop(case_id, None)
         with self._lock:
             for cache_key in [k for k in self._unwrapped if k[0] == case_id]:
                 del self._unwrapped[cache_key]
 
+    def _cipher(self, session: Session, case_id: int, *, create: bool) -> AESGCM:
+        """The case's cipher, made once per transaction, so sealing many fields costs one dictionary lookup."""
+        ciphers: dict[int, AESGCM] = session.info.setdefault(_SESSION_CIPHERS, {})
+        cipher = ciphers.get(case_id)
+        if cipher is None:
+            cipher = ciphers[case_id] = cipher_for(self.data_key(session, case_id, create=create))
+        return cipher
+
     def seal(self, session: Session, context: RecordContext, plaintext: bytes) -> bytes:
-        return seal(self.data_key(session, context.case_id, create=True), context, plaintext)
+        return seal(self._cipher(session, context.case_id, create=True), context, plaintext)
 
     def open(self, session: Session, context: RecordContext, sealed: bytes) -> bytes:
-        return open_sealed(self.data_key(session, context.case_id), context, sealed)
+        return open_sealed(self._cipher(session, context.case_id, create=False), context, sealed)
 
     def seal_text(self, session: Session, context: RecordContext, text: str) -> bytes:
         return self.seal(session, context, text.encode("utf-8"))
