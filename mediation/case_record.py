@@ -63,6 +63,7 @@ class CaseRecord(CaseFactsMixin):
         return self.__dict__["_sentence"]
 
 
+_ROLES = frozenset(r.value for r in Role)
 _COLUMNS = tuple(f.name for f in fields(CaseRecord) if f.name not in {"session", "connection"})
 # What a transition may change; everything else on the row is left alone.
 _MOVABLE = ("state", "modality", "paused_from", "outcome", "withdrawn_by_participant_id", "withdrawn_from",
@@ -84,7 +85,7 @@ def _select_for(role: str) -> Select[Any]:
 
 def load_record(session: Session, actor: User, reference: str) -> CaseRecord | None:
     """The case row if ``actor`` may see it (None otherwise, or for a deactivated account)."""
-    if not actor.is_active or actor.role not in {r.value for r in Role}:
+    if not actor.is_active or actor.role not in _ROLES:
         return None
     connection = session.connection()
     row = connection.execute(_select_for(actor.role), {"reference": reference, "actor_id": actor.id}).first()

@@ -38,7 +38,9 @@ def canonical_time(moment: datetime) -> str:
 
 
 def canonical_details(details: Mapping[str, Any] | None) -> str:
-    return json.dumps(dict(details or {}), sort_keys=True, separators=(",", ":"))
+    if not details:
+        return "{}"
+    return json.dumps(dict(details), sort_keys=True, separators=(",", ":"))
 
 
 def digest(values: Mapping[str, Any]) -> str:
