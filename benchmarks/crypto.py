@@ -51,7 +51,16 @@ from typing import BinaryIO, TypeVar
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select
 
-from benchmarks.measure import best_us, interleave, paired_ratios, per_op, print_profile, ratio_text, section
+from benchmarks.measure import (
+    best_us,
+    interleave,
+    paired_ratios,
+    per_op,
+    print_profile,
+    print_table,
+    ratio_text,
+    section,
+)
 from config import load_settings
 from mediation.blobs import BlobStore
 from mediation.crypto import records
@@ -115,13 +124,7 @@ class Report:
              "-" if r.met is None else ("yes" if r.met else "no"))
             for r in self.rows
         ]
-        widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-        print()
-        print("Summary")
-        for index, line in enumerate(lines):
-            print("  " + "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
-            if index == 0:
-                print("  " + "  ".join("-" * width for width in widths))
+        print_table("Summary", lines)
         print("  ratio = our throughput / the baseline's (higher is better), the median of per-round ratios; "
               "'info' rows\n  have no target. (1) Vault: one Runtime.transaction() per batch; the wrapped key is read "
               "(one SELECT)\n  and unwrapped once per transaction, then each seal and open looks it up; baseline: "

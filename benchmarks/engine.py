@@ -56,7 +56,16 @@ from sqlalchemy import bindparam, create_engine, event, func, insert, select, te
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session
 
-from benchmarks.measure import best_us, interleave, paired_ratios, per_op, print_profile, ratio_text, section
+from benchmarks.measure import (
+    best_us,
+    interleave,
+    paired_ratios,
+    per_op,
+    print_profile,
+    print_table,
+    ratio_text,
+    section,
+)
 from config import load_settings
 from mediation.audit import AuditTag
 from mediation.audit import chain as audit
@@ -139,13 +148,7 @@ class Report:
              "-" if r.met is None else ("yes" if r.met else "no"), r.held, ratio_text(r.held_ratio))
             for r in self.rows
         ]
-        widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-        print()
-        print("Summary")
-        for index, line in enumerate(lines):
-            print("  " + "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
-            if index == 0:
-                print("  " + "  ".join("-" * width for width in widths))
+        print_table("Summary", lines)
         if any(r.held != "-" for r in self.rows):
             print("  (a)/(d): baseline = the PRIMARY floor, bare Core with one engine.begin() per transition (pool "
                   "checkout,\n  BEGIN [IMMEDIATE], SELECT, UPDATE, INSERT, COMMIT), like one service call; ratio and "

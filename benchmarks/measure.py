@@ -71,3 +71,14 @@ def print_profile(profiler: cProfile.Profile, title: str) -> None:
     for line in body[start:]:
         if line.strip():
             print(f"    {line.rstrip()[:150]}")
+
+
+def print_table(title: str, rows: list[tuple[str, ...]]) -> None:
+    """Print ``rows`` (the first is the header) as aligned columns under ``title``."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    print()
+    print(title)
+    for index, row in enumerate(rows):
+        print("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        if index == 0:
+            print("  " + "  ".join("-" * width for width in widths))
