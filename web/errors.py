@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from mediation.crypto.errors import CryptoError
 from mediation.errors import Conflict, Forbidden, NotFound
@@ -65,6 +65,11 @@ def register_error_handlers(app: Flask) -> None:
     def csrf(_error: CSRFError) -> ResponseReturnValue:
         return _page(400, _("Please try again"),
                      _("The form had expired or did not come from this site. Reload the page and try again."))
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(_error: SecurityError) -> ResponseReturnValue:
+        """A Host this site does not answer to (TRUSTED_HOSTS): no page, since no link can be built for it."""
+        return _("This site does not answer to that address."), 400, {"Content-Type": "text/plain; charset=utf-8"}
 
     @app.errorhandler(RateLimitExceeded)
     def too_many(_error: RateLimitExceeded) -> ResponseReturnValue:

@@ -16,7 +16,7 @@ import gunicorn.http.wsgi
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from config import Settings, SettingsError, load_settings
+from config import Settings, SettingsError, check_web_settings, load_settings
 from mediation.errors import InvalidInput
 from mediation.runtime import open_runtime
 from mediation.schema import database_exists, schema_problem
@@ -68,7 +68,8 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
 
 
 def preflight(settings: Settings) -> None:
-    """Everything a worker would trip on, checked once with a clear message: files, schema, app, Redis."""
+    """Everything a worker would trip on, checked once with a clear message: settings, files, schema, Redis."""
+    check_web_settings(settings)
     serving = settings.serving
     for name, path in (("MEDIATION_TLS_CERT", serving.tls_cert), ("MEDIATION_TLS_KEY", serving.tls_key)):
         if path is not None and not path.is_file():
