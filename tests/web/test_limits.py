@@ -213,6 +213,12 @@ def _redis_or_skip() -> Callable[[str], None]:
     return forget
 
 
+def test_when_redis_stops_answering_each_process_keeps_counting_in_memory(web_runtime, world):
+    app = limited_app(web_runtime, storage_url="redis://127.0.0.1:1/0", request_form="2 per hour")  # nobody there
+    person = client(app, world, "203.0.113.90")
+    assert [person.post("/request", REQUEST).status_code for _ in range(3)] == [200, 200, 429]
+
+
 def test_with_redis_several_processes_share_one_count(web_runtime, world):
     forget = _redis_or_skip()
     marker = f"2001:db8:{uuid.uuid4().hex[:4]}:"  # this run's own client, so its keys are its own

@@ -128,6 +128,13 @@ def test_mediation_web_says_which_tls_file_is_missing(tmp_path, monkeypatch):
     assert f"MEDIATION_TLS_CERT names {tmp_path / 'nope.pem'}, which is not a readable file" in message
 
 
+def test_mediation_web_refuses_a_rate_limit_storage_that_does_not_answer(tmp_path, monkeypatch, web_runtime):
+    message = _serve(monkeypatch, tmp_path, MEDIATION_DATABASE_URL=web_runtime.settings.database_url,
+                     MEDIATION_INSTANCE_DIR=str(web_runtime.settings.instance_dir),
+                     MEDIATION_RATELIMIT_STORAGE_URL="redis://127.0.0.1:1/0")
+    assert message == "mediation-web: the rate-limit storage redis://127.0.0.1:1/0 does not answer"
+
+
 # --- the app in production ---------------------------------------------------------------------------------------
 
 def production_app(runtime: Runtime, **extra: str) -> Flask:
