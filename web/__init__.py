@@ -68,11 +68,9 @@ def configure(app: Flask, settings: Settings) -> None:
         BABEL_TRANSLATION_DIRECTORIES="translations",
     )
     serving = settings.serving
-    if serving.public_url is not None:
-        # Links are built for the public host and scheme whatever Host a request names; requests naming a host
-        # that is not trusted are refused (400) before anything else runs.
+    if serving.public_url is not None:  # links name the public host and scheme, whatever Host a request names
         app.config.update(SERVER_NAME=serving.public_host, PREFERRED_URL_SCHEME=serving.public_scheme)
-    if serving.trusted_hosts is not None:
+    if serving.trusted_hosts is not None:  # a request naming any other host is refused (400) before routing
         app.config["TRUSTED_HOSTS"] = list(serving.trusted_hosts)
 
 
