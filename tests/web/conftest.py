@@ -209,7 +209,8 @@ def build_world(runtime: Runtime) -> World:
 def _settings(folder: Path) -> Settings:
     env = {"MEDIATION_DATABASE_URL": f"sqlite:///{folder / 'mediation.db'}",
            "MEDIATION_INSTANCE_DIR": str(folder / "instance"), "MEDIATION_ENV": "test",
-           "MEDIATION_SQLITE_SYNCHRONOUS": "NORMAL"}  # throwaway copies: no fsync on every commit
+           "MEDIATION_SQLITE_SYNCHRONOUS": "NORMAL",  # throwaway copies: no fsync on every commit
+           "MEDIATION_RATELIMIT_ENABLED": "false"}  # tests sign in many times; test_limits.py tests the limits
     return load_settings(env, cwd=folder)
 
 
