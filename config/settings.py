@@ -36,6 +36,7 @@ class Settings:
     cookie_secure: bool
     stale_case_days: int
     invitation_hours: int
+    two_factor_required_roles: frozenset[str] = frozenset()
     secret_key_from_env: str | None = None
     keyring_from_env: str | None = None
 
@@ -84,6 +85,20 @@ def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
     return Path(raw).expanduser() if raw else default
 
 
+ROLES = ("admin", "mediator", "staff", "participant")
+PRODUCTION_TWO_FACTOR_ROLES = "admin,mediator,staff"  # the roles that see content or every case's metadata
+
+
+def _roles(env: Mapping[str, str], name: str, default: str) -> frozenset[str]:
+    raw = env.get(PREFIX + name)
+    chosen = {part.strip().lower() for part in (default if raw is None else raw).split(",") if part.strip()}
+    unknown = sorted(chosen - set(ROLES))
+    if unknown:
+        raise SettingsError(f"{PREFIX}{name} lists unknown role(s) {', '.join(unknown)}; choose among "
+                            f"{', '.join(ROLES)}")
+    return frozenset(chosen)
+
+
 def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
     """Build settings from ``env`` (default: the process environment) without touching the filesystem."""
     env = os.environ if env is None else env
@@ -116,6 +131,8 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
         cookie_secure=_flag(env, "COOKIE_SECURE", default=environment == "production"),
         stale_case_days=_int(env, "STALE_CASE_DAYS", 14, minimum=1),
         invitation_hours=_int(env, "INVITATION_HOURS", 72, minimum=1),
+        two_factor_required_roles=_roles(env, "TWO_FACTOR_REQUIRED_ROLES",
+                                         PRODUCTION_TWO_FACTOR_ROLES if environment == "production" else ""),
         secret_key_from_env=secret,
         keyring_from_env=env.get(PREFIX + "KEYRING") or None,
     )

@@ -1,0 +1,347 @@
+"""Two-factor sign-in: a TOTP code (pyotp) after the password, and single-use recovery codes for a lost phone.
+
+- The TOTP secret is sealed at rest under the keyring's active KEK (``mediation/crypto/account_secrets.py``);
+  recovery codes are kept only as Argon2 hashes and each works once.
+- A code cannot be replayed: the time step of the last accepted code is stored, and a code for that step or an
+  earlier one is refused. One step either side of now is accepted, for phones whose clock drifts.
+- Wrong codes are counted per account, like wrong passwords: after MAX_FAILED_CODES in a row every code is
+  refused for CODE_LOCKOUT, with the same answer. Functions that check a code therefore return a result instead
+  of raising, so the count commits with the refusal.
+- Every function acts on the account whose id the caller took from its own signed session (the
+  password-accepted marker, or the signed-in user), never on an id from a form; only the coordinator's ``reset``
+  names another account, and it checks the role.
+
+Enrolling, turning off, using a recovery code, making new ones and the coordinator's reset are audited on the
+system chain, with ids and counts only, never a secret or a code.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import pyotp
+from pyotp import OTPVerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from mediation.audit import AuditTag
+from mediation.audit import chain as audit
+from mediation.crypto.account_secrets import open_account_secret, seal_account_secret
+from mediation.crypto.keyring import Keyring
+from mediation.db import utcnow
+from mediation.errors import InvalidInput, NotFound
+from mediation.models import RecoveryCode, Role, TwoFactorCredential, User
+from mediation.passwords import hash_password, verify_password
+from mediation.policy import require_role
+
+PURPOSE = "totp-secret"  # bound into the sealed secret's associated data
+ISSUER = "Restorative Opportunities"  # what authenticator apps show above the code
+DRIFT_STEPS = 1  # accept the previous and the next 30-second step too
+MAX_FAILED_CODES = 5
+CODE_LOCKOUT = timedelta(minutes=15)
+RECOVERY_CODE_COUNT = 10
+RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/i/l: easy to read and type
+RECOVERY_CODE_LENGTH = 10  # about 50 bits each
+_TOTP_CODE = re.compile(r"\d{6}")
+_RECOVERY_CODE = re.compile(f"[{RECOVERY_ALPHABET}]{{{RECOVERY_CODE_LENGTH}}}")
+
+
+class SecondStep(StrEnum):
+    """What follows an accepted password."""
+
+    NONE = "none"  # no second factor: sign in now
+    CODE = "code"  # two-factor is on: ask for a code
+    ENROL = "enrol"  # the role requires it and it is not on yet: enrol before reaching anything
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    secret: str  # base32, shown as text for people who type it into their app
+    uri: str  # the otpauth:// URI the QR code carries
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    user: User
+    recovery_codes: list[str]  # shown once, never stored in clear
+
+
+@dataclass(frozen=True)
+class CodeCheck:
+    """The answer to a code: the account when it was right, None whatever was wrong (never say which)."""
+
+    user: User | None
+    recovery_codes_left: int | None = None  # set when a recovery code was used
+
+
+@dataclass(frozen=True)
+class Status:
+    on: bool
+    required: bool  # the role requires it: it cannot be turned off
+    recovery_codes_left: int
+
+
+def _aware(moment: datetime, like: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=like.tzinfo)
+
+
+def _account(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise NotFound("No such account.")
+    return user
+
+
+def _credential(session: Session, user_id: int, *, lock: bool = False) -> TwoFactorCredential | None:
+    """The account's credential; ``lock`` serialises checks of the same account (replays, single use)."""
+    query = select(TwoFactorCredential).where(TwoFactorCredential.user_id == user_id)
+    return session.scalars(query.with_for_update() if lock else query).first()
+
+
+def _secret(keyring: Keyring, credential: TwoFactorCredential) -> str:
+    return open_account_secret(keyring, PURPOSE, credential.user_id, credential.kek_id,
+                               credential.sealed_secret).decode("ascii")
+
+
+def _normalise(code: str) -> str:
+    """What people type: spaces and dashes anywhere, any case."""
+    return "".join(code.split()).replace("-", "").lower()[:64]
+
+
+def _totp_step(keyring: Keyring, credential: TwoFactorCredential, code: str, now: datetime) -> int | None:
+    """The time step ``code`` belongs to, within the drift window, or None."""
+    if not _TOTP_CODE.fullmatch(code):
+        return None
+    try:
+        return pyotp.TOTP(_secret(keyring, credential)).verify_and_get_timecode(code, for_time=now,
+                                                                                valid_window=DRIFT_STEPS)
+    except OTPVerificationError:
+        return None
+
+
+def required_for(user: User, required_roles: Collection[str]) -> bool:
+    return user.role in required_roles
+
+
+def second_step(session: Session, user_id: int, *, required_roles: Collection[str]) -> SecondStep:
+    """What the person whose password was just accepted must do before they are signed in."""
+    credential = _credential(session, user_id)
+    if credential is not None and credential.is_on:
+        return SecondStep.CODE
+    return SecondStep.ENROL if required_for(_account(session, user_id), required_roles) else SecondStep.NONE
+
+
+def begin_enrolment(session: Session, keyring: Keyring, user_id: int, *, now: datetime | None = None) -> None:
+    """Make a new secret for the account, pending until a code from it is confirmed.
+
+    A new one each time: a secret shown to an earlier sign-in (perhaps someone else's, with a stolen password)
+    is never the one that ends up enrolled.
+    """
+    now = now or utcnow()
+    user = _account(session, user_id)
+    credential = _credential(session, user_id, lock=True)
+    if credential is not None and credential.is_on:
+        raise InvalidInput("Two-factor sign-in is already on for this account.")
+    kek_id, sealed = seal_account_secret(keyring, PURPOSE, user.id, pyotp.random_base32().encode("ascii"))
+    if credential is None:
+        session.add(TwoFactorCredential(user_id=user.id, kek_id=kek_id, sealed_secret=sealed, created_at=now))
+    else:
+        credential.kek_id, credential.sealed_secret, credential.created_at = kek_id, sealed, now
+        credential.last_step, credential.failed_codes, credential.locked_until = None, 0, None
+
+
+def _pending(session: Session, user_id: int, *, lock: bool = False) -> TwoFactorCredential:
+    credential = _credential(session, user_id, lock=lock)
+    if credential is None or credential.is_on:
+        raise InvalidInput("There is no two-factor set-up in progress for this account; start it again.")
+    return credential
+
+
+def pending_enrolment(session: Session, keyring: Keyring, user_id: int) -> Enrolment:
+    """The pending secret, to show as a QR code and as text to the person enrolling (and no one else)."""
+    user = _account(session, user_id)
+    secret = _secret(keyring, _pending(session, user_id))
+    return Enrolment(secret, pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=ISSUER))
+
+
+def confirm_enrolment(session: Session, keyring: Keyring, user_id: int, code: str, *,
+                      now: datetime | None = None) -> Enrolled | None:
+    """Turn two-factor on once a code from the pending secret shows the person's app holds it.
+
+    Returns the account and its recovery codes (to show once and never again), or None when the code is wrong.
+    """
+    now = now or utcnow()
+    user = _account(session, user_id)
+    credential = _pending(session, user_id, lock=True)
+    step = _totp_step(keyring, credential, _normalise(code), now)
+    if step is None:
+        return None
+    credential.confirmed_at, credential.last_step = now, step
+    codes = _new_recovery_codes(session, user.id, now)
+    audit.record(session, AuditTag.TWO_FACTOR_ENABLED, actor=user, now=now, details={"user_id": user.id})
+    return Enrolled(user, codes)
+
+
+def _new_recovery_codes(session: Session, user_id: int, now: datetime) -> list[str]:
+    """Replace the account's recovery codes; returns them grouped for reading (``abcde-fghjk``)."""
+    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+    codes = ["".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
+             for _ in range(RECOVERY_CODE_COUNT)]
+    session.add_all(RecoveryCode(user_id=user_id, code_hash=hash_password(code), created_at=now) for code in codes)
+    return [f"{code[:5]}-{code[5:]}" for code in codes]
+
+
+def _unused_recovery_codes(session: Session, user_id: int) -> list[RecoveryCode]:
+    return list(session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == user_id,
+                                                           RecoveryCode.used_at.is_(None))))
+
+
+def _use_recovery_code(session: Session, user: User, code: str, now: datetime) -> int | None:
+    """Spend the matching unused recovery code; returns how many remain, or None if none matched."""
+    if not _RECOVERY_CODE.fullmatch(code):
+        return None  # not even the shape of one: no Argon2 work for junk
+    unused = _unused_recovery_codes(session, user.id)
+    match = next((row for row in unused if verify_password(row.code_hash, code)), None)
+    if match is None:
+        return None
+    match.used_at = now
+    left = len(unused) - 1
+    audit.record(session, AuditTag.RECOVERY_CODE_USED, actor=user, now=now,
+                 details={"user_id": user.id, "recovery_codes_left": left})
+    return left
+
+
+def _check(session: Session, keyring: Keyring, user: User, credential: TwoFactorCredential, code: str, *,
+           now: datetime) -> CodeCheck:
+    """Accept a fresh TOTP code or an unused recovery code; count everything else as a failure."""
+    if credential.locked_until is not None and _aware(credential.locked_until, now) > now:
+        return CodeCheck(None)
+    typed = _normalise(code)
+    step = _totp_step(keyring, credential, typed, now)
+    if step is not None and (credential.last_step is None or step > credential.last_step):
+        credential.last_step, credential.failed_codes = step, 0
+        return CodeCheck(user)
+    left = None if step is not None else _use_recovery_code(session, user, typed, now)
+    if left is not None:
+        credential.failed_codes = 0
+        return CodeCheck(user, recovery_codes_left=left)
+    credential.failed_codes += 1
+    if credential.failed_codes >= MAX_FAILED_CODES:
+        credential.failed_codes, credential.locked_until = 0, now + CODE_LOCKOUT
+    return CodeCheck(None)
+
+
+def verify_sign_in(session: Session, keyring: Keyring, user_id: int, code: str, *,
+                   now: datetime | None = None) -> CodeCheck:
+    """The second step of signing in: the account, if it is active, has two-factor on, and the code is good."""
+    now = now or utcnow()
+    user = session.get(User, user_id)
+    credential = _credential(session, user_id, lock=True)
+    if user is None or not user.is_active or credential is None or not credential.is_on:
+        return CodeCheck(None)
+    return _check(session, keyring, user, credential, code, now=now)
+
+
+def _enabled(session: Session, user_id: int) -> TwoFactorCredential:
+    credential = _credential(session, user_id, lock=True)
+    if credential is None or not credential.is_on:
+        raise InvalidInput("Two-factor sign-in is not on for this account.")
+    return credential
+
+
+def _remove(session: Session, user_id: int) -> None:
+    session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+    session.execute(delete(TwoFactorCredential).where(TwoFactorCredential.user_id == user_id))
+
+
+def disable(session: Session, keyring: Keyring, user_id: int, code: str, *, required_roles: Collection[str],
+            now: datetime | None = None) -> bool:
+    """Turn two-factor off with a current code, for a role that does not require it. False: the code was wrong."""
+    now = now or utcnow()
+    user = _account(session, user_id)
+    if required_for(user, required_roles):
+        raise InvalidInput("Two-factor sign-in is required for your role; it cannot be turned off.")
+    if _check(session, keyring, user, _enabled(session, user_id), code, now=now).user is None:
+        return False
+    _remove(session, user.id)
+    audit.record(session, AuditTag.TWO_FACTOR_DISABLED, actor=user, now=now, details={"user_id": user.id})
+    return True
+
+
+def regenerate_recovery_codes(session: Session, keyring: Keyring, user_id: int, code: str, *,
+                              now: datetime | None = None) -> list[str] | None:
+    """New recovery codes (the old ones stop working), with a current code. None: the code was wrong."""
+    now = now or utcnow()
+    user = _account(session, user_id)
+    if _check(session, keyring, user, _enabled(session, user_id), code, now=now).user is None:
+        return None
+    codes = _new_recovery_codes(session, user.id, now)
+    audit.record(session, AuditTag.RECOVERY_CODES_REGENERATED, actor=user, now=now, details={"user_id": user.id})
+    return codes
+
+
+def reset(session: Session, actor: User | None, user_id: int, *, now: datetime | None = None) -> User:
+    """The coordinator (or the operator at the command line, ``actor`` None) removes an account's two-factor
+    sign-in, e.g. after a lost phone; the person enrols again at their next sign-in if their role requires it."""
+    if actor is not None:
+        require_role(actor, Role.ADMIN)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such account.")
+    if actor is not None and user.id == actor.id:
+        raise InvalidInput("You cannot reset your own two-factor sign-in: use a recovery code, or ask another "
+                           "coordinator.")
+    if _credential(session, user_id, lock=True) is None:
+        raise InvalidInput("This account has no two-factor sign-in to reset.")
+    _remove(session, user.id)
+    now = now or utcnow()
+    audit.record(session, AuditTag.TWO_FACTOR_RESET, actor=actor, now=now, anonymous_role="operator",
+                 details={"user_id": user.id})
+    return user
+
+
+def status(session: Session, user_id: int, *, required_roles: Collection[str]) -> Status:
+    """What the account page shows: on or off, required or not, how many recovery codes remain."""
+    user = _account(session, user_id)
+    credential = _credential(session, user_id)
+    on = credential is not None and credential.is_on
+    return Status(on=on, required=required_for(user, required_roles),
+                  recovery_codes_left=len(_unused_recovery_codes(session, user_id)) if on else 0)
+
+
+def enrolled_user_ids(session: Session, actor: User) -> frozenset[int]:
+    """The accounts with two-factor on, for the coordinator's list of accounts."""
+    require_role(actor, Role.ADMIN)
+    return frozenset(session.scalars(select(TwoFactorCredential.user_id)
+                                     .where(TwoFactorCredential.confirmed_at.is_not(None))))
+
+
+# Key management: sealed secrets follow the keyring like the cases' data keys do.
+
+def reseal_batch(session: Session, keyring: Keyring, *, limit: int = 500) -> int:
+    """Reseal up to ``limit`` TOTP secrets not yet under the active KEK."""
+    rows = list(session.scalars(select(TwoFactorCredential).where(TwoFactorCredential.kek_id != keyring.active)
+                                .order_by(TwoFactorCredential.user_id).limit(limit).with_for_update()))
+    for credential in rows:
+        credential.kek_id, credential.sealed_secret = seal_account_secret(
+            keyring, PURPOSE, credential.user_id, _secret(keyring, credential).encode("ascii"))
+    return len(rows)
+
+
+def check_all_open(session: Session, keyring: Keyring) -> int:
+    """Open every sealed secret with the current keyring, so a rotation never starts on a broken one."""
+    rows = list(session.scalars(select(TwoFactorCredential)))
+    for credential in rows:
+        _secret(keyring, credential)
+    return len(rows)
+
+
+def secrets_by_kek(session: Session) -> dict[str, int]:
+    """How many TOTP secrets each KEK seals."""
+    rows = session.execute(select(TwoFactorCredential.kek_id, func.count()).group_by(TwoFactorCredential.kek_id))
+    return {kek_id: count for kek_id, count in rows}
