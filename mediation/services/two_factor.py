@@ -1,7 +1,7 @@
 """Two-factor sign-in: a TOTP code (pyotp) after the password, and single-use recovery codes for a lost phone.
 
 - The TOTP secret is sealed at rest under the keyring's active KEK (``mediation/crypto/account_secrets.py``);
-  recovery codes are kept only as Argon2 hashes and each works once.
+  recovery codes are kept only as Argon2id hashes and each works once.
 - A code cannot be replayed: the time step of the last accepted code is stored, and a code for that step or an
   earlier one is refused. One step either side of now is accepted, for phones whose clock drifts.
 - Wrong codes are counted per account, like wrong passwords: after MAX_FAILED_CODES in a row every code is
@@ -36,7 +36,7 @@ from mediation.crypto.keyring import Keyring
 from mediation.db import utcnow
 from mediation.errors import InvalidInput, NotFound
 from mediation.models import RecoveryCode, Role, TwoFactorCredential, User
-from mediation.passwords import hash_password, verify_password
+from mediation.passwords import hash_random_code, verify_password
 from mediation.policy import require_role
 
 PURPOSE = "totp-secret"  # bound into the sealed secret's associated data
@@ -192,7 +192,7 @@ def _new_recovery_codes(session: Session, user_id: int, now: datetime) -> list[s
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
     codes = ["".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
              for _ in range(RECOVERY_CODE_COUNT)]
-    session.add_all(RecoveryCode(user_id=user_id, code_hash=hash_password(code), created_at=now) for code in codes)
+    session.add_all(RecoveryCode(user_id=user_id, code_hash=hash_random_code(code), created_at=now) for code in codes)
     return [f"{code[:5]}-{code[5:]}" for code in codes]
 
 
