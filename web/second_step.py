@@ -1,17 +1,19 @@
 """The step between an accepted password and a signed-in session, for accounts with two-factor sign-in.
 
 After the password, such an account gets only a marker in its (signed) session cookie: "password accepted for
-user N at time T; next: a code, or enrolment". It is not a signed-in session: Flask-Login's ``login_user``
-runs only once the second factor is checked (``web/two_factor.py``), so every role's page still sends the
-marker's holder to the sign-in page. The marker expires after a few minutes; signing in spends it (the session
-is started afresh) and a new password replaces it.
+user N at time T; next: a code, or enrolment; attempt token X". It is not a signed-in session: Flask-Login's
+``login_user`` runs only once the second factor is checked (``web/two_factor.py``), so every role's page still
+sends the marker's holder to the sign-in page. The marker expires after a few minutes. It is single-use even
+though a cookie can be copied: the database keeps the hash of the account's current attempt token, which
+signing in spends and a newer password replaces.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
-from flask import redirect, session, url_for
+from flask import current_app, redirect, session, url_for
 from flask.typing import ResponseReturnValue
 
 from mediation.crypto.keyring import Keyring
@@ -27,7 +29,7 @@ PAGE = {SecondStep.CODE: "two_factor.code", SecondStep.ENROL: "two_factor.enrol"
 
 
 def required_roles() -> frozenset[str]:
-    return runtime().settings.two_factor_required_roles
+    return frozenset(current_app.config["TWO_FACTOR_REQUIRED_ROLES"])
 
 
 def keyring() -> Keyring:
@@ -36,22 +38,31 @@ def keyring() -> Keyring:
 
 def start_if_needed(user: User) -> ResponseReturnValue | None:
     """The login view's hook: None to sign ``user`` in now; else set the marker and go to the second step."""
-    step = call(two_factor.second_step, user.id, required_roles=required_roles())
-    if step is SecondStep.NONE:
+    started = call(two_factor.start_sign_in, keyring(), user.id, required_roles=required_roles())
+    if started.step is SecondStep.NONE:
         return None
-    if step is SecondStep.ENROL:
-        call(two_factor.begin_enrolment, keyring(), user.id)
-    session[MARKER] = {"user": user.id, "step": step.value, "at": int(time.time())}
-    return redirect(url_for(PAGE[step]), code=303)
+    session[MARKER] = {"user": user.id, "step": started.step.value, "at": int(time.time()),
+                       "attempt": started.attempt}
+    return redirect(url_for(PAGE[started.step]), code=303)
 
 
-def pending_user(step: SecondStep) -> int | None:
-    """The account whose password was accepted for ``step``, while its marker is fresh; a stale one is dropped."""
+@dataclass(frozen=True)
+class Pending:
+    user_id: int
+    attempt: str
+
+
+def pending(step: SecondStep) -> Pending | None:
+    """The sign-in waiting for ``step``, while its marker is fresh; a stale marker is dropped."""
     marker = session.get(MARKER)
     if not isinstance(marker, dict) or marker.get("step") != step.value:
         return None
     age = time.time() - int(marker.get("at", 0))
     if not 0 <= age <= LIFETIME_SECONDS[step]:
-        session.pop(MARKER, None)
+        forget()
         return None
-    return int(marker["user"])
+    return Pending(int(marker["user"]), str(marker["attempt"]))
+
+
+def forget() -> None:
+    session.pop(MARKER, None)

@@ -20,11 +20,11 @@ from wtforms.validators import DataRequired, Length
 
 from mediation.errors import InvalidInput
 from mediation.services import two_factor
-from mediation.services.two_factor import SecondStep
+from mediation.services.two_factor import Enrolment, SecondStep, SignInExpired
 from web.auth import home_for, sign_in
 from web.calls import actor, call
 from web.extensions import login_manager
-from web.second_step import keyring, pending_user, required_roles
+from web.second_step import forget, keyring, pending, required_roles
 
 bp = Blueprint("two_factor", __name__)  # the steps of signing in, for the holder of a password-accepted marker
 account_bp = Blueprint("account", __name__, url_prefix="/account")  # any signed-in person's own account
@@ -42,24 +42,32 @@ def qr_code(uri: str) -> str:
     return str(segno.make(uri, error="m").svg_data_uri(scale=5, border=4, dark="#000", light="#fff"))
 
 
-def _status(succeeded: bool) -> int:
-    return 200 if request.method == "GET" or succeeded else 400
+def _status() -> int:
+    """A form shown again after a POST was refused: 400, which rate limits on sign-in endpoints count."""
+    return 200 if request.method == "GET" else 400
 
 
-def _sign_in_again() -> ResponseReturnValue:
-    if not current_user.is_authenticated:
+def _sign_in_again(message: str | None = None) -> ResponseReturnValue:
+    """Back to the password: with ``message``, the marker is spent or replaced and is dropped."""
+    if message is not None:
+        forget()
+        flash(message, "error")
+    elif not current_user.is_authenticated:
         flash(_("Please sign in with your username and password."), "info")
     return redirect(url_for("auth.login"))
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
 def code() -> ResponseReturnValue:
-    user_id = pending_user(SecondStep.CODE)
-    if user_id is None:
+    waiting = pending(SecondStep.CODE)
+    if waiting is None:
         return _sign_in_again()
     form = CodeForm()
     if form.validate_on_submit():
-        check = call(two_factor.verify_sign_in, keyring(), user_id, form.code.data or "")
+        try:
+            check = call(two_factor.verify_sign_in, keyring(), waiting.user_id, waiting.attempt, form.code.data or "")
+        except SignInExpired as error:
+            return _sign_in_again(str(error))
         if check.user is not None:
             sign_in(check.user)
             if check.recovery_codes_left is not None:
@@ -70,13 +78,12 @@ def code() -> ResponseReturnValue:
                     flash(_("Make new recovery codes on your account page."), "error")
             return redirect(home_for(check.user), code=303)
         flash(str(WRONG_CODE), "error")
-    return render_template("auth/two_factor_code.html", form=form), _status(False)
+    return render_template("auth/two_factor_code.html", form=form), _status()
 
 
-def _enrolment_page(user_id: int, form: CodeForm, action: str, *, succeeded: bool = False) -> ResponseReturnValue:
-    enrolment = call(two_factor.pending_enrolment, keyring(), user_id)
+def _enrolment_page(enrolment: Enrolment, form: CodeForm, action: str) -> ResponseReturnValue:
     return render_template("auth/two_factor_enrol.html", form=form, action=action, secret=enrolment.secret,
-                           qr=qr_code(enrolment.uri)), _status(succeeded)
+                           qr=qr_code(enrolment.uri)), _status()
 
 
 def _recovery_codes_page(codes: list[str], then: str) -> ResponseReturnValue:
@@ -86,17 +93,22 @@ def _recovery_codes_page(codes: list[str], then: str) -> ResponseReturnValue:
 @bp.route("/login/enrol", methods=["GET", "POST"])
 def enrol() -> ResponseReturnValue:
     """Required for this role and not set up yet: set it up now, before reaching anything else."""
-    user_id = pending_user(SecondStep.ENROL)
-    if user_id is None:
+    waiting = pending(SecondStep.ENROL)
+    if waiting is None:
         return _sign_in_again()
     form = CodeForm()
-    if form.validate_on_submit():
-        enrolled = call(two_factor.confirm_enrolment, keyring(), user_id, form.code.data or "")
-        if enrolled is not None:
-            sign_in(enrolled.user)
-            return _recovery_codes_page(enrolled.recovery_codes, home_for(enrolled.user))
-        flash(str(WRONG_CODE), "error")
-    return _enrolment_page(user_id, form, url_for("two_factor.enrol"))
+    try:
+        if form.validate_on_submit():
+            enrolled = call(two_factor.confirm_sign_in_enrolment, keyring(), waiting.user_id, waiting.attempt,
+                            form.code.data or "")
+            if enrolled is not None:
+                sign_in(enrolled.user)
+                return _recovery_codes_page(enrolled.recovery_codes, home_for(enrolled.user))
+            flash(str(WRONG_CODE), "error")
+        enrolment = call(two_factor.sign_in_enrolment, keyring(), waiting.user_id, waiting.attempt)
+    except SignInExpired as error:
+        return _sign_in_again(str(error))
+    return _enrolment_page(enrolment, form, url_for("two_factor.enrol"))
 
 
 @account_bp.before_request
@@ -142,7 +154,8 @@ def set_up() -> ResponseReturnValue:
             if enrolled is not None:
                 return _recovery_codes_page(enrolled.recovery_codes, url_for("account.two_factor"))
             flash(str(WRONG_CODE), "error")
-        return _enrolment_page(actor().id, form, url_for("account.set_up"))
+        enrolment = call(two_factor.pending_enrolment, keyring(), actor().id)
+        return _enrolment_page(enrolment, form, url_for("account.set_up"))
     except InvalidInput as error:
         return _back_to_account(str(error), "error")
 

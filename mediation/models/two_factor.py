@@ -26,6 +26,9 @@ class TwoFactorCredential(Base):
     # Code guessing: consecutive wrong codes, and until when every code is refused.
     failed_codes: Mapped[int] = mapped_column(default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # SHA-256 of the current sign-in attempt's token (the password-accepted marker carries the token): only the
+    # latest marker works, once.
+    sign_in_attempt: Mapped[str | None] = mapped_column(String(64))
 
     @property
     def is_on(self) -> bool:

@@ -7,6 +7,9 @@
 - Wrong codes are counted per account, like wrong passwords: after MAX_FAILED_CODES in a row every code is
   refused for CODE_LOCKOUT, with the same answer. Functions that check a code therefore return a result instead
   of raising, so the count commits with the refusal.
+- After the password, ``start_sign_in`` hands out a single-use attempt token for the password-accepted marker
+  and keeps only its hash: only the latest marker of an account works, and only until it is spent by signing
+  in (a session cookie can be copied; this row cannot).
 - Every function acts on the account whose id the caller took from its own signed session (the
   password-accepted marker, or the signed-in user), never on an id from a form; only the coordinator's ``reset``
   names another account, and it checks the role.
@@ -17,6 +20,8 @@ system chain, with ids and counts only, never a secret or a code.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
 from collections.abc import Collection
@@ -38,6 +43,7 @@ from mediation.errors import InvalidInput, NotFound
 from mediation.models import RecoveryCode, Role, TwoFactorCredential, User
 from mediation.passwords import hash_random_code, verify_password
 from mediation.policy import require_role
+from workflows.errors import DomainError
 
 PURPOSE = "totp-secret"  # bound into the sealed secret's associated data
 ISSUER = "Restorative Opportunities"  # what authenticator apps show above the code
@@ -57,6 +63,16 @@ class SecondStep(StrEnum):
     NONE = "none"  # no second factor: sign in now
     CODE = "code"  # two-factor is on: ask for a code
     ENROL = "enrol"  # the role requires it and it is not on yet: enrol before reaching anything
+
+
+class SignInExpired(DomainError):
+    """The password-accepted marker was spent, replaced by a newer sign-in, or its account changed."""
+
+
+@dataclass(frozen=True)
+class SignInStep:
+    step: SecondStep
+    attempt: str | None = None  # for the marker: the single-use token of this sign-in (only its hash is kept)
 
 
 @dataclass(frozen=True)
@@ -128,31 +144,64 @@ def required_for(user: User, required_roles: Collection[str]) -> bool:
     return user.role in required_roles
 
 
-def second_step(session: Session, user_id: int, *, required_roles: Collection[str]) -> SecondStep:
-    """What the person whose password was just accepted must do before they are signed in."""
-    credential = _credential(session, user_id)
+def _digest(attempt: str) -> str:
+    return hashlib.sha256(attempt.encode()).hexdigest()
+
+
+def start_sign_in(session: Session, keyring: Keyring, user_id: int, *, required_roles: Collection[str],
+                  now: datetime | None = None) -> SignInStep:
+    """What the person whose password was just accepted must do before they are signed in.
+
+    For a second step, a new attempt token replaces any earlier one; enrolment gets a new secret too.
+    """
+    credential = _credential(session, user_id, lock=True)
     if credential is not None and credential.is_on:
-        return SecondStep.CODE
-    return SecondStep.ENROL if required_for(_account(session, user_id), required_roles) else SecondStep.NONE
+        step = SecondStep.CODE
+    elif required_for(_account(session, user_id), required_roles):
+        step, credential = SecondStep.ENROL, _new_pending_secret(session, keyring, user_id, credential, now)
+    else:
+        return SignInStep(SecondStep.NONE)
+    attempt = secrets.token_urlsafe(32)
+    credential.sign_in_attempt = _digest(attempt)
+    return SignInStep(step, attempt)
+
+
+def _attempt(session: Session, user_id: int, attempt: str) -> TwoFactorCredential:
+    """The credential whose current sign-in attempt this is; anything else has expired."""
+    credential = _credential(session, user_id, lock=True)
+    user = session.get(User, user_id)
+    if (credential is None or credential.sign_in_attempt is None or user is None or not user.is_active
+            or not hmac.compare_digest(credential.sign_in_attempt, _digest(attempt))):
+        raise SignInExpired("This sign-in has expired. Please enter your username and password again.")
+    return credential
+
+
+def _new_pending_secret(session: Session, keyring: Keyring, user_id: int, credential: TwoFactorCredential | None,
+                        now: datetime | None) -> TwoFactorCredential:
+    """A new secret, pending until a code from it is confirmed; replaces an earlier pending one."""
+    now = now or utcnow()
+    kek_id, sealed = seal_account_secret(keyring, PURPOSE, user_id, pyotp.random_base32().encode("ascii"))
+    if credential is None:
+        credential = TwoFactorCredential(user_id=user_id, kek_id=kek_id, sealed_secret=sealed, created_at=now,
+                                         failed_codes=0)
+        session.add(credential)
+    else:
+        credential.kek_id, credential.sealed_secret, credential.created_at = kek_id, sealed, now
+        credential.last_step, credential.failed_codes, credential.locked_until = None, 0, None
+    return credential
 
 
 def begin_enrolment(session: Session, keyring: Keyring, user_id: int, *, now: datetime | None = None) -> None:
-    """Make a new secret for the account, pending until a code from it is confirmed.
+    """Start turning two-factor on from the account page: a new secret, pending until confirmed.
 
     A new one each time: a secret shown to an earlier sign-in (perhaps someone else's, with a stolen password)
     is never the one that ends up enrolled.
     """
-    now = now or utcnow()
-    user = _account(session, user_id)
+    _account(session, user_id)
     credential = _credential(session, user_id, lock=True)
     if credential is not None and credential.is_on:
         raise InvalidInput("Two-factor sign-in is already on for this account.")
-    kek_id, sealed = seal_account_secret(keyring, PURPOSE, user.id, pyotp.random_base32().encode("ascii"))
-    if credential is None:
-        session.add(TwoFactorCredential(user_id=user.id, kek_id=kek_id, sealed_secret=sealed, created_at=now))
-    else:
-        credential.kek_id, credential.sealed_secret, credential.created_at = kek_id, sealed, now
-        credential.last_step, credential.failed_codes, credential.locked_until = None, 0, None
+    _new_pending_secret(session, keyring, user_id, credential, now)
 
 
 def _pending(session: Session, user_id: int, *, lock: bool = False) -> TwoFactorCredential:
@@ -162,11 +211,35 @@ def _pending(session: Session, user_id: int, *, lock: bool = False) -> TwoFactor
     return credential
 
 
-def pending_enrolment(session: Session, keyring: Keyring, user_id: int) -> Enrolment:
-    """The pending secret, to show as a QR code and as text to the person enrolling (and no one else)."""
-    user = _account(session, user_id)
-    secret = _secret(keyring, _pending(session, user_id))
+def _enrolment(session: Session, keyring: Keyring, credential: TwoFactorCredential) -> Enrolment:
+    user = _account(session, credential.user_id)
+    secret = _secret(keyring, credential)
     return Enrolment(secret, pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=ISSUER))
+
+
+def pending_enrolment(session: Session, keyring: Keyring, user_id: int) -> Enrolment:
+    """The pending secret, to show as a QR code and as text to the signed-in person enrolling."""
+    return _enrolment(session, keyring, _pending(session, user_id))
+
+
+def sign_in_enrolment(session: Session, keyring: Keyring, user_id: int, attempt: str) -> Enrolment:
+    """The same, for someone whose role requires enrolling before they are signed in."""
+    credential = _attempt(session, user_id, attempt)
+    if credential.is_on:
+        raise SignInExpired("Two-factor sign-in is already on for this account. Please sign in again.")
+    return _enrolment(session, keyring, credential)
+
+
+def _confirm(session: Session, keyring: Keyring, credential: TwoFactorCredential, code: str,
+             now: datetime) -> Enrolled | None:
+    step = _totp_step(keyring, credential, _normalise(code), now)
+    if step is None:
+        return None
+    user = _account(session, credential.user_id)
+    credential.confirmed_at, credential.last_step, credential.sign_in_attempt = now, step, None
+    codes = _new_recovery_codes(session, user.id, now)
+    audit.record(session, AuditTag.TWO_FACTOR_ENABLED, actor=user, now=now, details={"user_id": user.id})
+    return Enrolled(user, codes)
 
 
 def confirm_enrolment(session: Session, keyring: Keyring, user_id: int, code: str, *,
@@ -175,16 +248,17 @@ def confirm_enrolment(session: Session, keyring: Keyring, user_id: int, code: st
 
     Returns the account and its recovery codes (to show once and never again), or None when the code is wrong.
     """
-    now = now or utcnow()
-    user = _account(session, user_id)
-    credential = _pending(session, user_id, lock=True)
-    step = _totp_step(keyring, credential, _normalise(code), now)
-    if step is None:
-        return None
-    credential.confirmed_at, credential.last_step = now, step
-    codes = _new_recovery_codes(session, user.id, now)
-    audit.record(session, AuditTag.TWO_FACTOR_ENABLED, actor=user, now=now, details={"user_id": user.id})
-    return Enrolled(user, codes)
+    _account(session, user_id)
+    return _confirm(session, keyring, _pending(session, user_id, lock=True), code, now or utcnow())
+
+
+def confirm_sign_in_enrolment(session: Session, keyring: Keyring, user_id: int, attempt: str, code: str, *,
+                              now: datetime | None = None) -> Enrolled | None:
+    """The same, as the second step of signing in; spends the attempt when it succeeds."""
+    credential = _attempt(session, user_id, attempt)
+    if credential.is_on:
+        raise SignInExpired("Two-factor sign-in is already on for this account. Please sign in again.")
+    return _confirm(session, keyring, credential, code, now or utcnow())
 
 
 def _new_recovery_codes(session: Session, user_id: int, now: datetime) -> list[str]:
@@ -236,15 +310,17 @@ def _check(session: Session, keyring: Keyring, user: User, credential: TwoFactor
     return CodeCheck(None)
 
 
-def verify_sign_in(session: Session, keyring: Keyring, user_id: int, code: str, *,
+def verify_sign_in(session: Session, keyring: Keyring, user_id: int, attempt: str, code: str, *,
                    now: datetime | None = None) -> CodeCheck:
-    """The second step of signing in: the account, if it is active, has two-factor on, and the code is good."""
-    now = now or utcnow()
-    user = session.get(User, user_id)
-    credential = _credential(session, user_id, lock=True)
-    if user is None or not user.is_active or credential is None or not credential.is_on:
-        return CodeCheck(None)
-    return _check(session, keyring, user, credential, code, now=now)
+    """The second step of signing in; a right code spends the attempt (raises SignInExpired if it is not current)."""
+    credential = _attempt(session, user_id, attempt)
+    user = _account(session, user_id)
+    if not credential.is_on:
+        raise SignInExpired("Two-factor sign-in was reset for this account. Please sign in again.")
+    check = _check(session, keyring, user, credential, code, now=now or utcnow())
+    if check.user is not None:
+        credential.sign_in_attempt = None
+    return check
 
 
 def _enabled(session: Session, user_id: int) -> TwoFactorCredential:

@@ -20,8 +20,8 @@ from mediation.db import Base, utcnow
 from mediation.errors import Forbidden, InvalidInput, NotFound
 from mediation.models import SYSTEM_CHAIN, AuditEntry, RecoveryCode, Role, TwoFactorCredential
 from mediation.services import keys as keyservice
-from mediation.services import two_factor
-from mediation.services.two_factor import SecondStep
+from mediation.services import two_factor, users
+from mediation.services.two_factor import SecondStep, SignInExpired
 
 REQUIRED = frozenset({"admin", "mediator", "staff"})
 
@@ -41,9 +41,27 @@ def _enrol(runtime, user, *, now=None):
     return enrolment.secret, enrolled.recovery_codes
 
 
-def _verify(runtime, user, code, now=None):
+def _start(runtime, user):
     with runtime.transaction() as session:
-        return two_factor.verify_sign_in(session, runtime.vault.keyring, user.id, code, now=now)
+        return two_factor.start_sign_in(session, runtime.vault.keyring, user.id, required_roles=REQUIRED)
+
+
+def _next_step(runtime, user) -> SecondStep:
+    """What an accepted password leads to for ``user``."""
+    return _start(runtime, user).step
+
+
+def _verify(runtime, user, code, now=None):
+    """A whole second step: the password accepted (a new attempt), then the code."""
+    attempt = _start(runtime, user).attempt
+    with runtime.transaction() as session:
+        return two_factor.verify_sign_in(session, runtime.vault.keyring, user.id, attempt, code, now=now)
+
+
+def _wrong_code(secret, now):
+    """A well-formed code that no step within the drift window gives."""
+    valid = {pyotp.TOTP(secret).at(now + timedelta(seconds=30 * step)) for step in (-1, 0, 1)}
+    return next(code for code in ("000000", "111111", "222222", "333333") if code not in valid)
 
 
 def _tags(runtime):
@@ -53,12 +71,11 @@ def _tags(runtime):
 
 
 def test_enrolment_turns_it_on_with_a_code_from_the_secret_and_gives_ten_recovery_codes(runtime, actors):
-    with runtime.transaction() as session:
-        assert two_factor.second_step(session, actors.mediator.id, required_roles=REQUIRED) is SecondStep.ENROL
+    assert _next_step(runtime, actors.mediator) is SecondStep.ENROL
     secret, codes = _enrol(runtime, actors.mediator)
     assert len(codes) == two_factor.RECOVERY_CODE_COUNT == len(set(codes))
+    assert _next_step(runtime, actors.mediator) is SecondStep.CODE
     with runtime.transaction() as session:
-        assert two_factor.second_step(session, actors.mediator.id, required_roles=REQUIRED) is SecondStep.CODE
         status = two_factor.status(session, actors.mediator.id, required_roles=REQUIRED)
     assert (status.on, status.required, status.recovery_codes_left) == (True, True, 10)
     assert ("user:two_factor:enabled", {"user_id": actors.mediator.id}) in _tags(runtime)
@@ -74,8 +91,7 @@ def test_a_wrong_code_does_not_turn_it_on(runtime, actors):
     wrong = pyotp.TOTP(secret).at(utcnow() - timedelta(minutes=10))
     with runtime.transaction() as session:
         assert two_factor.confirm_enrolment(session, keyring, actors.harmed_user.id, wrong) is None
-    with runtime.transaction() as session:
-        assert two_factor.second_step(session, actors.harmed_user.id, required_roles=REQUIRED) is SecondStep.NONE
+    assert _next_step(runtime, actors.harmed_user) is SecondStep.NONE
 
 
 def test_starting_again_makes_a_new_secret_so_one_shown_earlier_is_never_enrolled(runtime, actors):
@@ -169,8 +185,7 @@ def test_wrong_codes_in_a_row_lock_every_code_out_for_a_while(runtime, actors):
     secret, codes = _enrol(runtime, actors.mediator, now=utcnow() - timedelta(hours=1))
     start, totp = utcnow(), pyotp.TOTP(secret)
     for _ in range(two_factor.MAX_FAILED_CODES):
-        assert _verify(runtime, actors.mediator, "123456" if totp.at(start) != "123456" else "654321", start).user \
-            is None
+        assert _verify(runtime, actors.mediator, _wrong_code(secret, start), start).user is None
     assert _verify(runtime, actors.mediator, totp.at(start), start).user is None  # right, but locked
     assert _verify(runtime, actors.mediator, codes[0], start).user is None  # a recovery code too
     later = start + two_factor.CODE_LOCKOUT + timedelta(seconds=1)
@@ -179,29 +194,78 @@ def test_wrong_codes_in_a_row_lock_every_code_out_for_a_while(runtime, actors):
         assert two_factor.status(session, actors.mediator.id, required_roles=REQUIRED).recovery_codes_left == 10
 
 
-def test_a_deactivated_account_is_refused_even_with_a_right_code(runtime, actors):
+def test_a_sign_in_attempt_works_once_and_only_the_latest_one_works(runtime, actors):
     secret, _ = _enrol(runtime, actors.mediator, now=utcnow() - timedelta(minutes=5))
+    keyring, totp, now = runtime.vault.keyring, pyotp.TOTP(secret), utcnow()
+    first, second = _start(runtime, actors.mediator).attempt, _start(runtime, actors.mediator).attempt
+    with pytest.raises(SignInExpired), runtime.transaction() as session:  # replaced by the newer sign-in
+        two_factor.verify_sign_in(session, keyring, actors.mediator.id, first, totp.at(now), now=now)
     with runtime.transaction() as session:
-        from mediation.services import users
+        assert two_factor.verify_sign_in(session, keyring, actors.mediator.id, second, totp.at(now),
+                                         now=now).user is not None
+    later = now + timedelta(seconds=30)
+    with pytest.raises(SignInExpired), runtime.transaction() as session:  # spent by signing in
+        two_factor.verify_sign_in(session, keyring, actors.mediator.id, second, totp.at(later), now=later)
+    with pytest.raises(SignInExpired), runtime.transaction() as session:
+        two_factor.verify_sign_in(session, keyring, actors.mediator.id, "made-up", totp.at(later), now=later)
+
+
+def test_a_wrong_code_keeps_the_attempt_so_the_person_can_try_again(runtime, actors):
+    secret, _ = _enrol(runtime, actors.mediator, now=utcnow() - timedelta(minutes=5))
+    attempt, keyring = _start(runtime, actors.mediator).attempt, runtime.vault.keyring
+    with runtime.transaction() as session:
+        assert two_factor.verify_sign_in(session, keyring, actors.mediator.id, attempt,
+                                         _wrong_code(secret, utcnow())).user is None
+    with runtime.transaction() as session:
+        assert two_factor.verify_sign_in(session, keyring, actors.mediator.id, attempt,
+                                         pyotp.TOTP(secret).now()).user is not None
+
+
+def test_an_account_deactivated_during_its_second_step_is_not_signed_in(runtime, actors):
+    secret, _ = _enrol(runtime, actors.mediator, now=utcnow() - timedelta(minutes=5))
+    attempt = _start(runtime, actors.mediator).attempt
+    with runtime.transaction() as session:
         users.deactivate_user(session, actors.admin, actors.mediator.id)
-    assert _verify(runtime, actors.mediator, pyotp.TOTP(secret).now()).user is None
+    with pytest.raises(SignInExpired), runtime.transaction() as session:
+        two_factor.verify_sign_in(session, runtime.vault.keyring, actors.mediator.id, attempt,
+                                  pyotp.TOTP(secret).now())
+
+
+def test_enrolling_at_sign_in_needs_the_current_attempt(runtime, actors):
+    keyring = runtime.vault.keyring
+    first = _start(runtime, actors.staff).attempt
+    with runtime.transaction() as session:
+        shown_first = two_factor.sign_in_enrolment(session, keyring, actors.staff.id, first).secret
+    second = _start(runtime, actors.staff).attempt
+    with runtime.transaction() as session:
+        shown_second = two_factor.sign_in_enrolment(session, keyring, actors.staff.id, second).secret
+    assert shown_first != shown_second  # a new sign-in, a new secret
+    with pytest.raises(SignInExpired), runtime.transaction() as session:
+        two_factor.sign_in_enrolment(session, keyring, actors.staff.id, first)  # the older marker sees nothing
+    with runtime.transaction() as session:
+        assert two_factor.confirm_sign_in_enrolment(session, keyring, actors.staff.id, second,
+                                                    pyotp.TOTP(shown_first).now()) is None
+    with runtime.transaction() as session:
+        enrolled = two_factor.confirm_sign_in_enrolment(session, keyring, actors.staff.id, second,
+                                                        pyotp.TOTP(shown_second).now())
+    assert enrolled.user.id == actors.staff.id
+    with pytest.raises(SignInExpired), runtime.transaction() as session:
+        two_factor.sign_in_enrolment(session, keyring, actors.staff.id, second)
 
 
 def test_a_participant_turns_it_on_and_off_with_a_code_but_a_required_role_cannot(runtime, actors):
     keyring = runtime.vault.keyring
     participant = actors.offender_user
-    with runtime.transaction() as session:
-        assert two_factor.second_step(session, participant.id, required_roles=REQUIRED) is SecondStep.NONE
+    assert _next_step(runtime, participant) is SecondStep.NONE
     secret, _ = _enrol(runtime, participant, now=utcnow() - timedelta(minutes=5))
-    with runtime.transaction() as session:
-        assert two_factor.second_step(session, participant.id, required_roles=REQUIRED) is SecondStep.CODE
+    assert _next_step(runtime, participant) is SecondStep.CODE
     with runtime.transaction() as session:
         assert not two_factor.disable(session, keyring, participant.id, "000000", required_roles=REQUIRED)
     with runtime.transaction() as session:
         assert two_factor.disable(session, keyring, participant.id, pyotp.TOTP(secret).now(),
                                   required_roles=REQUIRED)
+    assert _next_step(runtime, participant) is SecondStep.NONE
     with runtime.transaction() as session:
-        assert two_factor.second_step(session, participant.id, required_roles=REQUIRED) is SecondStep.NONE
         assert session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == participant.id)).first() is None
     assert ("user:two_factor:disabled", {"user_id": participant.id}) in _tags(runtime)
 
@@ -217,8 +281,8 @@ def test_the_coordinator_resets_a_lost_phone_and_the_person_enrols_again(runtime
         assert two_factor.enrolled_user_ids(session, actors.admin) == {actors.mediator.id}
     with runtime.transaction() as session:
         two_factor.reset(session, actors.admin, actors.mediator.id)
+    assert _next_step(runtime, actors.mediator) is SecondStep.ENROL
     with runtime.transaction() as session:
-        assert two_factor.second_step(session, actors.mediator.id, required_roles=REQUIRED) is SecondStep.ENROL
         assert two_factor.enrolled_user_ids(session, actors.admin) == frozenset()
     reset = [(tag, details) for tag, details in _tags(runtime) if tag == "user:two_factor:reset"]
     assert reset == [("user:two_factor:reset", {"user_id": actors.mediator.id})]
@@ -276,8 +340,9 @@ def test_a_sealed_secret_copied_onto_another_account_does_not_open(runtime, acto
         stolen = session.get(TwoFactorCredential, actors.mediator.id).sealed_secret
         session.execute(update(TwoFactorCredential).where(TwoFactorCredential.user_id == actors.staff.id)
                         .values(sealed_secret=stolen))
+    attempt = _start(runtime, actors.staff).attempt
     with pytest.raises(TamperedContent), runtime.transaction() as session:
-        two_factor.verify_sign_in(session, runtime.vault.keyring, actors.staff.id, "123456")
+        two_factor.verify_sign_in(session, runtime.vault.keyring, actors.staff.id, attempt, "123456")
 
 
 def test_key_rotation_reseals_the_secrets_and_the_old_kek_retires_only_afterwards(runtime, actors):

@@ -26,6 +26,7 @@ def upgrade() -> None:
     sa.Column('last_step', sa.BigInteger(), nullable=True),
     sa.Column('failed_codes', sa.Integer(), server_default='0', nullable=False),
     sa.Column('locked_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('sign_in_attempt', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_two_factor_credentials_user_id_users')),
     sa.PrimaryKeyConstraint('user_id', name=op.f('pk_two_factor_credentials'))
     )
