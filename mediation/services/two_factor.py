@@ -381,6 +381,14 @@ def reset(session: Session, actor: User | None, user_id: int, *, now: datetime |
     return user
 
 
+def reset_by_username(session: Session, username: str) -> User:
+    """The operator's reset at the command line (e.g. the only coordinator lost their phone)."""
+    user_id = session.scalar(select(User.id).where(User.username == username.strip().lower()))
+    if user_id is None:
+        raise NotFound(f"There is no account {username!r}.")
+    return reset(session, None, user_id)
+
+
 def status(session: Session, user_id: int, *, required_roles: Collection[str]) -> Status:
     """What the account page shows: on or off, required or not, how many recovery codes remain."""
     user = _account(session, user_id)

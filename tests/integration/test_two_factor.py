@@ -380,3 +380,23 @@ def test_the_required_roles_default_to_the_roles_that_see_content_in_production_
     with pytest.raises(SettingsError, match="MEDIATION_TWO_FACTOR_REQUIRED_ROLES lists unknown role"):
         load_settings({"MEDIATION_TWO_FACTOR_REQUIRED_ROLES": "admin,coordinator"})
     assert set(ROLES) == {role.value for role in Role}
+
+
+def test_the_operator_resets_an_account_from_the_command_line(runtime, actors, environment):
+    from tests.integration.test_cli import Cli
+
+    _enrol(runtime, actors.admin)
+    cli = Cli(environment)
+    done = cli("reset-two-factor", "Coordinator")
+    assert done.exit_code == 0, done.output
+    assert done.stdout == ("two-factor sign-in of coordinator was reset; they set it up again at their next "
+                           "sign-in\n")
+    with runtime.transaction() as session:
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.tag == "user:two_factor:reset")).one()
+        assert (entry.actor_id, entry.actor_role, json.loads(entry.details)) == (
+            None, "operator", {"user_id": actors.admin.id})
+    for username, message in (("coordinator", "This account has no two-factor sign-in to reset."),
+                              ("nobody.here", "There is no account 'nobody.here'.")):
+        refused = cli("reset-two-factor", username)
+        assert (refused.exit_code, refused.output) == (1, f"Error: {message}\n")
+    assert _next_step(runtime, actors.admin) is SecondStep.ENROL
