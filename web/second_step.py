@@ -25,6 +25,7 @@ from web.calls import call, runtime
 MARKER = "password_accepted"
 # Long enough to find the phone; enrolling may mean installing an app first.
 LIFETIME_SECONDS = {SecondStep.CODE: 5 * 60, SecondStep.ENROL: 15 * 60}
+CLOCK_SKEW_SECONDS = 30  # between the server processes that set and read the marker
 PAGE = {SecondStep.CODE: "two_factor.code", SecondStep.ENROL: "two_factor.enrol"}
 
 
@@ -57,11 +58,15 @@ def pending(step: SecondStep) -> Pending | None:
     marker = session.get(MARKER)
     if not isinstance(marker, dict) or marker.get("step") != step.value:
         return None
-    age = time.time() - int(marker.get("at", 0))
-    if not 0 <= age <= LIFETIME_SECONDS[step]:
+    try:
+        age = time.time() - int(marker["at"])
+        waiting = Pending(int(marker["user"]), str(marker["attempt"]))
+    except (KeyError, TypeError, ValueError):  # a marker this version did not write
+        age, waiting = float("inf"), None
+    if waiting is None or not -CLOCK_SKEW_SECONDS <= age <= LIFETIME_SECONDS[step]:
         forget()
         return None
-    return Pending(int(marker["user"]), str(marker["attempt"]))
+    return waiting
 
 
 def forget() -> None:

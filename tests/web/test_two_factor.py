@@ -250,3 +250,12 @@ def test_a_required_role_cannot_turn_two_factor_off_from_the_account_page(requir
 def test_everyone_signed_in_finds_the_account_page_in_the_menu(browser_for) -> None:
     for key in ROLE_OF:
         assert 'href="/account/two-factor"' in page_text(browser_for(key).get(ROLE_HOME[ROLE_OF[key]]))
+
+
+@pytest.mark.parametrize("marker", [{"step": "code"}, {"step": "code", "user": "x", "at": 0, "attempt": "a"},
+                                    {"step": "code", "user": 2, "at": "soon", "attempt": "a"}, "code"])
+def test_a_malformed_marker_sends_back_to_the_password(browser: Browser, marker) -> None:
+    with browser.client.session_transaction() as session:
+        session[MARKER] = marker
+    for response in (browser.get("/login/code"), browser.post("/login/code", {"code": "123456"})):
+        assert (response.status_code, location(response)) == (302, "/login")
