@@ -83,6 +83,7 @@ class Settings:
     invitation_hours: int
     serving: Serving
     rate_limits: RateLimits
+    two_factor_required_roles: frozenset[str] = frozenset()
     secret_key_from_env: str | None = None
     keyring_from_env: str | None = None
 
@@ -204,6 +205,18 @@ def _rate_limits(env: Mapping[str, str]) -> RateLimits:
         sign_in_failures_global=_limit(env, "RATELIMIT_SIGN_IN_FAILURES_GLOBAL", "100 per 15 minutes"),
         activation=_limit(env, "RATELIMIT_ACTIVATION", "10 per hour"),
     )
+ROLES = ("admin", "mediator", "staff", "participant")
+PRODUCTION_TWO_FACTOR_ROLES = "admin,mediator,staff"  # the roles that see content or every case's metadata
+
+
+def _roles(env: Mapping[str, str], name: str, default: str) -> frozenset[str]:
+    raw = env.get(PREFIX + name)
+    chosen = {part.strip().lower() for part in (default if raw is None else raw).split(",") if part.strip()}
+    unknown = sorted(chosen - set(ROLES))
+    if unknown:
+        raise SettingsError(f"{PREFIX}{name} lists unknown role(s) {', '.join(unknown)}; choose among "
+                            f"{', '.join(ROLES)}")
+    return frozenset(chosen)
 
 
 def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
@@ -240,6 +253,8 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
         invitation_hours=_int(env, "INVITATION_HOURS", 72, minimum=1),
         serving=_serving(env, environment),
         rate_limits=_rate_limits(env),
+        two_factor_required_roles=_roles(env, "TWO_FACTOR_REQUIRED_ROLES",
+                                         PRODUCTION_TWO_FACTOR_ROLES if environment == "production" else ""),
         secret_key_from_env=secret,
         keyring_from_env=env.get(PREFIX + "KEYRING") or None,
     )

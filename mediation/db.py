@@ -100,6 +100,7 @@ _RACE_MARKERS = (
     "uq_users_username", "users.username",
     "pk_audit_chain_heads", "audit_chain_heads.chain",
     "pk_case_keys", "case_keys.case_id",
+    "pk_two_factor_credentials", "two_factor_credentials.user_id",
 )
 
 

@@ -119,6 +119,12 @@ def _rules(limiter: Limiter, limits: RateLimits) -> dict[str, list[Callable[[Cal
                                  methods=post, deduct_when=sign_in_failed, exempt_when=ceiling.exempt),
         ],
         "auth.activate": [limiter.limit(limits.activation, methods=post)],
+        # The second step of signing in: codes are guessed like passwords, and their failures (400) count with
+        # the password's failures of the same client.
+        **{endpoint: [
+            limiter.limit(limits.sign_in, methods=post),
+            limiter.shared_limit(limits.sign_in_failures, FAILURES_SCOPE, methods=post, deduct_when=sign_in_failed),
+        ] for endpoint in ("two_factor.code", "two_factor.enrol")},
     }
 
 
