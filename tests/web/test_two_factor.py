@@ -7,7 +7,6 @@ secret the page shows; and the secret is never in the database in clear.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,20 +21,22 @@ from mediation.models import TwoFactorCredential
 from mediation.runtime import Runtime
 from mediation.services.two_factor import SecondStep
 from tests.web.conftest import (
+    PASSWORD,
     ROLE_HOME,
     ROUTES,
     TWO_FACTOR_ROLES,
     Browser,
     World,
+    csrf_from,
     enrol,
     flashes,
-    make_app,
     next_code,
     page_text,
     recovery_codes_from,
     secret_from,
     send,
 )
+from tests.web.test_serving import https_browser, production_app
 from web.second_step import LIFETIME_SECONDS, MARKER
 
 ROLE_OF = {"admin": "admin", "mediator": "mediator", "staff": "staff", "offender": "participant"}
@@ -120,13 +121,13 @@ def test_required_roles_reach_nothing_but_enrolment_before_enrolling(required_ap
 def test_production_settings_require_two_factor_of_admin_mediators_and_staff_and_not_participants(
         web_runtime: Runtime, world: World) -> None:
     assert {"admin", "mediator", "staff"} == TWO_FACTOR_ROLES
-    production = replace(web_runtime.settings, environment="production", cookie_secure=True,
-                         two_factor_required_roles=TWO_FACTOR_ROLES)
-    app = make_app(web_runtime, production)
+    app = production_app(web_runtime)  # the production defaults, nothing else
+    assert app.config["TWO_FACTOR_REQUIRED_ROLES"] == TWO_FACTOR_ROLES
     for key in ("admin", "mediator", "staff", "offender"):
-        browser = Browser(app.test_client(), world)
-        browser.client.environ_base["wsgi.url_scheme"] = "https"  # the cookie is Secure in production
-        response = browser.log_in(world.usernames[key])
+        browser = https_browser(app, world)  # the cookie is Secure in production
+        token = csrf_from(browser.get("/login").get_data(as_text=True))
+        response = browser.post("/login", {"username": world.usernames[key], "password": PASSWORD}, token=token,
+                                headers={"Referer": "https://mediation.example.org/login"})
         expected = "/login/enrol" if key != "offender" else ROLE_HOME["participant"]
         assert location(response) == expected, key
 
