@@ -15,6 +15,7 @@ from web.errors import register_error_handlers
 from web.extensions import babel, csrf, login_manager
 
 LANGUAGES = ("en", "fr")
+MAX_FORM_BYTES = 1024 * 1024
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
@@ -39,7 +40,7 @@ def configure(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_NAME="mediation_session",
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.session_idle_minutes),
         IDLE_SECONDS=settings.session_idle_minutes * 60,
-        MAX_CONTENT_LENGTH=settings.video_max_bytes + 1024 * 1024,
+        MAX_CONTENT_LENGTH=MAX_FORM_BYTES,  # raised on the video upload route only (web.media)
         VIDEO_MAX_BYTES=settings.video_max_bytes,
         STALE_CASE_DAYS=settings.stale_case_days,
         INVITATION_HOURS=settings.invitation_hours,
