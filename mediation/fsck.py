@@ -67,8 +67,8 @@ def check_blobs(session: Session, store: BlobStore, *, grace_seconds: float = DE
                 now: float | None = None) -> list[Finding]:
     """Every inconsistency between the blob folder and the ``blobs`` table (read in the caller's transaction)."""
     now = time.time() if now is None else now
-    rows = dict(session.execute(select(Blob.id, CaseKey.destroyed_at).join(
-        CaseKey, CaseKey.case_id == Blob.case_id, isouter=True)).tuples().all())
+    rows = {blob_id: destroyed for blob_id, destroyed in session.execute(
+        select(Blob.id, CaseKey.destroyed_at).join(CaseKey, CaseKey.case_id == Blob.case_id, isouter=True))}
     findings: list[Finding] = []
     on_disk: set[str] = set()
     for path in _files(store.root):
