@@ -59,8 +59,10 @@ class Heartbeat:
 
     def beat_if_due(self, engine: Engine, vault: Vault) -> None:
         """Record the active KEK if the keyring changed since the last beat or the last beat is old."""
-        identity = self.id
         now = time.monotonic()
+        if vault.generation == self._generation and now < self._due and self._pid == os.getpid():
+            return  # the common case: no lock
+        identity = self.id
         with self._lock:
             if vault.generation == self._generation and now < self._due:
                 return

@@ -90,6 +90,8 @@ class Vault:
         if self._source is None or not self._source.changeable:
             return False
         now = self._clock()
+        if not force and now < self._next_check:  # the common case: no lock, one clock read
+            return False
         with self._lock:
             if not force and now < self._next_check:
                 return False
