@@ -12,7 +12,7 @@ from __future__ import annotations
 import errno
 import logging
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, NoReturn
 
 from flask import Response, abort, current_app, request
 from flask_babel import gettext as _
@@ -110,7 +110,7 @@ def _check_csrf(fields: list[tuple[str, str]]) -> None:
     csrf.protect()
 
 
-def _choose_a_file() -> None:
+def _choose_a_file() -> NoReturn:
     abort(400, description=_("Choose a video file to send."))
 
 
@@ -151,7 +151,6 @@ def receive_video(reference: str) -> ReceivedBlob:
         message = _("There is no room left on the server to store this video, so nothing was kept. Please try "
                     "again later, and tell your mediator if it happens again.")
         raise InsufficientStorage(description=message) from None
-    raise AssertionError("unreachable")  # abort() raises; this satisfies the type checker
 
 
 def stream_video(reference: str, message_id: str) -> Response:
