@@ -20,12 +20,17 @@ class AuditTag(StrEnum):
     SAFETY_ASSESSED = "participant:safety:assessed"
     USER_CREATED = "user:account:created"
     USER_DEACTIVATED = "user:account:deactivated"
+    USER_INVITED = "user:invitation:created"
+    USER_ACTIVATED = "user:account:activated"
+    PASSWORD_CHANGED = "user:password:changed"  # noqa: S105 - an audit tag, not a password
+    SESSIONS_ENDED = "user:sessions:ended"
     KEYS_ROTATED = "system:keys:rotated"
     KEYS_RETIRED = "system:keys:retired"
     KEYS_PURGED = "system:keys:purged"
     # Content chain: what was written, reviewed, delivered, and every decryption for display.
     CONTACT_RECORDED = "content:contact:recorded"
     CONTACT_DECRYPTED = "content:contact:decrypted"
+    NAME_DECRYPTED = "content:name:decrypted"
     NOTE_ADDED = "content:note:added"
     NOTES_DECRYPTED = "content:note:decrypted"
     RATIONALE_DECRYPTED = "content:rationale:decrypted"

@@ -4,12 +4,15 @@ from mediation.models.audit import SYSTEM_CHAIN, AuditChainHead, AuditEntry, cas
 from mediation.models.case import Case, CaseReferenceCounter, Origin
 from mediation.models.content import AssessmentNote, Blob, CaseKey, Message
 from mediation.models.invitation import Invitation
+from mediation.models.login_session import LoginSession
+from mediation.models.notice import Notice, NoticeKind
 from mediation.models.participant import Participant
 from mediation.models.sentence import SentenceRecord
 from mediation.models.user import Role, User
 
 __all__ = [
     "SYSTEM_CHAIN", "AssessmentNote", "AuditChainHead", "AuditEntry", "Blob", "Case", "CaseKey",
-    "CaseReferenceCounter", "Invitation", "Message", "Origin", "Participant", "Role", "SentenceRecord", "User",
+    "CaseReferenceCounter", "Invitation", "LoginSession", "Message", "Notice", "NoticeKind", "Origin", "Participant",
+    "Role", "SentenceRecord", "User",
     "case_chain", "content_chain",
 ]
