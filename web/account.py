@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length
 
 from mediation.passwords import MAX_LENGTH
 from mediation.services import accounts
-from web.auth import end_this_session, session_key
+from web.auth import end_this_session, replace_session_key
 from web.calls import call_as_user, runtime
 from web.extensions import login_manager
 from web.password_forms import PASSWORD_HINT, accepted_password, confirm_field, new_password_field
@@ -30,7 +30,8 @@ def gate() -> ResponseReturnValue | None:
 
 
 class PasswordChangeForm(FlaskForm):
-    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=MAX_LENGTH)])
+    current = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=MAX_LENGTH)],
+                            render_kw={"autocomplete": "current-password"})
     password = new_password_field(_l("New password"))
     confirm = confirm_field("password")
 
@@ -46,7 +47,8 @@ def home() -> ResponseReturnValue:
 
 @bp.route("/password", methods=["POST"])
 def change_password() -> ResponseReturnValue:
-    """The current password is required; every other session of the account ends (this one stays)."""
+    """The current password is required; every session of the account ends, and this browser goes on in a fresh
+    one (so a copy of its old cookie is signed out too)."""
     form = PasswordChangeForm()
     user = current_user.user
     chosen = None
@@ -55,11 +57,12 @@ def change_password() -> ResponseReturnValue:
     if chosen is None:
         return _page(form, 400)
     try:
-        accounts.change_password(runtime().transaction, user.id, current=form.current.data or "", new=chosen,
-                                 keep=session_key())
+        fresh = accounts.change_password(runtime().transaction, user.id, current=form.current.data or "",
+                                         new=chosen)
     except accounts.WrongPassword:
         form.current.errors = [_("The current password is not right.")]
         return _page(form, 400)
+    replace_session_key(fresh)
     flash(_("Your password was changed. Every other session of your account was signed out."), "info")
     return redirect(url_for("account.home"), code=303)
 

@@ -38,12 +38,15 @@ REFUSALS: dict[Refusal, LazyString] = {
 
 
 class CodeForm(FlaskForm):
-    code = StringField(_l("Invitation code"), validators=[DataRequired(), Length(max=100)])
+    code = StringField(_l("Invitation code"), validators=[DataRequired(), Length(max=100)],
+                       render_kw={"autocomplete": "one-time-code", "spellcheck": "false",
+                                  "autocapitalize": "characters"})
 
 
 class ParticipantForm(FlaskForm):
     name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=invitations.MAX_NAME)])
-    username = StringField(_l("Choose a username"), validators=[DataRequired(), Length(min=3, max=60)])
+    username = StringField(_l("Choose a username"), validators=[DataRequired(), Length(min=3, max=60)],
+                           render_kw={"autocomplete": "off", "autocapitalize": "none"})
     password = new_password_field(_l("Choose a password"))
     confirm = confirm_field("password")
 

@@ -59,6 +59,11 @@ def session_key() -> str | None:
     return session.get(SESSION_KEY)
 
 
+def replace_session_key(key: str) -> None:
+    """Carry on in a fresh server-side session (after the old one, and every copy of its cookie, ended)."""
+    session[SESSION_KEY] = key
+
+
 def home_for(user: User) -> str:
     return url_for(HOME_BY_ROLE[Role(user.role)])
 
@@ -104,8 +109,10 @@ def enforce_idle_timeout() -> ResponseReturnValue | None:
 
 
 class LoginForm(FlaskForm):
-    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=500)])
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)],
+                           render_kw={"autocomplete": "username"})
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=500)],
+                             render_kw={"autocomplete": "current-password"})
 
 
 def password_step(form: LoginForm) -> User | None:

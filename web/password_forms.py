@@ -25,12 +25,14 @@ PASSWORD_HINT = _l("At least %(count)s characters, not easy to guess, without yo
 
 
 def new_password_field(label: LazyString) -> PasswordField:
-    return PasswordField(label, validators=[DataRequired(), Length(max=MAX_LENGTH)])
+    return PasswordField(label, validators=[DataRequired(), Length(max=MAX_LENGTH)],
+                         render_kw={"autocomplete": "new-password"})
 
 
 def confirm_field(of: str) -> PasswordField:
     return PasswordField(_l("The same password again"),
-                         validators=[DataRequired(), EqualTo(of, message=_l("The two passwords are not the same."))])
+                         validators=[DataRequired(), EqualTo(of, message=_l("The two passwords are not the same."))],
+                         render_kw={"autocomplete": "new-password"})
 
 
 def accepted_password(field: Field, *, username: str, display_name: str) -> NewPassword | None:

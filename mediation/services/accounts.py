@@ -117,11 +117,9 @@ def end_session(session: Session, key: str | None) -> None:
                                                    LoginSession.ended_at.is_(None)).values(ended_at=utcnow()))
 
 
-def end_all_sessions(session: Session, user_id: int, *, keep: str | None = None) -> int:
-    """End every open session of an account (but ``keep``, the one asking); returns how many ended."""
+def end_all_sessions(session: Session, user_id: int) -> int:
+    """End every open session of an account; returns how many ended."""
     statement = update(LoginSession).where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None))
-    if keep:
-        statement = statement.where(LoginSession.key_hash != _key_hash(keep))
     return int(session.execute(statement.values(ended_at=utcnow())).rowcount or 0)
 
 
@@ -139,10 +137,12 @@ class WrongPassword(InvalidInput):
         super().__init__("The current password is not right.")
 
 
-def change_password(transaction: Transactions, actor_id: int, *, current: str, new: NewPassword,
-                    keep: str | None) -> None:
+def change_password(transaction: Transactions, actor_id: int, *, current: str, new: NewPassword) -> str:
     """The person changes their own password (the current one is required; ``new`` passed the policy, see
-    ``mediation.passwords.new_password``); every other session of the account ends. Raises WrongPassword.
+    ``mediation.passwords.new_password``). Every session of the account ends, the one asking included, so a copy
+    of its cookie dies too; returns the key of a fresh session for the browser that made the change.
+
+    Raises WrongPassword.
     """
     with transaction() as session:
         user = session.get(User, actor_id)
@@ -154,6 +154,7 @@ def change_password(transaction: Transactions, actor_id: int, *, current: str, n
     with transaction() as session:
         if not _replace_hash(session, actor_id, expected=stored, new=new.hash):
             raise Conflict("The password was changed at the same moment from somewhere else; sign in again.")
-        end_all_sessions(session, actor_id, keep=keep)
+        end_all_sessions(session, actor_id)
         audit.record(session, AuditTag.PASSWORD_CHANGED, actor=session.get(User, actor_id), now=utcnow(),
                      details={"user_id": actor_id})
+        return start_session(session, actor_id)

@@ -87,7 +87,7 @@ def test_argon2_runs_outside_any_transaction(runtime, account, monkeypatch):
     assert accounts.authenticate(counted, account.username, PASSWORD) is not None
     assert accounts.authenticate(counted, account.username, "wrong password here") is None
     assert accounts.authenticate(counted, "nobody.at.all", "wrong password here") is None
-    accounts.change_password(counted, account.id, current=PASSWORD, keep=None,
+    accounts.change_password(counted, account.id, current=PASSWORD,
                              new=new_password(NEW_PASSWORD, username=account.username, display_name="M"))
     assert seen == [0, 0, 0, 0]
 
@@ -117,13 +117,13 @@ def test_a_session_is_valid_only_with_its_own_key_and_until_it_ends(runtime, acc
         assert session.scalar(select(func.count()).where(LoginSession.key_hash == key)) == 0
 
 
-def test_ending_all_sessions_can_keep_the_one_asking(runtime, account):
-    here, elsewhere, third = (_start(runtime, account.id) for _ in range(3))
+def test_ending_all_sessions_of_an_account_leaves_other_accounts_alone(runtime, account, actors):
+    mine = [_start(runtime, account.id) for _ in range(3)]
+    theirs = _start(runtime, actors.mediator.id)
     with runtime.transaction() as session:
-        assert accounts.end_all_sessions(session, account.id, keep=here) == 2
-    assert _who(runtime, account.id, here) is not None
-    assert _who(runtime, account.id, elsewhere) is None
-    assert _who(runtime, account.id, third) is None
+        assert accounts.end_all_sessions(session, account.id) == 3
+    assert all(_who(runtime, account.id, key) is None for key in mine)
+    assert _who(runtime, actors.mediator.id, theirs) is not None
 
 
 def test_signing_out_everywhere_ends_every_session_and_is_audited(runtime, account):
@@ -155,15 +155,16 @@ def test_an_account_keeps_a_bounded_number_of_open_sessions(runtime, account):
     assert rows <= accounts.LIVE_SESSIONS_KEPT + 1
 
 
-def test_changing_the_password_needs_the_current_one_and_ends_the_other_sessions(runtime, account):
+def test_changing_the_password_needs_the_current_one_and_renews_every_session(runtime, account):
     here, elsewhere = _start(runtime, account.id), _start(runtime, account.id)
     chosen = new_password(NEW_PASSWORD, username=account.username, display_name="M")
     with pytest.raises(accounts.WrongPassword, match="The current password is not right"):
-        accounts.change_password(runtime.transaction, account.id, current="not it at all", new=chosen, keep=here)
+        accounts.change_password(runtime.transaction, account.id, current="not it at all", new=chosen)
     assert _who(runtime, account.id, elsewhere) is not None  # a refused change ends nothing
 
-    accounts.change_password(runtime.transaction, account.id, current=PASSWORD, new=chosen, keep=here)
-    assert _who(runtime, account.id, here) is not None
+    fresh = accounts.change_password(runtime.transaction, account.id, current=PASSWORD, new=chosen)
+    assert _who(runtime, account.id, fresh).id == account.id  # the browser that changed it goes on, renewed
+    assert _who(runtime, account.id, here) is None  # and every copy of its old cookie is signed out
     assert _who(runtime, account.id, elsewhere) is None
     assert _sign_in(runtime, account.username, PASSWORD) is None
     assert _sign_in(runtime, account.username, NEW_PASSWORD) is not None
