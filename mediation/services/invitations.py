@@ -27,7 +27,7 @@ from mediation.audit import chain as audit
 from mediation.crypto.vault import Vault
 from mediation.db import utcnow
 from mediation.errors import Conflict, InvalidInput, NotFound
-from mediation.models import Case, Invitation, Participant, Role, User
+from mediation.models import Invitation, Participant, Role, User
 from mediation.passwords import NewPassword
 from mediation.policy import participant_of, require_role
 from mediation.services import participant_names, users
@@ -158,9 +158,13 @@ def _aware(moment: datetime, like: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=like.tzinfo)
 
 
-def _open(session: Session, key: str, now: datetime) -> tuple[Invitation, Participant | None, User | None]:
-    """The invitation behind ``key`` and the person it is for, if it can still be used; NotFound otherwise."""
-    invitation = session.scalars(select(Invitation).where(Invitation.token_hash == key)).first()
+def _open(session: Session, key: str, now: datetime, *, lock: bool = False,
+          ) -> tuple[Invitation, Participant | None, User | None]:
+    """The invitation behind ``key`` and the person it is for, if it can still be used; InvitationRefused
+    otherwise. With ``lock`` (to use it), two activations with the same code run one after the other (PostgreSQL;
+    SQLite's writers already do), so the second sees the code used."""
+    query = select(Invitation).where(Invitation.token_hash == key)
+    invitation = session.scalars(query.with_for_update() if lock else query).first()
     if invitation is None or invitation.used_at is not None:
         raise InvitationRefused(Refusal.NOT_VALID)
     if invitation.revoked_at is not None:
@@ -234,8 +238,9 @@ def activate_participant(session: Session, vault: Vault, key: str, *, username_s
     the account shows a pseudonym, and the name they gave is sealed for their mediator only.
     """
     now = utcnow()
-    invitation, participant, _ = _open(session, key, now)
-    assert participant is not None, "a staff account's invitation activates through activate_account"
+    invitation, participant, _ = _open(session, key, now, lock=True)
+    if participant is None:  # a staff account's invitation: activate_account is its way
+        raise InvitationRefused(Refusal.NOT_VALID)
     name = name.strip()
     if not name or len(name) > MAX_NAME:
         raise InvalidInput(f"Give a name of 1 to {MAX_NAME} characters.")
@@ -245,9 +250,7 @@ def activate_participant(session: Session, vault: Vault, key: str, *, username_s
     participant.user_id = user.id
     participant_names.seal_name(session, vault, participant, name)
     invitation.used_at = now
-    case = session.get(Case, participant.case_id)
-    assert case is not None
-    audit.record(session, AuditTag.ACCOUNT_ACTIVATED, actor=user, now=now, case=case,
+    audit.record(session, AuditTag.ACCOUNT_ACTIVATED, actor=user, now=now, case=participant.case,
                  details={"participant_id": participant.id, "user_id": user.id})
     return user
 
@@ -256,7 +259,7 @@ def activate_account(session: Session, key: str, *, password: NewPassword) -> Us
     """A staff account's person sets its password from their invitation; every session of the account ends
     (after a reset, whoever still used the old password is signed out)."""
     now = utcnow()
-    invitation, _, user = _open(session, key, now)
+    invitation, _, user = _open(session, key, now, lock=True)
     if user is None:
         raise InvitationRefused(Refusal.NOT_VALID)
     reset = user.is_activated

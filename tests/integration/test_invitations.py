@@ -4,13 +4,14 @@ participants' names are sealed, read only by their mediator; a reassigned case t
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from mediation.db import utcnow
-from mediation.errors import Forbidden, InvalidInput, NotFound
+from mediation.errors import Conflict, Forbidden, InvalidInput, NotFound
 from mediation.models import AuditEntry, Invitation, Participant, User
 from mediation.passwords import new_password
 from mediation.services import (
@@ -228,3 +229,26 @@ def test_a_reassignment_leaves_a_notice_for_the_previous_mediator_only(runtime, 
         assert notices.my_notices(session, actors.mediator) == []
         with pytest.raises(NotFound):
             notices.dismiss(session, actors.mediator, notice.id)
+
+
+def test_two_activations_with_the_same_code_at_once_make_one_account(runtime, actors, assessment, chosen):
+    code = invite(runtime, actors, *assessment)
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def use(stem: str) -> None:
+        start.wait()
+        try:
+            outcomes.append(activate(runtime, code, chosen, stem=stem).username)
+        except (InvitationRefused, Conflict) as refused:
+            outcomes.append(type(refused).__name__)
+
+    threads = [threading.Thread(target=use, args=(stem,)) for stem in ("first.try", "second.try")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(outcomes) == 2
+    assert sum(outcome.endswith(("Refused", "Conflict")) for outcome in outcomes) == 1
+    with runtime.transaction() as session:
+        assert session.scalar(select(func.count()).where(User.username.like("%.try-%"))) == 1
