@@ -16,7 +16,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from functools import cache
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from mediation.audit import AuditTag
@@ -95,9 +95,7 @@ def start_session(session: Session, user_id: int) -> str:
 
 def _delete_ended(session: Session, user_id: int) -> None:
     """Forget sessions that ended: an ended row and a missing row refuse a cookie alike."""
-    for row in session.scalars(select(LoginSession).where(LoginSession.user_id == user_id,
-                                                          LoginSession.ended_at.is_not(None))):
-        session.delete(row)
+    session.execute(delete(LoginSession).where(LoginSession.user_id == user_id, LoginSession.ended_at.is_not(None)))
 
 
 def signed_in_user(session: Session, user_id: int, key: str | None) -> User | None:
