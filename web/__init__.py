@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import Settings, check_web_settings, load_settings
 from mediation.keyfiles import read_secret_key
 from mediation.runtime import Runtime, open_runtime
-from web import admin, auth, labels, mediator, portal, public, staff, two_factor
+from web import account, admin, auth, labels, mediator, portal, public, staff, two_factor
 from web.errors import register_error_handlers
 from web.extensions import babel, csrf, login_manager
 from web.limits import install_limits
@@ -99,8 +99,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    for blueprint in (public.bp, auth.bp, two_factor.bp, two_factor.account_bp, mediator.bp, portal.bp, staff.bp,
-                      admin.bp):
+    for blueprint in (public.bp, auth.bp, account.bp, two_factor.bp, mediator.bp, portal.bp, staff.bp, admin.bp):
         app.register_blueprint(blueprint)
 
 

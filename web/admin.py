@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from mediation.models import Role
-from mediation.services import assignment, queries, sentences, two_factor, users
+from mediation.services import assignment, invitations, queries, sentences, two_factor, users
 from web.auth import role_blueprint
 from web.calls import call_as_user, call_with_vault
 from web.forms import form_int, form_text
@@ -46,16 +46,30 @@ def accounts() -> ResponseReturnValue:
                            two_factor_on=call_as_user(two_factor.enrolled_user_ids))
 
 
+def _invitation_page(username: str, code: str, *, created: bool) -> ResponseReturnValue:
+    return render_template("auth/invitation_code.html", code=code, hours=current_app.config["INVITATION_HOURS"],
+                           address=url_for("auth.activate", _external=True), username=username, created=created,
+                           back=url_for("admin.accounts"))
+
+
 @bp.route("/accounts", methods=["POST"])
 def create_account() -> ResponseReturnValue:
+    """The account is created without a password; its person sets one with the code shown once here."""
     role = form_text("role") or ""
     if role == Role.PARTICIPANT:
         flash(_("Participants join through an invitation from their mediator."), "error")
         return redirect(url_for("admin.accounts"), code=303)
-    user = call_as_user(users.create_user, username=form_text("username") or "",
-                        display_name=form_text("display_name") or "", role=role, password=form_text("password") or "")
-    flash(_("The account %(username)s was created.", username=user.username), "info")
-    return redirect(url_for("admin.accounts"), code=303)
+    user, code = call_as_user(invitations.create_account, username=form_text("username") or "",
+                              display_name=form_text("display_name") or "", role=role,
+                              hours=current_app.config["INVITATION_HOURS"])
+    return _invitation_page(user.username, code, created=True)
+
+
+@bp.route("/accounts/<int(max=2147483647):user_id>/invite", methods=["POST"])
+def invite_account(user_id: int) -> ResponseReturnValue:
+    """A new invitation: for an account not activated yet, or a password reset (earlier codes stop working)."""
+    user, code = call_as_user(invitations.invite_account, user_id, hours=current_app.config["INVITATION_HOURS"])
+    return _invitation_page(user.username, code, created=False)
 
 
 @bp.route("/accounts/<int(max=2147483647):user_id>/deactivate", methods=["POST"])

@@ -4,6 +4,8 @@ from mediation.models.audit import SYSTEM_CHAIN, AuditChainHead, AuditEntry, cas
 from mediation.models.case import Case, CaseReferenceCounter, Origin
 from mediation.models.content import AssessmentNote, Blob, CaseKey, Message
 from mediation.models.invitation import Invitation
+from mediation.models.login_session import LoginSession
+from mediation.models.notice import Notice, NoticeKind
 from mediation.models.participant import Participant
 from mediation.models.process import ProcessHeartbeat
 from mediation.models.sentence import SentenceRecord
@@ -12,6 +14,7 @@ from mediation.models.user import Role, User
 
 __all__ = [
     "SYSTEM_CHAIN", "AssessmentNote", "AuditChainHead", "AuditEntry", "Blob", "Case", "CaseKey",
-    "CaseReferenceCounter", "Invitation", "Message", "Origin", "Participant", "ProcessHeartbeat", "RecoveryCode",
-    "Role", "SentenceRecord", "TwoFactorCredential", "User", "case_chain", "content_chain",
+    "CaseReferenceCounter", "Invitation", "LoginSession", "Message", "Notice", "NoticeKind", "Origin", "Participant",
+    "ProcessHeartbeat", "RecoveryCode", "Role", "SentenceRecord", "TwoFactorCredential", "User", "case_chain",
+    "content_chain",
 ]

@@ -77,28 +77,29 @@ def test_a_case_from_the_public_request_to_its_close(people: People, live_app: L
     assert mediator.state() == "dialogue, in writing"
     mediator.screenshot("case")
 
-    # --- Both participants are invited, and activate their accounts through the link -------------------------
-    harmed_link = mediator.invite("victim")
-    assert "It works once and expires" in mediator.main_text()
+    # --- Both participants are invited, and activate their accounts with the code -------------------------------
+    harmed_code = mediator.invite("victim")
+    assert "It works once, expires in" in mediator.main_text()
     mediator.screenshot("invitation")
     mediator.back_to_case()
-    offender_link = mediator.invite("offender")
-    assert offender_link != harmed_link
+    offender_code = mediator.invite("offender")
+    assert offender_code != harmed_code
     mediator.back_to_case()
 
     harmed, offender = people.participant(), people.participant()
-    harmed_account, offender_account = live_app.new_credentials("Dana"), live_app.new_credentials("Eli")
-    harmed.activate(harmed_link, harmed_account)
+    harmed_account = harmed.activate(harmed_code, live_app.new_credentials("Dana"))
+    assert harmed_account.username.startswith("dana.")
     harmed.login(harmed_account)
     assert harmed.status() == "The dialogue is under way in writing, through the mediator."
     harmed.screenshot("home")
-    offender.activate(offender_link, offender_account)
+    offender_account = offender.activate(offender_code, live_app.new_credentials("Eli"))
     offender.login(offender_account)
     assert offender.status() == "The dialogue is under way in writing, through the mediator."
 
     mediator.open_case(reference)
-    for person in ("victim", "offender"):
+    for person, account in (("victim", harmed_account), ("offender", offender_account)):
         expect(mediator.participant(person)).to_contain_text("Has a portal account")
+        expect(mediator.participant(person)).to_contain_text(account.display_name)  # the name they gave
 
     # --- The harmed person writes; the mediator returns the message with a note --------------------------------
     harmed.messages()

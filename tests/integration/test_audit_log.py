@@ -29,19 +29,31 @@ from mediation.models import (
     AuditChainHead,
     AuditEntry,
     Case,
-    Participant,
     Role,
     SentenceRecord,
     User,
     case_chain,
+    content_chain,
 )
+from mediation.passwords import new_password
 from mediation.runtime import Runtime
-from mediation.services import assignment, intake, participants, sentences, users, workflow
+from mediation.services import (
+    accounts,
+    assignment,
+    intake,
+    invitations,
+    participant_names,
+    participants,
+    sentences,
+    users,
+    workflow,
+)
 from workflows.case_workflow import CLOSE_REASONS, DECLINE_REASONS, PAUSE_REASONS, WITHDRAW_REASONS
 from workflows.vocabulary import CaseState, Consent, Modality, Outcome, Relationship, Safety, Side
 
 APPEND_ONLY = "audit_entries is append-only"
 PASSWORD = "a long enough password for tests"
+GIVEN_NAME = "Philippa Realname"
 PAUSED_CASE_ENTRIES = 13  # request, assignment, sentence, screen, offender added, 2 consents, 2 safety,
 #                            prepare, modality, begin, pause: the chain make_case(CaseState.PAUSED) writes
 
@@ -161,6 +173,7 @@ class Expect:
     to_state: str | None = None
     reason: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    chain: str = "case"  # or "content", for a case's content chain
 
 
 @dataclass
@@ -184,7 +197,11 @@ class Trail:
 
     @staticmethod
     def _wanted(session: Session, expect: Expect) -> tuple[Any, ...]:
-        chain = SYSTEM_CHAIN if expect.reference is None else case_chain(case_row(session, expect.reference).id)
+        if expect.reference is None:
+            chain = SYSTEM_CHAIN
+        else:
+            case_id = case_row(session, expect.reference).id
+            chain = content_chain(case_id) if expect.chain == "content" else case_chain(case_id)
         return (chain, expect.tag.value, expect.actor.id if expect.actor is not None else None, expect.role,
                 expect.from_state, expect.to_state, expect.reason, expect.details)
 
@@ -268,10 +285,24 @@ def journey(runtime: Runtime, actors: Any) -> Journey:
     act("pause", fire(mediator, ref, "pause", reason="safety_concern"),
         move("pause", s.DIALOGUE_VIDEO, s.PAUSED, reason="safety_concern"))
     act("resume", fire(mediator, ref, "resume"), move("resume", s.PAUSED, s.DIALOGUE_VIDEO))
-    with runtime.transaction() as session:  # the harmed person gets a portal account (no service for it yet)
-        session.get(Participant, side[Side.HARMED]).user_id = actors.harmed_user.id
-    act("withdraw", fire(actors.harmed_user, ref, "withdraw", reason="participant_choice"),
-        move("withdraw", s.DIALOGUE_VIDEO, s.CLOSED, actors.harmed_user, Role.PARTICIPANT, "participant_choice",
+    code = act("invite harmed", lambda session: invitations.invite_participant(
+        session, mediator, ref, participant_id=side[Side.HARMED], hours=72),
+        [Expect(AuditTag.INVITATION_CREATED, mediator, Role.MEDIATOR, ref,
+                details={"participant_id": side[Side.HARMED], "hours": 72})])
+    chosen = new_password(PASSWORD, username="harmed.portal", display_name=GIVEN_NAME)
+    harmed = act("activate harmed", lambda session: invitations.activate_participant(
+        session, runtime.vault, invitations.code_key(code), username_stem="harmed.portal", name=GIVEN_NAME,
+        password=chosen),
+        lambda user: [Expect(AuditTag.USER_CREATED, None, "invitee",
+                             details={"user_id": user.id, "role": "participant"}),
+                      Expect(AuditTag.ACCOUNT_ACTIVATED, user, Role.PARTICIPANT, ref,
+                             details={"participant_id": side[Side.HARMED], "user_id": user.id})])
+    trail.journey.private_texts.append(GIVEN_NAME)
+    act("read names", lambda session: participant_names.names_for_mediator(session, runtime.vault, mediator, ref),
+        [Expect(AuditTag.NAME_DECRYPTED, mediator, Role.MEDIATOR, ref, chain="content",
+                details={"participant_id": side[Side.HARMED]})])
+    act("withdraw", fire(harmed, ref, "withdraw", reason="participant_choice"),
+        move("withdraw", s.DIALOGUE_VIDEO, s.CLOSED, harmed, Role.PARTICIPANT, "participant_choice",
              participant_id=side[Side.HARMED]))
     act("reopen", fire(mediator, ref, "reopen", participant_id=side[Side.HARMED]),
         move("reopen", s.CLOSED, s.ASSESSMENT, participant_id=side[Side.HARMED]))
@@ -317,16 +348,25 @@ def journey(runtime: Runtime, actors: Any) -> Journey:
     act("screen short", fire(mediator, ref, "screen"), move("screen", s.REQUESTED, s.CLOSED))
 
     # 4. Accounts, on the system chain.
-    made = act("create account", lambda session: users.create_user(
-        session, admin, username="mediator.three", display_name="Rosalind Privatename", role="mediator",
-        password=PASSWORD),
-        lambda user: [Expect(AuditTag.USER_CREATED, admin, Role.ADMIN, details={"user_id": user.id,
-                                                                               "role": "mediator"})])
+    made, code = act("create account", lambda session: invitations.create_account(
+        session, admin, username="mediator.three", display_name="Rosalind Privatename", role="mediator", hours=72),
+        lambda made: [Expect(AuditTag.USER_CREATED, admin, Role.ADMIN, details={"user_id": made[0].id,
+                                                                               "role": "mediator"}),
+                      Expect(AuditTag.USER_INVITED, admin, Role.ADMIN, details={"user_id": made[0].id})])
+    chosen = new_password(PASSWORD, username="mediator.three", display_name="Rosalind Privatename")
+    act("activate account", lambda session: invitations.activate_account(
+        session, invitations.code_key(code), password=chosen),
+        [Expect(AuditTag.USER_ACTIVATED, made, Role.MEDIATOR, details={"user_id": made.id, "reset": False})])
+    act("reset password", lambda session: invitations.invite_account(session, admin, made.id, hours=1),
+        [Expect(AuditTag.USER_INVITED, admin, Role.ADMIN, details={"user_id": made.id})])
+    act("sign out everywhere", lambda session: accounts.sign_out_everywhere(session, made),
+        [Expect(AuditTag.SESSIONS_ENDED, made, Role.MEDIATOR, details={"user_id": made.id})])
     act("deactivate account", lambda session: users.deactivate_user(session, admin, made.id),
         [Expect(AuditTag.USER_DEACTIVATED, admin, Role.ADMIN, details={"user_id": made.id})])
+    operator_password = new_password(PASSWORD, username="operator.made", display_name="Horatio Operatorname")
     act("operator account", lambda session: users.create_user(
         session, None, username="operator.made", display_name="Horatio Operatorname", role="admin",
-        password=PASSWORD),
+        password=operator_password),
         lambda user: [Expect(AuditTag.USER_CREATED, None, "operator", details={"user_id": user.id,
                                                                               "role": "admin"})])
 
@@ -352,7 +392,8 @@ DETAIL_CODES: dict[str, set[str]] = {
     "role": {r.value for r in Role},
     "kind": {"fixed", "life", "dangerous_offender"},
 }
-DETAIL_FLAGS = {"eligible", "computed"}
+DETAIL_FLAGS = {"eligible", "computed", "reset"}
+DETAIL_COUNTS = {"hours"}
 DETAIL_IDS = {"participant_id", "mediator_id", "previous_mediator_id", "user_id"}
 REASON_CODES = {*PAUSE_REASONS, *DECLINE_REASONS, *WITHDRAW_REASONS, *CLOSE_REASONS}
 
@@ -364,7 +405,7 @@ def test_audit_entries_hold_only_ids_and_codes_never_personal_text(runtime, jour
     private = [t for t in journey.private_texts if t]
     for entry in entries:
         assert entry.tag in {t.value for t in AuditTag}
-        assert entry.actor_role in {*(r.value for r in Role), "public", "operator"}
+        assert entry.actor_role in {*(r.value for r in Role), "public", "operator", "invitee"}
         assert entry.from_state in {None, *CaseState}
         assert entry.to_state in {None, *CaseState}
         assert entry.reason in {None, *REASON_CODES}
@@ -374,6 +415,8 @@ def test_audit_entries_hold_only_ids_and_codes_never_personal_text(runtime, jour
                 assert value is None or type(value) is int, (entry.tag, key, value)
             elif key in DETAIL_FLAGS:
                 assert type(value) is bool, (entry.tag, key, value)
+            elif key in DETAIL_COUNTS:
+                assert type(value) is int, (entry.tag, key, value)
             else:
                 assert value in DETAIL_CODES[key], (entry.tag, key, value)
         row = json.dumps([entry.tag, entry.actor_role, entry.from_state, entry.to_state, entry.reason,
@@ -385,7 +428,7 @@ def test_audit_entries_hold_only_ids_and_codes_never_personal_text(runtime, jour
 def test_entries_chain_in_order_and_each_case_records_its_chain_head(runtime, journey):
     with runtime.transaction() as session:
         chains = session.scalars(select(AuditEntry.chain).distinct()).all()
-        assert len(chains) == 4  # three cases and the system chain
+        assert len(chains) == 5  # three cases, the first case's content chain and the system chain
         for chain in chains:
             entries = chain_entries(session, chain)
             assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
@@ -750,7 +793,7 @@ def test_history_that_grew_after_a_checkpoint_still_verifies(runtime, actors, le
     newcomer = make_case(CaseState.PREPARATION)
     with runtime.transaction() as session:
         users.create_user(session, actors.admin, username="late.arrival", display_name="Late", role="staff",
-                          password=PASSWORD)
+                          password=None)
         paused_chain = case_chain(case_row(session, ledger.paused).id)
         assert len(case_entries(session, newcomer)) > 1
     report = verify(runtime, checkpoint)

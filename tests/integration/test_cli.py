@@ -27,7 +27,7 @@ from mediation.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from mediation.keyfiles import load_audit_signing_key
 from mediation.models import SYSTEM_CHAIN, AuditEntry, User, case_chain
 from mediation.passwords import verify_password
-from mediation.services import sentences
+from mediation.services import accounts, sentences
 from tests.integration.test_audit_log import (
     PAUSED_CASE_ENTRIES,
     allow_tampering,
@@ -528,6 +528,29 @@ def test_create_user_refuses_a_short_password(cli, runtime, how):
     assert result.stderr == "Error: A password needs at least 12 characters.\n"
     with runtime.transaction() as session:
         assert session.scalar(select(func.count(User.id))) == 0
+
+
+@pytest.mark.parametrize(("password", "message"), [
+    ("aaaaaaaaaaaa", "This password is too easy to guess"),
+    ("password1234", "This password is too easy to guess"),
+    ("rosa.example", "A password may not contain your username or your name."),
+    ("Rosa Example was here", "A password may not contain your username or your name."),
+], ids=["repeats", "common", "the-username", "the-name"])
+def test_create_user_refuses_a_guessable_password(cli, runtime, password, message):
+    result = cli(*NEW_USER, "--password", password)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {message}")
+    assert len(result.stderr.splitlines()) == 1
+    with runtime.transaction() as session:
+        assert session.scalar(select(func.count(User.id))) == 0
+
+
+def test_the_demo_logins_it_prints_sign_in(cli, runtime):
+    assert cli("demo").exit_code == 0
+    for account in DEMO_ACCOUNTS:
+        user = accounts.authenticate(runtime.transaction, account.username, DEMO_PASSWORD)
+        assert user is not None, account.username
+        assert user.role == account.role.value
 
 
 def test_create_user_refuses_a_taken_username(cli, runtime):

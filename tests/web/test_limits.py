@@ -142,18 +142,17 @@ def test_every_sign_in_attempt_counts_against_the_clients_own_ceiling(web_runtim
 # --- activating a portal account -----------------------------------------------------------------------------
 
 def test_activation_is_limited_per_client(web_runtime, world):
+    """Guessing invitation codes from one client is throttled; the person with the real code, elsewhere, is not."""
     app = limited_app(web_runtime, activation="2 per hour")
     guesser = client(app, world, "198.51.100.80")
-    short = {"display_name": "A", "username": "a.person", "password": "short", "confirm": "short"}
-    assert guesser.post(f"/activate/{world.invitation}", short).status_code == 400
-    assert guesser.post("/activate/not-a-real-token", short).status_code == 404
-    assert_throttled(guesser.post(f"/activate/{world.invitation}", short), at_most=3600)
-    assert guesser.get(f"/activate/{world.invitation}").status_code == 200  # the page itself still opens
+    assert guesser.post("/activate", {"code": "AAAA-BBBB-CCCC-DDDD-EEEE-FFFF"}).status_code == 404  # no such code
+    assert guesser.post("/activate", {"code": "BBBB-CCCC-DDDD-EEEE-FFFF-GGGG"}).status_code == 404
+    assert_throttled(guesser.post("/activate", {"code": world.invitation}), at_most=3600)
+    assert guesser.get("/activate").status_code == 200  # the page itself still opens
 
     invited = client(app, world, "192.0.2.81")
-    done = invited.post(f"/activate/{world.invitation}", {"display_name": "New Person", "username": "new.person",
-                                                          "password": PASSWORD, "confirm": PASSWORD})
-    assert done.status_code == 302
+    done = invited.post("/activate", {"code": world.invitation})
+    assert done.status_code == 303
 
 
 # --- who the client is ---------------------------------------------------------------------------------------
