@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PREFIX = "MEDIATION_"
+MAX_PAGE_SIZE = 500
 
 
 class SettingsError(ValueError):
@@ -36,6 +37,7 @@ class Settings:
     cookie_secure: bool
     stale_case_days: int
     invitation_hours: int
+    page_size: int = 50
     secret_key_from_env: str | None = None
     keyring_from_env: str | None = None
 
@@ -116,11 +118,15 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
         cookie_secure=_flag(env, "COOKIE_SECURE", default=environment == "production"),
         stale_case_days=_int(env, "STALE_CASE_DAYS", 14, minimum=1),
         invitation_hours=_int(env, "INVITATION_HOURS", 72, minimum=1),
+        page_size=_int(env, "PAGE_SIZE", 50, minimum=1),
         secret_key_from_env=secret,
         keyring_from_env=env.get(PREFIX + "KEYRING") or None,
     )
     if settings.is_production and settings.uses_sqlite and ":memory:" in settings.database_url:
         raise SettingsError("an in-memory database cannot be used in production")
+    if settings.page_size > MAX_PAGE_SIZE:
+        raise SettingsError(f"{PREFIX}PAGE_SIZE must be at most {MAX_PAGE_SIZE}: lists stay small, got "
+                            f"{settings.page_size}")
     if settings.is_production and not settings.cookie_secure:
         raise SettingsError(f"{PREFIX}COOKIE_SECURE cannot be off in production: serve the site over HTTPS")
     return settings

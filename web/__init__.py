@@ -43,6 +43,7 @@ def configure(app: Flask, settings: Settings) -> None:
         VIDEO_MAX_BYTES=settings.video_max_bytes,
         STALE_CASE_DAYS=settings.stale_case_days,
         INVITATION_HOURS=settings.invitation_hours,
+        PAGE_SIZE=settings.page_size,
         WTF_CSRF_TIME_LIMIT=None,  # the session's idle timeout already bounds a form's life
         BABEL_DEFAULT_LOCALE="en",
         BABEL_TRANSLATION_DIRECTORIES="translations",

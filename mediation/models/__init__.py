@@ -3,6 +3,7 @@
 from mediation.models.audit import SYSTEM_CHAIN, AuditChainHead, AuditEntry, case_chain, content_chain
 from mediation.models.case import Case, CaseReferenceCounter, Origin
 from mediation.models.content import AssessmentNote, Blob, CaseKey, Message
+from mediation.models.held_request import HeldRequest, RequestStatus
 from mediation.models.invitation import Invitation
 from mediation.models.participant import Participant
 from mediation.models.sentence import SentenceRecord
@@ -10,6 +11,7 @@ from mediation.models.user import Role, User
 
 __all__ = [
     "SYSTEM_CHAIN", "AssessmentNote", "AuditChainHead", "AuditEntry", "Blob", "Case", "CaseKey",
-    "CaseReferenceCounter", "Invitation", "Message", "Origin", "Participant", "Role", "SentenceRecord", "User",
+    "CaseReferenceCounter", "HeldRequest", "Invitation", "Message", "Origin", "Participant", "RequestStatus", "Role",
+    "SentenceRecord", "User",
     "case_chain", "content_chain",
 ]
