@@ -7,12 +7,13 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from mediation.models import Role
-from mediation.services import accounts, contacts, messages, notes, participants, sentences, views, workflow
+from mediation.services import accounts, contacts, messages, notes, participants, queries, sentences, views, workflow
 from mediation.services.contacts import ContactDetails
 from web.auth import role_blueprint
 from web.calls import call_as_user, call_with_vault, stream_video
 from web.forms import form_int, form_text
 from web.labels import label
+from web.lists import list_query, step_choices
 
 bp = role_blueprint("mediator", Role.MEDIATOR)
 
@@ -23,8 +24,9 @@ def _to_case(reference: str, anchor: str = "") -> ResponseReturnValue:
 
 @bp.route("/")
 def dashboard() -> ResponseReturnValue:
-    board = call_as_user(views.mediator_dashboard, stale_days=current_app.config["STALE_CASE_DAYS"])
-    return render_template("mediator/dashboard.html", board=board)
+    query = list_query(key=queries.CASE_KEY, fields=queries.CASE_FILTERS, search="reference")
+    board = call_as_user(views.mediator_dashboard, query, stale_days=current_app.config["STALE_CASE_DAYS"])
+    return render_template("mediator/dashboard.html", board=board, page=board.cases, steps=step_choices())
 
 
 @bp.route("/cases/<reference>")
@@ -114,7 +116,9 @@ def case_notes(reference: str) -> ResponseReturnValue:
 
 @bp.route("/reviews")
 def review_queue() -> ResponseReturnValue:
-    return render_template("mediator/reviews.html", waiting=call_as_user(messages.awaiting_review))
+    query = list_query(key=messages.REVIEW_KEY, fields=messages.REVIEW_FILTERS, search="reference")
+    return render_template("mediator/reviews.html", page=call_as_user(messages.awaiting_review, query),
+                           steps=step_choices())
 
 
 @bp.route("/cases/<reference>/messages")

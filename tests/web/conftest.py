@@ -31,7 +31,7 @@ from mediation.demo import build_case, path_to
 from mediation.keyfiles import ensure_instance
 from mediation.models import Origin, User
 from mediation.runtime import Runtime, open_runtime
-from mediation.services import accounts, contacts, messages, notes, users
+from mediation.services import accounts, contacts, intake, messages, notes, users
 from mediation.services.contacts import ContactDetails
 from mediation.services.lookup import find_case
 from web import create_app
@@ -102,6 +102,7 @@ class World:
     other_message: str  # delivered to other_offender
     new_referral: str  # forwarded by staff, not yet assigned
     other_referral: str  # forwarded by other staff, not yet assigned
+    held_request: int  # a public request held for the coordinator's decision (no case yet)
     versions: dict[str, int]
 
     def version(self, reference: str) -> int:
@@ -192,6 +193,9 @@ def build_world(runtime: Runtime) -> World:
     other_referral = case(CaseState.REQUESTED, referrer=other_staff, origin=Origin.OFFENDER_REQUEST,
                           steps=[("unassigned", None)])
 
+    with tx() as s:
+        held_request = intake.submit_harmed_party_request(s, "victim").id
+
     references = (own, own_requested, own_assessment, own_relay, own_video, other, new_referral, other_referral)
     with tx() as s:
         versions = {ref: find_case(s, admin, ref).version for ref in references}
@@ -203,7 +207,7 @@ def build_world(runtime: Runtime) -> World:
         assessment_harmed=assessment_ids["harmed"], invitation=invitation, own_relay=own_relay,
         relay_harmed=relay_ids["harmed"], own_video=own_video, video_message=video, video_bytes=data, other=other,
         other_harmed=other_ids["harmed"], other_offender=other_ids["responsible"], other_message=other_message,
-        new_referral=new_referral, other_referral=other_referral, versions=versions)
+        new_referral=new_referral, other_referral=other_referral, held_request=held_request, versions=versions)
 
 
 def _settings(folder: Path) -> Settings:
@@ -524,6 +528,11 @@ ROUTES: tuple[Route, ...] = (
     Route("admin.override", "POST", lambda w, o: f"/admin/cases/{w.own_requested}/override", ok=303, scoped=False,
           data=lambda w, o: {"eligible": "no", "rationale": "The sentence was reduced on appeal."},
           done=lambda w: "/admin/"),
+    Route("admin.requests", "GET", lambda w, o: "/admin/requests", scoped=False),
+    Route("admin.accept_request", "POST", lambda w, o: f"/admin/requests/{w.held_request}/accept", ok=303,
+          scoped=False, done=lambda w: "/admin/requests"),
+    Route("admin.dismiss_request", "POST", lambda w, o: f"/admin/requests/{w.held_request}/dismiss", ok=303,
+          scoped=False, done=lambda w: "/admin/requests"),
     Route("admin.accounts", "GET", lambda w, o: "/admin/accounts", scoped=False),
     Route("admin.create_account", "POST", lambda w, o: "/admin/accounts", ok=303, scoped=False,
           data=lambda w, o: {"username": "new.mediator", "display_name": "New Mediator", "role": "mediator",
