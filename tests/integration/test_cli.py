@@ -238,7 +238,7 @@ def test_show_prints_the_eligibility_explanation_and_the_timeline(cli, runtime, 
     shown = timeline(result.stdout)
     assert [line.split()[0] for line in shown] == [f"#{e.seq}" for e in entries]
     assert [line.split()[4] for line in shown] == [e.tag for e in entries]
-    assert shown[3].endswith("case:workflow:screen requested->assessment")
+    assert shown[4].endswith("case:workflow:screen requested->assessment")
     assert shown[-1].endswith("case:workflow:pause dialogue_written->paused reason=wellbeing")
 
 
