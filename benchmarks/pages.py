@@ -472,7 +472,7 @@ class Tally:
     """What a load run observed: (finished at, seconds, status) of each request, and failures to connect."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
-    requests: list[tuple[float, float, int]] = field(default_factory=list)
+    requests: list[tuple[float, float, int, str]] = field(default_factory=list)
     failures: int = 0
     recording: threading.Event = field(default_factory=threading.Event)
     stop: threading.Event = field(default_factory=threading.Event)
@@ -508,7 +508,7 @@ class Visitor:
         finished = time.perf_counter()
         if self.tally.recording.is_set():
             with self.tally.lock:
-                self.tally.requests.append((finished, finished - started, response.status))
+                self.tally.requests.append((finished, finished - started, response.status, route_of(method, path)))
         for value in response.headers.get_all("Set-Cookie") or []:
             found = COOKIE.match(value)
             if found:
@@ -533,6 +533,13 @@ class Visitor:
     def sign_in(self, username: str) -> None:
         self.get("/login")
         self.post("/login", {"username": username, "password": PASSWORD})
+
+
+def route_of(method: str, path: str) -> str:
+    """A request's route, with references and ids replaced, to group latencies by page."""
+    shape = re.sub(r"RO-\d{4}-\d+", "<ref>", path.split("?", 1)[0])
+    shape = re.sub(r"/[0-9a-f]{32}|/\d+(?=/|$)", "/<id>", shape)
+    return f"{method} {shape}"
 
 
 def _first(pattern: str, page: str) -> str | None:
@@ -601,6 +608,11 @@ def cast(users: int, population: Population) -> list[tuple[str | None, Callable[
             + [(None, public_turn)] * public)
 
 
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
 @dataclass(frozen=True)
 class LoadResult:
     requests: int
@@ -612,6 +624,7 @@ class LoadResult:
     p99: float
     cpu: float  # server CPU seconds in the window
     client_cpu: float
+    by_route: dict[str, tuple[int, float, float]]  # route: requests, p50, p99
 
     @property
     def throughput(self) -> float:
@@ -654,10 +667,14 @@ def load(server: Server, roles: list[tuple[str | None, Callable[[Visitor, int], 
     latencies = sorted(r[1] for r in within)
     if not latencies:
         raise RuntimeError("no request completed during the measured window")
+    grouped: dict[str, list[float]] = {}
+    for _, seconds_taken, _, route in within:
+        grouped.setdefault(route, []).append(seconds_taken)
+    by_route = {route: (len(values), percentile(values, 0.5), percentile(values, 0.99))
+                for route, values in sorted(grouped.items())}
     return LoadResult(len(within), ended - started, sum(1 for r in within if r[2] >= 500), tally.failures,
                       sum(1 for r in within if 400 <= r[2] < 500), latencies[len(latencies) // 2],
-                      latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], cpu_after - cpu_before,
-                      client_after - client_before)
+                      percentile(latencies, 0.99), cpu_after - cpu_before, client_after - client_before, by_route)
 
 
 def measure_load(report: Report, plan: Plan, population: Population, database: str, workdir: Path) -> None:
@@ -679,6 +696,9 @@ def measure_load(report: Report, plan: Plan, population: Population, database: s
               f"{result.cpu_per_request * 1e3:6.2f} ms/request; 5xx {result.server_errors}, failed connections "
               f"{result.failures}, 4xx {result.refusals}; load generator CPU "
               f"{result.client_cpu / max(1, result.requests) * 1e3:.2f} ms/request")
+    print("  the app by route: requests, p50 ms, p99 ms")
+    for route, (number, p50, p99) in ours.by_route.items():
+        print(f"    {route:<52} {number:>6,} {p50 * 1e3:8.1f} {p99 * 1e3:8.1f}")
     tail = ours.p99 / ours.p50
     report.add(Row(f"(b) server errors under load, {database}", f"{ours.server_errors + ours.failures}", "-", None,
                    "0", ours.server_errors + ours.failures == 0))
