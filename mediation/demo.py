@@ -175,12 +175,14 @@ class _Walk:
 
 def build_case(runtime: Runtime, admin: User, mediator: User, staff: User, *, steps: list[Step],
                origin: Origin = Origin.HARMED_PARTY_REQUEST) -> str:
-    """Open a case (a harmed party's request, or an offender's forwarded by ``staff``) and walk ``steps``."""
+    """Open a case (a harmed party's request accepted by ``admin``, or an offender's forwarded by ``staff``) and
+    walk ``steps``."""
     with runtime.transaction() as s:
         if origin is Origin.OFFENDER_REQUEST:
             reference = intake.forward_offender_request(s, staff, willing_to_take_responsibility=True).reference
-        else:
-            reference = intake.submit_harmed_party_request(s, Relationship.VICTIM.value).reference
+        else:  # the public form holds the request; the coordinator accepts it as a case
+            held = intake.submit_harmed_party_request(s, Relationship.VICTIM.value)
+            reference = intake.accept_held_request(s, admin, held.id).reference
     if ("unassigned", None) in steps:
         return reference
     with runtime.transaction() as s:

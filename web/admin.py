@@ -1,4 +1,5 @@
-"""The coordinator: accounts, mediator assignments, eligibility overrides, and cases as metadata only."""
+"""The coordinator: accounts, held public requests, mediator assignments, eligibility overrides, and cases as
+metadata only."""
 
 from __future__ import annotations
 
@@ -7,18 +8,41 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from mediation.models import Role
-from mediation.services import assignment, invitations, queries, sentences, two_factor, users
+from mediation.services import assignment, intake, invitations, queries, sentences, two_factor, users
 from web.auth import role_blueprint
 from web.calls import call_as_user, call_with_vault
 from web.forms import form_int, form_text
+from web.lists import list_query, step_choices
 
 bp = role_blueprint("admin", Role.ADMIN)
 
 
 @bp.route("/")
 def cases() -> ResponseReturnValue:
-    return render_template("admin/cases.html", cases=call_as_user(queries.cases_for),
-                           mediators=call_as_user(users.mediators))
+    query = list_query(key=queries.CASE_KEY, fields=queries.CASE_FILTERS, search="reference")
+    page = call_as_user(queries.case_list, query, stale_days=current_app.config["STALE_CASE_DAYS"])
+    return render_template("admin/cases.html", page=page, mediators=call_as_user(users.mediators),
+                           steps=step_choices())
+
+
+@bp.route("/requests")
+def requests() -> ResponseReturnValue:
+    page = call_as_user(intake.pending_requests, list_query(key=intake.REQUEST_KEY))
+    return render_template("admin/requests.html", page=page)
+
+
+@bp.route("/requests/<int(max=2147483647):request_id>/accept", methods=["POST"])
+def accept_request(request_id: int) -> ResponseReturnValue:
+    case = call_as_user(intake.accept_held_request, request_id)
+    flash(_("The request was accepted as case %(reference)s.", reference=case.reference), "info")
+    return redirect(url_for("admin.requests"), code=303)
+
+
+@bp.route("/requests/<int(max=2147483647):request_id>/dismiss", methods=["POST"])
+def dismiss_request(request_id: int) -> ResponseReturnValue:
+    call_as_user(intake.dismiss_held_request, request_id)
+    flash(_("The request was dismissed; no case was opened."), "info")
+    return redirect(url_for("admin.requests"), code=303)
 
 
 @bp.route("/cases/<reference>/assign", methods=["POST"])
@@ -42,8 +66,10 @@ def override(reference: str) -> ResponseReturnValue:
 
 @bp.route("/accounts")
 def accounts() -> ResponseReturnValue:
-    return render_template("admin/accounts.html", accounts=call_as_user(users.list_accounts),
-                           two_factor_on=call_as_user(two_factor.enrolled_user_ids))
+    query = list_query(key=users.ACCOUNT_KEY, search="username", statuses=users.ACCOUNT_STATUSES,
+                       roles=users.ACCOUNT_ROLES)
+    return render_template("admin/accounts.html", page=call_as_user(users.list_accounts, query),
+                           roles=users.ACCOUNT_ROLES, two_factor_on=call_as_user(two_factor.enrolled_user_ids))
 
 
 def _invitation_page(username: str, code: str, *, created: bool) -> ResponseReturnValue:

@@ -15,6 +15,7 @@ from mediation.services import (
     notices,
     participant_names,
     participants,
+    queries,
     sentences,
     views,
     workflow,
@@ -24,6 +25,7 @@ from web.auth import role_blueprint
 from web.calls import call_as_user, call_with_vault
 from web.forms import form_int, form_text
 from web.labels import label
+from web.lists import list_query, step_choices
 from web.media import stream_video
 
 bp = role_blueprint("mediator", Role.MEDIATOR)
@@ -35,8 +37,10 @@ def _to_case(reference: str, anchor: str = "") -> ResponseReturnValue:
 
 @bp.route("/")
 def dashboard() -> ResponseReturnValue:
-    board = call_as_user(views.mediator_dashboard, stale_days=current_app.config["STALE_CASE_DAYS"])
-    return render_template("mediator/dashboard.html", board=board, notices=call_as_user(notices.my_notices))
+    query = list_query(key=queries.CASE_KEY, fields=queries.CASE_FILTERS, search="reference")
+    board = call_as_user(views.mediator_dashboard, query, stale_days=current_app.config["STALE_CASE_DAYS"])
+    return render_template("mediator/dashboard.html", board=board, page=board.cases, steps=step_choices(),
+                           notices=call_as_user(notices.my_notices))
 
 
 @bp.route("/cases/<reference>")
@@ -134,7 +138,9 @@ def case_notes(reference: str) -> ResponseReturnValue:
 
 @bp.route("/reviews")
 def review_queue() -> ResponseReturnValue:
-    return render_template("mediator/reviews.html", waiting=call_as_user(messages.awaiting_review))
+    query = list_query(key=messages.REVIEW_KEY, fields=messages.REVIEW_FILTERS, search="reference")
+    return render_template("mediator/reviews.html", page=call_as_user(messages.awaiting_review, query),
+                           steps=step_choices())
 
 
 @bp.route("/cases/<reference>/messages")

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 class AuditTag(StrEnum):
     REQUEST_RECEIVED = "case:request:received"
+    REQUEST_ACCEPTED = "case:request:accepted"  # the coordinator accepted a held public request as this case
+    REQUEST_DISMISSED = "system:request:dismissed"  # ... or dismissed it: no case, no reference
     REFERRAL_RECEIVED = "case:referral:received"
     MEDIATOR_ASSIGNED = "case:assignment:assigned"
     MEDIATOR_REASSIGNED = "case:assignment:reassigned"

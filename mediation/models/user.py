@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, String
+from sqlalchemy import DateTime, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mediation.db import Base, utcnow
@@ -20,6 +20,7 @@ class Role(StrEnum):
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = (Index("ix_users_role_username", "role", "username"),)  # the accounts list, by role
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)

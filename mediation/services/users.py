@@ -20,6 +20,7 @@ from mediation.models import Role, User
 from mediation.passwords import NewPassword
 from mediation.policy import require_role
 from mediation.services.accounts import end_all_sessions
+from mediation.services.listing import KeyPart, ListQuery, Page, fetch_page, starts_with
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,79}$")
 USERNAME_RULE = "A username has 3 to 80 characters: lowercase letters, digits, dots, dashes, underscores."
@@ -76,10 +77,24 @@ def deactivate_user(session: Session, actor: User, user_id: int) -> User:
     return user
 
 
-def list_accounts(session: Session, actor: User) -> list[User]:
-    """Every account, for the coordinator (names, roles and status only)."""
+ACCOUNT_KEY: tuple[KeyPart, ...] = ("text", "text")  # role, username
+ACCOUNT_STATUSES = ("active", "deactivated")
+ACCOUNT_ROLES = tuple(r.value for r in Role)
+
+
+def list_accounts(session: Session, actor: User, query: ListQuery) -> Page[User]:
+    """A page of the accounts, by role then username, for the coordinator (names, roles and status only)."""
     require_role(actor, Role.ADMIN)
-    return list(session.scalars(select(User).order_by(User.role, User.username)))
+    conditions = []
+    if query.search:
+        conditions.append(starts_with(User.username, query.search))
+    if query.role:
+        conditions.append(User.role == query.role)
+    if query.status:
+        conditions.append(User.is_active.is_(query.status == "active"))
+    page = fetch_page(session, select(User).where(*conditions), query, keys=(User.role, User.username),
+                      key_of=lambda row: (row.User.role, row.User.username), parts=ACCOUNT_KEY)
+    return page.map(lambda row: row.User)
 
 
 def mediators(session: Session, actor: User) -> list[User]:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from tests.e2e.conftest import Axe, Credentials, LiveApp, Screenshots
 
 REFERENCE = re.compile(r"RO-\d{4}-\d{5}")
+RECEIPT = re.compile(r"HR-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}")
 # What a participant must never read: the workflow's internal names for states and message states.
 INTERNAL_NAMES = re.compile(r"dialogue_\w+|face_to_face|awaiting_author|\b(requested|assessment|preparation|"
                             r"submitted|withheld)\b")
@@ -110,16 +111,17 @@ class Visitor(Navigator):
         self.visit("/")
 
     def ask_to_take_part(self, relationship: str = "victim") -> str:
-        """Fill the public intake form; return the case reference the confirmation page gives."""
+        """Fill the public intake form; return the receipt code the confirmation page gives (no case yet)."""
         self.follow(self.page.get_by_role("link", name="Ask to take part").first)
         self.screenshot("intake")
         self.page.get_by_label("How are you connected to the crime?").select_option(relationship)
         self.page.get_by_label("I understand that taking part is voluntary").check()
         self.submit(self.page.get_by_role("button", name="Send my request"))
         expect(self.page.locator("h1")).to_have_text("Your request was received")
-        reference = self.page.locator("main .reference").inner_text()
-        assert REFERENCE.fullmatch(reference), reference
-        return reference
+        receipt = self.page.locator("main .receipt").inner_text()
+        assert RECEIPT.fullmatch(receipt), receipt
+        assert not REFERENCE.search(self.main_text()), "a held request has no case reference"
+        return receipt
 
 
 def enter_code(person: Navigator, code: str) -> None:
@@ -216,6 +218,15 @@ class Coordinator(SignedIn):
         self.submit(form.get_by_role("button", name="Create"))
         assert f"The account {username} was created." in self.main_text()
         return self.invitation_code()
+
+    def accept_request(self, receipt: str) -> str:
+        """From the held public requests, accept the one with this receipt; return the new case's reference."""
+        self.follow(self.page.get_by_role("navigation").get_by_role("link", name="Requests"))
+        row = self.page.locator("tbody tr").filter(has=self.page.locator("td.receipt", has_text=receipt))
+        self.submit(row.get_by_role("button", name=f"Accept request {receipt} as a case"))
+        found = REFERENCE.search(self.flash())
+        assert found, self.flash()
+        return found.group(0)
 
 
 class Mediator(SignedIn):

@@ -1,6 +1,7 @@
 """Story a: one case from the public request to its close, every person in their own browser.
 
-A harmed person asks to take part; the coordinator assigns a mediator; the mediator assesses the case, prepares
+A harmed person asks to take part and keeps a receipt code; the coordinator accepts the held request as a case
+and assigns a mediator; the mediator assesses the case, prepares
 a written dialogue and invites both participants; a message goes through a return, a revision and an approval,
 is read, and is answered; the mediator concludes and closes the case. At each step the test reads what each
 person sees, and participants only ever read plain words.
@@ -29,12 +30,15 @@ def test_a_case_from_the_public_request_to_its_close(people: People, live_app: L
     visitor = people.visitor()
     visitor.home()
     visitor.screenshot("home")
-    reference = visitor.ask_to_take_part("victim")
+    receipt = visitor.ask_to_take_part("victim")
     visitor.screenshot("request-received")
-    assert "Please keep it" in visitor.main_text()
+    assert "keep this receipt code" in visitor.main_text()
 
-    # --- The coordinator sees the new request (metadata only) and assigns a mediator ---------------------------
+    # --- The coordinator accepts the held request as a case (metadata only) and assigns a mediator ------------
     coordinator = people.coordinator()
+    reference = coordinator.accept_request(receipt)
+    coordinator.screenshot("requests")
+    coordinator.cases()
     row = coordinator.case_row(reference)
     expect(row).to_contain_text("requested")
     mediator_cell = row.locator("td").nth(4)

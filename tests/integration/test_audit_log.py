@@ -29,6 +29,7 @@ from mediation.models import (
     AuditChainHead,
     AuditEntry,
     Case,
+    HeldRequest,
     Role,
     SentenceRecord,
     User,
@@ -54,8 +55,8 @@ from workflows.vocabulary import CaseState, Consent, Modality, Outcome, Relation
 APPEND_ONLY = "audit_entries is append-only"
 PASSWORD = "a long enough password for tests"
 GIVEN_NAME = "Philippa Realname"
-PAUSED_CASE_ENTRIES = 13  # request, assignment, sentence, screen, offender added, 2 consents, 2 safety,
-#                            prepare, modality, begin, pause: the chain make_case(CaseState.PAUSED) writes
+PAUSED_CASE_ENTRIES = 14  # request, its acceptance, assignment, sentence, screen, offender added, 2 consents,
+#                            2 safety, prepare, modality, begin, pause: the chain make_case(CaseState.PAUSED) writes
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -242,10 +243,17 @@ def journey(runtime: Runtime, actors: Any) -> Journey:
         with runtime.transaction() as session:
             return {p.side: p.id for p in case_row(session, reference).participants}
 
-    # 1. A harmed party's request, taken through the whole dialogue, a withdrawal and a reopening.
-    case = act("request", lambda session: intake.submit_harmed_party_request(session, Relationship.VICTIM),
+    # 1. A harmed party's request, held (nothing is written: spam must not fill the log), accepted by the
+    #    coordinator, and taken through the whole dialogue, a withdrawal and a reopening.
+    held = act("request", lambda session: intake.submit_harmed_party_request(session, Relationship.VICTIM), [])
+    case = act("accept request", lambda session: intake.accept_held_request(session, admin, held.id),
                lambda case: [Expect(AuditTag.REQUEST_RECEIVED, None, "public", case.reference, None, s.REQUESTED,
-                                    details={"relationship": "victim", "participant_id": case.participants[0].id})])
+                                    details={"relationship": "victim", "participant_id": case.participants[0].id}),
+                             Expect(AuditTag.REQUEST_ACCEPTED, admin, Role.ADMIN, case.reference,
+                                    details={"request_id": held.id})])
+    spam = act("spam", lambda session: intake.submit_harmed_party_request(session, "victim_family"), [])
+    act("dismiss spam", lambda session: intake.dismiss_held_request(session, admin, spam.id),
+        [Expect(AuditTag.REQUEST_DISMISSED, admin, Role.ADMIN, details={"request_id": spam.id})])
     ref = case.reference
     trail.journey.references.append(ref)
     act("assign", lambda session: assignment.assign_mediator(session, admin, ref, other.id),
@@ -333,10 +341,13 @@ def journey(runtime: Runtime, actors: Any) -> Journey:
         move("decline", s.ASSESSMENT, s.CLOSED, reason="responsibility_not_accepted", outcome="unsuitable"))
 
     # 3. A request whose sentence is too short: screened straight to closed.
-    case = act("short request", lambda session: intake.submit_harmed_party_request(session, "victim_family"),
+    held = act("short request", lambda session: intake.submit_harmed_party_request(session, "victim_family"), [])
+    case = act("accept short", lambda session: intake.accept_held_request(session, admin, held.id),
                lambda case: [Expect(AuditTag.REQUEST_RECEIVED, None, "public", case.reference, None, s.REQUESTED,
                                     details={"relationship": "victim_family",
-                                             "participant_id": case.participants[0].id})])
+                                             "participant_id": case.participants[0].id}),
+                             Expect(AuditTag.REQUEST_ACCEPTED, admin, Role.ADMIN, case.reference,
+                                    details={"request_id": held.id})])
     ref = case.reference
     trail.journey.references.append(ref)
     act("assign short", lambda session: assignment.assign_mediator(session, admin, ref, mediator.id),
@@ -394,7 +405,7 @@ DETAIL_CODES: dict[str, set[str]] = {
 }
 DETAIL_FLAGS = {"eligible", "computed", "reset"}
 DETAIL_COUNTS = {"hours"}
-DETAIL_IDS = {"participant_id", "mediator_id", "previous_mediator_id", "user_id"}
+DETAIL_IDS = {"participant_id", "mediator_id", "previous_mediator_id", "user_id", "request_id"}
 REASON_CODES = {*PAUSE_REASONS, *DECLINE_REASONS, *WITHDRAW_REASONS, *CLOSE_REASONS}
 
 
@@ -534,13 +545,13 @@ def test_an_intact_log_reports_intact_with_and_without_a_checkpoint(runtime, act
 
 
 @pytest.mark.parametrize(("seq", "column", "change"), [
-    pytest.param(13, "reason", lambda _: "other", id="reason"),
-    pytest.param(4, "to_state", lambda _: CaseState.CLOSED.value, id="to-state"),
-    pytest.param(4, "from_state", lambda _: CaseState.PAUSED.value, id="from-state"),
-    pytest.param(3, "actor_role", lambda _: Role.ADMIN.value, id="actor-role"),
-    pytest.param(5, "details", lambda old: old.replace("offender", "victim_family"), id="details"),
-    pytest.param(11, "tag", lambda _: AuditTag.PAUSE.value, id="tag"),
-    pytest.param(2, "occurred_at", lambda old: old - timedelta(days=3), id="occurred-at"),
+    pytest.param(14, "reason", lambda _: "other", id="reason"),
+    pytest.param(5, "to_state", lambda _: CaseState.CLOSED.value, id="to-state"),
+    pytest.param(5, "from_state", lambda _: CaseState.PAUSED.value, id="from-state"),
+    pytest.param(4, "actor_role", lambda _: Role.ADMIN.value, id="actor-role"),
+    pytest.param(6, "details", lambda old: old.replace("offender", "victim_family"), id="details"),
+    pytest.param(12, "tag", lambda _: AuditTag.PAUSE.value, id="tag"),
+    pytest.param(3, "occurred_at", lambda old: old - timedelta(days=3), id="occurred-at"),
 ])
 def test_an_edited_entry_is_named_as_altered(runtime, ledger, seq, column, change):
     allow_tampering(runtime.engine)
@@ -625,21 +636,21 @@ def test_reordered_entries_are_named(runtime, ledger, swap, expected):
 
 
 @pytest.mark.parametrize(("removed", "expected"), [
-    pytest.param(1, "the chain ends at entry #12 but its recorded head is entry #13: entries were "
+    pytest.param(1, "the chain ends at entry #13 but its recorded head is entry #14: entries were "
                     "removed from the end or rewritten", id="last-entry"),
-    pytest.param(4, "the chain ends at entry #9 but its recorded head is entry #13: entries were "
+    pytest.param(4, "the chain ends at entry #10 but its recorded head is entry #14: entries were "
                     "removed from the end or rewritten", id="last-four"),
-    pytest.param(13, "all 13 audit entries are missing", id="every-entry"),
+    pytest.param(14, "all 14 audit entries are missing", id="every-entry"),
 ])
 def test_entries_removed_from_the_end_are_detected_by_the_case_head(runtime, ledger, removed, expected):
     allow_tampering(runtime.engine)
-    delete_entries(runtime, ledger.paused, list(range(14 - removed, 14)))
+    delete_entries(runtime, ledger.paused, list(range(15 - removed, 15)))
     assert verify(runtime).problems == [f"case {ledger.paused}: {expected}"]
 
 
 @pytest.mark.parametrize(("seq", "changes"), [
-    pytest.param(13, {"reason": "other"}, id="last-entry-reason"),
-    pytest.param(4, {"to_state": CaseState.CLOSED.value}, id="middle-entry-to-state"),
+    pytest.param(14, {"reason": "other"}, id="last-entry-reason"),
+    pytest.param(5, {"to_state": CaseState.CLOSED.value}, id="middle-entry-to-state"),
     pytest.param(1, {"actor_role": Role.ADMIN.value}, id="first-entry-actor"),
     pytest.param(None, {"actor_role": Role.ADMIN.value, "details": "{}"}, id="every-entry"),
 ])
@@ -695,6 +706,7 @@ def _delete_the_system_chain(session: Session, _: Ledger) -> str:
 def _delete_the_whole_case(session: Session, ledger: Ledger) -> str:
     case = case_row(session, ledger.paused)
     session.execute(delete(AuditEntry).where(AuditEntry.case_id == case.id))
+    session.execute(delete(HeldRequest).where(HeldRequest.case_id == case.id))  # the request it came from
     session.delete(case)  # with its participants and sentence
     return case_chain(case.id)
 

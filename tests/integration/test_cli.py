@@ -241,7 +241,7 @@ def test_show_prints_the_eligibility_explanation_and_the_timeline(cli, runtime, 
     shown = timeline(result.stdout)
     assert [line.split()[0] for line in shown] == [f"#{e.seq}" for e in entries]
     assert [line.split()[4] for line in shown] == [e.tag for e in entries]
-    assert shown[3].endswith("case:workflow:screen requested->assessment")
+    assert shown[4].endswith("case:workflow:screen requested->assessment")
     assert shown[-1].endswith("case:workflow:pause dialogue_written->paused reason=wellbeing")
 
 
@@ -291,7 +291,7 @@ def test_verify_audit_passes_an_intact_log(cli, runtime, two_cases):
 @pytest.mark.parametrize(("tamper", "problem"), [
     pytest.param("edit", "entry #4 (row {row4}) was altered: its content no longer matches its hash", id="edited"),
     pytest.param("delete", "entry #7 is missing: it was deleted or the chain was renumbered", id="deleted"),
-    pytest.param("truncate", "the chain ends at entry #11 but its recorded head is entry #13: entries "
+    pytest.param("truncate", "the chain ends at entry #12 but its recorded head is entry #14: entries "
                              "were removed from the end or rewritten", id="cut-at-the-end"),
 ])
 def test_verify_audit_exits_3_naming_the_first_broken_entry(cli, runtime, two_cases, tamper, problem):
@@ -302,7 +302,7 @@ def test_verify_audit_exits_3_naming_the_first_broken_entry(cli, runtime, two_ca
         with runtime.transaction() as session:
             case_entries(session, tampered)[3].to_state = CaseState.CLOSED.value
     else:
-        delete_entries(runtime, tampered, [7] if tamper == "delete" else [12, 13])
+        delete_entries(runtime, tampered, [7] if tamper == "delete" else [13, 14])
     result = cli.process("verify-audit")
     assert (result.returncode, result.stdout) == (3, "")
     errors = result.stderr.splitlines()

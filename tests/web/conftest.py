@@ -34,7 +34,18 @@ from mediation.keyfiles import ensure_instance
 from mediation.models import Origin, User
 from mediation.passwords import new_password
 from mediation.runtime import Runtime, open_runtime
-from mediation.services import accounts, assignment, contacts, invitations, messages, notes, notices, two_factor, users
+from mediation.services import (
+    accounts,
+    assignment,
+    contacts,
+    intake,
+    invitations,
+    messages,
+    notes,
+    notices,
+    two_factor,
+    users,
+)
 from mediation.services.contacts import ContactDetails
 from mediation.services.lookup import find_case
 from web import create_app
@@ -110,6 +121,7 @@ class World:
     other_notice: int  # the other mediator's notice: ``handed_over`` came to the mediator
     taken_away: str  # was the mediator's case, reassigned to the other mediator
     handed_over: str  # was the other mediator's case, reassigned to the mediator
+    held_request: int  # a public request held for the coordinator's decision (no case yet)
     versions: dict[str, int]
 
     def version(self, reference: str) -> int:
@@ -225,6 +237,8 @@ def build_world(runtime: Runtime) -> World:
     with tx() as s:
         notice = notices.my_notices(s, mediator)[0].id
         other_notice = notices.my_notices(s, other_mediator)[0].id
+    with tx() as s:
+        held_request = intake.submit_harmed_party_request(s, "victim").id
 
     references = (own, own_requested, own_assessment, own_relay, own_video, other, new_referral, other_referral)
     with tx() as s:
@@ -238,7 +252,8 @@ def build_world(runtime: Runtime) -> World:
         relay_harmed=relay_ids["harmed"], own_video=own_video, video_message=video, video_bytes=data, other=other,
         other_harmed=other_ids["harmed"], other_offender=other_ids["responsible"], other_message=other_message,
         new_referral=new_referral, other_referral=other_referral, notice=notice, other_notice=other_notice,
-        taken_away=taken_away, handed_over=handed_over, versions=versions)
+        taken_away=taken_away, handed_over=handed_over, held_request=held_request,
+        versions=versions)
 
 
 def _settings(folder: Path) -> Settings:
@@ -639,6 +654,11 @@ ROUTES: tuple[Route, ...] = (
     Route("admin.override", "POST", lambda w, o: f"/admin/cases/{w.own_requested}/override", ok=303, scoped=False,
           data=lambda w, o: {"eligible": "no", "rationale": "The sentence was reduced on appeal."},
           done=lambda w: "/admin/"),
+    Route("admin.requests", "GET", lambda w, o: "/admin/requests", scoped=False),
+    Route("admin.accept_request", "POST", lambda w, o: f"/admin/requests/{w.held_request}/accept", ok=303,
+          scoped=False, done=lambda w: "/admin/requests"),
+    Route("admin.dismiss_request", "POST", lambda w, o: f"/admin/requests/{w.held_request}/dismiss", ok=303,
+          scoped=False, done=lambda w: "/admin/requests"),
     Route("admin.accounts", "GET", lambda w, o: "/admin/accounts", scoped=False),
     Route("admin.create_account", "POST", lambda w, o: "/admin/accounts", scoped=False,
           data=lambda w, o: {"username": "new.mediator", "display_name": "New Mediator", "role": "mediator"}),

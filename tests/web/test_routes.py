@@ -11,7 +11,7 @@ import io
 import re
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -21,7 +21,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from mediation.db import utcnow
-from mediation.models import AssessmentNote, Case, Message, User
+from mediation.models import AssessmentNote, Case, CaseReferenceCounter, HeldRequest, Message, User
 from mediation.runtime import Runtime
 from mediation.services import invitations
 from tests.web.conftest import (
@@ -146,19 +146,34 @@ def test_the_request_form_asks_only_how_the_person_is_connected(browser: Browser
     assert 'value="offender"' not in html  # the offender's request comes through staff, not this form
 
 
+RECEIPT = re.compile(r'<strong class="receipt">(HR-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})</strong>')
+
+
+def reference_counter(runtime: Runtime) -> int:
+    with runtime.transaction() as s:
+        return sum(s.scalars(select(CaseReferenceCounter.last_number)))
+
+
+def held(runtime: Runtime, receipt: str) -> HeldRequest | None:
+    with runtime.transaction() as s:
+        return s.scalars(select(HeldRequest).where(HeldRequest.receipt_code == receipt)).first()
+
+
 @covers("public.request_mediation POST")
-def test_a_valid_request_answers_with_a_case_reference(browser: Browser, web_runtime: Runtime) -> None:
-    before = count(web_runtime, Case)
+def test_a_valid_request_answers_with_a_receipt_code_and_opens_no_case(browser: Browser, web_runtime: Runtime) -> None:
+    cases, numbers = count(web_runtime, Case), reference_counter(web_runtime)
     response = browser.post("/request", {"relationship": "victim_family", "understood": "y"})
     assert response.status_code == 200
     html = page_text(response)
-    match = re.search(r'<strong class="reference">(RO-(\d{4})-\d{5})</strong>', html)
+    match = RECEIPT.search(html)
     assert match, html
-    assert int(match.group(2)) == datetime.now(UTC).year
-    assert count(web_runtime, Case) == before + 1
-    facts = case_facts(web_runtime, match.group(1))
-    assert facts["state"] == CaseState.REQUESTED
-    assert [r for r, *_ in facts["participants"].values()] == ["victim_family"]
+    assert "keep this receipt code" in html
+    assert not REFERENCE.search(html)  # no case reference: there is no case yet
+    assert count(web_runtime, Case) == cases
+    assert reference_counter(web_runtime) == numbers  # no reference was taken
+    request = held(web_runtime, match.group(1))
+    assert request is not None
+    assert (request.status, request.relationship_to_case, request.case_id) == ("pending", "victim_family", None)
 
 
 @covers("public.request_mediation POST")
@@ -873,6 +888,63 @@ def test_the_coordinator_sees_every_case_as_metadata_only(browser_for, world: Wo
     assert "mediator.one" in html
     for secret in (CANARY_DELIVERED, CANARY_NOTE, CANARY_HARMED_ADDRESS, *OTHER_CANARIES):
         assert secret not in html
+
+
+def file_request(browser: Browser, relationship: str = "victim") -> str:
+    """File a request through the public form; return its receipt code."""
+    match = RECEIPT.search(page_text(browser.post("/request", {"relationship": relationship, "understood": "y"})))
+    assert match
+    return match.group(1)
+
+
+@covers("admin.requests GET", "admin.accept_request POST")
+def test_the_coordinator_accepts_a_held_request_as_exactly_one_case(browser_for, web_runtime: Runtime) -> None:
+    receipt = file_request(browser_for(None), "victim_family")
+    request = held(web_runtime, receipt)
+    assert request is not None
+    admin = browser_for("admin")
+    listed = page_text(admin.get("/admin/requests"))
+    assert receipt in listed and "victim&#39;s family" in listed
+    cases, numbers = count(web_runtime, Case), reference_counter(web_runtime)
+
+    response = admin.post(f"/admin/requests/{request.id}/accept")
+    assert response.status_code == 303
+    assert urlsplit(response.headers["Location"]).path == "/admin/requests"
+    [flash] = flashes(page_text(admin.follow(response)))
+    reference = REFERENCE.search(flash)
+    assert reference, flash
+    assert count(web_runtime, Case) == cases + 1
+    assert reference_counter(web_runtime) == numbers + 1
+    facts = case_facts(web_runtime, reference.group(0))
+    assert facts["state"] == CaseState.REQUESTED and facts["mediator_id"] is None
+    assert [r for r, *_ in facts["participants"].values()] == ["victim_family"]
+    accepted = held(web_runtime, receipt)
+    assert accepted is not None and accepted.status == "accepted"
+    assert receipt not in page_text(admin.get("/admin/requests"))  # no longer waiting
+    assert reference.group(0) in page_text(admin.get("/admin/"))
+
+    again = admin.post(f"/admin/requests/{request.id}/accept")  # a second click, or a second coordinator
+    assert again.status_code == 409
+    assert "already accepted" in page_text(again)
+    assert count(web_runtime, Case) == cases + 1
+
+
+@covers("admin.dismiss_request POST")
+def test_dismissing_a_held_request_opens_no_case_and_takes_no_reference(browser_for, web_runtime: Runtime) -> None:
+    receipt = file_request(browser_for(None))
+    request = held(web_runtime, receipt)
+    assert request is not None
+    admin = browser_for("admin")
+    cases, numbers = count(web_runtime, Case), reference_counter(web_runtime)
+    response = admin.post(f"/admin/requests/{request.id}/dismiss")
+    assert response.status_code == 303
+    assert flashes(page_text(admin.follow(response))) == ["The request was dismissed; no case was opened."]
+    assert (count(web_runtime, Case), reference_counter(web_runtime)) == (cases, numbers)
+    dismissed = held(web_runtime, receipt)
+    assert dismissed is not None and dismissed.status == "dismissed" and dismissed.case_id is None
+    assert admin.post(f"/admin/requests/{request.id}/accept").status_code == 409  # dismissed stays dismissed
+    assert admin.post("/admin/requests/999999/dismiss").status_code == 404
+    assert count(web_runtime, Case) == cases
 
 
 @covers("admin.accounts GET", "admin.create_account POST")
