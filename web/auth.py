@@ -156,7 +156,7 @@ def login() -> ResponseReturnValue:
                 return second
             return start_signed_in_session(user)
         flash(_("The username or password is not right."), "error")
-    return render_template("auth/login.html", form=form), 200 if request.method == "GET" else 400
+    return render_template("auth/login.html", form=form), 400 if request.method == "POST" else 200
 
 
 @bp.route("/logout", methods=["POST"])

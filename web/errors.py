@@ -56,7 +56,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def refused(error: DomainError) -> ResponseReturnValue:
         """A rule said no (a guard, a state, a bad value): say why on the page the person came from."""
-        if request.method == "GET":
+        if request.method in ("GET", "HEAD"):
             return _page(400, _("That is not possible"), str(error))
         flash(str(error), "error")
         return redirect(_back(), code=303)

@@ -43,7 +43,7 @@ def qr_code(uri: str) -> str:
 
 def _status() -> int:
     """A form shown again after a POST was refused: 400, which rate limits on sign-in endpoints count."""
-    return 200 if request.method == "GET" else 400
+    return 400 if request.method == "POST" else 200
 
 
 def _sign_in_again(message: str | None = None) -> ResponseReturnValue:
