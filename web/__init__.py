@@ -10,7 +10,7 @@ from flask_babel import get_locale
 from config import Settings, load_settings
 from mediation.keyfiles import read_secret_key
 from mediation.runtime import Runtime, open_runtime
-from web import admin, auth, labels, mediator, portal, public, staff
+from web import admin, auth, forms, health, labels, mediator, portal, public, staff
 from web.errors import register_error_handlers
 from web.extensions import babel, csrf, login_manager
 
@@ -65,11 +65,12 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    for blueprint in (public.bp, auth.bp, mediator.bp, portal.bp, staff.bp, admin.bp):
+    for blueprint in (public.bp, auth.bp, mediator.bp, portal.bp, staff.bp, admin.bp, health.bp):
         app.register_blueprint(blueprint)
 
 
 def register_hooks(app: Flask) -> None:
+    app.before_request(forms.check_request)  # first: malformed input never reaches a view or the database
     app.before_request(auth.enforce_idle_timeout)
 
     @app.before_request

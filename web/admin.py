@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from mediation.models import Role
 from mediation.services import assignment, queries, sentences, users
 from web.auth import role_blueprint
-from web.calls import call_as_user, call_with_vault
+from web.calls import call_as_user, call_with_vault, read_as_user
 from web.forms import form_int, form_text
 
 bp = role_blueprint("admin", Role.ADMIN)
@@ -17,8 +17,8 @@ bp = role_blueprint("admin", Role.ADMIN)
 
 @bp.route("/")
 def cases() -> ResponseReturnValue:
-    return render_template("admin/cases.html", cases=call_as_user(queries.cases_for),
-                           mediators=call_as_user(users.mediators))
+    return render_template("admin/cases.html", cases=read_as_user(queries.cases_for),
+                           mediators=read_as_user(users.mediators))
 
 
 @bp.route("/cases/<reference>/assign", methods=["POST"])
@@ -42,7 +42,7 @@ def override(reference: str) -> ResponseReturnValue:
 
 @bp.route("/accounts")
 def accounts() -> ResponseReturnValue:
-    return render_template("admin/accounts.html", accounts=call_as_user(users.list_accounts))
+    return render_template("admin/accounts.html", accounts=read_as_user(users.list_accounts))
 
 
 @bp.route("/accounts", methods=["POST"])

@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from mediation.errors import NotFound
 from mediation.models import Role, User
 from mediation.services import accounts
-from web.calls import call
+from web.calls import call, read
 from web.extensions import login_manager
 
 bp = Blueprint("auth", __name__)
@@ -43,7 +43,7 @@ class Account(UserMixin):
 def load_account(user_id: str) -> Account | None:
     if not user_id.isdigit():
         return None
-    user = call(accounts.active_user, int(user_id))
+    user = read(accounts.active_user, int(user_id))
     return Account(user) if user is not None else None
 
 
@@ -125,7 +125,7 @@ class ActivationForm(FlaskForm):
 @bp.route("/activate/<token>", methods=["GET", "POST"])
 def activate(token: str) -> ResponseReturnValue:
     try:
-        call(accounts.check_invitation, token)
+        read(accounts.check_invitation, token)
     except NotFound as error:
         return render_template("auth/activation_invalid.html", message=str(error)), 404
     form = ActivationForm()

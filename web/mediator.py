@@ -10,7 +10,7 @@ from mediation.models import Role
 from mediation.services import accounts, contacts, messages, notes, participants, sentences, views, workflow
 from mediation.services.contacts import ContactDetails
 from web.auth import role_blueprint
-from web.calls import call_as_user, call_with_vault, stream_video
+from web.calls import call_as_user, call_with_vault, read_as_user, stream_video
 from web.forms import form_int, form_text
 from web.labels import label
 
@@ -23,13 +23,13 @@ def _to_case(reference: str, anchor: str = "") -> ResponseReturnValue:
 
 @bp.route("/")
 def dashboard() -> ResponseReturnValue:
-    board = call_as_user(views.mediator_dashboard, stale_days=current_app.config["STALE_CASE_DAYS"])
+    board = read_as_user(views.mediator_dashboard, stale_days=current_app.config["STALE_CASE_DAYS"])
     return render_template("mediator/dashboard.html", board=board)
 
 
 @bp.route("/cases/<reference>")
 def case(reference: str) -> ResponseReturnValue:
-    page = call_as_user(views.case_page, reference)
+    page = read_as_user(views.case_page, reference)
     return render_template("mediator/case.html", page=page)
 
 
@@ -107,19 +107,19 @@ def case_notes(reference: str) -> ResponseReturnValue:
                         participant_id=form_int("participant_id"))
         flash(_("The note was saved, encrypted."), "info")
         return redirect(url_for("mediator.case_notes", reference=reference), code=303)
-    page = call_as_user(views.case_page, reference)
+    page = read_as_user(views.case_page, reference)
     return render_template("mediator/notes.html", page=page,
                            notes=call_with_vault(notes.assessment_notes, reference))
 
 
 @bp.route("/reviews")
 def review_queue() -> ResponseReturnValue:
-    return render_template("mediator/reviews.html", waiting=call_as_user(messages.awaiting_review))
+    return render_template("mediator/reviews.html", waiting=read_as_user(messages.awaiting_review))
 
 
 @bp.route("/cases/<reference>/messages")
 def case_messages(reference: str) -> ResponseReturnValue:
-    page = call_as_user(views.case_page, reference)
+    page = read_as_user(views.case_page, reference)
     items = call_with_vault(messages.case_messages_for_review, reference)
     return render_template("mediator/messages.html", page=page, items=items)
 

@@ -11,8 +11,8 @@ from mediation.crypto.stream import TooLarge
 from mediation.models import Role
 from mediation.services import messages, views, workflow
 from web.auth import role_blueprint
-from web.calls import call_as_user, call_with_vault, runtime, stream_video
-from web.forms import form_text
+from web.calls import call_as_user, call_with_vault, read_as_user, runtime, stream_video
+from web.forms import accepts_files, form_text
 
 bp = role_blueprint("portal", Role.PARTICIPANT)
 
@@ -55,7 +55,7 @@ def plain_words(case: views.PortalCase) -> str:
 
 
 def _my_case(reference: str) -> views.PortalCase:
-    for case in call_as_user(views.portal_cases):
+    for case in read_as_user(views.portal_cases):
         if case.reference == reference:
             return case
     return abort(404)
@@ -63,14 +63,14 @@ def _my_case(reference: str) -> views.PortalCase:
 
 @bp.route("/")
 def home() -> ResponseReturnValue:
-    cases = call_as_user(views.portal_cases)
+    cases = read_as_user(views.portal_cases)
     return render_template("portal/home.html", cases=cases, plain_words=plain_words)
 
 
 @bp.route("/cases/<reference>/messages")
 def case_messages(reference: str) -> ResponseReturnValue:
     case = _my_case(reference)
-    received = call_as_user(messages.received_messages, reference)
+    received = read_as_user(messages.received_messages, reference)
     sent = call_with_vault(messages.sent_messages, reference)
     return render_template("portal/messages.html", case=case, received=received, sent=sent, status=SENT_STATUS,
                            plain_words=plain_words)
@@ -84,6 +84,7 @@ def write(reference: str) -> ResponseReturnValue:
 
 
 @bp.route("/cases/<reference>/videos", methods=["POST"])
+@accepts_files("video")
 def upload_video(reference: str) -> ResponseReturnValue:
     upload = request.files.get("video")
     if upload is None or not upload.filename:

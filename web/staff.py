@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Optional
 from mediation.models import Role
 from mediation.services import intake
 from web.auth import role_blueprint
-from web.calls import call_as_user
+from web.calls import call_as_user, read_as_user
 
 bp = role_blueprint("staff", Role.STAFF)
 
@@ -33,7 +33,7 @@ class ForwardForm(FlaskForm):
 
 @bp.route("/")
 def referrals() -> ResponseReturnValue:
-    return render_template("staff/referrals.html", referrals=call_as_user(intake.list_referrals))
+    return render_template("staff/referrals.html", referrals=read_as_user(intake.list_referrals))
 
 
 @bp.route("/forward", methods=["GET", "POST"])

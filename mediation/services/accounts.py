@@ -45,7 +45,10 @@ def authenticate(session: Session, username: str, password: str, *, now: datetim
     the same answer and the same work as any other failure, so guessing is slowed and nothing is revealed.
     """
     now = now or utcnow()
-    user = session.scalars(select(User).where(User.username == username.strip().lower())).first()
+    name = username.strip().lower() if isinstance(username, str) else ""
+    # A name that cannot be a username is never looked up (PostgreSQL would refuse a NUL), but costs the same.
+    user = (session.scalars(select(User).where(User.username == name)).first()
+            if users.USERNAME.fullmatch(name) else None)
     locked = user is not None and user.locked_until is not None and _aware(user.locked_until, now) > now
     valid = verify_password(user.password_hash if user is not None and not locked else _dummy_hash(), password)
     if user is None or locked:

@@ -49,7 +49,7 @@ PRINCIPALS: dict[str, tuple[str | None, bool]] = {
 }
 ROLE_OF = {"admin": "admin", "mediator": "mediator", "staff": "staff", "offender": "participant"}
 AREA_ROLE = {"admin": "admin", "mediator": "mediator", "staff": "staff", "portal": "participant"}
-OPEN_AREAS = {"public", "auth", "static"}
+OPEN_AREAS = {"public", "auth", "static", "health"}
 
 # What each principal may never read, whatever the page.
 FORBIDDEN: dict[str, tuple[str, ...]] = {
