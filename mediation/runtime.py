@@ -82,12 +82,17 @@ class Runtime:
 
 
 def storage_guard(settings: Settings) -> StorageGuard:
-    """The instance folder and, on SQLite, the database file: the paths a write must still find in place."""
+    """The instance folder and, on SQLite, the database file: the paths a write must still find in place.
+
+    What exists now is remembered now, so a deletion before the first write is noticed too.
+    """
     paths = {"instance folder": settings.instance_dir}
     database = sqlite_file(settings.database_url)
     if database is not None:
         paths["database file"] = database
-    return StorageGuard(paths)
+    guard = StorageGuard(paths)
+    guard.check()
+    return guard
 
 
 def open_runtime(settings: Settings) -> Runtime:

@@ -70,7 +70,8 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_hooks(app: Flask) -> None:
-    app.before_request(forms.check_request)  # first: malformed input never reaches a view or the database
+    # First of all hooks (CSRF's included): malformed input never reaches a view, a form parser or the database.
+    app.before_request_funcs.setdefault(None, []).insert(0, forms.check_request)
     app.before_request(auth.enforce_idle_timeout)
 
     @app.before_request

@@ -1,9 +1,9 @@
 """Reading form fields, and the check every request's input passes before any view (or query) sees it.
 
-``check_request`` runs before every view: a body that is not a form (JSON, text), a file where the view takes
-none, a field sent twice, a NUL character, text that was not UTF-8, or a value longer than any field of the
-site is answered 400 with a page that says so. Views then read plain strings; each value is checked again,
-for its own meaning and length, by the service that receives it.
+``check_request`` runs before every other hook and view: a body that is not a form (JSON, text), a file where
+the view takes none, a field sent twice, a NUL character, text that was not UTF-8, or a value longer than any
+field of the site is answered 400 with a page that says so (a form body over MAX_FORM_BYTES, 413). Views then
+read plain strings; each value is checked again, for its own meaning and length, by the service that receives it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from flask_babel import gettext as _
 F = TypeVar("F", bound=Callable[..., Any])
 
 MAX_FIELD = 25_000  # the longest text a form takes (a message: 20,000 characters) with room to spare
-MAX_ADDRESS_PART = 200  # a path segment or a query-string value
+MAX_FORM_BYTES = 1024 * 1024  # a form without files: MAX_FIELD characters, percent-encoded, fit well within
+MAX_ADDRESS_PART = 2000  # a path segment, a query-string value, a field name
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 _REPLACEMENT = "\ufffd"  # what the request parser puts where bytes were not UTF-8
 
@@ -65,6 +66,13 @@ def check_request() -> None:
     if request.mimetype and request.mimetype not in FORM_TYPES:
         abort(400, description=_("This address takes a web form, not %(type)s.", type=request.mimetype[:60]))
     allowed = _upload_fields()
+    if not allowed:
+        request.max_content_length = MAX_FORM_BYTES  # larger is answered 413 before being read
+    if request.mimetype == "application/x-www-form-urlencoded":
+        try:
+            request.get_data(cache=True).decode("utf-8")  # the form is parsed from this copy
+        except UnicodeDecodeError:
+            abort(400, description=_("The request contains text that is not valid UTF-8."))
     for name, files in request.files.lists():
         _check_text(name, MAX_ADDRESS_PART)
         if name not in allowed or len(files) > 1:
