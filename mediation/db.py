@@ -37,6 +37,7 @@ from mediation.errors import (
     StorageUnavailable,
     Unavailable,
 )
+from mediation.schema import sqlite_file
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 5000, sqlite_synchron
             if sqlite_synchronous not in {"FULL", "NORMAL", "EXTRA"}:
                 raise SettingsError(f"unknown SQLite synchronous mode {sqlite_synchronous!r}")
             engine = create_engine(url, **options)
-            sqlite.configure(engine, sqlite_busy_timeout_ms, sqlite_synchronous)
+            sqlite.configure(engine, sqlite_busy_timeout_ms, sqlite_synchronous, sqlite_file(url))
             return engine
         options.setdefault("pool_pre_ping", True)
         return create_engine(url, **options)

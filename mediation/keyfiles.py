@@ -18,11 +18,12 @@ from config import Settings
 from mediation.crypto.keyring import generate_keyring, write_keyring
 from mediation.errors import InvalidInput
 from mediation.schema import sqlite_file
+from mediation.storage_guard import make_private_folder
 
 
 def _write_private(path: Path, content: bytes) -> None:
     """Create ``path`` readable by its owner only; never overwrite an existing key."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_folder(path.parent)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(content)
@@ -30,7 +31,7 @@ def _write_private(path: Path, content: bytes) -> None:
 
 def ensure_instance(settings: Settings) -> list[Path]:
     """Create the instance folder and any missing key file; return the files created."""
-    settings.instance_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_folder(settings.instance_dir)
     created = []
     if settings.secret_key_from_env is None and not settings.secret_key_file.exists():
         _write_private(settings.secret_key_file, secrets.token_hex(32).encode())
@@ -38,7 +39,7 @@ def ensure_instance(settings: Settings) -> list[Path]:
     if settings.keyring_from_env is None and not settings.keyring_file.exists():
         write_keyring(settings.keyring_file, generate_keyring())
         created.append(settings.keyring_file)
-    settings.blob_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_folder(settings.blob_dir)
     if not settings.audit_signing_key_file.exists():
         pem = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
         _write_private(settings.audit_signing_key_file, pem)

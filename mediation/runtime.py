@@ -21,6 +21,7 @@ from mediation.crypto.vault import Vault
 from mediation.db import RaceLost, make_engine, make_session_factory, transaction
 from mediation.errors import DatabaseBusy
 from mediation.schema import sqlite_file
+from mediation.sqlite import check_files
 from mediation.storage_guard import StorageGuard
 
 T = TypeVar("T")
@@ -96,6 +97,10 @@ def storage_guard(settings: Settings) -> StorageGuard:
 
 
 def open_runtime(settings: Settings) -> Runtime:
+    """Settings to engine: no connection is made yet, but files SQLite could not write are refused now."""
+    database = sqlite_file(settings.database_url)
+    if database is not None:
+        check_files(database)
     engine = make_engine(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
                          sqlite_synchronous=settings.sqlite_synchronous)
     return Runtime(settings, engine, make_session_factory(engine), storage_guard(settings))

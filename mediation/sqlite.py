@@ -3,15 +3,23 @@
 Writing transactions begin with BEGIN IMMEDIATE, so writers queue for the lock (up to the busy timeout) instead
 of failing half-way; reading transactions begin DEFERRED with ``query_only`` on, so they never queue behind a
 writer (WAL lets them read alongside it) and a page that was meant to only read cannot write by mistake.
+
+The -shm file: SQLite maps it into memory (MAP_SHARED; no pragma but ``locking_mode=EXCLUSIVE``, which would
+shut out every other connection, avoids that). If another program truncates it while the server runs, the next
+access to a mapped page kills the process with SIGBUS. A full disk or a read-only -shm does not: SQLite reports
+those as errors (disk I/O, read-only). So at start every file must be writable (``check_files``), and before each
+transaction a connection that mapped the file checks it did not shrink, and refuses (503) instead of crashing.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sqlite3
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -24,6 +32,8 @@ log = logging.getLogger(__name__)
 READ_ONLY = "mediation_read_only"  # the execution option that asks for a reading transaction
 OPTIMIZE_EVERY_SECONDS = 3600.0
 _QUERY_ONLY = "mediation.query_only"  # whether query_only is on, per DBAPI connection
+_MAPPED = "mediation.shm_mapped"  # whether this DBAPI connection ran a transaction, so mapped the -shm file
+SHM_REGION = 32 * 1024  # SQLite maps its -shm file (the WAL index) in regions of 32 KiB
 
 # Primary result codes (https://sqlite.org/rescode.html); Python gives them as ``sqlite_errorcode``.
 _BUSY, _LOCKED, _READONLY, _IOERR, _FULL, _CANTOPEN = 5, 6, 8, 10, 13, 14
@@ -53,6 +63,37 @@ def _classify(error: sqlite3.Error) -> Unavailable | None:
     if code in (_IOERR, _CANTOPEN):
         return DatabaseUnreachable("The database file cannot be opened or read; the service is unavailable.")
     return None
+
+
+def companion_files(database: Path) -> tuple[Path, Path]:
+    """The -wal and -shm files SQLite keeps beside the database in WAL mode."""
+    return database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")
+
+
+def check_files(database: Path) -> None:
+    """Refuse to start on a database, -wal or -shm file this process cannot write (a read-only mount, another
+    owner): SQLite would open it read-only and every change would fail. Missing files are fine (created later).
+    """
+    for path in (database, *companion_files(database)):
+        try:
+            descriptor = os.open(path, os.O_RDWR | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            continue
+        except OSError as error:
+            raise StorageUnavailable(f"{path} cannot be opened for writing ({error.strerror}); SQLite needs to "
+                                     "write the database and its -wal and -shm files") from None
+        os.close(descriptor)
+
+
+def _shared_memory_shrunk(shm: Path) -> bool:
+    """The -shm file got smaller than what every open connection maps: someone truncated it (or swapped it).
+
+    SQLite maps that file into memory; touching a mapped page past its end kills the process with SIGBUS.
+    """
+    try:
+        return os.stat(shm).st_size < SHM_REGION
+    except FileNotFoundError:
+        return False  # deleted: the mapping still holds the old file, nothing crashes
 
 
 def _set_query_only(driver: sqlite3.Connection, info: dict[str, Any], wanted: bool) -> None:
@@ -95,8 +136,10 @@ class _Upkeep:
                 driver.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
 
 
-def configure(engine: Engine, busy_timeout_ms: int, synchronous: str) -> None:
+def configure(engine: Engine, busy_timeout_ms: int, synchronous: str, database: Path | None = None) -> None:
+    """``database`` is the file behind the engine (None in memory), to notice its -shm file being truncated."""
     upkeep = _Upkeep(busy_timeout_ms)
+    shm = companion_files(database)[1] if database is not None else None
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -119,6 +162,10 @@ def configure(engine: Engine, busy_timeout_ms: int, synchronous: str) -> None:
         proxied = connection.connection
         driver = proxied.driver_connection
         read_only = bool(connection.get_execution_options().get(READ_ONLY))
+        if shm is not None and proxied.info.get(_MAPPED) and _shared_memory_shrunk(shm):
+            raise StorageUnavailable(f"SQLite's shared-memory file {shm} was truncated under the running server; "
+                                     "restart the server (and keep other programs away from that file)")
+        proxied.info[_MAPPED] = shm is not None
         try:
             _set_query_only(driver, proxied.info, read_only)
             driver.execute("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
@@ -132,4 +179,10 @@ def configure(engine: Engine, busy_timeout_ms: int, synchronous: str) -> None:
 
     @event.listens_for(engine, "close")
     def on_close(dbapi_connection: Any, record: Any) -> None:
+        if shm is not None and _shared_memory_shrunk(shm):
+            # Closing reads the mapping (a last checkpoint): give it back pages (zeros, which SQLite takes as an
+            # index to rebuild from the WAL) rather than die with SIGBUS on the way out.
+            with contextlib.suppress(OSError):
+                os.truncate(shm, SHM_REGION * 8)
+            return
         upkeep.optimize(dbapi_connection, record.info)

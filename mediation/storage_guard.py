@@ -31,7 +31,7 @@ class StorageGuard:
         for name, path in self._paths.items():
             try:
                 status = os.stat(path)
-            except FileNotFoundError:
+            except (FileNotFoundError, NotADirectoryError):
                 if name in self._seen:
                     raise StorageUnavailable(
                         f"The {name} ({path}) has disappeared; nothing can be saved until the server is "

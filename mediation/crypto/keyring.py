@@ -19,6 +19,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from mediation.crypto.errors import CryptoError, KeyUnavailable
+from mediation.storage_guard import make_private_folder
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -114,7 +115,7 @@ def read_keyring(path: Path, from_env: str | None) -> Keyring:
 
 def write_keyring(path: Path, keyring: Keyring) -> None:
     """Replace the keyring file atomically, readable by its owner only."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_folder(path.parent)
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
