@@ -77,8 +77,8 @@ def check_files(database: Path) -> None:
     for path in (database, *companion_files(database)):
         try:
             descriptor = os.open(path, os.O_RDWR | os.O_NOFOLLOW)
-        except FileNotFoundError:
-            continue
+        except (FileNotFoundError, NotADirectoryError):
+            continue  # not there yet (or under a file: whoever makes the folder says so)
         except OSError as error:
             raise StorageUnavailable(f"{path} cannot be opened for writing ({error.strerror}); SQLite needs to "
                                      "write the database and its -wal and -shm files") from None
