@@ -101,7 +101,7 @@ def keys_retire(kek_id: str) -> None:
 @clean_errors
 def keys_status() -> None:
     """Show the KEKs, the active one, and how many data keys each wraps."""
-    with cli_runtime() as runtime, runtime.transaction() as session:
+    with cli_runtime() as runtime, runtime.transaction(read_only=True) as session:
         keyring = runtime.vault.keyring
         in_use = keyservice.keys_in_use(session)
     for kek_id in sorted(set(keyring.keys) | set(in_use)):

@@ -351,3 +351,38 @@ def test_no_folder_is_ever_created_readable_by_others(tmp_path: Path) -> None:
     file.write_text("")
     with pytest.raises(NotADirectoryError):
         make_private_folder(file)
+
+
+# --- a call that lost a race is run again, whole ------------------------------------------------------------------
+
+
+def test_a_video_upload_that_lost_a_race_is_run_again_with_the_same_stored_file(
+        app: Flask, web_runtime: Runtime, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file is stored once, before the call; the call is run again after a deadlock (here: one injected)
+    and the message is accepted with that very file, which is kept."""
+    from mediation.errors import DatabaseBusy
+    from mediation.models import Blob
+    from mediation.services import messages
+    from tests.web.conftest import video_upload
+
+    real = messages.submit_video_message
+    attempts: list[str] = []
+
+    def lose_the_first_race(session, *args, **kwargs):
+        attempts.append(kwargs["received"].blob_id)
+        message = real(session, *args, **kwargs)
+        if len(attempts) == 1:
+            raise DatabaseBusy()  # after the rows were written: they must be rolled back, then written again
+        return message
+
+    monkeypatch.setattr(messages, "submit_video_message", lose_the_first_race)
+    monkeypatch.setattr("mediation.runtime.RETRY_PAUSE_SECONDS", (0.0, 0.0))
+    response = browser(app, world, "harmed").post(f"/portal/cases/{world.own_video}/videos",
+                                                  {"video": video_upload()})
+    assert response.status_code == 303
+    assert len(attempts) == 2 and attempts[0] == attempts[1]  # one stored file, offered twice
+    with web_runtime.transaction(read_only=True) as session:
+        blob = session.get(Blob, attempts[0])
+        assert blob is not None
+        assert session.scalar(select(func.count()).select_from(Message).where(Message.blob_id == blob.id)) == 1
+    assert web_runtime.blobs.path(attempts[0]).exists()
