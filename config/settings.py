@@ -8,15 +8,60 @@ shortcuts.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PREFIX = "MEDIATION_"
+MEMORY_STORAGE = "memory://"
+TRUSTED_HOST = re.compile(r"\.?[a-z0-9-]+(\.[a-z0-9-]+)*")
+RATE_LIMIT_STORAGE_SCHEMES = ("memory", "redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster")
 
 
 class SettingsError(ValueError):
     """A setting is missing, malformed or unsafe; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Serving:
+    """How ``mediation-web`` serves: where it listens, how it is reached, and how the browser must treat it."""
+
+    host: str
+    port: int
+    public_url: str | None  # scheme://host[:port], no path; every external link is built from it
+    proxy_count: int  # reverse proxies in front whose X-Forwarded-* headers are trusted (ProxyFix)
+    trusted_hosts: tuple[str, ...] | None  # Host header values accepted; None accepts any (development only)
+    hsts_seconds: int  # 0: no Strict-Transport-Security header
+    workers: int
+    threads: int
+    timeout_seconds: int
+    tls_cert: Path | None
+    tls_key: Path | None
+
+    @property
+    def public_scheme(self) -> str | None:
+        return urlsplit(self.public_url).scheme if self.public_url else None
+
+    @property
+    def public_host(self) -> str | None:
+        """The public URL's host and port as it appears in a URL (``SERVER_NAME``)."""
+        return urlsplit(self.public_url).netloc if self.public_url else None
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Flask-Limiter limits, each a string such as ``10 per 15 minutes`` (several separated by ``;``)."""
+
+    enabled: bool
+    storage_url: str
+    request_form: str  # per client: the public request form
+    sign_in: str  # per client: every sign-in attempt
+    sign_in_failures: str  # per client: failed sign-ins
+    sign_in_failures_per_account: str  # per client and username: failed sign-ins
+    sign_in_failures_global: str  # every client together: failed sign-ins (throttles only clients that fail)
+    activation: str  # per client: portal activations
 
 
 @dataclass(frozen=True)
@@ -36,6 +81,9 @@ class Settings:
     cookie_secure: bool
     stale_case_days: int
     invitation_hours: int
+    serving: Serving
+    rate_limits: RateLimits
+    two_factor_required_roles: frozenset[str] = frozenset()
     secret_key_from_env: str | None = None
     keyring_from_env: str | None = None
 
@@ -84,6 +132,93 @@ def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
     return Path(raw).expanduser() if raw else default
 
 
+def _limit(env: Mapping[str, str], name: str, default: str) -> str:
+    from limits import parse_many  # Flask-Limiter's own parser: a limit that parses here works there
+
+    value = (env.get(PREFIX + name) or default).strip()
+    try:
+        parse_many(value)
+    except ValueError:
+        raise SettingsError(f"{PREFIX}{name} must be rate limits such as '10 per 15 minutes' (several separated "
+                            f"by ';'), got {value!r}") from None
+    return value
+
+
+def _public_url(env: Mapping[str, str]) -> str | None:
+    raw = (env.get(PREFIX + "PUBLIC_URL") or "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise SettingsError(f"{PREFIX}PUBLIC_URL must be an address such as https://mediation.example.org, "
+                            f"got {raw!r}")
+    if parts.path not in {"", "/"} or parts.query or parts.fragment or parts.username or parts.password:
+        raise SettingsError(f"{PREFIX}PUBLIC_URL must be the site's root (scheme and host only: the app is "
+                            f"served at the root of its own host name), got {raw!r}")
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+def _trusted_hosts(env: Mapping[str, str], public_url: str | None) -> tuple[str, ...] | None:
+    raw = env.get(PREFIX + "TRUSTED_HOSTS")
+    if raw:
+        hosts = tuple(host.strip().lower() for host in raw.split(","))
+        if not all(TRUSTED_HOST.fullmatch(host) for host in hosts):
+            raise SettingsError(f"{PREFIX}TRUSTED_HOSTS must be host names (or IPv4 addresses) without scheme or "
+                                f"port, separated by commas; '.example.org' also accepts its subdomains; got {raw!r}")
+        return hosts
+    hostname = urlsplit(public_url).hostname if public_url else None
+    return (hostname,) if hostname else None
+
+
+def _serving(env: Mapping[str, str], environment: str) -> Serving:
+    tls_cert, tls_key = env.get(PREFIX + "TLS_CERT") or None, env.get(PREFIX + "TLS_KEY") or None
+    if (tls_cert is None) != (tls_key is None):
+        raise SettingsError(f"{PREFIX}TLS_CERT and {PREFIX}TLS_KEY go together: set both or neither")
+    public_url = _public_url(env)
+    return Serving(
+        host=env.get(PREFIX + "HOST") or "127.0.0.1",
+        port=_int(env, "PORT", 5000, minimum=1),
+        public_url=public_url,
+        proxy_count=_int(env, "PROXY_COUNT", 0),
+        trusted_hosts=_trusted_hosts(env, public_url),
+        hsts_seconds=_int(env, "HSTS_SECONDS", 365 * 24 * 3600 if environment == "production" else 0),
+        workers=_int(env, "WEB_WORKERS", 1, minimum=1),
+        threads=_int(env, "WEB_THREADS", 8, minimum=1),
+        timeout_seconds=_int(env, "WEB_TIMEOUT", 60, minimum=1),
+        tls_cert=Path(tls_cert).expanduser() if tls_cert else None,
+        tls_key=Path(tls_key).expanduser() if tls_key else None,
+    )
+
+
+def _rate_limits(env: Mapping[str, str]) -> RateLimits:
+    storage_url = (env.get(PREFIX + "RATELIMIT_STORAGE_URL") or MEMORY_STORAGE).strip()
+    if urlsplit(storage_url).scheme not in RATE_LIMIT_STORAGE_SCHEMES:
+        raise SettingsError(f"{PREFIX}RATELIMIT_STORAGE_URL must be memory:// or a Redis URL such as "
+                            f"redis://127.0.0.1:6379/0, got {storage_url!r}")
+    return RateLimits(
+        enabled=_flag(env, "RATELIMIT_ENABLED", default=True),
+        storage_url=storage_url,
+        request_form=_limit(env, "RATELIMIT_REQUEST_FORM", "5 per hour; 20 per day"),
+        sign_in=_limit(env, "RATELIMIT_SIGN_IN", "30 per minute"),
+        sign_in_failures=_limit(env, "RATELIMIT_SIGN_IN_FAILURES", "10 per 15 minutes"),
+        sign_in_failures_per_account=_limit(env, "RATELIMIT_SIGN_IN_FAILURES_PER_ACCOUNT", "5 per 15 minutes"),
+        sign_in_failures_global=_limit(env, "RATELIMIT_SIGN_IN_FAILURES_GLOBAL", "100 per 15 minutes"),
+        activation=_limit(env, "RATELIMIT_ACTIVATION", "10 per hour"),
+    )
+ROLES = ("admin", "mediator", "staff", "participant")
+PRODUCTION_TWO_FACTOR_ROLES = "admin,mediator,staff"  # the roles that see content or every case's metadata
+
+
+def _roles(env: Mapping[str, str], name: str, default: str) -> frozenset[str]:
+    raw = env.get(PREFIX + name)
+    chosen = {part.strip().lower() for part in (default if raw is None else raw).split(",") if part.strip()}
+    unknown = sorted(chosen - set(ROLES))
+    if unknown:
+        raise SettingsError(f"{PREFIX}{name} lists unknown role(s) {', '.join(unknown)}; choose among "
+                            f"{', '.join(ROLES)}")
+    return frozenset(chosen)
+
+
 def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
     """Build settings from ``env`` (default: the process environment) without touching the filesystem."""
     env = os.environ if env is None else env
@@ -116,6 +251,10 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
         cookie_secure=_flag(env, "COOKIE_SECURE", default=environment == "production"),
         stale_case_days=_int(env, "STALE_CASE_DAYS", 14, minimum=1),
         invitation_hours=_int(env, "INVITATION_HOURS", 72, minimum=1),
+        serving=_serving(env, environment),
+        rate_limits=_rate_limits(env),
+        two_factor_required_roles=_roles(env, "TWO_FACTOR_REQUIRED_ROLES",
+                                         PRODUCTION_TWO_FACTOR_ROLES if environment == "production" else ""),
         secret_key_from_env=secret,
         keyring_from_env=env.get(PREFIX + "KEYRING") or None,
     )
@@ -124,3 +263,28 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
     if settings.is_production and not settings.cookie_secure:
         raise SettingsError(f"{PREFIX}COOKIE_SECURE cannot be off in production: serve the site over HTTPS")
     return settings
+
+
+def check_web_settings(settings: Settings) -> None:
+    """Refuse to serve the web app in production with settings that would make it unsafe.
+
+    Apart from ``load_settings`` so that the command line, which sends no links and serves nothing, runs in
+    production without the web server's settings.
+    """
+    if not settings.is_production:
+        return
+    serving, limits = settings.serving, settings.rate_limits
+    if serving.public_url is None:
+        raise SettingsError(f"{PREFIX}PUBLIC_URL must be set in production (e.g. https://mediation.example.org): "
+                            f"every link the site sends is built from it")
+    if serving.public_scheme != "https":
+        raise SettingsError(f"{PREFIX}PUBLIC_URL must be an https:// address in production, "
+                            f"got {serving.public_url!r}")
+    if serving.hsts_seconds == 0:
+        raise SettingsError(f"{PREFIX}HSTS_SECONDS cannot be 0 in production: browsers must keep to HTTPS")
+    if not limits.enabled:
+        raise SettingsError(f"{PREFIX}RATELIMIT_ENABLED cannot be off in production")
+    if serving.workers > 1 and limits.storage_url == MEMORY_STORAGE:
+        raise SettingsError(f"{PREFIX}RATELIMIT_STORAGE_URL cannot be memory:// with {serving.workers} web workers "
+                            f"(each would count apart): use Redis, e.g. redis://127.0.0.1:6379/0, "
+                            f"or {PREFIX}WEB_WORKERS=1")

@@ -119,6 +119,7 @@ _RACE_MARKERS = (
     "uq_users_username", "users.username",
     "pk_audit_chain_heads", "audit_chain_heads.chain",
     "pk_case_keys", "case_keys.case_id",
+    "pk_two_factor_credentials", "two_factor_credentials.user_id",
 )
 # PostgreSQL SQLSTATEs: lost a deadlock or a serialisation race, a lock not granted, too many connections.
 _PG_BUSY = frozenset({"40P01", "40001", "55P03", "53300"})

@@ -3,30 +3,48 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from flask import Flask, Response, request, session
 from flask_babel import get_locale
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import Settings, load_settings
+from config import Settings, check_web_settings, load_settings
 from mediation.keyfiles import read_secret_key
 from mediation.runtime import Runtime, open_runtime
-from web import admin, auth, forms, health, labels, mediator, portal, public, staff
+from web import admin, auth, forms, health, labels, mediator, portal, public, staff, two_factor
 from web.errors import register_error_handlers
 from web.extensions import babel, csrf, login_manager
+from web.limits import install_limits
 
 LANGUAGES = ("en", "fr")
+
+
+class MediationApp(Flask):
+    """Flask, except that an external link (``url_for(..., _external=True)``, e.g. an invitation link) is built
+    from the configured public URL, scheme included, never from what the request says about itself."""
+
+    def url_for(self, endpoint: str, *, _anchor: str | None = None, _method: str | None = None,
+                _scheme: str | None = None, _external: bool | None = None, **values: Any) -> str:
+        if _external and _scheme is None and self.config["SERVER_NAME"]:
+            _scheme = self.config["PREFERRED_URL_SCHEME"]
+        return super().url_for(endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external,
+                               **values)
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
     """Build the app: settings, extensions, blueprints, error handlers. No database work happens here."""
     settings = settings or load_settings()
-    app = Flask(__name__)
+    check_web_settings(settings)
+    app = MediationApp(__name__)
     configure(app, settings)
     app.extensions["mediation.runtime"] = runtime or open_runtime(settings)
     register_extensions(app)
     register_blueprints(app)
+    install_limits(app, settings.rate_limits)  # wraps views by endpoint, so after the blueprints
     register_error_handlers(app)
     register_hooks(app)
+    trust_proxies(app, settings.serving.proxy_count)
     return app
 
 
@@ -43,10 +61,25 @@ def configure(app: Flask, settings: Settings) -> None:
         VIDEO_MAX_BYTES=settings.video_max_bytes,
         STALE_CASE_DAYS=settings.stale_case_days,
         INVITATION_HOURS=settings.invitation_hours,
+        TWO_FACTOR_REQUIRED_ROLES=settings.two_factor_required_roles,
         WTF_CSRF_TIME_LIMIT=None,  # the session's idle timeout already bounds a form's life
+        WTF_CSRF_SSL_STRICT=True,  # over HTTPS a form must also come with a Referer from this very site
+        HSTS_SECONDS=settings.serving.hsts_seconds if settings.is_production else 0,
         BABEL_DEFAULT_LOCALE="en",
         BABEL_TRANSLATION_DIRECTORIES="translations",
     )
+    serving = settings.serving
+    if serving.public_url is not None:  # links name the public host and scheme, whatever Host a request names
+        app.config.update(SERVER_NAME=serving.public_host, PREFERRED_URL_SCHEME=serving.public_scheme)
+    if serving.trusted_hosts is not None:  # a request naming any other host is refused (400) before routing
+        app.config["TRUSTED_HOSTS"] = list(serving.trusted_hosts)
+
+
+def trust_proxies(app: Flask, count: int) -> None:
+    """Believe the client address, scheme and host that ``count`` reverse proxies in front of us report (the
+    last ``count`` values of each X-Forwarded-* header); with 0, believe none."""
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
 
 
 def select_locale() -> str:
@@ -65,7 +98,8 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    for blueprint in (public.bp, auth.bp, mediator.bp, portal.bp, staff.bp, admin.bp, health.bp):
+    for blueprint in (public.bp, auth.bp, two_factor.bp, two_factor.account_bp, mediator.bp, portal.bp, staff.bp,
+                      admin.bp, health.bp):
         app.register_blueprint(blueprint)
 
 
@@ -85,7 +119,11 @@ def register_hooks(app: Flask) -> None:
             "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        # same-origin: other sites learn nothing of where a visitor was, while our own forms carry the Referer
+        # that Flask-WTF's strict check requires over HTTPS (no-referrer made every form fail there).
+        response.headers["Referrer-Policy"] = "same-origin"
+        if app.config["HSTS_SECONDS"]:
+            response.headers["Strict-Transport-Security"] = f"max-age={app.config['HSTS_SECONDS']}"
         response.headers["Cache-Control"] = "no-store"  # these pages hold sensitive content: never cache them
         response.headers["Content-Language"] = str(get_locale() or "en")
         return response

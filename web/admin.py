@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from mediation.models import Role
-from mediation.services import assignment, queries, sentences, users
+from mediation.services import assignment, queries, sentences, two_factor, users
 from web.auth import role_blueprint
 from web.calls import call_as_user, call_with_vault, read_as_user
 from web.forms import form_int, form_text
@@ -42,7 +42,8 @@ def override(reference: str) -> ResponseReturnValue:
 
 @bp.route("/accounts")
 def accounts() -> ResponseReturnValue:
-    return render_template("admin/accounts.html", accounts=read_as_user(users.list_accounts))
+    return render_template("admin/accounts.html", accounts=read_as_user(users.list_accounts),
+                           two_factor_on=read_as_user(two_factor.enrolled_user_ids))
 
 
 @bp.route("/accounts", methods=["POST"])
@@ -61,4 +62,13 @@ def create_account() -> ResponseReturnValue:
 def deactivate(user_id: int) -> ResponseReturnValue:
     call_as_user(users.deactivate_user, user_id)
     flash(_("The account was deactivated."), "info")
+    return redirect(url_for("admin.accounts"), code=303)
+
+
+@bp.route("/accounts/<int(max=2147483647):user_id>/two-factor/reset", methods=["POST"])
+def reset_two_factor(user_id: int) -> ResponseReturnValue:
+    """A lost phone: the person sets two-factor sign-in up again at their next sign-in."""
+    user = call_as_user(two_factor.reset, user_id)
+    flash(_("Two-factor sign-in of %(username)s was reset; they set it up again when they next sign in.",
+            username=user.username), "info")
     return redirect(url_for("admin.accounts"), code=303)

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import errno
 import logging
+import math
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, flash, g, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from mediation.crypto.errors import CryptoError
 from mediation.errors import (
@@ -27,6 +29,7 @@ from mediation.errors import (
     Unavailable,
 )
 from web.extensions import login_manager
+from web.limits import RateLimitExceeded, retry_after_seconds
 from workflows.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -56,8 +59,8 @@ def _page_without_account(status: int, title: str, message: str) -> Response:
     """
     if "_login_user" not in g:
         g._login_user = login_manager.anonymous_user()
-    return make_response(render_template("errors/error.html", status=status, title=title, message=message),
-                             status)
+    page = render_template("errors/error.html", status=status, title=title, message=message)
+    return make_response(page, status)
 
 
 def _unavailable(error: Unavailable) -> Response:
@@ -122,6 +125,24 @@ def register_error_handlers(app: Flask) -> None:
     def csrf(_error: CSRFError) -> ResponseReturnValue:
         return _page(400, _("Please try again"),
                      _("The form had expired or did not come from this site. Reload the page and try again."))
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(_error: SecurityError) -> ResponseReturnValue:
+        """A Host this site does not answer to (TRUSTED_HOSTS): no page, since no link can be built for it."""
+        return _("This site does not answer to that address."), 400, {"Content-Type": "text/plain; charset=utf-8"}
+
+    @app.errorhandler(RateLimitExceeded)
+    def too_many(_error: RateLimitExceeded) -> ResponseReturnValue:
+        """Throttled: say when to try again, in words and in ``Retry-After``; nothing was done."""
+        seconds = retry_after_seconds()
+        minutes = math.ceil(seconds / 60)
+        response = make_response(_page(429, _("Too many attempts"), ngettext(
+            "There were too many attempts from here in a short time, so this one was not carried out. "
+            "Please try again in %(num)d minute.",
+            "There were too many attempts from here in a short time, so this one was not carried out. "
+            "Please try again in %(num)d minutes.", minutes)))
+        response.headers["Retry-After"] = str(seconds)
+        return response
 
     @app.errorhandler(HTTPException)
     def http(error: HTTPException) -> ResponseReturnValue:

@@ -20,6 +20,11 @@ class AuditTag(StrEnum):
     SAFETY_ASSESSED = "participant:safety:assessed"
     USER_CREATED = "user:account:created"
     USER_DEACTIVATED = "user:account:deactivated"
+    TWO_FACTOR_ENABLED = "user:two_factor:enabled"
+    TWO_FACTOR_DISABLED = "user:two_factor:disabled"
+    TWO_FACTOR_RESET = "user:two_factor:reset"  # by the coordinator (a lost phone): enrol again at next sign-in
+    RECOVERY_CODE_USED = "user:recovery_code:used"
+    RECOVERY_CODES_REGENERATED = "user:recovery_code:regenerated"
     KEYS_ROTATED = "system:keys:rotated"
     KEYS_RETIRED = "system:keys:retired"
     KEYS_PURGED = "system:keys:purged"

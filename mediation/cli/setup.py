@@ -1,4 +1,4 @@
-"""Setting up an installation: schema and keys, demo data, accounts."""
+"""Setting up an installation: schema and keys, demo data, accounts (and their two-factor sign-in)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from mediation.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
 from mediation.keyfiles import ensure_instance
 from mediation.runtime import Runtime
 from mediation.schema import migrate
-from mediation.services import users
+from mediation.services import two_factor, users
 
 
 def _initialise(runtime: Runtime) -> None:
@@ -54,3 +54,13 @@ def create_user(username: str, display_name: str, role: str, password: str) -> N
         user = users.create_user(session, None, username=username, display_name=display_name, role=role,
                                  password=password)
         click.echo(f"created {user.role} account {user.username}")
+
+
+@main.command("reset-two-factor")
+@click.argument("username")
+@clean_errors
+def reset_two_factor(username: str) -> None:
+    """Remove an account's two-factor sign-in (a lost phone, and no other coordinator to reset it)."""
+    with cli_runtime() as runtime, runtime.transaction() as session:
+        user = two_factor.reset_by_username(session, username)
+        click.echo(f"two-factor sign-in of {user.username} was reset; they set it up again at their next sign-in")

@@ -1,5 +1,8 @@
 """Key management: rewrapping data keys under a new KEK, retiring old KEKs, and destroying the data keys of
-cases past their retention period (crypto-shredding: the content becomes unrecoverable, counts remain)."""
+cases past their retention period (crypto-shredding: the content becomes unrecoverable, counts remain).
+
+Accounts' TOTP secrets are sealed under a KEK too (``services/two_factor.py``): they follow every rotation,
+and count as keys in use."""
 
 from __future__ import annotations
 
@@ -16,11 +19,13 @@ from mediation.crypto.errors import CryptoError
 from mediation.crypto.vault import Vault
 from mediation.db import Base, utcnow
 from mediation.models import Blob, Case, CaseKey, Message
+from mediation.services import two_factor
 from workflows.vocabulary import CaseState
 
 
 def rewrap_batch(session: Session, vault: Vault, *, limit: int = 500) -> int:
-    """Rewrap up to ``limit`` data keys not yet under the active KEK; ciphertexts are not touched."""
+    """Rewrap up to ``limit`` data keys (then sealed TOTP secrets) not yet under the active KEK; ciphertexts
+    are not touched."""
     keyring = vault.keyring
     rows = session.execute(
         select(CaseKey.case_id, CaseKey.kek_id, CaseKey.wrapped_key)
@@ -32,7 +37,7 @@ def rewrap_batch(session: Session, vault: Vault, *, limit: int = 500) -> int:
         new_kek, new_wrapped = keyring.wrap(case_id, data_key)
         session.execute(update(CaseKey).where(CaseKey.case_id == case_id, CaseKey.kek_id == kek_id)
                         .values(kek_id=new_kek, wrapped_key=new_wrapped, rewrapped_at=now))
-    return len(rows)
+    return len(rows) + two_factor.reseal_batch(session, keyring, limit=limit - len(rows))
 
 
 def check_all_open(session: Session, vault: Vault) -> int:
@@ -41,7 +46,7 @@ def check_all_open(session: Session, vault: Vault) -> int:
                            .where(CaseKey.wrapped_key.is_not(None))).all()
     for case_id, kek_id, wrapped in rows:
         vault.keyring.unwrap(case_id, str(kek_id), cast(bytes, wrapped))
-    return len(rows)
+    return len(rows) + two_factor.check_all_open(session, vault.keyring)
 
 
 def record_rotation(session: Session, vault: Vault, rewrapped: int) -> None:
@@ -50,10 +55,13 @@ def record_rotation(session: Session, vault: Vault, rewrapped: int) -> None:
 
 
 def keys_in_use(session: Session) -> dict[str, int]:
-    """How many live data keys each KEK wraps."""
+    """How many live data keys (and sealed TOTP secrets) each KEK wraps."""
     rows = session.execute(select(CaseKey.kek_id, func.count()).where(CaseKey.wrapped_key.is_not(None))
                            .group_by(CaseKey.kek_id)).all()
-    return {kek_id: count for kek_id, count in rows if kek_id is not None}
+    in_use = {kek_id: count for kek_id, count in rows if kek_id is not None}
+    for kek_id, count in two_factor.secrets_by_kek(session).items():
+        in_use[kek_id] = in_use.get(kek_id, 0) + count
+    return in_use
 
 
 def check_retirable(session: Session, vault: Vault, kek_id: str) -> None:

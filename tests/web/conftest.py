@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -31,7 +32,7 @@ from mediation.demo import build_case, path_to
 from mediation.keyfiles import ensure_instance
 from mediation.models import Origin, User
 from mediation.runtime import Runtime, open_runtime
-from mediation.services import accounts, contacts, messages, notes, users
+from mediation.services import accounts, contacts, messages, notes, two_factor, users
 from mediation.services.contacts import ContactDetails
 from mediation.services.lookup import find_case
 from web import create_app
@@ -118,6 +119,18 @@ def _link(runtime: Runtime, mediator: User, reference: str, by_side: dict[str, i
         return {p.side: p.id for p in case.participants}
 
 
+def enrol(runtime: Runtime, user_id: int) -> str:
+    """Turn two-factor sign-in on for an account through the services, as its owner would; returns the secret."""
+    keyring = runtime.vault.keyring
+    with runtime.transaction() as s:
+        two_factor.begin_enrolment(s, keyring, user_id)
+    with runtime.transaction() as s:
+        secret = two_factor.pending_enrolment(s, keyring, user_id).secret
+    with runtime.transaction() as s:
+        assert two_factor.confirm_enrolment(s, keyring, user_id, pyotp.TOTP(secret).now()) is not None
+    return secret
+
+
 def build_world(runtime: Runtime) -> World:
     tx, vault = runtime.transaction, runtime.vault
     made: dict[str, User] = {}
@@ -192,6 +205,9 @@ def build_world(runtime: Runtime) -> World:
     other_referral = case(CaseState.REQUESTED, referrer=other_staff, origin=Origin.OFFENDER_REQUEST,
                           steps=[("unassigned", None)])
 
+    # The other mediator has two-factor sign-in on (and the coordinator may reset it).
+    enrol(runtime, other_mediator.id)
+
     references = (own, own_requested, own_assessment, own_relay, own_video, other, new_referral, other_referral)
     with tx() as s:
         versions = {ref: find_case(s, admin, ref).version for ref in references}
@@ -209,7 +225,8 @@ def build_world(runtime: Runtime) -> World:
 def _settings(folder: Path) -> Settings:
     env = {"MEDIATION_DATABASE_URL": f"sqlite:///{folder / 'mediation.db'}",
            "MEDIATION_INSTANCE_DIR": str(folder / "instance"), "MEDIATION_ENV": "test",
-           "MEDIATION_SQLITE_SYNCHRONOUS": "NORMAL"}  # throwaway copies: no fsync on every commit
+           "MEDIATION_SQLITE_SYNCHRONOUS": "NORMAL",  # throwaway copies: no fsync on every commit
+           "MEDIATION_RATELIMIT_ENABLED": "false"}  # tests sign in many times; test_limits.py tests the limits
     return load_settings(env, cwd=folder)
 
 
@@ -354,6 +371,36 @@ def browser_for(app: Flask, world: World) -> Callable[[str | None], Browser]:
     return make
 
 
+# --- two-factor sign-in, as a person does it: the secret read from the page, the code computed by pyotp ---------
+
+TOTP_SECRET = re.compile(r'<code class="secret" id="totp-secret">([A-Z2-7 ]+)</code>')
+RECOVERY_CODE = re.compile(r"<li><code>([a-z2-9]{5}-[a-z2-9]{5})</code></li>")
+# What production requires by default (admin, mediator, staff), read from the settings themselves.
+TWO_FACTOR_ROLES = load_settings({"MEDIATION_ENV": "production"}, cwd=Path("/srv")).two_factor_required_roles
+
+
+def secret_from(page: str) -> str:
+    """The key an enrolment page shows as text (grouped by four for reading)."""
+    match = TOTP_SECRET.search(page)
+    assert match, "no secret on the page"
+    return match.group(1).replace(" ", "")
+
+
+def recovery_codes_from(page: str) -> list[str]:
+    return RECOVERY_CODE.findall(page)
+
+
+def next_code(secret: str) -> str:
+    """The next 30-second step's code: accepted now (one step of drift), and never the one that just enrolled."""
+    return pyotp.TOTP(secret).at(time.time() + 30)
+
+
+@pytest.fixture
+def required_app(web_runtime: Runtime) -> Flask:
+    """The site as production configures it by default: two-factor required for admin, mediators and staff."""
+    return make_app(web_runtime, replace(web_runtime.settings, two_factor_required_roles=TWO_FACTOR_ROLES))
+
+
 def page_text(response: TestResponse) -> str:
     """The body as text (a video's bytes too, decoded leniently, so every body can be searched)."""
     return response.get_data().decode("utf-8", "replace")
@@ -444,6 +491,25 @@ ROUTES: tuple[Route, ...] = (
     Route("auth.activate", "POST", lambda w, o: f"/activate/{w.invitation}", ok=302, done=lambda w: "/login",
           scoped=False, data=lambda w, o: {"display_name": "New Person", "username": "new.person",
                                            "password": PASSWORD, "confirm": PASSWORD}),
+    # the second step of signing in: without a password-accepted marker, back to the password
+    Route("two_factor.code", "GET", lambda w, o: "/login/code", ok=302, done=lambda w: "/login", scoped=False),
+    Route("two_factor.code", "POST", lambda w, o: "/login/code", ok=302, done=lambda w: "/login", scoped=False,
+          data=lambda w, o: {"code": "123456"}),
+    Route("two_factor.enrol", "GET", lambda w, o: "/login/enrol", ok=302, done=lambda w: "/login", scoped=False),
+    Route("two_factor.enrol", "POST", lambda w, o: "/login/enrol", ok=302, done=lambda w: "/login", scoped=False,
+          data=lambda w, o: {"code": "123456"}),
+    # any signed-in person's own account (none of these world accounts has two-factor on)
+    Route("account.two_factor", "GET", lambda w, o: "/account/two-factor", scoped=False),
+    Route("account.start", "POST", lambda w, o: "/account/two-factor/start", ok=303, scoped=False,
+          done=lambda w: "/account/two-factor/set-up"),
+    Route("account.set_up", "GET", lambda w, o: "/account/two-factor/set-up", ok=303, scoped=False,
+          done=lambda w: "/account/two-factor"),
+    Route("account.set_up", "POST", lambda w, o: "/account/two-factor/set-up", ok=303, scoped=False,
+          data=lambda w, o: {"code": "123456"}, done=lambda w: "/account/two-factor"),
+    Route("account.disable", "POST", lambda w, o: "/account/two-factor/disable", ok=303, scoped=False,
+          data=lambda w, o: {"disable-code": "123456"}, done=lambda w: "/account/two-factor"),
+    Route("account.new_recovery_codes", "POST", lambda w, o: "/account/two-factor/recovery-codes", ok=303,
+          scoped=False, data=lambda w, o: {"renew-code": "123456"}, done=lambda w: "/account/two-factor"),
     # the mediator
     Route("mediator.dashboard", "GET", lambda w, o: "/mediator/", scoped=False),
     Route("mediator.review_queue", "GET", lambda w, o: "/mediator/reviews", scoped=False),
@@ -531,6 +597,9 @@ ROUTES: tuple[Route, ...] = (
                              "password": PASSWORD}, done=lambda w: "/admin/accounts"),
     Route("admin.deactivate", "POST", lambda w, o: f"/admin/accounts/{w.users['other_mediator']}/deactivate", ok=303,
           scoped=False, done=lambda w: "/admin/accounts"),
+    Route("admin.reset_two_factor", "POST",
+          lambda w, o: f"/admin/accounts/{w.users['other_mediator']}/two-factor/reset", ok=303, scoped=False,
+          done=lambda w: "/admin/accounts"),
 )
 ROUTE_BY_ID = {route.id: route for route in ROUTES}
 

@@ -49,7 +49,8 @@ PRINCIPALS: dict[str, tuple[str | None, bool]] = {
 }
 ROLE_OF = {"admin": "admin", "mediator": "mediator", "staff": "staff", "offender": "participant"}
 AREA_ROLE = {"admin": "admin", "mediator": "mediator", "staff": "staff", "portal": "participant"}
-OPEN_AREAS = {"public", "auth", "static", "health"}
+OPEN_AREAS = {"public", "auth", "two_factor", "static", "health"}
+SIGNED_IN_AREAS = {"account"}  # each signed-in person's own account, whatever their role
 
 # What each principal may never read, whatever the page.
 FORBIDDEN: dict[str, tuple[str, ...]] = {
@@ -79,6 +80,8 @@ def expected(route: Route, principal: str, world: World) -> tuple[int, str | Non
         return route.ok, done
     if key is None:
         return 302, "/login"
+    if route.area in SIGNED_IN_AREAS:
+        return route.ok, done
     if ROLE_OF[key] != AREA_ROLE[route.area]:
         return 403, None
     if route.scoped and other:

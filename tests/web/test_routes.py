@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import pyotp
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
@@ -38,10 +40,14 @@ from tests.web.conftest import (
     Browser,
     World,
     csrf_from,
+    enrol,
     flashes,
+    next_code,
     page_text,
     readable,
+    recovery_codes_from,
     route_pairs,
+    secret_from,
     send,
     video_upload,
 )
@@ -1010,9 +1016,9 @@ GARBAGE = ["", " ", "x" * 25_000, "-1", "0", "1e9", "null", "<script>alert(1)</s
 FIELDS = ("version", "participant_id", "reason", "modality", "outcome", "trigger", "text", "note", "redacted_text",
           "on_behalf_of", "mediator_id", "eligible", "rationale", "role", "username", "display_name", "password",
           "confirm", "kind", "years", "months", "days", "relationship", "consent", "safety", "willing", "understood",
-          "name", "address", "phone", "email", "safe_times_to_call", "video")
-ACCOUNT_FOR = {"public": None, "auth": None, "static": None, "health": None, "mediator": "mediator",
-               "portal": "offender", "staff": "staff", "admin": "admin"}
+          "name", "address", "phone", "email", "safe_times_to_call", "video", "code", "disable-code", "renew-code")
+ACCOUNT_FOR = {"public": None, "auth": None, "two_factor": None, "static": None, "health": None,
+               "mediator": "mediator", "portal": "offender", "account": "offender", "staff": "staff", "admin": "admin"}
 
 
 @pytest.mark.parametrize("route", [r for r in ROUTES if r.method == "POST"],
@@ -1087,3 +1093,123 @@ def test_after_withdrawing_a_participant_reads_what_was_delivered_and_sends_noth
     assert refused.status_code == 403
     assert "Your participation is not active" in page_text(refused)
     assert 'name="text"' not in page_text(offender.get(f"/portal/cases/{world.own}/messages"))
+
+
+# --- two-factor sign-in ---------------------------------------------------------------------------------------------
+
+@covers("two_factor.enrol GET", "two_factor.enrol POST")
+def test_a_mediator_without_two_factor_enrols_right_after_the_password_then_reaches_their_pages(
+        required_app: Flask, world: World) -> None:
+    mediator = Browser(required_app.test_client(), world)
+    response = mediator.log_in(world.usernames["mediator"])
+    assert response.status_code == 303
+    assert urlsplit(response.headers["Location"]).path == "/login/enrol"
+    page = mediator.follow(response)
+    assert page.status_code == 200
+    html = page_text(page)
+    assert '<img class="qr-code" src="data:image/svg+xml' in html
+    secret = secret_from(html)
+
+    wrong = mediator.post("/login/enrol", {"code": pyotp.TOTP(secret).at(time.time() - 600)})
+    assert wrong.status_code == 400
+    assert "That code is not right" in flashes(page_text(wrong))[0]
+    assert secret_from(page_text(wrong)) == secret  # the same secret, to try again
+    assert mediator.get("/mediator/").status_code == 302
+
+    done = mediator.post("/login/enrol", {"code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 200
+    codes = recovery_codes_from(page_text(done))
+    assert len(codes) == 10
+    assert 'href="/mediator/"' in page_text(done)
+    assert mediator.get("/mediator/").status_code == 200
+
+
+@covers("two_factor.code GET", "two_factor.code POST")
+def test_with_two_factor_on_the_password_leads_to_the_code_and_the_code_signs_in(browser: Browser, world: World,
+                                                                                  web_runtime: Runtime) -> None:
+    secret = enrol(web_runtime, world.users["mediator"])
+    response = browser.log_in(world.usernames["mediator"])
+    assert response.status_code == 303
+    assert urlsplit(response.headers["Location"]).path == "/login/code"
+    page = browser.follow(response)
+    assert page.status_code == 200
+    assert 'autocomplete="one-time-code"' in page_text(page)
+    assert browser.get("/mediator/").status_code == 302  # the password alone signs no one in
+
+    wrong = browser.post("/login/code", {"code": "000000" if next_code(secret) != "000000" else "111111"})
+    assert wrong.status_code == 400
+    assert flashes(page_text(wrong)) == [
+        "That code is not right, or it was already used. Enter the code your app shows now."]
+    signed_in = browser.post("/login/code", {"code": next_code(secret)})
+    assert signed_in.status_code == 303
+    assert urlsplit(signed_in.headers["Location"]).path == "/mediator/"
+    assert browser.get("/mediator/").status_code == 200
+    assert browser.get("/login/code").status_code == 302  # the marker was spent by signing in
+
+
+@covers("account.two_factor GET", "account.start POST", "account.set_up GET", "account.set_up POST")
+def test_a_participant_turns_two_factor_on_from_their_account_page(browser: Browser, world: World) -> None:
+    browser.log_in(world.usernames["offender"])
+    page = page_text(browser.get("/account/two-factor"))
+    assert "Two-factor sign-in is off" in page
+    started = browser.post("/account/two-factor/start")
+    assert started.status_code == 303
+    assert urlsplit(started.headers["Location"]).path == "/account/two-factor/set-up"
+    secret = secret_from(page_text(browser.follow(started)))
+    assert browser.post("/account/two-factor/set-up", {"code": "12345"}).status_code == 400
+    done = browser.post("/account/two-factor/set-up", {"code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 200
+    assert len(recovery_codes_from(page_text(done))) == 10
+    page = page_text(browser.get("/account/two-factor"))
+    assert "Two-factor sign-in is on." in page
+    assert "You have 10 unused recovery codes." in page
+    # nothing left to set up: the set-up page sends back to the account page
+    again = browser.get("/account/two-factor/set-up")
+    assert again.status_code == 303
+    assert "no two-factor set-up in progress" in flashes(page_text(browser.follow(again)))[0]
+
+    browser.post("/logout")
+    assert urlsplit(browser.log_in(world.usernames["offender"]).headers["Location"]).path == "/login/code"
+    assert urlsplit(browser.post("/login/code", {"code": next_code(secret)}).headers["Location"]).path == "/portal/"
+
+
+@covers("account.new_recovery_codes POST", "account.disable POST")
+def test_a_participant_renews_recovery_codes_and_turns_two_factor_off_with_a_code(browser_for, world: World,
+                                                                                 web_runtime: Runtime) -> None:
+    secret = enrol(web_runtime, world.users["offender"])
+    offender = browser_for("offender")
+    assert offender.post("/account/two-factor/recovery-codes", {"renew-code": "999999"}).status_code == 400
+    renewed = offender.post("/account/two-factor/recovery-codes", {"renew-code": next_code(secret)})
+    assert renewed.status_code == 200
+    codes = recovery_codes_from(page_text(renewed))
+    assert len(codes) == 10
+
+    wrong = offender.post("/account/two-factor/disable", {"disable-code": "999999"})
+    assert wrong.status_code == 400
+    assert 'id="disable-code-error"' not in page_text(wrong)  # the code was well formed, only not right
+    assert "That code is not right" in flashes(page_text(wrong))[0]
+    off = offender.post("/account/two-factor/disable", {"disable-code": codes[0]})  # a recovery code works too
+    assert off.status_code == 303
+    assert "Two-factor sign-in is off." in flashes(page_text(offender.follow(off)))[0]
+    offender.post("/logout")
+    assert urlsplit(offender.log_in(world.usernames["offender"]).headers["Location"]).path == "/portal/"
+
+
+@covers("admin.reset_two_factor POST")
+def test_the_coordinator_resets_a_lost_phone_and_the_mediator_enrols_again_at_next_sign_in(
+        required_app: Flask, world: World, web_runtime: Runtime) -> None:
+    enrol(web_runtime, world.users["mediator"])
+    admin = Browser(required_app.test_client(), world).sign_in("admin")
+    html = page_text(admin.get("/admin/accounts"))
+    assert re.search(r"<td>mediator\.one</td>.*?<td>on</td>", html, re.S)
+    assert re.search(r"<td>officer\.one</td>.*?<td>off</td>", html, re.S)
+    response = admin.post(f"/admin/accounts/{world.users['mediator']}/two-factor/reset")
+    assert response.status_code == 303
+    assert flashes(page_text(admin.follow(response))) == [
+        "Two-factor sign-in of mediator.one was reset; they set it up again when they next sign in."]
+    refused = admin.post(f"/admin/accounts/{world.users['mediator']}/two-factor/reset",
+                         headers=back_to("/admin/accounts"))
+    assert "This account has no two-factor sign-in to reset." in flashes(page_text(admin.follow(refused)))
+    assert admin.post("/admin/accounts/424242/two-factor/reset").status_code == 404
+    mediator = Browser(required_app.test_client(), world)
+    assert urlsplit(mediator.log_in(world.usernames["mediator"]).headers["Location"]).path == "/login/enrol"

@@ -35,8 +35,8 @@ from tests.web.conftest import (
     video_upload,
 )
 
-ACCOUNT_FOR = {"public": None, "auth": None, "static": None, "health": None, "mediator": "mediator",
-               "portal": "offender", "staff": "staff", "admin": "admin"}
+ACCOUNT_FOR = {"public": None, "auth": None, "two_factor": None, "static": None, "health": None,
+               "mediator": "mediator", "portal": "offender", "account": "offender", "staff": "staff", "admin": "admin"}
 HOME_OF = {"mediator": "/mediator/", "offender": "/portal/", "staff": "/staff/", "admin": "/admin/"}
 
 
@@ -169,7 +169,7 @@ HEADERS = {
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
 }
 CSP_DIRECTIVES = ("default-src 'self'", "script-src 'self'", "object-src 'none'", "base-uri 'none'",
                   "frame-ancestors 'none'", "form-action 'self'")
