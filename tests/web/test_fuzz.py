@@ -27,8 +27,9 @@ from tests.web.worlds import Site, postgres_web_world_fixture, site_fixture  # n
 VISITORS: dict[str, str | None] = {"anonymous": None, "admin": "admin", "mediator": "mediator",
                                    "other_mediator": "other_mediator", "staff": "staff", "harmed": "harmed",
                                    "offender": "offender"}
-VISITOR_FOR_AREA = {"public": None, "auth": None, "static": None, "health": None, "mediator": "mediator",
-                    "portal": "offender", "staff": "staff", "admin": "admin"}
+VISITOR_FOR_AREA = {"public": None, "auth": None, "two_factor": None, "static": None, "health": None,
+                    "mediator": "mediator", "portal": "offender", "account": "offender", "staff": "staff",
+                    "admin": "admin"}
 BODIES = ("form", "files", "json", "json-nested", "nul", "huge-field", "huge-body", "not-utf8", "repeated",
           "plain-text", "empty")
 EXAMPLES_PER_VISITOR = 25
