@@ -8,63 +8,20 @@ standard error and exit status 1, never a traceback; a malformed argument is a u
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from typing import Any
 
 import click
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from config import SettingsError, load_settings
-from mediation.db import unavailable
-from mediation.errors import Unavailable
+from config import load_settings
+from mediation.failures import UNDECODABLE, describe, one_line
 from mediation.runtime import Runtime, open_runtime
 from mediation.schema import database_exists, schema_problem
-from workflows.errors import DomainError
 
 # verify-audit's status when the log was tampered with; 1 is a clean error, 2 a usage error (click's).
 EXIT_TAMPERED = 3
-_UNDECODABLE = re.compile(r"[\ud800-\udfff]")  # what bytes that are not UTF-8 become in a command's arguments
-
-
-def _one_line(text: str) -> str:
-    """Printable on any terminal, on one line: undecodable characters escaped, line breaks folded."""
-    text = _UNDECODABLE.sub(lambda m: f"\\x{ord(m.group()) & 0xFF:02x}", text)
-    return " ".join(text.split())
-
-
-def _unavailable_text(error: Unavailable) -> str:
-    return f"{error} ({error.detail})" if error.detail else str(error)
-
-
-def describe(error: Exception) -> str:
-    """What went wrong, in one line an operator can act on."""
-    if isinstance(error, Unavailable):
-        return _unavailable_text(error)
-    if isinstance(error, DomainError | SettingsError):
-        return str(error)
-    if isinstance(error, OSError):
-        where = os.fsdecode(error.filename) if isinstance(error.filename, str | bytes) else None
-        reason = error.strerror or str(error)
-        return f"cannot use {where}: {reason}" if where else reason
-    if isinstance(error, UnicodeError):
-        return f"a file or setting is not valid UTF-8 text ({getattr(error, 'reason', error)})"
-    if isinstance(error, RecursionError):
-        return "a file or setting is nested too deeply to be read"
-    if isinstance(error, OverflowError):
-        return f"a number is out of range ({error})"
-    if isinstance(error, DBAPIError):
-        found = unavailable(error)
-        if found is not None:
-            found.detail = str(error.orig)
-            return _unavailable_text(found)
-        return f"the database refused the command: {error.orig}"
-    if isinstance(error, SQLAlchemyError):
-        return f"database error: {error}"
-    return f"unexpected error ({type(error).__name__}): {error}"
 
 
 @contextmanager
@@ -74,15 +31,15 @@ def _errors_as_one_line() -> Iterator[None]:
     except (click.ClickException, click.exceptions.Exit, click.Abort):
         raise
     except Exception as error:  # the boundary: every failure becomes one line, never a traceback
-        raise click.ClickException(_one_line(describe(error))) from None
+        raise click.ClickException(one_line(describe(error))) from None
 
 
 def _refuse_undecodable(values: Any) -> None:
     """Text arguments must be UTF-8 (a file path may be any bytes: those are not checked)."""
     for value in values:
         texts = value if isinstance(value, tuple | list) else (value,)
-        if any(isinstance(text, str) and _UNDECODABLE.search(text) for text in texts):
-            raise click.UsageError(f"an argument is not valid UTF-8 text: {_one_line(str(value))}")
+        if any(isinstance(text, str) and UNDECODABLE.search(text) for text in texts):
+            raise click.UsageError(f"an argument is not valid UTF-8 text: {one_line(str(value))}")
 
 
 def clean_errors(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -386,3 +386,17 @@ def test_a_video_upload_that_lost_a_race_is_run_again_with_the_same_stored_file(
         assert blob is not None
         assert session.scalar(select(func.count()).select_from(Message).where(Message.blob_id == blob.id)) == 1
     assert web_runtime.blobs.path(attempts[0]).exists()
+
+
+def test_mediation_web_on_an_unreachable_database_says_so_in_one_line(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("MEDIATION_")},
+           "MEDIATION_INSTANCE_DIR": str(tmp_path / "instance"), "MEDIATION_DATABASE_URL": UNREACHABLE}
+    result = subprocess.run([str(Path(sys.executable).with_name("mediation-web"))], env=env, capture_output=True,
+                            text=True, timeout=60, check=False)
+    assert result.returncode == 1
+    assert result.stderr.startswith("mediation-web: The database cannot be reached; the service is unavailable.")
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
