@@ -136,8 +136,9 @@ _LOCK_CASE = (select(_CASES.c.id).where(_CASES.c.id == bindparam("case_id"))
 def lock_case_row(session: Session, case_id: int) -> None:
     """Lock the case's row until the transaction ends (PostgreSQL; SQLite's write lock already covers it).
 
-    The one lock order: a case row, then its chain heads. Every path that appends to a case's content chain
-    comes here first, so two transactions on one case never hold one lock each while waiting for the other's.
+    The one lock order: a case row, then the chain heads. Every path that appends to a case's content chain
+    comes here first (and so does a path that appends to the system chain before changing a case), so two
+    transactions never hold one lock each while waiting for the other's.
     """
     connection = session.connection()
     if connection.dialect.name == "postgresql":

@@ -113,6 +113,7 @@ def activate_account(session: Session, token: str, *, username: str, display_nam
     assert participant is not None
     if participant.user_id is not None:
         raise InvalidInput("This participant already has a portal account.")
+    audit.lock_case_row(session, participant.case_id)  # the one lock order: the case row before any chain head
     user = users.create_user(session, None, username=username, display_name=display_name,
                              role=Role.PARTICIPANT.value, password=password, anonymous_role="invitee")
     participant.user_id = user.id
