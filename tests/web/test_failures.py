@@ -8,9 +8,13 @@ cannot be read. Never a 500, never a traceback, never a write answered "done" th
 from __future__ import annotations
 
 import errno
+import io
 import json
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -20,10 +24,13 @@ from flask import Flask
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from mediation.models import Message, User
+from mediation.errors import DatabaseBusy
+from mediation.models import Blob, Message, User
 from mediation.runtime import Runtime, open_runtime
 from mediation.schema import sqlite_file
-from tests.web.conftest import PASSWORD, Browser, World, csrf_from, make_app, page_text, readable
+from mediation.services import messages
+from mediation.storage_guard import make_private_folder
+from tests.web.conftest import PASSWORD, Browser, World, csrf_from, make_app, page_text, readable, video_upload
 from tests.web.worlds import Site, postgres_web_world_fixture, site_fixture  # noqa: F401  (fixtures)
 
 BUSY_TIMEOUT_MS = 50  # the injected lock is never released during the request: wait briefly
@@ -205,8 +212,6 @@ def test_a_full_disk_while_storing_a_video_answers_503(app: Flask, web_runtime: 
 
     monkeypatch.setattr(web_runtime.blobs, "receive", full)
     offender = browser(app, world, "offender")
-    from tests.web.conftest import video_upload
-
     response = offender.post(f"/portal/cases/{world.own_video}/videos", {"video": video_upload()})
     assert response.status_code == 503
     assert "The service cannot save anything right now" in readable(response)
@@ -253,7 +258,7 @@ def test_login_and_activation_answer_400_to_bodies_that_are_not_their_form(brows
         response = visitor.request("POST", path, json={"username": {"a": [1]}, "password": ["x"]}, headers=headers)
     elif body == "file-fields":
         response = visitor.request("POST", path, headers=headers, content_type="multipart/form-data", data={
-            name: (__import__("io").BytesIO(value.encode()), "f.txt") for name, value in fields.items()})
+            name: (io.BytesIO(value.encode()), "f.txt") for name, value in fields.items()})
     elif body == "repeated":
         response = visitor.request("POST", path, headers=headers,
                                    data=MultiDict([*fields.items(), ("username", "second.name")]))
@@ -341,8 +346,6 @@ def test_a_nul_in_a_username_at_sign_in_is_a_bad_request_on_both_databases(site:
 
 
 def test_no_folder_is_ever_created_readable_by_others(tmp_path: Path) -> None:
-    from mediation.storage_guard import make_private_folder
-
     target = tmp_path / "a" / "b" / "instance"
     make_private_folder(target)
     for folder in (tmp_path / "a", tmp_path / "a" / "b", target):
@@ -360,11 +363,6 @@ def test_a_video_upload_that_lost_a_race_is_run_again_with_the_same_stored_file(
         app: Flask, web_runtime: Runtime, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """The file is stored once, before the call; the call is run again after a deadlock (here: one injected)
     and the message is accepted with that very file, which is kept."""
-    from mediation.errors import DatabaseBusy
-    from mediation.models import Blob
-    from mediation.services import messages
-    from tests.web.conftest import video_upload
-
     real = messages.submit_video_message
     attempts: list[str] = []
 
@@ -389,10 +387,6 @@ def test_a_video_upload_that_lost_a_race_is_run_again_with_the_same_stored_file(
 
 
 def test_mediation_web_on_an_unreachable_database_says_so_in_one_line(tmp_path: Path) -> None:
-    import os
-    import subprocess
-    import sys
-
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("MEDIATION_")},
            "MEDIATION_INSTANCE_DIR": str(tmp_path / "instance"), "MEDIATION_DATABASE_URL": UNREACHABLE}
     result = subprocess.run([str(Path(sys.executable).with_name("mediation-web"))], env=env, capture_output=True,
