@@ -289,7 +289,7 @@ def key_breakdown(bed: Bed, plan: Plan, sizes: list[int]) -> None:
             ("  cached unwrap (Vault._unwrap: lock + OrderedDict hit)",
              lambda: vault._unwrap(case_id, kek_id, wrapped)),
             ("RecordContext.associated_data (built once per context)", lambda: context.associated_data),
-            ("records._cipher(key) (lru_cache hit)", lambda: records._cipher(data_key)),
+            ("records._cipher(key) (a new AESGCM: the vault keeps them per case)", lambda: records._cipher(data_key)),
             ("os.urandom(12) (the nonce; the baseline pays it too)", lambda: os.urandom(NONCE_BYTES)),
         ]
         print(f"\n  where one seal or open spends its time outside AES-GCM (best of 5 x {number}, inside one "

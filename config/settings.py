@@ -262,6 +262,8 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
         raise SettingsError("an in-memory database cannot be used in production")
     if settings.is_production and not settings.cookie_secure:
         raise SettingsError(f"{PREFIX}COOKIE_SECURE cannot be off in production: serve the site over HTTPS")
+    if settings.is_production:
+        _refuse_audit_key_beside_the_data(settings)
     return settings
 
 
@@ -288,3 +290,15 @@ def check_web_settings(settings: Settings) -> None:
         raise SettingsError(f"{PREFIX}RATELIMIT_STORAGE_URL cannot be memory:// with {serving.workers} web workers "
                             f"(each would count apart): use Redis, e.g. redis://127.0.0.1:6379/0, "
                             f"or {PREFIX}WEB_WORKERS=1")
+def _refuse_audit_key_beside_the_data(settings: Settings) -> None:
+    """Whoever can rewrite the database must not also hold the key that vouches for its history."""
+    key = Path(os.path.abspath(settings.audit_signing_key_file))
+    places = [Path(os.path.abspath(settings.instance_dir))]
+    database = settings.database_url.removeprefix("sqlite:///").split("?", 1)[0]
+    if settings.uses_sqlite and database != settings.database_url:
+        places.append(Path(os.path.abspath(database)).parent)
+    if any(key.is_relative_to(place) for place in places):
+        raise SettingsError(
+            f"{PREFIX}AUDIT_SIGNING_KEY_FILE must not be inside the instance folder or beside the database in "
+            f"production ({key}): keep the audit signing key where whoever can write the database cannot, e.g. a "
+            "secret mounted read-only from elsewhere")

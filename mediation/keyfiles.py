@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 
@@ -17,16 +16,14 @@ from cryptography.hazmat.primitives.serialization import (
 from config import Settings
 from mediation.crypto.keyring import generate_keyring, write_keyring
 from mediation.errors import InvalidInput
+from mediation.fileio import write_private
 from mediation.schema import sqlite_file
 from mediation.storage_guard import make_private_folder
 
 
 def _write_private(path: Path, content: bytes) -> None:
-    """Create ``path`` readable by its owner only; never overwrite an existing key."""
-    make_private_folder(path.parent)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(content)
+    """Create ``path`` readable by its owner only, whole and durably; never overwrite an existing key."""
+    write_private(path, content, overwrite=False)
 
 
 def ensure_instance(settings: Settings) -> list[Path]:

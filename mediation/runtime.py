@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
 from mediation.blobs import BlobStore
-from mediation.crypto.keyring import read_keyring
+from mediation.crypto.keyring import KeyringSource
 from mediation.crypto.vault import Vault
 from mediation.db import RaceLost, make_engine, make_session_factory, transaction
 from mediation.errors import DatabaseBusy
+from mediation.heartbeat import Heartbeat
 from mediation.schema import sqlite_file
 from mediation.sqlite import check_files
 from mediation.storage_guard import StorageGuard
@@ -46,6 +47,10 @@ class Runtime:
         A writing transaction is refused (``StorageUnavailable``) once the instance folder or the SQLite file
         vanished or was replaced under the running process.
         """
+        vault: Vault | None = self.__dict__.get("vault")
+        if vault is not None:  # a process that holds the keyring keeps it fresh and says which KEK it uses
+            vault.refresh()
+            self.heartbeat.beat_if_due(self.engine, vault)
         if not read_only:
             self.storage.check()
         with transaction(self.engine, self.sessions, read_only=read_only) as session:
@@ -72,13 +77,19 @@ class Runtime:
     @cached_property
     def vault(self) -> Vault:
         """The keyring is read on first use, so commands that need no key (like ``init``) run without one."""
-        return Vault(read_keyring(self.settings.keyring_file, self.settings.keyring_from_env))
+        return Vault.from_source(KeyringSource(self.settings.keyring_file, self.settings.keyring_from_env))
+
+    @cached_property
+    def heartbeat(self) -> Heartbeat:
+        return Heartbeat()
 
     @cached_property
     def blobs(self) -> BlobStore:
         return BlobStore(self.settings.blob_dir)
 
     def close(self) -> None:
+        if "vault" in self.__dict__:
+            self.heartbeat.end(self.engine)
         self.engine.dispose()
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from mediation.errors import DatabaseBusy, DatabaseUnreachable, StorageUnavailable, Unavailable
 
@@ -151,8 +152,9 @@ def configure(engine: Engine, busy_timeout_ms: int, synchronous: str, database: 
             # FULL by default: in WAL mode, NORMAL may lose the last commits on power loss (never corrupts).
             cursor.execute(f"PRAGMA synchronous={synchronous}")
             cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA secure_delete=ON")  # deleted content is zeroed, never left in free pages
         except sqlite3.Error as error:
-            raise failure(error) or error from None
+            raise OperationalError("PRAGMA (on connect)", None, error) from None
         finally:
             cursor.close()
 
@@ -169,8 +171,8 @@ def configure(engine: Engine, busy_timeout_ms: int, synchronous: str, database: 
         try:
             _set_query_only(driver, proxied.info, read_only)
             driver.execute("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
-        except sqlite3.Error as error:
-            raise failure(error) or error from None
+        except sqlite3.Error as error:  # as SQLAlchemy would have wrapped it, for ``mediation.db.unavailable``
+            raise OperationalError("BEGIN", None, error) from None
 
     @event.listens_for(engine, "checkin")
     def on_checkin(dbapi_connection: Any, record: Any) -> None:

@@ -18,6 +18,7 @@ from web.extensions import babel, csrf, login_manager
 from web.limits import install_limits
 
 LANGUAGES = ("en", "fr")
+MAX_FORM_BYTES = 1024 * 1024
 
 
 class MediationApp(Flask):
@@ -57,7 +58,7 @@ def configure(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_NAME="mediation_session",
         PERMANENT_SESSION_LIFETIME=timedelta(minutes=settings.session_idle_minutes),
         IDLE_SECONDS=settings.session_idle_minutes * 60,
-        MAX_CONTENT_LENGTH=settings.video_max_bytes + 1024 * 1024,
+        MAX_CONTENT_LENGTH=MAX_FORM_BYTES,  # raised on the video upload route only (web.media)
         VIDEO_MAX_BYTES=settings.video_max_bytes,
         STALE_CASE_DAYS=settings.stale_case_days,
         INVITATION_HOURS=settings.invitation_hours,

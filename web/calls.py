@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Response, current_app, stream_with_context
+from flask import current_app
 from flask_login import current_user
 
 from mediation.models import User
 from mediation.runtime import Runtime
-from mediation.services import messages
 
 T = TypeVar("T")
 
@@ -53,11 +52,3 @@ def call_with_vault(service: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run ``service(session, vault, actor, *args, **kwargs)``: the services that seal or open content."""
     vault, user = runtime().vault, actor()
     return call(lambda session: service(session, vault, user, *args, **kwargs))
-
-
-def stream_video(reference: str, message_id: str) -> Response:
-    """Stream a video message, decrypted chunk by chunk after the transaction that checked access."""
-    vault, blobs, user = runtime().vault, runtime().blobs, actor()
-    content_type, size, chunks = call(
-        lambda session: messages.open_video(session, vault, blobs, user, reference, message_id=message_id))
-    return Response(stream_with_context(chunks), mimetype=content_type, headers={"Content-Length": str(size)})

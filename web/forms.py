@@ -24,7 +24,8 @@ _REPLACEMENT = "\ufffd"  # what the request parser puts where bytes were not UTF
 
 
 def accepts_files(*names: str) -> Callable[[F], F]:
-    """Mark a view that takes file uploads in these fields; every other view refuses files."""
+    """Mark a view that takes file uploads in these fields and reads its body itself; every other view refuses
+    files, and its form is checked here."""
     def mark(view: F) -> F:
         view.upload_fields = frozenset(names)  # type: ignore[attr-defined]
         return view
@@ -65,18 +66,17 @@ def check_request() -> None:
         return
     if request.mimetype and request.mimetype not in FORM_TYPES:
         abort(400, description=_("This address takes a web form, not %(type)s.", type=request.mimetype[:60]))
-    allowed = _upload_fields()
-    if not allowed:
-        request.max_content_length = MAX_FORM_BYTES  # larger is answered 413 before being read
+    if _upload_fields():
+        return  # a view that takes files reads its own body as it streams in (web.media): never parsed here
+    request.max_content_length = MAX_FORM_BYTES  # larger is answered 413 before being read
     if request.mimetype == "application/x-www-form-urlencoded":
         try:
             request.get_data(cache=True).decode("utf-8")  # the form is parsed from this copy
         except UnicodeDecodeError:
             abort(400, description=_("The request contains text that is not valid UTF-8."))
-    for name, files in request.files.lists():
+    for name, _files in request.files.lists():
         _check_text(name, MAX_ADDRESS_PART)
-        if name not in allowed or len(files) > 1:
-            abort(400, description=_("This form does not take a file in the field '%(name)s'.", name=name))
+        abort(400, description=_("This form does not take a file in the field '%(name)s'.", name=name))
     _check_values(request.form.lists(), MAX_FIELD)
 
 

@@ -10,9 +10,10 @@ from mediation.models import Role
 from mediation.services import accounts, contacts, messages, notes, participants, sentences, views, workflow
 from mediation.services.contacts import ContactDetails
 from web.auth import role_blueprint
-from web.calls import call_as_user, call_with_vault, read_as_user, stream_video
+from web.calls import call_as_user, call_with_vault, read_as_user
 from web.forms import form_int, form_text
 from web.labels import label
+from web.media import stream_video
 
 bp = role_blueprint("mediator", Role.MEDIATOR)
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from mediation.crypto.stream import TooLarge
 from mediation.models import Role
 from mediation.services import messages, views, workflow
 from web.auth import role_blueprint
-from web.calls import call_as_user, call_with_vault, read_as_user, runtime, stream_video
+from web.calls import call_as_user, call_with_vault, read_as_user, runtime
+from web.extensions import csrf
 from web.forms import accepts_files, form_text
+from web.media import receive_video, stream_video
 
 bp = role_blueprint("portal", Role.PARTICIPANT)
 
@@ -84,20 +85,14 @@ def write(reference: str) -> ResponseReturnValue:
 
 
 @bp.route("/cases/<reference>/videos", methods=["POST"])
-@accepts_files("video")
+@csrf.exempt  # checked in the stream before the file's first byte (web.media), never by parsing the whole form
+@accepts_files("video")  # and web.forms.check_request leaves its body to web.media as well
 def upload_video(reference: str) -> ResponseReturnValue:
-    upload = request.files.get("video")
-    if upload is None or not upload.filename:
-        abort(400, description=_("Choose a video file to send."))
-    blobs = runtime().blobs
-    try:
-        received = blobs.receive(upload.stream, limit=current_app.config["VIDEO_MAX_BYTES"])
-    except TooLarge:
-        abort(413, description=_("The video is larger than the limit."))
+    received = receive_video(reference)
     try:
         call_with_vault(messages.submit_video_message, reference, received=received)
     except Exception:
-        blobs.discard(received.blob_id)  # refused: keep nothing
+        runtime().blobs.discard(received.blob_id)  # refused: keep nothing
         raise
     flash(_("Your video was sent to the mediator, who will review it before anything is delivered."), "info")
     return redirect(url_for("portal.case_messages", reference=reference), code=303)

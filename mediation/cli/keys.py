@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import click
 
-from config import load_settings
+from mediation.backup import checkpoint_wal
 from mediation.cli.base import clean_errors, cli_runtime, main
 from mediation.crypto.keyring import generate_keyring, new_kek, write_keyring
+from mediation.errors import InvalidInput
 from mediation.runtime import Runtime
+from mediation.schema import database_exists
 from mediation.services import keys as keyservice
 
 
@@ -24,20 +26,35 @@ def _keyring_file_only(runtime: Runtime) -> None:
             "'mediation keys rewrap'")
 
 
+def refuse_new_keyring_over_data_keys(runtime: Runtime) -> None:
+    """A new keyring opens none of the data keys already stored: when the keyring is missing and the database
+    holds data keys, the only way forward is the keyring's backup. Never create one then."""
+    settings = runtime.settings
+    if settings.keyring_from_env is not None or settings.keyring_file.exists() or not database_exists(settings):
+        return
+    count = keyservice.live_data_keys(runtime.engine)
+    if count:
+        raise InvalidInput(
+            f"the keyring is missing ({settings.keyring_file}) but the database holds {count} data key(s) "
+            "wrapped by it: restore the keyring from its backup (a new keyring would open none of them)")
+
+
 @keys.command("generate")
 @click.option("--print", "to_stdout", is_flag=True,
               help="Print a new keyring instead of writing the file (for keyrings kept in MEDIATION_KEYRING).")
 @clean_errors
 def keys_generate(to_stdout: bool) -> None:
-    """Create the keyring file (mode 0600) if there is none."""
-    settings = load_settings()
+    """Create the keyring file (mode 0600) if there is none and the database holds no data key yet."""
     if to_stdout:
         click.echo(generate_keyring().to_json(), nl=False)
         return
-    if settings.keyring_file.exists():
-        raise click.ClickException(f"a keyring already exists at {settings.keyring_file}; use 'mediation keys "
-                                   "rotate' to add a new key")
-    write_keyring(settings.keyring_file, generate_keyring())
+    with cli_runtime(initialised=False) as runtime:
+        settings = runtime.settings
+        if settings.keyring_file.exists():
+            raise click.ClickException(f"a keyring already exists at {settings.keyring_file}; use 'mediation keys "
+                                       "rotate' to add a new key")
+        refuse_new_keyring_over_data_keys(runtime)
+        write_keyring(settings.keyring_file, generate_keyring())
     click.echo(f"created {settings.keyring_file}; back it up apart from the database: without it, no "
                "encrypted content can be read")
 
@@ -69,6 +86,7 @@ def keys_rotate() -> None:
         with runtime.transaction() as session:
             keyservice.record_rotation(session, runtime.vault, count)
     click.echo(f"active KEK is now {new_id}; {count} data key(s) rewrapped, no content re-encrypted")
+    click.echo("running servers switch to it at their next request, without a restart")
     click.echo(f"back up {runtime.settings.keyring_file}, then retire the old key: mediation keys retire {old.active}")
 
 
@@ -95,6 +113,20 @@ def keys_retire(kek_id: str) -> None:
             keyservice.record_retirement(session, kek_id)
         write_keyring(runtime.settings.keyring_file, runtime.vault.keyring.without(kek_id))
     click.echo(f"retired {kek_id}; it is no longer in {runtime.settings.keyring_file}")
+
+
+@keys.command("check")
+@clean_errors
+def keys_check() -> None:
+    """Open every live data key with the keyring (e.g. after restoring a PostgreSQL dump); exit 1 if any fails."""
+    with cli_runtime() as runtime:
+        failing = keyservice.unopenable_data_keys(runtime.engine, runtime.vault.keyring)
+        total = keyservice.live_data_keys(runtime.engine)
+    if failing:
+        named = ", ".join(f"{count} under {kek}" for kek, count in sorted(failing.items()))
+        raise click.ClickException(f"{sum(failing.values())} of {total} data key(s) do not open with this "
+                                   f"keyring ({named})")
+    click.echo(f"all {total} data key(s) open with this keyring")
 
 
 @keys.command("status")
@@ -127,11 +159,20 @@ def purge(retention_days: int | None, dry_run: bool) -> None:
             raise click.ClickException(f"MEDIATION_RETENTION_DAYS is {days}; it can be at most {MAX_RETENTION_DAYS}")
         with runtime.transaction() as session:
             result = keyservice.purge_expired(session, runtime.vault, retention_days=days, dry_run=dry_run)
+        flushed = None
         if not dry_run:
             for blob_id in result.blob_ids:
                 runtime.blobs.discard(blob_id)
+            flushed = checkpoint_wal(runtime.engine)  # the destroyed keys must not linger in SQLite's log
     verb = "would destroy" if dry_run else "destroyed"
     click.echo(f"{verb} the content keys of {len(result.cases)} case(s) closed more than {days} days ago"
                f" ({len(result.blob_ids)} file(s))")
     for reference in result.cases:
         click.echo(f"  {reference}")
+    if result.accounts_anonymised or result.accounts_kept:
+        verb = "would anonymise" if dry_run else "anonymised"
+        click.echo(f"{verb} {result.accounts_anonymised} participant account(s); {result.accounts_kept} still "
+                   "taking part in another case only lose their link to these cases")
+    if flushed is False:
+        click.echo("SQLite's write-ahead log could not be emptied while another process reads the database: run "
+                   "'mediation purge' again later (it then only empties the log)", err=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from mediation.cli.base import clean_errors, cli_runtime, main
+from mediation.cli.keys import refuse_new_keyring_over_data_keys
 from mediation.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
 from mediation.keyfiles import ensure_instance
 from mediation.runtime import Runtime
@@ -13,6 +14,7 @@ from mediation.services import two_factor, users
 
 
 def _initialise(runtime: Runtime) -> None:
+    refuse_new_keyring_over_data_keys(runtime)  # before anything is created
     for path in ensure_instance(runtime.settings):
         click.echo(f"created {path} (mode 0600; keep it out of backups of the database)")
     migrate(runtime.engine)

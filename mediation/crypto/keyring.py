@@ -19,7 +19,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from mediation.crypto.errors import CryptoError, KeyUnavailable
-from mediation.storage_guard import make_private_folder
+from mediation.fileio import write_private
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -109,21 +109,41 @@ def read_keyring(path: Path, from_env: str | None) -> Keyring:
     try:
         return Keyring.from_json(path.read_text(), str(path))
     except FileNotFoundError:
-        raise KeyUnavailable(f"no keyring at {path}: run 'mediation keys generate' (or 'mediation init'), or "
-                             "restore the keyring from its backup") from None
+        # Never advise creating a new keyring here: a new KEK opens none of the data keys already stored.
+        raise KeyUnavailable(f"no keyring at {path}: restore the keyring from its backup (or set "
+                             "MEDIATION_KEYRING_FILE to where it is); no encrypted content can be read without "
+                             "it") from None
+
+
+Stamp = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class KeyringSource:
+    """Where a process reads its keyring from, so that it can notice when another process changed it."""
+
+    path: Path
+    from_env: str | None = None
+
+    @property
+    def changeable(self) -> bool:
+        """A keyring from the environment is fixed for the life of the process; the file can change."""
+        return not self.from_env
+
+    def stamp(self) -> Stamp | None:
+        """What changes whenever the file is replaced (``write_keyring`` renames a new file into place)."""
+        if not self.changeable:
+            return None
+        try:
+            status = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return status.st_dev, status.st_ino, status.st_mtime_ns, status.st_size
+
+    def read(self) -> Keyring:
+        return read_keyring(self.path, self.from_env)
 
 
 def write_keyring(path: Path, keyring: Keyring) -> None:
-    """Replace the keyring file atomically, readable by its owner only."""
-    make_private_folder(path.parent)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(keyring.to_json())
-            handle.flush()
-            os.fsync(handle.fileno())
-        temporary.replace(path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)  # never leave a stray copy of the keys behind
-        raise
+    """Replace the keyring file atomically and durably, readable by its owner only."""
+    write_private(path, keyring.to_json().encode(), overwrite=True)

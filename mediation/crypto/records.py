@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -46,17 +46,13 @@ class RecordContext:
         return f"{self.kind} {self.record_id} ({self.field}) of case #{self.case_id}"
 
 
-@lru_cache(maxsize=4096)
-def cipher_for(data_key: bytes) -> AESGCM:
-    """AESGCM objects are cheap but not free; the same few case keys are used again and again."""
-    return AESGCM(data_key)
-
-
 Key = bytes | AESGCM  # a data key, or the cipher already made from it
 
 
 def _cipher(key: Key) -> AESGCM:
-    return key if isinstance(key, AESGCM) else cipher_for(key)
+    # No cache here: a module-level cache would keep every data key alive after its destruction. The vault
+    # keeps the ciphers of the cases in use, and forgets them (see ``mediation.crypto.vault``).
+    return key if isinstance(key, AESGCM) else AESGCM(key)
 
 
 def seal(key: Key, context: RecordContext, plaintext: bytes) -> bytes:

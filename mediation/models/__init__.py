@@ -5,12 +5,13 @@ from mediation.models.case import Case, CaseReferenceCounter, Origin
 from mediation.models.content import AssessmentNote, Blob, CaseKey, Message
 from mediation.models.invitation import Invitation
 from mediation.models.participant import Participant
+from mediation.models.process import ProcessHeartbeat
 from mediation.models.sentence import SentenceRecord
 from mediation.models.two_factor import RecoveryCode, TwoFactorCredential
 from mediation.models.user import Role, User
 
 __all__ = [
     "SYSTEM_CHAIN", "AssessmentNote", "AuditChainHead", "AuditEntry", "Blob", "Case", "CaseKey",
-    "CaseReferenceCounter", "Invitation", "Message", "Origin", "Participant", "RecoveryCode", "Role", "SentenceRecord",
-    "TwoFactorCredential", "User", "case_chain", "content_chain",
+    "CaseReferenceCounter", "Invitation", "Message", "Origin", "Participant", "ProcessHeartbeat", "RecoveryCode",
+    "Role", "SentenceRecord", "TwoFactorCredential", "User", "case_chain", "content_chain",
 ]

@@ -6,19 +6,23 @@ and count as keys in use."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, inspect, select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from mediation.audit import AuditTag
 from mediation.audit import chain as audit
-from mediation.crypto.errors import CryptoError
+from mediation.crypto.errors import CryptoError, KeyUnavailable
+from mediation.crypto.keyring import Keyring
 from mediation.crypto.vault import Vault
 from mediation.db import Base, utcnow
-from mediation.models import Blob, Case, CaseKey, Message
+from mediation.heartbeat import LIVE_SECONDS, processes_using
+from mediation.models import Blob, Case, CaseKey, Invitation, Message, Participant, User
 from mediation.services import two_factor
 from workflows.vocabulary import CaseState
 
@@ -64,8 +68,30 @@ def keys_in_use(session: Session) -> dict[str, int]:
     return in_use
 
 
+def unopenable_data_keys(engine: Engine, keyring: Keyring) -> dict[str, int]:
+    """How many live data keys do not open with ``keyring``, by the KEK that wraps them (empty: all open)."""
+    failing: dict[str, int] = {}
+    with engine.connect() as connection:
+        rows = connection.execute(select(CaseKey.case_id, CaseKey.kek_id, CaseKey.wrapped_key)
+                                  .where(CaseKey.wrapped_key.is_not(None)))
+        for case_id, kek_id, wrapped in rows:
+            try:
+                keyring.unwrap(case_id, str(kek_id), wrapped)
+            except KeyUnavailable:
+                failing[str(kek_id)] = failing.get(str(kek_id), 0) + 1
+    return failing
+
+
+def live_data_keys(engine: Engine) -> int:
+    """How many data keys the database holds that some KEK must still open (0 for a database without schema)."""
+    if not inspect(engine).has_table(CaseKey.__tablename__):
+        return 0
+    with engine.connect() as connection:
+        return connection.scalar(select(func.count()).select_from(CaseKey).where(CaseKey.wrapped_key.is_not(None)))
+
+
 def check_retirable(session: Session, vault: Vault, kek_id: str) -> None:
-    """Refuse to retire a KEK that is active or still wraps a data key."""
+    """Refuse to retire a KEK that is active, still wraps a data key, or is still active in a live process."""
     if kek_id == vault.keyring.active:
         raise CryptoError("the active KEK cannot be retired; rotate to a new one first")
     if kek_id not in vault.keyring.keys:
@@ -73,6 +99,12 @@ def check_retirable(session: Session, vault: Vault, kek_id: str) -> None:
     still = keys_in_use(session).get(kek_id, 0)
     if still:
         raise CryptoError(f"KEK {kek_id!r} still wraps {still} data key(s); run 'mediation keys rewrap' first")
+    running = processes_using(session, kek_id)
+    if running:
+        raise CryptoError(
+            f"KEK {kek_id!r} is still the active key of {len(running)} running process(es): "
+            f"{'; '.join(p.describe() for p in running)}. Each switches to the new key at its next request (or "
+            f"restart it); run this again then (a process idle for {LIVE_SECONDS}s is not waited for)")
 
 
 def record_retirement(session: Session, kek_id: str) -> None:
@@ -84,6 +116,34 @@ def record_retirement(session: Session, kek_id: str) -> None:
 class Purge:
     cases: list[str]
     blob_ids: list[str]  # files to delete once the transaction committed
+    accounts_anonymised: int = 0
+    accounts_kept: int = 0  # accounts still taking part in another case: only unlinked from the purged ones
+
+
+def _unlink_people(session: Session, case_ids: list[int], *, dry_run: bool) -> tuple[int, int]:
+    """Cut what ties a person to the purged cases: their portal accounts and unused invitations.
+
+    An account that takes part in no other live case is anonymised: a random ``purged-`` username, no display
+    name, no password, deactivated. One that still takes part in another case keeps its identity there and
+    loses its link to the purged cases only. Returns (anonymised, kept).
+    """
+    linked = set(session.scalars(select(Participant.user_id).where(Participant.case_id.in_(case_ids),
+                                                                   Participant.user_id.is_not(None))))
+    elsewhere = set(session.scalars(
+        select(Participant.user_id).join(CaseKey, CaseKey.case_id == Participant.case_id, isouter=True)
+        .where(Participant.user_id.in_(linked), Participant.case_id.not_in(case_ids),
+               CaseKey.destroyed_at.is_(None)))) if linked else set()
+    anonymised = sorted(cast(set[int], linked - elsewhere))
+    if dry_run:
+        return len(anonymised), len(elsewhere)
+    participant_ids = select(Participant.id).where(Participant.case_id.in_(case_ids)).scalar_subquery()
+    session.execute(delete(Invitation).where(Invitation.participant_id.in_(participant_ids)))
+    session.execute(update(Participant).where(Participant.case_id.in_(case_ids)).values(user_id=None))
+    for user_id in anonymised:
+        session.execute(update(User).where(User.id == user_id).values(
+            username=f"purged-{secrets.token_hex(8)}", display_name="", password_hash=None, is_active=False,
+            failed_logins=0, locked_until=None))
+    return len(anonymised), len(elsewhere)
 
 
 def purge_expired(session: Session, vault: Vault, *, retention_days: int, now: datetime | None = None,
@@ -100,9 +160,13 @@ def purge_expired(session: Session, vault: Vault, *, retention_days: int, now: d
         .where(Case.state == CaseState.CLOSED.value, Case.closed_at < cutoff, CaseKey.wrapped_key.is_not(None))
         .order_by(Case.id)).all()
     case_ids = [case_id for case_id, _ in rows]
-    blob_ids = list(session.scalars(select(Blob.id).where(Blob.case_id.in_(case_ids)))) if case_ids else []
-    if dry_run or not case_ids:
-        return Purge([reference for _, reference in rows], blob_ids)
+    references = [reference for _, reference in rows]
+    if not case_ids:
+        return Purge([], [])
+    blob_ids = list(session.scalars(select(Blob.id).where(Blob.case_id.in_(case_ids))))
+    anonymised, kept = _unlink_people(session, case_ids, dry_run=dry_run)
+    if dry_run:
+        return Purge(references, blob_ids, anonymised, kept)
     session.execute(update(CaseKey).where(CaseKey.case_id.in_(case_ids))
                     .values(wrapped_key=None, kek_id=None, destroyed_at=now))
     for case_id in case_ids:
@@ -110,8 +174,9 @@ def purge_expired(session: Session, vault: Vault, *, retention_days: int, now: d
         audit.record_content(session, AuditTag.DATA_KEY_DESTROYED, case_id=case_id, actor=None, now=now,
                              anonymous_role="operator", details={"retention_days": retention_days})
     audit.record(session, AuditTag.KEYS_PURGED, actor=None, now=now, anonymous_role="operator",
-                 details={"cases": len(case_ids), "files": len(blob_ids), "retention_days": retention_days})
-    return Purge([reference for _, reference in rows], blob_ids)
+                 details={"cases": len(case_ids), "files": len(blob_ids), "accounts": anonymised,
+                          "retention_days": retention_days})
+    return Purge(references, blob_ids, anonymised, kept)
 
 
 @dataclass(frozen=True)

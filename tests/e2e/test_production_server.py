@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyotp
 import pytest
 
 pytest.importorskip("playwright.sync_api", reason="the Python package playwright is not installed")
@@ -121,6 +122,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProductionSite]:
     environment = {name: value for name, value in os.environ.items() if not name.startswith("MEDIATION_")}
     environment.update({
         "MEDIATION_ENV": "production", "MEDIATION_INSTANCE_DIR": str(folder / "instance"),
+        "MEDIATION_AUDIT_SIGNING_KEY_FILE": str(folder / "keys" / "audit-signing.key"),
         "MEDIATION_PUBLIC_URL": public_url, "MEDIATION_TRUSTED_HOSTS": "127.0.0.1,localhost",
         "MEDIATION_TLS_CERT": str(cert_file), "MEDIATION_TLS_KEY": str(key_file),
         "MEDIATION_HOST": "127.0.0.1", "MEDIATION_PORT": str(port), "MEDIATION_WEB_WORKERS": "1",
@@ -191,7 +193,14 @@ def test_forms_work_over_https_and_links_use_the_public_url(browser: Browser, co
     mediator.get_by_label("Username").fill("mediator.prod")
     mediator.get_by_label("Password").fill(PASSWORD)
     assert submit(mediator, "Sign in") == 200
-    assert mediator.url == site.alias("/mediator/")
+    # Production requires two-factor sign-in of mediators: her first sign-in sets it up.
+    assert mediator.url == site.alias("/login/enrol")
+    secret = mediator.locator("#totp-secret").inner_text().replace(" ", "")
+    mediator.get_by_label("Code").fill(pyotp.TOTP(secret).now())
+    assert submit(mediator, "Turn on two-factor sign-in") == 200
+    expect(mediator.locator("h1")).to_have_text("Your recovery codes")
+    mediator.get_by_role("link", name="I have saved my recovery codes: continue").click()
+    mediator.wait_for_url(site.alias("/mediator/"))
 
     mediator.goto(site.alias(f"/mediator/cases/{site.reference}"))
     assert submit(mediator, "Invite to the portal") == 200

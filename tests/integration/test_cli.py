@@ -190,8 +190,11 @@ def test_demo_prints_a_login_for_every_role_and_loads_a_case_in_every_state_once
     assert cli("verify-audit", **pristine).exit_code == 0
 
 
-def test_demo_refuses_a_production_database_and_leaves_it_untouched(cli, environment, database_url):
-    result = cli("demo", MEDIATION_ENV="production")
+def test_demo_refuses_a_production_database_and_leaves_it_untouched(cli, environment, database_url,
+                                                                   tmp_path_factory):
+    # production keeps the audit signing key away from the database (see test_audit_anchor.py)
+    offsite = tmp_path_factory.mktemp("offsite") / "audit-signing.key"
+    result = cli("demo", MEDIATION_ENV="production", MEDIATION_AUDIT_SIGNING_KEY_FILE=str(offsite))
     assert_one_line_error(result, "demo data cannot be loaded when MEDIATION_ENV=production")
     assert not Path(environment["MEDIATION_INSTANCE_DIR"]).exists()  # no keys were made either
     engine = make_engine(database_url)
@@ -387,10 +390,6 @@ def _signed_elsewhere(document: dict[str, Any]) -> bytes:
     pytest.param(lambda _: b'{"hello": "world"}', "this is not an audit checkpoint file (", id="other-json"),
     pytest.param(lambda _: b"[1, 2, 3]", "this is not an audit checkpoint file (", id="json-list"),
     pytest.param(lambda _: b"null", "this is not an audit checkpoint file (", id="json-null"),
-    pytest.param(_one_character_changed, "the checkpoint's signature does not match this server's audit signing "
-                                         "key: the file was altered or signed by another key", id="altered"),
-    pytest.param(_signed_elsewhere, "the checkpoint's signature does not match this server's audit signing key: "
-                                    "the file was altered or signed by another key", id="signed-by-another-key"),
 ])
 def test_a_bad_checkpoint_file_is_a_clean_error(cli, runtime, two_cases, tmp_path, content, message):
     genuine = cli("audit-checkpoint")
@@ -401,6 +400,19 @@ def test_a_bad_checkpoint_file_is_a_clean_error(cli, runtime, two_cases, tmp_pat
     assert (result.returncode, result.stdout) == (1, "")
     assert len(result.stderr.splitlines()) == 1
     assert result.stderr.startswith(f"Error: {message.format(path=path)}")
+
+
+@pytest.mark.parametrize("content", [pytest.param(_one_character_changed, id="altered"),
+                                     pytest.param(_signed_elsewhere, id="signed-by-another-key")])
+def test_a_checkpoint_the_key_did_not_sign_is_reported_as_tampering(cli, runtime, two_cases, tmp_path, content):
+    genuine = cli("audit-checkpoint")
+    path = tmp_path / "checkpoint.json"
+    path.write_bytes(content(json.loads(genuine.stdout)))
+    result = cli.process("verify-audit", "--checkpoint", path)
+    assert (result.returncode, result.stdout) == (3, "")
+    assert result.stderr.splitlines() == [
+        "TAMPERED: the checkpoint's signature does not match this server's audit signing key: the file was "
+        "altered or signed by another key", f"audit log FAILED verification (checkpoint {path})"]
 
 
 # ---------------------------------------------------------------------------------------------------------------

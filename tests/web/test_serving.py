@@ -17,7 +17,8 @@ from tests.web.conftest import Browser, World, csrf_from, make_app, page_text
 from web import server
 
 PUBLIC = "https://mediation.example.org"
-PRODUCTION = {"MEDIATION_ENV": "production", "MEDIATION_PUBLIC_URL": PUBLIC}
+PRODUCTION = {"MEDIATION_ENV": "production", "MEDIATION_PUBLIC_URL": PUBLIC,
+              "MEDIATION_AUDIT_SIGNING_KEY_FILE": "/etc/mediation/keys/audit-signing.key"}
 
 
 def production(**extra: str) -> dict[str, str]:
@@ -27,7 +28,7 @@ def production(**extra: str) -> dict[str, str]:
 # --- settings ----------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("env", "complaint"), [
-    ({"MEDIATION_ENV": "production"}, "MEDIATION_PUBLIC_URL must be set in production"),
+    ({**PRODUCTION, "MEDIATION_PUBLIC_URL": ""}, "MEDIATION_PUBLIC_URL must be set in production"),
     (production(MEDIATION_PUBLIC_URL="http://mediation.example.org"), "must be an https:// address"),
     (production(MEDIATION_WEB_WORKERS="4"), "RATELIMIT_STORAGE_URL cannot be memory:// with 4 web workers"),
     (production(MEDIATION_RATELIMIT_ENABLED="false"), "RATELIMIT_ENABLED cannot be off in production"),
@@ -112,12 +113,13 @@ def _serve(monkeypatch, folder: Path, **env: str) -> str:
 
 
 def test_mediation_web_refuses_production_without_a_public_url(tmp_path, monkeypatch):
-    message = _serve(monkeypatch, tmp_path, MEDIATION_ENV="production")
+    message = _serve(monkeypatch, tmp_path, MEDIATION_ENV="production",
+                     MEDIATION_AUDIT_SIGNING_KEY_FILE=PRODUCTION["MEDIATION_AUDIT_SIGNING_KEY_FILE"])
     assert message.startswith("mediation-web: MEDIATION_PUBLIC_URL must be set in production")
 
 
 def test_mediation_web_refuses_production_over_plain_http_without_a_proxy(tmp_path, monkeypatch):
-    message = _serve(monkeypatch, tmp_path, MEDIATION_ENV="production", MEDIATION_PUBLIC_URL=PUBLIC)
+    message = _serve(monkeypatch, tmp_path, **production())
     assert "set MEDIATION_TLS_CERT and MEDIATION_TLS_KEY, or serve it behind a TLS reverse proxy" in message
 
 

@@ -20,10 +20,11 @@ from mediation.services.messages.reading import (
     sent_messages,
 )
 from mediation.services.messages.review import respond, review, withhold_pending
-from mediation.services.messages.writing import submit_message, submit_video_message, video_type
+from mediation.services.messages.writing import may_send_video, submit_message, submit_video_message, video_type
 
 __all__ = [
     "MAX_TEXT", "AwaitingReview", "OpenedMessage", "ReceivedMessage", "ReviewItem", "SentMessage", "awaiting_review",
-    "case_messages_for_review", "open_message", "open_video", "received_messages", "respond", "review",
+    "case_messages_for_review", "may_send_video", "open_message", "open_video", "received_messages", "respond",
+    "review",
     "sent_messages", "submit_message", "submit_video_message", "video_type", "withhold_pending",
 ]

@@ -61,13 +61,24 @@ def video_type(head: bytes) -> str | None:
     return None
 
 
+def _video_author(session: Session, actor: User, reference: str, on_behalf_of: int | None, *,
+                  lock: bool) -> tuple[Case, Participant]:
+    case = find_case(session, actor, reference, lock=lock)
+    author = author_for(actor, case, on_behalf_of)
+    require_message_dialogue(case, "video")
+    return case, author
+
+
+def may_send_video(session: Session, actor: User, reference: str, *, on_behalf_of: int | None = None) -> None:
+    """Refuse, before a single byte of the file is received, a video the actor may not send on this case now."""
+    _video_author(session, actor, reference, on_behalf_of, lock=False)
+
+
 def submit_video_message(session: Session, vault: Vault, actor: User, reference: str, *, received: ReceivedBlob,
                          on_behalf_of: int | None = None) -> Message:
     """Accept a video already stored encrypted by ``BlobStore.receive``; the caller discards it on refusal."""
     # Locked: a withdrawal or closure at the same moment waits, then withholds this message too.
-    case = find_case(session, actor, reference, lock=True)
-    author = author_for(actor, case, on_behalf_of)
-    require_message_dialogue(case, "video")
+    case, author = _video_author(session, actor, reference, on_behalf_of, lock=True)
     content_type = video_type(received.head)
     if content_type is None:
         raise InvalidInput("The file is not an MP4 or WebM video.")
