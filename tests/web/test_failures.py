@@ -205,16 +205,20 @@ def test_a_replaced_database_file_is_noticed_too(app: Flask, web_runtime: Runtim
     assert response.status_code == 503
 
 
-def test_a_full_disk_while_storing_a_video_answers_503(app: Flask, web_runtime: Runtime, world: World,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    def full(*_args: object, **_kwargs: object) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device", str(web_runtime.settings.blob_dir))
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS, errno.EDQUOT])
+def test_a_full_or_read_only_disk_under_a_request_answers_503(app: Flask, world: World, code: int,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever writes a file for the request (a key, an export) and finds the disk full or read-only: 503, not
+    500. (A video upload answers 507 Insufficient Storage itself: web.media.)"""
+    def no_room(*_args: object, **_kwargs: object) -> None:
+        raise OSError(code, os.strerror(code), "/srv/mediation/instance/somewhere")
 
-    monkeypatch.setattr(web_runtime.blobs, "receive", full)
+    monkeypatch.setattr(messages, "submit_message", no_room)
     offender = browser(app, world, "offender")
-    response = offender.post(f"/portal/cases/{world.own_video}/videos", {"video": video_upload()})
+    response = offender.post(f"/portal/cases/{world.own}/messages", {"text": "No room."})
     assert response.status_code == 503
     assert "The service cannot save anything right now" in readable(response)
+    assert "/srv/mediation" not in page_text(response)
 
 
 @pytest.mark.parametrize("damage", ["missing", "folder", "not-utf8", "not-json"])
