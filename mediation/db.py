@@ -128,6 +128,8 @@ _PG_DISK_FULL = "53100"
 
 def unavailable(error: DBAPIError) -> Unavailable | None:
     """The clear error a database failure stands for, or None when it is a bug to be seen as one."""
+    if isinstance(error.orig, Unavailable):  # raised by a connection hook (mediation.sqlite), wrapped on its way
+        return error.orig
     found = sqlite.failure(error.orig)
     if found is not None:
         return found
@@ -186,7 +188,8 @@ def transaction(engine: Engine, factory: sessionmaker[Session], *, read_only: bo
         raise InvalidInput("A value is too long or holds characters that cannot be stored.") from None
     except DBAPIError as error:
         failure = unavailable(error)
-        if failure is None or (read_only and isinstance(failure, StorageUnavailable)):
+        if failure is None or (read_only and sqlite.refused_a_write(error.orig)):
             raise  # (a reading transaction that tried to write is a bug, not a read-only disk)
-        failure.detail = str(error.orig)
+        if failure is not error.orig:
+            failure.detail = failure.detail or str(error.orig)
         raise failure from None

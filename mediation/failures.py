@@ -48,7 +48,8 @@ def describe(error: Exception) -> str:
     if isinstance(error, DBAPIError):
         found = unavailable(error)
         if found is not None:
-            found.detail = str(error.orig)
+            if found is not error.orig:
+                found.detail = found.detail or str(error.orig)
             return _unavailable_text(found)
         return f"the database refused the command: {error.orig}"
     if isinstance(error, SQLAlchemyError):

@@ -94,15 +94,10 @@ class Runtime:
 
 
 def storage_guard(settings: Settings) -> StorageGuard:
-    """The instance folder and, on SQLite, the database file: the paths a write must still find in place.
-
-    What exists now is remembered now, so a deletion before the first write is noticed too.
-    """
-    paths = {"instance folder": settings.instance_dir}
-    database = sqlite_file(settings.database_url)
-    if database is not None:
-        paths["database file"] = database
-    guard = StorageGuard(paths)
+    """The instance folder, which a write must still find in place (the SQLite file is watched by each of its
+    connections: ``mediation.sqlite``). What exists now is remembered now, so a deletion before the first write
+    is noticed too."""
+    guard = StorageGuard({"instance folder": settings.instance_dir})
     guard.check()
     return guard
 

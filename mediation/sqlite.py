@@ -4,6 +4,7 @@ Writing transactions begin with BEGIN IMMEDIATE, so writers queue for the lock (
 of failing half-way; reading transactions begin DEFERRED with ``query_only`` on, so they never queue behind a
 writer (WAL lets them read alongside it) and a page that was meant to only read cannot write by mistake.
 
+The database file: a connection refuses to work on once the path no longer names the file it opened (``_Files``).
 The -shm file: SQLite maps it into memory (MAP_SHARED; no pragma but ``locking_mode=EXCLUSIVE``, which would
 shut out every other connection, avoids that). If another program truncates it while the server runs, the next
 access to a mapped page kills the process with SIGBUS. A full disk or a read-only -shm does not: SQLite reports
@@ -34,6 +35,7 @@ READ_ONLY = "mediation_read_only"  # the execution option that asks for a readin
 OPTIMIZE_EVERY_SECONDS = 3600.0
 _QUERY_ONLY = "mediation.query_only"  # whether query_only is on, per DBAPI connection
 _MAPPED = "mediation.shm_mapped"  # whether this DBAPI connection ran a transaction, so mapped the -shm file
+_OPENED = "mediation.opened"  # the (device, inode) of the database file when this DBAPI connection opened it
 SHM_REGION = 32 * 1024  # SQLite maps its -shm file (the WAL index) in regions of 32 KiB
 
 # Primary result codes (https://sqlite.org/rescode.html); Python gives them as ``sqlite_errorcode``.
@@ -48,6 +50,11 @@ def failure(error: BaseException) -> Unavailable | None:
     if found is not None:
         found.detail = str(error)
     return found
+
+
+def refused_a_write(error: BaseException) -> bool:
+    """SQLite's "attempt to write a readonly database": in a reading transaction, code that tried to write."""
+    return isinstance(error, sqlite3.Error) and (getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF == _READONLY
 
 
 def _classify(error: sqlite3.Error) -> Unavailable | None:
@@ -74,16 +81,24 @@ def companion_files(database: Path) -> tuple[Path, Path]:
 def check_files(database: Path) -> None:
     """Refuse to start on a database, -wal or -shm file this process cannot write (a read-only mount, another
     owner): SQLite would open it read-only and every change would fail. Missing files are fine (created later).
+
+    Only ``access`` and ``stat``, never ``open``: closing any descriptor of a file drops every POSIX lock this
+    process holds on it, the locks of its SQLite connections included.
     """
     for path in (database, *companion_files(database)):
-        try:
-            descriptor = os.open(path, os.O_RDWR | os.O_NOFOLLOW)
-        except (FileNotFoundError, NotADirectoryError):
-            continue  # not there yet (or under a file: whoever makes the folder says so)
-        except OSError as error:
-            raise StorageUnavailable(f"{path} cannot be opened for writing ({error.strerror}); SQLite needs to "
-                                     "write the database and its -wal and -shm files") from None
-        os.close(descriptor)
+        if not os.path.lexists(path):
+            continue
+        if os.path.islink(path) or not os.path.isfile(path):
+            raise StorageUnavailable(f"{path} is not a regular file; SQLite needs to write the database and its "
+                                     "-wal and -shm files")
+        if not os.access(path, os.R_OK | os.W_OK):
+            problem = "read-only file system" if _on_read_only_mount(path) else "permission denied"
+            raise StorageUnavailable(f"{path} cannot be opened for writing ({problem}); SQLite needs to write the "
+                                     "database and its -wal and -shm files")
+
+
+def _on_read_only_mount(path: Path) -> bool:
+    return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
 
 
 def _shared_memory_shrunk(shm: Path) -> bool:
@@ -124,12 +139,14 @@ class _Upkeep:
             self.last_run = now
             return True
 
-    def optimize(self, driver: sqlite3.Connection, info: dict[str, Any]) -> None:
+    def optimize(self, driver: sqlite3.Connection, info: dict[str, Any], *, then_checkpoint: bool = False) -> None:
         try:
             _set_query_only(driver, info, False)
             driver.execute("PRAGMA busy_timeout=0")
             driver.execute("PRAGMA analysis_limit=400")
             driver.execute("PRAGMA optimize")
+            if then_checkpoint:
+                driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
         except sqlite3.Error as error:
             log.info("PRAGMA optimize skipped: %s", error)
         finally:
@@ -137,13 +154,65 @@ class _Upkeep:
                 driver.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
 
 
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        status = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return status.st_dev, status.st_ino
+
+
+class _Files:
+    """The database file as each connection opened it, and its -shm file: what a transaction must still find.
+
+    SQLite keeps an open file: deleted or replaced, it still answers every write with success, and all of it is
+    gone at the next start. So before each transaction (one ``stat``) the connection checks the path is still the
+    very file it opened, and refuses otherwise; and once the engine has worked on a file, a missing file is never
+    created again empty by a new connection.
+    """
+
+    def __init__(self, database: Path) -> None:
+        self.database = database
+        self.shm = companion_files(database)[1]
+        self.worked_on = False
+
+    def before_connect(self) -> None:
+        if self.worked_on and not self.database.exists():
+            raise self._gone()
+
+    def opened(self, info: dict[str, Any]) -> None:
+        info[_OPENED] = _identity(self.database)
+        self.worked_on = True
+
+    def check(self, info: dict[str, Any]) -> None:
+        if _identity(self.database) != info.get(_OPENED):
+            raise self._gone()
+        if info.get(_MAPPED) and _shared_memory_shrunk(self.shm):
+            raise StorageUnavailable(f"SQLite's shared-memory file {self.shm} was truncated under the running "
+                                     "server; restart the server (and keep other programs away from that file)")
+        info[_MAPPED] = True
+
+    def _gone(self) -> StorageUnavailable:
+        return StorageUnavailable(f"The database file {self.database} disappeared or was replaced under the running "
+                                  "server; nothing can be read or saved until the server is restarted on the right "
+                                  "file. Tell the server's operator.")
+
+
 def configure(engine: Engine, busy_timeout_ms: int, synchronous: str, database: Path | None = None) -> None:
-    """``database`` is the file behind the engine (None in memory), to notice its -shm file being truncated."""
+    """``database`` is the file behind the engine (None in memory), watched as ``_Files`` says."""
     upkeep = _Upkeep(busy_timeout_ms)
-    shm = companion_files(database)[1] if database is not None else None
+    files = _Files(database) if database is not None else None
+
+    @event.listens_for(engine, "do_connect")
+    def before_connect(*_args: Any) -> None:
+        if files is not None:
+            try:
+                files.before_connect()
+            except StorageUnavailable as error:  # wrapped like a driver's error, so any caller can handle it
+                raise OperationalError("connect", None, error) from None
 
     @event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def on_connect(dbapi_connection: Any, record: Any) -> None:
         dbapi_connection.isolation_level = None  # let the "begin" hook below issue BEGIN itself
         cursor = dbapi_connection.cursor()
         try:
@@ -157,6 +226,8 @@ def configure(engine: Engine, busy_timeout_ms: int, synchronous: str, database: 
             raise OperationalError("PRAGMA (on connect)", None, error) from None
         finally:
             cursor.close()
+        if files is not None:
+            files.opened(record.info)
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
@@ -164,10 +235,11 @@ def configure(engine: Engine, busy_timeout_ms: int, synchronous: str, database: 
         proxied = connection.connection
         driver = proxied.driver_connection
         read_only = bool(connection.get_execution_options().get(READ_ONLY))
-        if shm is not None and proxied.info.get(_MAPPED) and _shared_memory_shrunk(shm):
-            raise StorageUnavailable(f"SQLite's shared-memory file {shm} was truncated under the running server; "
-                                     "restart the server (and keep other programs away from that file)")
-        proxied.info[_MAPPED] = shm is not None
+        try:
+            if files is not None:
+                files.check(proxied.info)
+        except StorageUnavailable as error:
+            raise OperationalError("BEGIN", None, error) from None
         try:
             _set_query_only(driver, proxied.info, read_only)
             driver.execute("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
@@ -181,10 +253,11 @@ def configure(engine: Engine, busy_timeout_ms: int, synchronous: str, database: 
 
     @event.listens_for(engine, "close")
     def on_close(dbapi_connection: Any, record: Any) -> None:
-        if shm is not None and _shared_memory_shrunk(shm):
+        if files is not None and _shared_memory_shrunk(files.shm):
             # Closing reads the mapping (a last checkpoint): give it back pages (zeros, which SQLite takes as an
             # index to rebuild from the WAL) rather than die with SIGBUS on the way out.
             with contextlib.suppress(OSError):
-                os.truncate(shm, SHM_REGION * 8)
+                os.truncate(files.shm, SHM_REGION * 8)
             return
-        upkeep.optimize(dbapi_connection, record.info)
+        # And leave no log behind the statistics (a purge truncates the log so no copy of a key stays in it).
+        upkeep.optimize(dbapi_connection, record.info, then_checkpoint=True)

@@ -1,9 +1,10 @@
-"""Refuse to write when the instance folder or the SQLite file vanished or was replaced under a running server.
+"""Refuse to write when the instance folder vanished or was replaced under a running server.
 
-SQLite keeps its open file: deleted, it still takes every write and answers success, and all of it is gone
-at the next start. So before each writing transaction the server checks, with one ``stat`` per path, that
-each path is still the very file it opened (same device and inode); if not, it refuses with a clear error
-until it is restarted on the right files.
+The folder holds the keys and the encrypted files: a server writing on after it was deleted would make new
+folders, new files and rows that point at files gone at the next start (and SQLite, whose database may live
+there, would answer success for writes into a deleted file: see ``mediation.sqlite``). So before each writing
+transaction the server checks, with one ``stat`` per path, that each path is still the very one it started
+with (same device and inode); if not, it refuses with a clear error until it is restarted on the right files.
 """
 
 from __future__ import annotations

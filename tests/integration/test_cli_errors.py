@@ -105,8 +105,8 @@ def test_a_database_file_that_is_a_folder_is_one_line(cli, tmp_path: Path) -> No
     folder = tmp_path / "a-folder.db"
     folder.mkdir()
     assert_one_line_error(cli("cases", MEDIATION_DATABASE_URL=f"sqlite:///{folder}"),
-                          f"{folder} cannot be opened for writing (Is a directory); SQLite needs to write the "
-                          "database and its -wal and -shm files")
+                          f"{folder} is not a regular file; SQLite needs to write the database and its -wal and "
+                          "-shm files")
 
 
 def test_a_database_locked_by_another_writer_is_one_line(cli, environment, database_url: str) -> None:

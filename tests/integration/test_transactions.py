@@ -106,7 +106,7 @@ def test_startup_refuses_a_shm_file_it_cannot_write(runtime, database_url) -> No
     result = subprocess.run(["unshare", "-m", "sh", "-c", f'{mount} && exec "$0" -c "$1" "$2"', sys.executable, code,
                              str(database), str(shm)], check=False, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
-    assert f"StorageUnavailable: {shm} cannot be opened for writing (Read-only file system)" in result.stderr
+    assert f"StorageUnavailable: {shm} cannot be opened for writing (read-only file system)" in result.stderr
     check_files(database)  # outside that mount namespace, the same file is fine
 
 

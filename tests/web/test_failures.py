@@ -24,7 +24,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from mediation.errors import DatabaseBusy
+from mediation.errors import DatabaseBusy, StorageUnavailable
 from mediation.models import Blob, Message, User
 from mediation.runtime import Runtime, open_runtime
 from mediation.schema import sqlite_file
@@ -187,7 +187,12 @@ def test_writes_are_refused_once_the_instance_folder_or_database_file_is_deleted
     response = offender.post(f"/portal/cases/{world.own}/messages", {"text": "Into the void."}, token=token)
     assert response.status_code == 503
     assert "The service cannot save anything right now" in readable(response)
-    assert messages_in(web_runtime) == before  # refused, not written into a file that no longer exists
+    if deleted == "instance folder":
+        assert messages_in(web_runtime) == before  # refused, not written without its keys and files
+    else:  # nothing is read from (or written into) a file that no longer exists, and no empty one is made
+        with pytest.raises(StorageUnavailable, match="disappeared or was replaced"):
+            messages_in(web_runtime)
+        assert not database.exists()
     health = browser(app, world).get("/healthz")
     assert health.status_code == 503
     assert "storage" in health.get_json()["failed"]
