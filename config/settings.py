@@ -18,6 +18,7 @@ PREFIX = "MEDIATION_"
 MEMORY_STORAGE = "memory://"
 TRUSTED_HOST = re.compile(r"\.?[a-z0-9-]+(\.[a-z0-9-]+)*")
 RATE_LIMIT_STORAGE_SCHEMES = ("memory", "redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster")
+MAX_PAGE_SIZE = 500
 
 
 class SettingsError(ValueError):
@@ -84,6 +85,7 @@ class Settings:
     serving: Serving
     rate_limits: RateLimits
     two_factor_required_roles: frozenset[str] = frozenset()
+    page_size: int = 50
     secret_key_from_env: str | None = None
     keyring_from_env: str | None = None
 
@@ -255,11 +257,15 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
         rate_limits=_rate_limits(env),
         two_factor_required_roles=_roles(env, "TWO_FACTOR_REQUIRED_ROLES",
                                          PRODUCTION_TWO_FACTOR_ROLES if environment == "production" else ""),
+        page_size=_int(env, "PAGE_SIZE", 50, minimum=1),
         secret_key_from_env=secret,
         keyring_from_env=env.get(PREFIX + "KEYRING") or None,
     )
     if settings.is_production and settings.uses_sqlite and ":memory:" in settings.database_url:
         raise SettingsError("an in-memory database cannot be used in production")
+    if settings.page_size > MAX_PAGE_SIZE:
+        raise SettingsError(f"{PREFIX}PAGE_SIZE must be at most {MAX_PAGE_SIZE}: lists stay small, got "
+                            f"{settings.page_size}")
     if settings.is_production and not settings.cookie_secure:
         raise SettingsError(f"{PREFIX}COOKIE_SECURE cannot be off in production: serve the site over HTTPS")
     if settings.is_production:

@@ -8,9 +8,22 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mediation.crypto.vault import Vault
 from mediation.models import Case, Origin, Participant, Role, User
+from mediation.passwords import new_password
 from mediation.runtime import Runtime
-from mediation.services import assignment, contacts, intake, messages, notes, participants, sentences, users, workflow
+from mediation.services import (
+    assignment,
+    contacts,
+    intake,
+    messages,
+    notes,
+    participant_names,
+    participants,
+    sentences,
+    users,
+    workflow,
+)
 from mediation.services.contacts import ContactDetails
 from mediation.services.lookup import find_case
 from workflows.vocabulary import CaseState, Modality, Relationship
@@ -30,9 +43,11 @@ DEMO_ACCOUNTS = (
     DemoAccount("mediator.ada", "Ada Mediator", Role.MEDIATOR),
     DemoAccount("mediator.ben", "Ben Mediator", Role.MEDIATOR),
     DemoAccount("officer.chen", "Chen Parole Officer", Role.STAFF),
-    DemoAccount("victim.dana", "Dana (harmed party)", Role.PARTICIPANT),
-    DemoAccount("offender.eli", "Eli (offender)", Role.PARTICIPANT),
+    # Participants' accounts show a pseudonym; the names they gave are sealed on the case (_link_portal_accounts).
+    DemoAccount("victim.dana", "Participant D4NA", Role.PARTICIPANT),
+    DemoAccount("offender.eli", "Participant E7L1", Role.PARTICIPANT),
 )
+DEMO_GIVEN_NAMES = {"victim.dana": "Dana Example", "offender.eli": "Eli Example"}
 
 DEMO_LETTER = ("I would like you to know how that night changed my family's life. I am not writing to forgive "
                "or to accuse, but to be heard, and to ask you three questions.")
@@ -80,13 +95,15 @@ DEMO_CASES: list[tuple[str, list[Step]]] = [
 ]
 
 
-def _link_portal_accounts(session: Session, reference: str) -> None:
-    """Until invitations exist, the demo ties the portal accounts to the written-dialogue case directly."""
+def _link_portal_accounts(session: Session, vault: Vault, reference: str) -> None:
+    """The demo ties its portal accounts to the written-dialogue case directly (with known usernames and
+    passwords), sealing the names they would have given at activation."""
     case = session.scalars(select(Case).where(Case.reference == reference)).one()
     accounts = {u.username: u for u in session.scalars(select(User).where(User.role == Role.PARTICIPANT))}
     for participant in case.participants:
         name = "offender.eli" if participant.relationship_to_case == Relationship.OFFENDER else "victim.dana"
         participant.user_id = accounts[name].id
+        participant_names.seal_name(session, vault, participant, DEMO_GIVEN_NAMES[name])
 
 
 @dataclass(frozen=True)
@@ -146,7 +163,7 @@ class _Walk:
             "sentence": lambda s: sentences.record_sentence(s, m, ref, "fixed", years=argument, months=6),
             "other side": lambda s: participants.add_participant(s, m, ref, other_side.value),
             "modality": lambda s: workflow.choose_modality(s, m, ref, str(argument)),
-            "portal": lambda s: _link_portal_accounts(s, ref),
+            "portal": lambda s: _link_portal_accounts(s, self.runtime.vault, ref),
             "withdraw": lambda s: workflow.fire(s, m, ref, "withdraw", reason=argument,
                                                 participant_id=find_case(s, m, ref).participants[0].id),
             "decline": lambda s: workflow.fire(s, m, ref, "decline", reason=argument, outcome="declined"),
@@ -158,12 +175,14 @@ class _Walk:
 
 def build_case(runtime: Runtime, admin: User, mediator: User, staff: User, *, steps: list[Step],
                origin: Origin = Origin.HARMED_PARTY_REQUEST) -> str:
-    """Open a case (a harmed party's request, or an offender's forwarded by ``staff``) and walk ``steps``."""
+    """Open a case (a harmed party's request accepted by ``admin``, or an offender's forwarded by ``staff``) and
+    walk ``steps``."""
     with runtime.transaction() as s:
         if origin is Origin.OFFENDER_REQUEST:
             reference = intake.forward_offender_request(s, staff, willing_to_take_responsibility=True).reference
-        else:
-            reference = intake.submit_harmed_party_request(s, Relationship.VICTIM.value).reference
+        else:  # the public form holds the request; the coordinator accepts it as a case
+            held = intake.submit_harmed_party_request(s, Relationship.VICTIM.value)
+            reference = intake.accept_held_request(s, admin, held.id).reference
     if ("unassigned", None) in steps:
         return reference
     with runtime.transaction() as s:
@@ -179,8 +198,11 @@ def load_demo(runtime: Runtime) -> bool:
     with runtime.transaction() as s:
         if s.scalar(select(User.id).where(User.username == DEMO_ACCOUNTS[0].username)) is not None:
             return False
+    passwords = {a.username: new_password(DEMO_PASSWORD, username=a.username, display_name=a.display_name)
+                 for a in DEMO_ACCOUNTS}  # hashed before the transaction: Argon2 is slow on purpose
+    with runtime.transaction() as s:
         made = {a.username: users.create_user(s, None, username=a.username, display_name=a.display_name,
-                                              role=a.role.value, password=DEMO_PASSWORD)
+                                              role=a.role.value, password=passwords[a.username])
                 for a in DEMO_ACCOUNTS}
     admin, staff = made["coordinator"], made["officer.chen"]
     for index, (_, steps) in enumerate(DEMO_CASES):

@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import Settings, check_web_settings, load_settings
 from mediation.keyfiles import read_secret_key
 from mediation.runtime import Runtime, open_runtime
-from web import admin, auth, forms, health, labels, mediator, portal, public, staff, two_factor
+from web import account, admin, auth, forms, health, labels, mediator, portal, public, staff, two_factor
 from web.errors import register_error_handlers
 from web.extensions import babel, csrf, login_manager
 from web.limits import install_limits
@@ -63,6 +63,7 @@ def configure(app: Flask, settings: Settings) -> None:
         STALE_CASE_DAYS=settings.stale_case_days,
         INVITATION_HOURS=settings.invitation_hours,
         TWO_FACTOR_REQUIRED_ROLES=settings.two_factor_required_roles,
+        PAGE_SIZE=settings.page_size,
         WTF_CSRF_TIME_LIMIT=None,  # the session's idle timeout already bounds a form's life
         WTF_CSRF_SSL_STRICT=True,  # over HTTPS a form must also come with a Referer from this very site
         HSTS_SECONDS=settings.serving.hsts_seconds if settings.is_production else 0,
@@ -99,8 +100,8 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    for blueprint in (public.bp, auth.bp, two_factor.bp, two_factor.account_bp, mediator.bp, portal.bp, staff.bp,
-                      admin.bp, health.bp):
+    for blueprint in (public.bp, auth.bp, account.bp, two_factor.bp, mediator.bp, portal.bp, staff.bp, admin.bp,
+                      health.bp):
         app.register_blueprint(blueprint)
 
 

@@ -1,4 +1,9 @@
-"""Signing in and out, the idle timeout, portal activation, and the per-role gate every blueprint uses."""
+"""Signing in and out, the idle timeout, and the per-role gate every blueprint uses.
+
+A signed-in session is a row on the server (``login_sessions``) whose random key the session cookie carries:
+the user loader accepts a cookie only while its row is open, so signing out, the idle timeout, a password
+change, a deactivation or "sign out everywhere" end every copy of the cookie at once, wherever it was replayed.
+"""
 
 from __future__ import annotations
 
@@ -11,19 +16,20 @@ from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, Length
 
-from mediation.errors import NotFound
 from mediation.models import Role, User
 from mediation.services import accounts
-from web import second_step
-from web.calls import call, read
+from web import activation, second_step
+from web.calls import call, read, runtime
 from web.extensions import login_manager
 
 bp = Blueprint("auth", __name__)
+bp.add_url_rule("/activate", "activate", activation.activate, methods=["GET", "POST"])
 
 HOME_BY_ROLE = {Role.ADMIN: "admin.cases", Role.MEDIATOR: "mediator.dashboard", Role.STAFF: "staff.referrals",
                 Role.PARTICIPANT: "portal.home"}
+SESSION_KEY = "sid"  # the cookie's key to its row in login_sessions
 
 
 class Account(UserMixin):
@@ -44,8 +50,18 @@ class Account(UserMixin):
 def load_account(user_id: str) -> Account | None:
     if not user_id.isdigit():
         return None
-    user = read(accounts.active_user, int(user_id))
+    user = read(accounts.signed_in_user, int(user_id), session.get(SESSION_KEY))
     return Account(user) if user is not None else None
+
+
+def session_key() -> str | None:
+    """This browser's key to its signed-in session."""
+    return session.get(SESSION_KEY)
+
+
+def replace_session_key(key: str) -> None:
+    """Carry on in a fresh server-side session (after the old one, and every copy of its cookie, ended)."""
+    session[SESSION_KEY] = key
 
 
 def home_for(user: User) -> str:
@@ -67,6 +83,16 @@ def role_blueprint(name: str, role: Role) -> Blueprint:
     return blueprint
 
 
+def end_this_session() -> None:
+    """Sign this browser out, and with it every copy of its cookie."""
+    call(accounts.end_session, session_key())
+    logout_user()
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+
+
 def enforce_idle_timeout() -> ResponseReturnValue | None:
     """Sign out a session left idle longer than the configured minutes."""
     if not current_user.is_authenticated:
@@ -75,8 +101,7 @@ def enforce_idle_timeout() -> ResponseReturnValue | None:
     limit = current_app.config["IDLE_SECONDS"]
     last = session.get("seen", now)
     if now - int(last) > limit:
-        logout_user()
-        session.clear()
+        end_this_session()
         flash(_("You were signed out after a period without activity."), "info")
         return redirect(url_for("auth.login"))
     session["seen"] = now
@@ -84,66 +109,58 @@ def enforce_idle_timeout() -> ResponseReturnValue | None:
 
 
 class LoginForm(FlaskForm):
-    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=500)])
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)],
+                           render_kw={"autocomplete": "username"})
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=500)],
+                             render_kw={"autocomplete": "current-password"})
+
+
+def password_step(form: LoginForm) -> User | None:
+    """Step one of signing in: the username and password (a further step, such as a one-time code, comes after
+    this and before ``start_signed_in_session``). Argon2 runs outside any database transaction."""
+    return accounts.authenticate(runtime().transaction, form.username.data or "", form.password.data or "")
+
+
+def sign_in(user: User) -> None:
+    """The last step of signing in (after the password, or after its second factor): a fresh server-side
+    session, nothing carried over from before but the language."""
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+    session[SESSION_KEY] = call(accounts.start_session, user.id)
+    login_user(Account(user))
+    session["seen"] = int(time.time())
+
+
+def start_signed_in_session(user: User) -> ResponseReturnValue:
+    sign_in(user)
+    return redirect(home_for(user))
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
+    """A failed sign-in answers 400 and a successful one redirects, so rate limits can count failures."""
     if current_user.is_authenticated:
         return redirect(home_for(current_user.user))
     form = LoginForm()
+    if request.method == "GET" and not form.username.data:
+        form.username.data = session.pop(activation.NEW_USERNAME, None)
     if form.validate_on_submit():
-        user = call(accounts.authenticate, form.username.data or "", form.password.data or "")
+        user = password_step(form)
         if user is not None:
             # Two-factor hook: an account with a second step gets only a short-lived "password accepted"
             # marker here and is signed in by web/two_factor.py after its code; every other account now.
             second = second_step.start_if_needed(user)
             if second is not None:
                 return second
-            sign_in(user)
-            return redirect(home_for(user))
+            return start_signed_in_session(user)
         flash(_("The username or password is not right."), "error")
     return render_template("auth/login.html", form=form), 200 if request.method == "GET" else 400
 
 
-def sign_in(user: User) -> None:
-    """Start a signed-in session for ``user``: a fresh one, nothing carried over but the language."""
-    language = session.get("lang")
-    session.clear()
-    if language:
-        session["lang"] = language
-    login_user(Account(user))
-    session["seen"] = int(time.time())
-
-
 @bp.route("/logout", methods=["POST"])
 def logout() -> ResponseReturnValue:
-    logout_user()
-    session.clear()
+    end_this_session()
     flash(_("You are signed out."), "info")
     return redirect(url_for("public.home"))
-
-
-class ActivationForm(FlaskForm):
-    display_name = StringField(_l("Name to show"), validators=[DataRequired(), Length(max=120)])
-    username = StringField(_l("Username"), validators=[DataRequired(), Length(min=3, max=80)])
-    password = PasswordField(_l("Password (at least 12 characters)"),
-                             validators=[DataRequired(), Length(min=12, max=500)])
-    confirm = PasswordField(_l("Password again"), validators=[DataRequired(), EqualTo("password")])
-
-
-@bp.route("/activate/<token>", methods=["GET", "POST"])
-def activate(token: str) -> ResponseReturnValue:
-    try:
-        read(accounts.check_invitation, token)
-    except NotFound as error:
-        return render_template("auth/activation_invalid.html", message=str(error)), 404
-    form = ActivationForm()
-    if form.validate_on_submit():
-        call(accounts.activate_account, token, username=form.username.data or "",
-             display_name=form.display_name.data or "", password=form.password.data or "")
-        flash(_("Your account is ready. Please sign in."), "info")
-        return redirect(url_for("auth.login"))
-    status = 400 if request.method == "POST" else 200
-    return render_template("auth/activate.html", form=form, token=token), status

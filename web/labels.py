@@ -58,7 +58,8 @@ LABELS: dict[str, LazyString] = {
 
 
 EVENTS: dict[str, LazyString] = {
-    "case:request:received": _l("request received"), "case:referral:received": _l("referral received"),
+    "case:request:received": _l("request received"), "case:request:accepted": _l("request accepted"),
+    "case:referral:received": _l("referral received"),
     "case:assignment:assigned": _l("mediator assigned"), "case:assignment:reassigned": _l("mediator reassigned"),
     "case:sentence:recorded": _l("sentence recorded"), "case:eligibility:overridden": _l("eligibility overridden"),
     "case:modality:chosen": _l("modality chosen"), "participant:membership:added": _l("participant added"),

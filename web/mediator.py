@@ -7,12 +7,25 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from mediation.models import Role
-from mediation.services import accounts, contacts, messages, notes, participants, sentences, views, workflow
+from mediation.services import (
+    contacts,
+    invitations,
+    messages,
+    notes,
+    notices,
+    participant_names,
+    participants,
+    queries,
+    sentences,
+    views,
+    workflow,
+)
 from mediation.services.contacts import ContactDetails
 from web.auth import role_blueprint
 from web.calls import call_as_user, call_with_vault, read_as_user
 from web.forms import form_int, form_text
 from web.labels import label
+from web.lists import list_query, step_choices
 from web.media import stream_video
 
 bp = role_blueprint("mediator", Role.MEDIATOR)
@@ -24,14 +37,17 @@ def _to_case(reference: str, anchor: str = "") -> ResponseReturnValue:
 
 @bp.route("/")
 def dashboard() -> ResponseReturnValue:
-    board = read_as_user(views.mediator_dashboard, stale_days=current_app.config["STALE_CASE_DAYS"])
-    return render_template("mediator/dashboard.html", board=board)
+    query = list_query(key=queries.CASE_KEY, fields=queries.CASE_FILTERS, search="reference")
+    board = read_as_user(views.mediator_dashboard, query, stale_days=current_app.config["STALE_CASE_DAYS"])
+    return render_template("mediator/dashboard.html", board=board, page=board.cases, steps=step_choices(),
+                           notices=read_as_user(notices.my_notices))
 
 
 @bp.route("/cases/<reference>")
 def case(reference: str) -> ResponseReturnValue:
     page = read_as_user(views.case_page, reference)
-    return render_template("mediator/case.html", page=page)
+    names = call_with_vault(participant_names.names_for_mediator, reference)
+    return render_template("mediator/case.html", page=page, names=names)
 
 
 @bp.route("/cases/<reference>/actions/<trigger>", methods=["POST"])
@@ -96,9 +112,16 @@ def contact(reference: str, participant_id: int) -> ResponseReturnValue:
 @bp.route("/cases/<reference>/participants/<int(max=2147483647):participant_id>/invite", methods=["POST"])
 def invite(reference: str, participant_id: int) -> ResponseReturnValue:
     hours = current_app.config["INVITATION_HOURS"]
-    token = call_as_user(accounts.invite_participant, reference, participant_id=participant_id, hours=hours)
-    link = url_for("auth.activate", token=token, _external=True)
-    return render_template("mediator/invitation.html", reference=reference, link=link, hours=hours)
+    code = call_as_user(invitations.invite_participant, reference, participant_id=participant_id, hours=hours)
+    return render_template("auth/invitation_code.html", code=code, hours=hours, created=False, username=None,
+                           address=url_for("auth.activate", _external=True),
+                           back=url_for("mediator.case", reference=reference))
+
+
+@bp.route("/notices/<int(max=2147483647):notice_id>/dismiss", methods=["POST"])
+def dismiss_notice(notice_id: int) -> ResponseReturnValue:
+    call_as_user(notices.dismiss, notice_id)
+    return redirect(url_for("mediator.dashboard"), code=303)
 
 
 @bp.route("/cases/<reference>/notes", methods=["GET", "POST"])
@@ -115,7 +138,9 @@ def case_notes(reference: str) -> ResponseReturnValue:
 
 @bp.route("/reviews")
 def review_queue() -> ResponseReturnValue:
-    return render_template("mediator/reviews.html", waiting=read_as_user(messages.awaiting_review))
+    query = list_query(key=messages.REVIEW_KEY, fields=messages.REVIEW_FILTERS, search="reference")
+    return render_template("mediator/reviews.html", page=read_as_user(messages.awaiting_review, query),
+                           steps=step_choices())
 
 
 @bp.route("/cases/<reference>/messages")

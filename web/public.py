@@ -43,8 +43,8 @@ def home() -> ResponseReturnValue:
 def request_mediation() -> ResponseReturnValue:
     form = IntakeForm()
     if form.validate_on_submit():
-        case = call(intake.submit_harmed_party_request, form.relationship.data or "")
-        return render_template("public/request_received.html", reference=case.reference)
+        held = call(intake.submit_harmed_party_request, form.relationship.data or "")
+        return render_template("public/request_received.html", receipt=held.receipt_code)
     return render_template("public/request.html", form=form), 400 if form.errors else 200
 
 

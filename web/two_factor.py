@@ -21,13 +21,12 @@ from wtforms.validators import DataRequired, Length
 from mediation.errors import InvalidInput
 from mediation.services import two_factor
 from mediation.services.two_factor import Enrolment, SecondStep, SignInExpired
+from web.account import bp as account_bp  # the two-factor pages are part of the person's own account
 from web.auth import home_for, sign_in
 from web.calls import actor, call
-from web.extensions import login_manager
 from web.second_step import forget, keyring, pending, required_roles
 
 bp = Blueprint("two_factor", __name__)  # the steps of signing in, for the holder of a password-accepted marker
-account_bp = Blueprint("account", __name__, url_prefix="/account")  # any signed-in person's own account
 
 WRONG_CODE = _l("That code is not right, or it was already used. Enter the code your app shows now.")
 
@@ -109,11 +108,6 @@ def enrol() -> ResponseReturnValue:
     except SignInExpired as error:
         return _sign_in_again(str(error))
     return _enrolment_page(enrolment, form, url_for("two_factor.enrol"))
-
-
-@account_bp.before_request
-def signed_in_only() -> ResponseReturnValue | None:
-    return None if current_user.is_authenticated else login_manager.unauthorized()
 
 
 def _back_to_account(message: str, category: str = "info") -> ResponseReturnValue:

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 class AuditTag(StrEnum):
     REQUEST_RECEIVED = "case:request:received"
+    REQUEST_ACCEPTED = "case:request:accepted"  # the coordinator accepted a held public request as this case
+    REQUEST_DISMISSED = "system:request:dismissed"  # ... or dismissed it: no case, no reference
     REFERRAL_RECEIVED = "case:referral:received"
     MEDIATOR_ASSIGNED = "case:assignment:assigned"
     MEDIATOR_REASSIGNED = "case:assignment:reassigned"
@@ -25,12 +27,17 @@ class AuditTag(StrEnum):
     TWO_FACTOR_RESET = "user:two_factor:reset"  # by the coordinator (a lost phone): enrol again at next sign-in
     RECOVERY_CODE_USED = "user:recovery_code:used"
     RECOVERY_CODES_REGENERATED = "user:recovery_code:regenerated"
+    USER_INVITED = "user:invitation:created"
+    USER_ACTIVATED = "user:account:activated"
+    PASSWORD_CHANGED = "user:password:changed"  # noqa: S105 - an audit tag, not a password
+    SESSIONS_ENDED = "user:sessions:ended"
     KEYS_ROTATED = "system:keys:rotated"
     KEYS_RETIRED = "system:keys:retired"
     KEYS_PURGED = "system:keys:purged"
     # Content chain: what was written, reviewed, delivered, and every decryption for display.
     CONTACT_RECORDED = "content:contact:recorded"
     CONTACT_DECRYPTED = "content:contact:decrypted"
+    NAME_DECRYPTED = "content:name:decrypted"
     NOTE_ADDED = "content:note:added"
     NOTES_DECRYPTED = "content:note:decrypted"
     RATIONALE_DECRYPTED = "content:rationale:decrypted"

@@ -8,6 +8,7 @@ from mediation.cli.base import clean_errors, cli_runtime, main
 from mediation.cli.keys import refuse_new_keyring_over_data_keys
 from mediation.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
 from mediation.keyfiles import ensure_instance
+from mediation.passwords import new_password
 from mediation.runtime import Runtime
 from mediation.schema import migrate
 from mediation.services import two_factor, users
@@ -51,10 +52,14 @@ def demo() -> None:
 @click.password_option(help="Asked for interactively when not given.")
 @clean_errors
 def create_user(username: str, display_name: str, role: str, password: str) -> None:
-    """Create an account, e.g. the first coordinator of a new installation."""
-    with cli_runtime() as runtime, runtime.transaction() as session:
-        user = users.create_user(session, None, username=username, display_name=display_name, role=role,
-                                 password=password)
+    """Create an account with its password, e.g. the first coordinator of a new installation.
+
+    The operator at the server may set a password; in the web UI every person sets their own."""
+    with cli_runtime() as runtime:
+        chosen = new_password(password, username=users.normalise_username(username), display_name=display_name)
+        with runtime.transaction() as session:
+            user = users.create_user(session, None, username=username, display_name=display_name, role=role,
+                                     password=chosen)
         click.echo(f"created {user.role} account {user.username}")
 
 

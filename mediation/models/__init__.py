@@ -3,7 +3,10 @@
 from mediation.models.audit import SYSTEM_CHAIN, AuditChainHead, AuditEntry, case_chain, content_chain
 from mediation.models.case import Case, CaseReferenceCounter, Origin
 from mediation.models.content import AssessmentNote, Blob, CaseKey, Message
+from mediation.models.held_request import HeldRequest, RequestStatus
 from mediation.models.invitation import Invitation
+from mediation.models.login_session import LoginSession
+from mediation.models.notice import Notice, NoticeKind
 from mediation.models.participant import Participant
 from mediation.models.process import ProcessHeartbeat
 from mediation.models.sentence import SentenceRecord
@@ -12,6 +15,7 @@ from mediation.models.user import Role, User
 
 __all__ = [
     "SYSTEM_CHAIN", "AssessmentNote", "AuditChainHead", "AuditEntry", "Blob", "Case", "CaseKey",
-    "CaseReferenceCounter", "Invitation", "Message", "Origin", "Participant", "ProcessHeartbeat", "RecoveryCode",
-    "Role", "SentenceRecord", "TwoFactorCredential", "User", "case_chain", "content_chain",
+    "CaseReferenceCounter", "HeldRequest", "Invitation", "LoginSession", "Message", "Notice", "NoticeKind", "Origin",
+    "Participant", "ProcessHeartbeat", "RecoveryCode", "RequestStatus", "Role", "SentenceRecord", "TwoFactorCredential",
+    "User", "case_chain", "content_chain",
 ]

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy import DateTime, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mediation.db import Base, utcnow
@@ -50,20 +50,26 @@ class CaseFactsMixin:
 
 class Case(CaseFactsMixin, Base):
     __tablename__ = "cases"
+    # The lists read a page by (step, last activity), per mediator and per referrer (mediation.services.queries).
+    __table_args__ = (
+        Index("ix_cases_state_updated", "state", "updated_at", "id"),
+        Index("ix_cases_mediator_state_updated", "assigned_mediator_id", "state", "updated_at", "id"),
+        Index("ix_cases_referrer_created", "referred_by_id", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     workflow_version: Mapped[str] = mapped_column(String(40), default=CASE_WORKFLOW_VERSION)
     origin: Mapped[str] = mapped_column(String(32))
-    state: Mapped[str] = mapped_column(String(32), default=CaseState.REQUESTED.value, index=True)
+    state: Mapped[str] = mapped_column(String(32), default=CaseState.REQUESTED.value)
     modality: Mapped[str | None] = mapped_column(String(16))
     paused_from: Mapped[str | None] = mapped_column(String(32))
     outcome: Mapped[str | None] = mapped_column(String(16))
     # No foreign key: participants point at their case, and a cycle would complicate every insert.
     withdrawn_by_participant_id: Mapped[int | None] = mapped_column()
     withdrawn_from: Mapped[str | None] = mapped_column(String(32))
-    assigned_mediator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    assigned_mediator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -10,7 +10,7 @@ import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, LargeBinary, String
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mediation.db import Base, utcnow
@@ -57,6 +57,8 @@ class Message(Base):
     """A message from one side to the other; it reaches them only through the mediator's review."""
 
     __tablename__ = "messages"
+    # The review queue reads submitted messages oldest first (mediation.services.messages.reading).
+    __table_args__ = (Index("ix_messages_state_submitted", "state", "submitted_at", "id"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_record_id)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -64,7 +66,7 @@ class Message(Base):
     written_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recipient_side: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(8))  # text or video
-    state: Mapped[str] = mapped_column(String(20), default=MessageState.SUBMITTED.value, index=True)
+    state: Mapped[str] = mapped_column(String(20), default=MessageState.SUBMITTED.value)
     revision: Mapped[int] = mapped_column(default=1)
     sealed_body: Mapped[bytes | None] = mapped_column(LargeBinary)
     blob_id: Mapped[str | None] = mapped_column(ForeignKey("blobs.id"))

@@ -29,6 +29,9 @@ class Participant(Base):
     # The offender's statement that they are willing to take responsibility (offender requests only).
     willing_to_take_responsibility: Mapped[bool | None] = mapped_column()
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # The name the person gave when activating their portal account, sealed with the case's data key; their
+    # account itself shows only a pseudonymous handle (mediation.services.participant_names).
+    sealed_name: Mapped[bytes | None] = mapped_column(LargeBinary)
     # Name, address, phone, e-mail and safe times to call, sealed together (mediation.services.contacts).
     sealed_contact: Mapped[bytes | None] = mapped_column(LargeBinary)
     contact_revision: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, String
+from sqlalchemy import DateTime, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mediation.db import Base, utcnow
@@ -20,17 +20,23 @@ class Role(StrEnum):
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = (Index("ix_users_role_username", "role", "username"),)  # the accounts list, by role
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
+    # For a participant, a pseudonymous handle ("Participant 7F3K"): the name they gave is sealed on their
+    # participant row, readable only by their mediator (mediation.services.participant_names).
     display_name: Mapped[str] = mapped_column(String(120))
     role: Mapped[str] = mapped_column(String(16))
+    # None until the person activates the account through their invitation: nobody else ever sets it.
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
-    # Password guessing: consecutive failures, and until when the account refuses any sign-in.
-    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @property
+    def is_activated(self) -> bool:
+        """Whether the person has set their password (an account without one cannot sign in)."""
+        return self.password_hash is not None
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"

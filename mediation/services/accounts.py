@@ -1,125 +1,165 @@
-"""Signing in, and participants' portal accounts created through one-time, expiring invitations."""
+"""Signing in, the sessions it starts, and changing one's own password.
+
+Argon2 is slow on purpose, so it never runs inside a transaction: a sign-in reads what it needs in one short
+transaction, verifies the password outside any, and writes (a rehash, a new session) in another short one.
+That is why ``authenticate`` and ``change_password`` take a way to open transactions rather than a session.
+
+A signed-in browser holds a random key in its session cookie; the server keeps the key's hash in
+``login_sessions``. Ending the row signs out every copy of that cookie at once, wherever it was replayed from.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from mediation.audit import AuditTag
 from mediation.audit import chain as audit
 from mediation.db import utcnow
-from mediation.errors import InvalidInput, NotFound
-from mediation.models import Case, Invitation, Participant, Role, User
-from mediation.passwords import hash_password, verify_password
-from mediation.policy import participant_of
-from mediation.services import users
-from mediation.services.lookup import case_to_change
-from workflows.vocabulary import OPEN_STATES
+from mediation.errors import Conflict, InvalidInput, NotFound
+from mediation.models import LoginSession, User
+from mediation.passwords import NewPassword, hash_password, needs_rehash, verify_password
+
+Transactions = Callable[[], AbstractContextManager[Session]]
+LIVE_SESSIONS_KEPT = 10  # signing in an eleventh time ends the oldest session still open
 
 
 @cache
 def _dummy_hash() -> str:
-    """A hash to verify against when the username is unknown or locked, so timing reveals nothing.
+    """A hash to verify against when the username is unknown or has no password, so timing reveals nothing.
 
     Made on first use, not at import: Argon2 is slow on purpose."""
     return hash_password(secrets.token_urlsafe(16))
 
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
+MAX_USERNAME = 80  # the length of users.username
 
 
-def _aware(moment: datetime, like: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=like.tzinfo)
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
-def authenticate(session: Session, username: str, password: str, *, now: datetime | None = None) -> User | None:
+def account_named(session: Session, username: str) -> User | None:
+    """The account with this username, whatever its state (a read: the first step of signing in). A name that
+    cannot be a username is never looked up (PostgreSQL would refuse a NUL, or a name longer than its column)."""
+    name = username.strip().lower() if isinstance(username, str) else ""
+    if not name or len(name) > MAX_USERNAME or "\x00" in name:
+        return None
+    return session.scalars(select(User).where(User.username == name)).first()
+
+
+def authenticate(transaction: Transactions, username: str, password: str) -> User | None:
     """The active account with these credentials, or None (whatever was wrong: never say which).
 
-    After MAX_FAILED_LOGINS wrong passwords in a row, the account refuses every sign-in for LOCKOUT, with
-    the same answer and the same work as any other failure, so guessing is slowed and nothing is revealed.
+    The same work is done for an unknown username, an account not yet activated and a wrong password. Nothing
+    is written on a failure: guessing is slowed by the rate limits around the sign-in page, not by locking the
+    account, so nobody can lock someone else out.
     """
-    now = now or utcnow()
-    name = username.strip().lower() if isinstance(username, str) else ""
-    # A name that cannot be a username is never looked up (PostgreSQL would refuse a NUL), but costs the same.
-    user = (session.scalars(select(User).where(User.username == name)).first()
-            if users.USERNAME.fullmatch(name) else None)
-    locked = user is not None and user.locked_until is not None and _aware(user.locked_until, now) > now
-    valid = verify_password(user.password_hash if user is not None and not locked else _dummy_hash(), password)
-    if user is None or locked:
+    with transaction() as session:
+        user = account_named(session, username)
+    stored = user.password_hash if user is not None else None
+    valid = verify_password(stored or _dummy_hash(), password)
+    if user is None or stored is None or not valid or not user.is_active:
         return None
-    if not valid:
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.failed_logins, user.locked_until = 0, now + LOCKOUT
-        return None
-    user.failed_logins, user.locked_until = 0, None
-    return user if user.is_active else None
-
-
-def active_user(session: Session, user_id: int) -> User | None:
-    """The account behind a signed-in session, if it still exists and is active."""
-    user = session.get(User, user_id)
-    return user if user is not None and user.is_active else None
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def invite_participant(session: Session, actor: User, reference: str, *, participant_id: int, hours: int,
-                       now: datetime | None = None) -> str:
-    """The mediator invites a participant to the portal; returns the one-time token to send them (shown once)."""
-    case = case_to_change(session, actor, reference, allowed=OPEN_STATES, action="invite a participant")
-    participant = participant_of(case, participant_id)
-    if participant.user_id is not None:
-        raise InvalidInput("This participant already has a portal account.")
-    now = now or utcnow()
-    token = secrets.token_urlsafe(32)
-    session.add(Invitation(participant_id=participant.id, token_hash=_token_hash(token), created_by_id=actor.id,
-                           created_at=now, expires_at=now + timedelta(hours=hours)))
-    audit.record(session, AuditTag.INVITATION_CREATED, actor=actor, now=now, case=case,
-                 details={"participant_id": participant.id, "hours": hours})
-    return token
-
-
-def _open_invitation(session: Session, token: str, now: datetime) -> Invitation:
-    invitation = session.scalars(select(Invitation).where(Invitation.token_hash == _token_hash(token))).first()
-    if invitation is None or invitation.used_at is not None:
-        raise NotFound("This invitation link is not valid (it may have been used already). Ask your mediator "
-                       "for a new one.")
-    expires = invitation.expires_at if invitation.expires_at.tzinfo else invitation.expires_at.replace(
-        tzinfo=now.tzinfo)
-    if expires < now:
-        raise NotFound("This invitation link has expired. Ask your mediator for a new one.")
-    return invitation
-
-
-def check_invitation(session: Session, token: str) -> None:
-    """Raise NotFound unless the token opens a valid, unused, unexpired invitation."""
-    _open_invitation(session, token, utcnow())
-
-
-def activate_account(session: Session, token: str, *, username: str, display_name: str, password: str) -> User:
-    """Create the participant's account from a valid invitation; the link then stops working."""
-    now = utcnow()
-    invitation = _open_invitation(session, token, now)
-    participant = session.get(Participant, invitation.participant_id)
-    assert participant is not None
-    if participant.user_id is not None:
-        raise InvalidInput("This participant already has a portal account.")
-    audit.lock_case_row(session, participant.case_id)  # the one lock order: the case row before any chain head
-    user = users.create_user(session, None, username=username, display_name=display_name,
-                             role=Role.PARTICIPANT.value, password=password, anonymous_role="invitee")
-    participant.user_id = user.id
-    invitation.used_at = now
-    case = session.get(Case, participant.case_id)
-    assert case is not None
-    audit.record(session, AuditTag.ACCOUNT_ACTIVATED, actor=user, now=now, case=case,
-                 details={"participant_id": participant.id, "user_id": user.id})
+    if needs_rehash(stored):
+        fresh = hash_password(password)
+        with transaction() as session:
+            _replace_hash(session, user.id, expected=stored, new=fresh)
+        user.password_hash = fresh
     return user
+
+
+def _replace_hash(session: Session, user_id: int, *, expected: str, new: str) -> bool:
+    """Store ``new`` only if the hash is still the one that was verified (no change slipped in between)."""
+    result = session.execute(update(User).where(User.id == user_id, User.password_hash == expected)
+                             .values(password_hash=new))
+    return bool(result.rowcount)
+
+
+def start_session(session: Session, user_id: int) -> str:
+    """Record a new signed-in session for an active account; returns the key its cookie must carry."""
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise NotFound("This account cannot sign in.")
+    now = utcnow()
+    live = list(session.scalars(select(LoginSession.id).where(LoginSession.user_id == user_id,
+                                                                LoginSession.ended_at.is_(None))
+                                .order_by(LoginSession.id.desc())))
+    _delete_ended(session, user_id)
+    if len(live) >= LIVE_SESSIONS_KEPT:
+        session.execute(update(LoginSession).where(LoginSession.id.in_(live[LIVE_SESSIONS_KEPT - 1:]))
+                        .values(ended_at=now))
+    key = secrets.token_urlsafe(32)
+    session.add(LoginSession(user_id=user_id, key_hash=_key_hash(key), started_at=now))
+    return key
+
+
+def _delete_ended(session: Session, user_id: int) -> None:
+    """Forget sessions that ended: an ended row and a missing row refuse a cookie alike."""
+    session.execute(delete(LoginSession).where(LoginSession.user_id == user_id, LoginSession.ended_at.is_not(None)))
+
+
+def signed_in_user(session: Session, user_id: int, key: str | None) -> User | None:
+    """The account behind a session cookie, if that session is still open and the account active."""
+    if not key:
+        return None
+    return session.scalars(
+        select(User).join(LoginSession, LoginSession.user_id == User.id)
+        .where(User.id == user_id, User.is_active.is_(True), LoginSession.key_hash == _key_hash(key),
+               LoginSession.ended_at.is_(None))).first()
+
+
+def end_session(session: Session, key: str | None) -> None:
+    """Sign out one session (every copy of its cookie)."""
+    if key:
+        session.execute(update(LoginSession).where(LoginSession.key_hash == _key_hash(key),
+                                                   LoginSession.ended_at.is_(None)).values(ended_at=utcnow()))
+
+
+def end_all_sessions(session: Session, user_id: int) -> int:
+    """End every open session of an account; returns how many ended."""
+    statement = update(LoginSession).where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None))
+    return int(session.execute(statement.values(ended_at=utcnow())).rowcount or 0)
+
+
+def sign_out_everywhere(session: Session, actor: User) -> int:
+    """The person ends every session of their account, this one included, e.g. after using a shared computer."""
+    ended = end_all_sessions(session, actor.id)
+    audit.record(session, AuditTag.SESSIONS_ENDED, actor=actor, now=utcnow(), details={"user_id": actor.id})
+    return ended
+
+
+class WrongPassword(InvalidInput):
+    """The current password given to confirm a change is not right."""
+
+    def __init__(self) -> None:
+        super().__init__("The current password is not right.")
+
+
+def change_password(transaction: Transactions, actor_id: int, *, current: str, new: NewPassword) -> str:
+    """The person changes their own password (the current one is required; ``new`` passed the policy, see
+    ``mediation.passwords.new_password``). Every session of the account ends, the one asking included, so a copy
+    of its cookie dies too; returns the key of a fresh session for the browser that made the change.
+
+    Raises WrongPassword.
+    """
+    with transaction() as session:
+        user = session.get(User, actor_id)
+        if user is None or not user.is_active:
+            raise NotFound("This account cannot sign in.")
+        stored = user.password_hash
+    if not verify_password(stored or _dummy_hash(), current) or stored is None:
+        raise WrongPassword
+    with transaction() as session:
+        if not _replace_hash(session, actor_id, expected=stored, new=new.hash):
+            raise Conflict("The password was changed at the same moment from somewhere else; sign in again.")
+        end_all_sessions(session, actor_id)
+        audit.record(session, AuditTag.PASSWORD_CHANGED, actor=session.get(User, actor_id), now=utcnow(),
+                     details={"user_id": actor_id})
+        return start_session(session, actor_id)

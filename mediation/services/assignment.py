@@ -1,4 +1,8 @@
-"""The coordinator assigns and reassigns the mediator of a case."""
+"""The coordinator assigns and reassigns the mediator of a case.
+
+A reassignment hands the case's content (messages, notes, contact cards) to another mediator, so the previous
+mediator is told on their dashboard: the coordinator cannot quietly move a case to an account they control.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,9 @@ from mediation import audit
 from mediation.audit import AuditTag
 from mediation.db import utcnow
 from mediation.errors import InvalidInput
-from mediation.models import Case, Role, User
+from mediation.models import Case, NoticeKind, Role, User
 from mediation.policy import require_role
+from mediation.services import notices
 from mediation.services.lookup import find_case, require_state, require_version
 from workflows.vocabulary import OPEN_STATES
 
@@ -27,7 +32,10 @@ def assign_mediator(session: Session, actor: User, reference: str, mediator_id: 
     if previous == mediator.id:
         raise InvalidInput(f"{mediator.display_name} is already the mediator of {case.reference}.")
     case.assigned_mediator_id = mediator.id
+    now = utcnow()
     tag = AuditTag.MEDIATOR_ASSIGNED if previous is None else AuditTag.MEDIATOR_REASSIGNED
-    audit.record(session, tag, actor=actor, now=utcnow(), case=case,
+    audit.record(session, tag, actor=actor, now=now, case=case,
                  details={"mediator_id": mediator.id, "previous_mediator_id": previous})
+    if previous is not None:
+        notices.tell(session, previous, NoticeKind.CASE_REASSIGNED, case.id, now)
     return case

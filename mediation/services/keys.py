@@ -22,7 +22,18 @@ from mediation.crypto.keyring import Keyring
 from mediation.crypto.vault import Vault
 from mediation.db import Base, utcnow
 from mediation.heartbeat import LIVE_SECONDS, processes_using
-from mediation.models import Blob, Case, CaseKey, Invitation, Message, Participant, User
+from mediation.models import (
+    Blob,
+    Case,
+    CaseKey,
+    Invitation,
+    LoginSession,
+    Message,
+    Participant,
+    RecoveryCode,
+    TwoFactorCredential,
+    User,
+)
 from mediation.services import two_factor
 from workflows.vocabulary import CaseState
 
@@ -139,10 +150,13 @@ def _unlink_people(session: Session, case_ids: list[int], *, dry_run: bool) -> t
     participant_ids = select(Participant.id).where(Participant.case_id.in_(case_ids)).scalar_subquery()
     session.execute(delete(Invitation).where(Invitation.participant_id.in_(participant_ids)))
     session.execute(update(Participant).where(Participant.case_id.in_(case_ids)).values(user_id=None))
+    if anonymised:
+        # Nothing of theirs may sign in again or say when they did: sessions and second factors go too.
+        for model in (LoginSession, TwoFactorCredential, RecoveryCode):
+            session.execute(delete(model).where(model.user_id.in_(anonymised)))
     for user_id in anonymised:
         session.execute(update(User).where(User.id == user_id).values(
-            username=f"purged-{secrets.token_hex(8)}", display_name="", password_hash=None, is_active=False,
-            failed_logins=0, locked_until=None))
+            username=f"purged-{secrets.token_hex(8)}", display_name="", password_hash=None, is_active=False))
     return len(anonymised), len(elsewhere)
 
 

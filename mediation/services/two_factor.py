@@ -43,6 +43,7 @@ from mediation.errors import InvalidInput, NotFound
 from mediation.models import RecoveryCode, Role, TwoFactorCredential, User
 from mediation.passwords import hash_random_code, verify_password
 from mediation.policy import require_role
+from mediation.services import accounts
 from workflows.errors import DomainError
 
 PURPOSE = "totp-secret"  # bound into the sealed secret's associated data
@@ -375,6 +376,7 @@ def reset(session: Session, actor: User | None, user_id: int, *, now: datetime |
     if _credential(session, user_id, lock=True) is None:
         raise InvalidInput("This account has no two-factor sign-in to reset.")
     _remove(session, user.id)
+    accounts.end_all_sessions(session, user.id)  # a lost phone may still hold a signed-in session
     now = now or utcnow()
     audit.record(session, AuditTag.TWO_FACTOR_RESET, actor=actor, now=now, anonymous_role="operator",
                  details={"user_id": user.id})

@@ -1,4 +1,9 @@
-"""Accounts: created and deactivated by the coordinator (or by the operator from the command line)."""
+"""Accounts: created and deactivated by the coordinator (or by the operator from the command line).
+
+The coordinator never sets or sees a password: an account they create has none until its person activates it
+through a one-time invitation (mediation.services.invitations). Only the operator at the server's command line
+may set one directly, e.g. for the first coordinator of a new installation.
+"""
 
 from __future__ import annotations
 
@@ -12,37 +17,44 @@ from mediation.audit import AuditTag
 from mediation.db import utcnow
 from mediation.errors import InvalidInput, NotFound
 from mediation.models import Role, User
-from mediation.passwords import hash_password
+from mediation.passwords import NewPassword
 from mediation.policy import require_role
+from mediation.services.accounts import end_all_sessions
+from mediation.services.listing import KeyPart, ListQuery, Page, fetch_page, starts_with
 from mediation.text import checked_string, clean_name, shown
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,79}$")
-MIN_PASSWORD = 12
-MAX_PASSWORD = 500
+USERNAME_RULE = "A username has 3 to 80 characters: lowercase letters, digits, dots, dashes, underscores."
 MAX_DISPLAY_NAME = 120  # the length of users.display_name
 
 
+def normalise_username(username: str) -> str:
+    return username.strip().lower()
+
+
+def username_taken(session: Session, username: str) -> bool:
+    return session.scalar(select(User.id).where(User.username == username)) is not None
+
+
 def create_user(session: Session, actor: User | None, *, username: str, display_name: str, role: str,
-                password: str | None, anonymous_role: str = "operator") -> User:
-    """Create an account. ``actor`` is None for the operator at the command line or an invited participant."""
+                password: NewPassword | None, anonymous_role: str = "operator") -> User:
+    """Create an account. ``actor`` is None for the operator at the command line or an invited participant;
+    the coordinator (``actor``) creates accounts without a password."""
     if actor is not None:
         require_role(actor, Role.ADMIN)
-    username = checked_string(username, "username", max_length=1000).strip().lower()
+        if password is not None:
+            raise InvalidInput("The coordinator does not set passwords: the person sets theirs through the "
+                               "account's activation link.")
+    username = normalise_username(checked_string(username, "username", max_length=1000))
     if not USERNAME.fullmatch(username):
-        raise InvalidInput("A username has 3 to 80 characters: lowercase letters, digits, dots, dashes, underscores.")
+        raise InvalidInput(USERNAME_RULE)
     if role not in {r.value for r in Role}:
         raise InvalidInput(f"Unknown role {shown(role)}; choose one of: {', '.join(r.value for r in Role)}.")
     display_name = clean_name(display_name, "display name", max_length=MAX_DISPLAY_NAME)
-    if password is not None:
-        checked_string(password, "password", max_length=MAX_PASSWORD)
-    if actor is not None and not password:
-        raise InvalidInput("An account created by the coordinator needs an initial password.")
-    if password is not None and len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"A password needs at least {MIN_PASSWORD} characters.")
-    if session.scalar(select(User.id).where(User.username == username)) is not None:
+    if username_taken(session, username):
         raise InvalidInput(f"The username {username!r} is taken.")
     user = User(username=username, display_name=display_name, role=role,
-                password_hash=hash_password(password) if password else None, is_active=True, created_at=utcnow())
+                password_hash=password.hash if password is not None else None, is_active=True, created_at=utcnow())
     session.add(user)
     session.flush()
     audit.record(session, AuditTag.USER_CREATED, actor=actor, now=utcnow(), anonymous_role=anonymous_role,
@@ -51,6 +63,7 @@ def create_user(session: Session, actor: User | None, *, username: str, display_
 
 
 def deactivate_user(session: Session, actor: User, user_id: int) -> User:
+    """The coordinator closes an account: its sessions end at once and its invitations stop working."""
     require_role(actor, Role.ADMIN)
     user = session.get(User, user_id)
     if user is None:
@@ -58,14 +71,29 @@ def deactivate_user(session: Session, actor: User, user_id: int) -> User:
     if user.id == actor.id:
         raise InvalidInput("You cannot deactivate your own account.")
     user.is_active = False
+    end_all_sessions(session, user.id)
     audit.record(session, AuditTag.USER_DEACTIVATED, actor=actor, now=utcnow(), details={"user_id": user.id})
     return user
 
 
-def list_accounts(session: Session, actor: User) -> list[User]:
-    """Every account, for the coordinator (names, roles and status only)."""
+ACCOUNT_KEY: tuple[KeyPart, ...] = ("text", "text")  # role, username
+ACCOUNT_STATUSES = ("active", "deactivated")
+ACCOUNT_ROLES = tuple(r.value for r in Role)
+
+
+def list_accounts(session: Session, actor: User, query: ListQuery) -> Page[User]:
+    """A page of the accounts, by role then username, for the coordinator (names, roles and status only)."""
     require_role(actor, Role.ADMIN)
-    return list(session.scalars(select(User).order_by(User.role, User.username)))
+    conditions = []
+    if query.search:
+        conditions.append(starts_with(User.username, query.search))
+    if query.role:
+        conditions.append(User.role == query.role)
+    if query.status:
+        conditions.append(User.is_active.is_(query.status == "active"))
+    page = fetch_page(session, select(User).where(*conditions), query, keys=(User.role, User.username),
+                      key_of=lambda row: (row.User.role, row.User.username), parts=ACCOUNT_KEY)
+    return page.map(lambda row: row.User)
 
 
 def mediators(session: Session, actor: User) -> list[User]:

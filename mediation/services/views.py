@@ -4,22 +4,23 @@ decisions only (content is read through the services that audit its decryption).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mediation.db import utcnow
 from mediation.errors import Forbidden
 from mediation.models import AuditEntry, Case, Participant, Role, User
 from mediation.policy import own_participation, require_active, require_mediator_of, require_role
+from mediation.services.listing import ListQuery, Page
 from mediation.services.lookup import find_case
-from mediation.services.messages import AwaitingReview, awaiting_review
-from mediation.services.queries import CaseSummary, cases_for
+from mediation.services.messages import awaiting_review_count
+from mediation.services.messages.common import may_write
+from mediation.services.queries import CaseSummary, StepCounts, case_list, step_counts
 from mediation.services.workflow import ActionOption, actions_for
-from workflows.case_workflow import CASE_WORKFLOW
+from workflows.case_workflow import CASE_WORKFLOW, MODALITY_CHOOSABLE_IN, case_workflow
 from workflows.diagram import mermaid, step_map
-from workflows.vocabulary import OPEN_STATES, CaseState, Consent, Modality, carries_messages
+from workflows.vocabulary import CaseState, carries_messages
 
 
 @dataclass(frozen=True)
@@ -89,33 +90,33 @@ def case_page(session: Session, actor: User, reference: str) -> CasePage:
     return CasePage(case.reference, case.state, case.modality, case.outcome, case.paused_from, case.version,
                     sentence, _participant_rows(case), actions_for(actor, case), timeline,
                     mermaid(CASE_WORKFLOW, case.state), step_map(CASE_WORKFLOW),
-                    case.state in (CaseState.ASSESSMENT, CaseState.PREPARATION), carries_messages(case.state))
+                    case.state in MODALITY_CHOOSABLE_IN, carries_messages(case.state))
 
 
 @dataclass(frozen=True)
 class Dashboard:
-    by_state: dict[str, list[CaseSummary]]
-    awaiting_review: list[AwaitingReview]
-    paused: list[CaseSummary]
-    quiet: list[CaseSummary]  # no activity for stale_days
+    """What needs the mediator's attention first, as counts that link into the filtered lists, and a page of
+    their cases by step."""
+
+    awaiting_review: int
+    paused: int
+    stale: int  # open, and no activity for stale_days
     stale_days: int
+    steps: StepCounts
+    cases: Page[CaseSummary]
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.awaiting_review or self.paused or self.stale)
 
 
-def mediator_dashboard(session: Session, actor: User, *, stale_days: int, now: datetime | None = None) -> Dashboard:
-    """The mediator's cases by state, and what needs attention first."""
+def mediator_dashboard(session: Session, actor: User, query: ListQuery, *, stale_days: int,
+                       now: datetime | None = None) -> Dashboard:
+    """The mediator's counts (one grouped query, one count of the review queue) and one page of their cases."""
     require_role(actor, Role.MEDIATOR)
-    cases = cases_for(session, actor)
-    cutoff = (now or utcnow()) - timedelta(days=stale_days)
-    by_state: dict[str, list[CaseSummary]] = {}
-    for summary in cases:
-        by_state.setdefault(summary.state, []).append(summary)
-
-    def quiet(summary: CaseSummary) -> bool:
-        moment = summary.updated_at if summary.updated_at.tzinfo else summary.updated_at.replace(tzinfo=cutoff.tzinfo)
-        return summary.state in OPEN_STATES and moment < cutoff
-
-    return Dashboard(by_state, awaiting_review(session, actor), by_state.get(CaseState.PAUSED, []),
-                     [c for c in cases if quiet(c)], stale_days)
+    steps = step_counts(session, actor, stale_days=stale_days, now=now)
+    return Dashboard(awaiting_review_count(session, actor), steps.count(CaseState.PAUSED), steps.stale, stale_days,
+                     steps, case_list(session, actor, query, stale_days=stale_days, now=now))
 
 
 @dataclass(frozen=True)
@@ -146,11 +147,10 @@ def portal_cases(session: Session, actor: User) -> list[PortalCase]:
     for case in cases:
         mine = own_participation(actor, case)
         assert mine is not None
-        active = mine.consent == Consent.GIVEN
         result.append(PortalCase(
             case.reference, case.state, case.modality, case.outcome, mine.id, mine.side, mine.consent,
-            can_write=active and carries_messages(case.state),
-            can_send_video=active and case.state == Modality.VIDEO.dialogue_state,
-            can_withdraw=case.state in OPEN_STATES,
+            can_write=may_write(mine, case.state, "text"),
+            can_send_video=may_write(mine, case.state, "video"),
+            can_withdraw="withdraw" in case_workflow(case.workflow_version).triggers_from(case.state),
             withdrawn_by_me=case.withdrawn_by_participant_id == mine.id))
     return result

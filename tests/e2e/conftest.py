@@ -14,7 +14,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -25,9 +25,10 @@ from config import load_settings
 from mediation.demo import build_case, path_to
 from mediation.keyfiles import ensure_instance
 from mediation.models import User
+from mediation.passwords import new_password
 from mediation.runtime import Runtime, open_runtime
 from mediation.schema import migrate
-from mediation.services import accounts, users
+from mediation.services import invitations, users
 from mediation.services.lookup import find_case
 from web import create_app
 from workflows.vocabulary import CaseState, Modality, Side
@@ -139,19 +140,24 @@ class LiveApp:
         for participant_id, side in people:
             credentials = self.new_credentials("Harmed" if side == Side.HARMED else "Offender")
             with self.runtime.transaction() as session:
-                token = accounts.invite_participant(session, mediator, reference, participant_id=participant_id,
-                                                    hours=1)
+                code = invitations.invite_participant(session, mediator, reference, participant_id=participant_id,
+                                                      hours=1)
+            chosen = new_password(credentials.password, username=credentials.username,
+                                  display_name=credentials.display_name)
             with self.runtime.transaction() as session:
-                accounts.activate_account(session, token, username=credentials.username,
-                                          display_name=credentials.display_name, password=credentials.password)
-            made[side] = credentials
+                user = invitations.activate_participant(
+                    session, self.runtime.vault, invitations.code_key(code), username_stem=credentials.username,
+                    name=credentials.display_name, password=chosen)
+            made[side] = replace(credentials, username=user.username)
         return DialogueCase(reference, made[Side.HARMED], made[Side.RESPONSIBLE])
 
 
 def _create_account(runtime: Runtime, username: str, display_name: str, role: str) -> tuple[Credentials, User]:
+    """A staff account set up by the operator (as ``mediation create-user`` does), ready to sign in."""
+    chosen = new_password(PASSWORD, username=username, display_name=display_name)
     with runtime.transaction() as session:
         user = users.create_user(session, None, username=username, display_name=display_name, role=role,
-                                 password=PASSWORD)
+                                 password=chosen)
     return Credentials(username, PASSWORD, display_name), user
 
 
@@ -335,10 +341,12 @@ class People:
         person.login(self.app.coordinator)
         return person
 
-    def mediator(self) -> Mediator:
+    def mediator(self, credentials: Credentials | None = None) -> Mediator:
+        """The story's mediator, signed in; or, given ``credentials``, that mediator (signed in if they can)."""
         from tests.e2e.navigators import Mediator
         person = self._new(Mediator)
-        person.login(self.app.mediator)
+        if credentials is None:
+            person.login(self.app.mediator)
         return person
 
     def officer(self) -> Officer:

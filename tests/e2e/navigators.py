@@ -8,6 +8,7 @@ Content-Security-Policy, and no serious or critical accessibility violation (axe
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from playwright.sync_api import ConsoleMessage, Error, Locator, Page, expect
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from tests.e2e.conftest import Axe, Credentials, LiveApp, Screenshots
 
 REFERENCE = re.compile(r"RO-\d{4}-\d{5}")
+RECEIPT = re.compile(r"HR-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}")
 # What a participant must never read: the workflow's internal names for states and message states.
 INTERNAL_NAMES = re.compile(r"dialogue_\w+|face_to_face|awaiting_author|\b(requested|assessment|preparation|"
                             r"submitted|withheld)\b")
@@ -109,16 +111,36 @@ class Visitor(Navigator):
         self.visit("/")
 
     def ask_to_take_part(self, relationship: str = "victim") -> str:
-        """Fill the public intake form; return the case reference the confirmation page gives."""
+        """Fill the public intake form; return the receipt code the confirmation page gives (no case yet)."""
         self.follow(self.page.get_by_role("link", name="Ask to take part").first)
         self.screenshot("intake")
         self.page.get_by_label("How are you connected to the crime?").select_option(relationship)
         self.page.get_by_label("I understand that taking part is voluntary").check()
         self.submit(self.page.get_by_role("button", name="Send my request"))
         expect(self.page.locator("h1")).to_have_text("Your request was received")
-        reference = self.page.locator("main .reference").inner_text()
-        assert REFERENCE.fullmatch(reference), reference
-        return reference
+        receipt = self.page.locator("main .receipt").inner_text()
+        assert RECEIPT.fullmatch(receipt), receipt
+        assert not REFERENCE.search(self.main_text()), "a held request has no case reference"
+        return receipt
+
+
+def enter_code(person: Navigator, code: str) -> None:
+    """Open the activation page and give the invitation code (never part of any address)."""
+    person.visit("/activate")
+    expect(person.page.locator("h1")).to_have_text("Activate your account")
+    person.page.get_by_label("Invitation code").fill(code)
+    person.submit(person.page.get_by_role("button", name="Continue"))
+    assert person.page.url == person.app.url("/activate"), person.page.url
+
+
+def landed_after_activation(person: Navigator, credentials: Credentials) -> Credentials:
+    """After an activation: the sign-in page, the username said in words and already filled in."""
+    assert person.page.url == person.app.url("/login"), person.page.url
+    said = re.search(r"Your account is ready. Your username is ([a-z0-9._-]+):", person.flash())
+    assert said, person.flash()
+    username = said.group(1)
+    expect(person.page.get_by_label("Username")).to_have_value(username)
+    return replace(credentials, username=username)
 
 
 class SignedIn(Navigator):
@@ -135,6 +157,35 @@ class SignedIn(Navigator):
 
     def logout(self) -> None:
         self.submit(self.page.get_by_role("button", name=re.compile("^Sign out")))
+
+    def invitation_code(self) -> str:
+        """The one-time code an invitation page shows, with the address where it is entered (not a link)."""
+        expect(self.page.locator("h1")).to_have_text("Invitation code")
+        assert self.page.locator("code.activation-address").inner_text().strip() == self.app.url("/activate")
+        code = self.page.locator("code.invitation-code").inner_text().strip()
+        assert re.fullmatch(r"[0-9A-Z]{4}(-[0-9A-Z]{4}){5}", code), code
+        assert code not in self.page.url
+        return code
+
+    def my_account(self) -> None:
+        self.follow(self.page.get_by_role("navigation").get_by_role("link", name="My account"))
+
+    def change_password(self, current: str, new: str, *, refused: bool = False) -> None:
+        self.my_account()
+        self.page.get_by_label("Current password").fill(current)
+        self.page.get_by_label("New password").fill(new)
+        self.page.get_by_label("The same password again").fill(new)
+        self.submit(self.page.get_by_role("button", name="Change my password"), refused=refused)
+
+    def sign_out_everywhere(self) -> None:
+        self.my_account()
+        self.submit(self.page.get_by_role("button", name="Sign out everywhere"))
+        assert self.page.url == self.app.url("/login"), self.page.url
+
+    def is_signed_out(self) -> bool:
+        """Whether this browser, going home, is sent to the sign-in page."""
+        self.page.goto(self.app.url(getattr(self, "home_path", "/")))
+        return self.page.url.startswith(self.app.url("/login"))
 
 
 class Coordinator(SignedIn):
@@ -155,6 +206,27 @@ class Coordinator(SignedIn):
 
     def accounts(self) -> None:
         self.follow(self.page.get_by_role("navigation").get_by_role("link", name="Accounts"))
+
+    def create_account(self, username: str, display_name: str, role_label: str) -> str:
+        """Create a staff account (no password is asked); return the one-time code shown for its person."""
+        self.accounts()
+        form = self.page.locator("form[action$='/admin/accounts']")
+        assert form.locator("input[type=password]").count() == 0
+        form.get_by_label("Username", exact=True).fill(username)
+        form.get_by_label("Name", exact=True).fill(display_name)
+        form.get_by_label("Role").select_option(label=role_label)
+        self.submit(form.get_by_role("button", name="Create"))
+        assert f"The account {username} was created." in self.main_text()
+        return self.invitation_code()
+
+    def accept_request(self, receipt: str) -> str:
+        """From the held public requests, accept the one with this receipt; return the new case's reference."""
+        self.follow(self.page.get_by_role("navigation").get_by_role("link", name="Requests"))
+        row = self.page.locator("tbody tr").filter(has=self.page.locator("td.receipt", has_text=receipt))
+        self.submit(row.get_by_role("button", name=f"Accept request {receipt} as a case"))
+        found = REFERENCE.search(self.flash())
+        assert found, self.flash()
+        return found.group(0)
 
 
 class Mediator(SignedIn):
@@ -240,15 +312,15 @@ class Mediator(SignedIn):
         self.submit(form.get_by_role("button", name="Record the modality"))
 
     def invite(self, relationship: str) -> str:
-        """Invite a participant to the portal; return the link the invitation page shows (once)."""
+        """Invite a participant to the portal; return the code the invitation page shows (once)."""
         self.submit(self.participant(relationship).get_by_role("button", name="Invite to the portal"))
-        expect(self.page.locator("h1")).to_have_text("Invitation link")
-        link = self.page.locator("code.invitation-link").inner_text().strip()
-        assert link.startswith(self.app.url("/activate/")), link
-        return link
+        return self.invitation_code()
+
+    def back(self) -> None:
+        self.follow(self.page.get_by_role("link", name="Back"))
 
     def back_to_case(self) -> None:
-        self.follow(self.page.get_by_role("link", name="Back to the case"))
+        self.follow(self.page.get_by_role("link", name=re.compile("^Back")).first)
 
     # --- messages ----------------------------------------------------------------------------------------------
 
@@ -306,17 +378,17 @@ class Participant(SignedIn):
     role = "participant"
     home_path = "/portal/"
 
-    def activate(self, link: str, credentials: Credentials) -> None:
-        """Open the invitation link, create the account, and land on the sign-in page."""
-        self.visit(link)
+    def activate(self, code: str, credentials: Credentials) -> Credentials:
+        """Enter the invitation code, create the account, and land on the sign-in page; return the credentials
+        with the username the account received (the chosen start and a random ending)."""
+        enter_code(self, code)
         expect(self.page.locator("h1")).to_have_text("Create your account")
-        self.page.get_by_label("Name to show").fill(credentials.display_name)
-        self.page.get_by_label("Username").fill(credentials.username)
-        self.page.get_by_label("Password (at least 12 characters)").fill(credentials.password)
-        self.page.get_by_label("Password again").fill(credentials.password)
+        self.page.get_by_label("Your name").fill(credentials.display_name)
+        self.page.get_by_label("Choose a username").fill(credentials.username)
+        self.page.get_by_label("Choose a password").fill(credentials.password)
+        self.page.get_by_label("The same password again").fill(credentials.password)
         self.submit(self.page.get_by_role("button", name="Create my account"))
-        assert self.page.url == self.app.url("/login"), self.page.url
-        assert "Your account is ready" in self.flash()
+        return landed_after_activation(self, credentials)
 
     def home(self) -> None:
         self.visit("/portal/")

@@ -34,6 +34,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from config import load_settings
 from mediation.demo import build_case, path_to
+from mediation.passwords import new_password
 from mediation.runtime import open_runtime
 from mediation.services import users
 from tests.e2e.conftest import AXE_SCRIPT, PASSWORD, Axe
@@ -138,7 +139,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProductionSite]:
         for role, username in (("admin", "coordinator"), ("mediator", "mediator.prod"), ("staff", "officer.prod")):
             with runtime.transaction() as s:
                 made[role] = users.create_user(s, None, username=username, display_name=username.title(),
-                                               role=role, password=PASSWORD)
+                                               role=role, password=new_password(
+                                                   PASSWORD, username=username, display_name=username.title()))
         reference = build_case(runtime, made["admin"], made["mediator"], made["staff"],
                                steps=path_to(CaseState.ASSESSMENT))
     finally:
@@ -204,9 +206,9 @@ def test_forms_work_over_https_and_links_use_the_public_url(browser: Browser, co
 
     mediator.goto(site.alias(f"/mediator/cases/{site.reference}"))
     assert submit(mediator, "Invite to the portal") == 200
-    expect(mediator.locator("h1")).to_have_text("Invitation link")
-    link = mediator.locator("code.invitation-link").inner_text().strip()
-    assert link.startswith(f"{site.public_url}/activate"), link
+    expect(mediator.locator("h1")).to_have_text("Invitation code")
+    address = mediator.locator("code.activation-address").inner_text().strip()
+    assert address == f"{site.public_url}/activate", address
 
     assert submit(mediator, re.compile("^Sign out")) == 200
     assert mediator.url == site.alias("/")

@@ -1,6 +1,7 @@
 """Story a: one case from the public request to its close, every person in their own browser.
 
-A harmed person asks to take part; the coordinator assigns a mediator; the mediator assesses the case, prepares
+A harmed person asks to take part and keeps a receipt code; the coordinator accepts the held request as a case
+and assigns a mediator; the mediator assesses the case, prepares
 a written dialogue and invites both participants; a message goes through a return, a revision and an approval,
 is read, and is answered; the mediator concludes and closes the case. At each step the test reads what each
 person sees, and participants only ever read plain words.
@@ -29,12 +30,15 @@ def test_a_case_from_the_public_request_to_its_close(people: People, live_app: L
     visitor = people.visitor()
     visitor.home()
     visitor.screenshot("home")
-    reference = visitor.ask_to_take_part("victim")
+    receipt = visitor.ask_to_take_part("victim")
     visitor.screenshot("request-received")
-    assert "Please keep it" in visitor.main_text()
+    assert "keep this receipt code" in visitor.main_text()
 
-    # --- The coordinator sees the new request (metadata only) and assigns a mediator ---------------------------
+    # --- The coordinator accepts the held request as a case (metadata only) and assigns a mediator ------------
     coordinator = people.coordinator()
+    reference = coordinator.accept_request(receipt)
+    coordinator.screenshot("requests")
+    coordinator.cases()
     row = coordinator.case_row(reference)
     expect(row).to_contain_text("requested")
     mediator_cell = row.locator("td").nth(4)
@@ -77,28 +81,29 @@ def test_a_case_from_the_public_request_to_its_close(people: People, live_app: L
     assert mediator.state() == "dialogue, in writing"
     mediator.screenshot("case")
 
-    # --- Both participants are invited, and activate their accounts through the link -------------------------
-    harmed_link = mediator.invite("victim")
-    assert "It works once and expires" in mediator.main_text()
+    # --- Both participants are invited, and activate their accounts with the code -------------------------------
+    harmed_code = mediator.invite("victim")
+    assert "It works once, expires in" in mediator.main_text()
     mediator.screenshot("invitation")
     mediator.back_to_case()
-    offender_link = mediator.invite("offender")
-    assert offender_link != harmed_link
+    offender_code = mediator.invite("offender")
+    assert offender_code != harmed_code
     mediator.back_to_case()
 
     harmed, offender = people.participant(), people.participant()
-    harmed_account, offender_account = live_app.new_credentials("Dana"), live_app.new_credentials("Eli")
-    harmed.activate(harmed_link, harmed_account)
+    harmed_account = harmed.activate(harmed_code, live_app.new_credentials("Dana"))
+    assert harmed_account.username.startswith("dana.")
     harmed.login(harmed_account)
     assert harmed.status() == "The dialogue is under way in writing, through the mediator."
     harmed.screenshot("home")
-    offender.activate(offender_link, offender_account)
+    offender_account = offender.activate(offender_code, live_app.new_credentials("Eli"))
     offender.login(offender_account)
     assert offender.status() == "The dialogue is under way in writing, through the mediator."
 
     mediator.open_case(reference)
-    for person in ("victim", "offender"):
+    for person, account in (("victim", harmed_account), ("offender", offender_account)):
         expect(mediator.participant(person)).to_contain_text("Has a portal account")
+        expect(mediator.participant(person)).to_contain_text(account.display_name)  # the name they gave
 
     # --- The harmed person writes; the mediator returns the message with a note --------------------------------
     harmed.messages()

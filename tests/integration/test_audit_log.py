@@ -29,21 +29,34 @@ from mediation.models import (
     AuditChainHead,
     AuditEntry,
     Case,
-    Participant,
+    HeldRequest,
     Role,
     SentenceRecord,
     User,
     case_chain,
+    content_chain,
 )
+from mediation.passwords import new_password
 from mediation.runtime import Runtime
-from mediation.services import assignment, intake, participants, sentences, users, workflow
+from mediation.services import (
+    accounts,
+    assignment,
+    intake,
+    invitations,
+    participant_names,
+    participants,
+    sentences,
+    users,
+    workflow,
+)
 from workflows.case_workflow import CLOSE_REASONS, DECLINE_REASONS, PAUSE_REASONS, WITHDRAW_REASONS
 from workflows.vocabulary import CaseState, Consent, Modality, Outcome, Relationship, Safety, Side
 
 APPEND_ONLY = "audit_entries is append-only"
 PASSWORD = "a long enough password for tests"
-PAUSED_CASE_ENTRIES = 13  # request, assignment, sentence, screen, offender added, 2 consents, 2 safety,
-#                            prepare, modality, begin, pause: the chain make_case(CaseState.PAUSED) writes
+GIVEN_NAME = "Philippa Realname"
+PAUSED_CASE_ENTRIES = 14  # request, its acceptance, assignment, sentence, screen, offender added, 2 consents,
+#                            2 safety, prepare, modality, begin, pause: the chain make_case(CaseState.PAUSED) writes
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -161,6 +174,7 @@ class Expect:
     to_state: str | None = None
     reason: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    chain: str = "case"  # or "content", for a case's content chain
 
 
 @dataclass
@@ -184,7 +198,11 @@ class Trail:
 
     @staticmethod
     def _wanted(session: Session, expect: Expect) -> tuple[Any, ...]:
-        chain = SYSTEM_CHAIN if expect.reference is None else case_chain(case_row(session, expect.reference).id)
+        if expect.reference is None:
+            chain = SYSTEM_CHAIN
+        else:
+            case_id = case_row(session, expect.reference).id
+            chain = content_chain(case_id) if expect.chain == "content" else case_chain(case_id)
         return (chain, expect.tag.value, expect.actor.id if expect.actor is not None else None, expect.role,
                 expect.from_state, expect.to_state, expect.reason, expect.details)
 
@@ -225,10 +243,17 @@ def journey(runtime: Runtime, actors: Any) -> Journey:
         with runtime.transaction() as session:
             return {p.side: p.id for p in case_row(session, reference).participants}
 
-    # 1. A harmed party's request, taken through the whole dialogue, a withdrawal and a reopening.
-    case = act("request", lambda session: intake.submit_harmed_party_request(session, Relationship.VICTIM),
+    # 1. A harmed party's request, held (nothing is written: spam must not fill the log), accepted by the
+    #    coordinator, and taken through the whole dialogue, a withdrawal and a reopening.
+    held = act("request", lambda session: intake.submit_harmed_party_request(session, Relationship.VICTIM), [])
+    case = act("accept request", lambda session: intake.accept_held_request(session, admin, held.id),
                lambda case: [Expect(AuditTag.REQUEST_RECEIVED, None, "public", case.reference, None, s.REQUESTED,
-                                    details={"relationship": "victim", "participant_id": case.participants[0].id})])
+                                    details={"relationship": "victim", "participant_id": case.participants[0].id}),
+                             Expect(AuditTag.REQUEST_ACCEPTED, admin, Role.ADMIN, case.reference,
+                                    details={"request_id": held.id})])
+    spam = act("spam", lambda session: intake.submit_harmed_party_request(session, "victim_family"), [])
+    act("dismiss spam", lambda session: intake.dismiss_held_request(session, admin, spam.id),
+        [Expect(AuditTag.REQUEST_DISMISSED, admin, Role.ADMIN, details={"request_id": spam.id})])
     ref = case.reference
     trail.journey.references.append(ref)
     act("assign", lambda session: assignment.assign_mediator(session, admin, ref, other.id),
@@ -268,10 +293,24 @@ def journey(runtime: Runtime, actors: Any) -> Journey:
     act("pause", fire(mediator, ref, "pause", reason="safety_concern"),
         move("pause", s.DIALOGUE_VIDEO, s.PAUSED, reason="safety_concern"))
     act("resume", fire(mediator, ref, "resume"), move("resume", s.PAUSED, s.DIALOGUE_VIDEO))
-    with runtime.transaction() as session:  # the harmed person gets a portal account (no service for it yet)
-        session.get(Participant, side[Side.HARMED]).user_id = actors.harmed_user.id
-    act("withdraw", fire(actors.harmed_user, ref, "withdraw", reason="participant_choice"),
-        move("withdraw", s.DIALOGUE_VIDEO, s.CLOSED, actors.harmed_user, Role.PARTICIPANT, "participant_choice",
+    code = act("invite harmed", lambda session: invitations.invite_participant(
+        session, mediator, ref, participant_id=side[Side.HARMED], hours=72),
+        [Expect(AuditTag.INVITATION_CREATED, mediator, Role.MEDIATOR, ref,
+                details={"participant_id": side[Side.HARMED], "hours": 72})])
+    chosen = new_password(PASSWORD, username="harmed.portal", display_name=GIVEN_NAME)
+    harmed = act("activate harmed", lambda session: invitations.activate_participant(
+        session, runtime.vault, invitations.code_key(code), username_stem="harmed.portal", name=GIVEN_NAME,
+        password=chosen),
+        lambda user: [Expect(AuditTag.USER_CREATED, None, "invitee",
+                             details={"user_id": user.id, "role": "participant"}),
+                      Expect(AuditTag.ACCOUNT_ACTIVATED, user, Role.PARTICIPANT, ref,
+                             details={"participant_id": side[Side.HARMED], "user_id": user.id})])
+    trail.journey.private_texts.append(GIVEN_NAME)
+    act("read names", lambda session: participant_names.names_for_mediator(session, runtime.vault, mediator, ref),
+        [Expect(AuditTag.NAME_DECRYPTED, mediator, Role.MEDIATOR, ref, chain="content",
+                details={"participant_id": side[Side.HARMED]})])
+    act("withdraw", fire(harmed, ref, "withdraw", reason="participant_choice"),
+        move("withdraw", s.DIALOGUE_VIDEO, s.CLOSED, harmed, Role.PARTICIPANT, "participant_choice",
              participant_id=side[Side.HARMED]))
     act("reopen", fire(mediator, ref, "reopen", participant_id=side[Side.HARMED]),
         move("reopen", s.CLOSED, s.ASSESSMENT, participant_id=side[Side.HARMED]))
@@ -302,10 +341,13 @@ def journey(runtime: Runtime, actors: Any) -> Journey:
         move("decline", s.ASSESSMENT, s.CLOSED, reason="responsibility_not_accepted", outcome="unsuitable"))
 
     # 3. A request whose sentence is too short: screened straight to closed.
-    case = act("short request", lambda session: intake.submit_harmed_party_request(session, "victim_family"),
+    held = act("short request", lambda session: intake.submit_harmed_party_request(session, "victim_family"), [])
+    case = act("accept short", lambda session: intake.accept_held_request(session, admin, held.id),
                lambda case: [Expect(AuditTag.REQUEST_RECEIVED, None, "public", case.reference, None, s.REQUESTED,
                                     details={"relationship": "victim_family",
-                                             "participant_id": case.participants[0].id})])
+                                             "participant_id": case.participants[0].id}),
+                             Expect(AuditTag.REQUEST_ACCEPTED, admin, Role.ADMIN, case.reference,
+                                    details={"request_id": held.id})])
     ref = case.reference
     trail.journey.references.append(ref)
     act("assign short", lambda session: assignment.assign_mediator(session, admin, ref, mediator.id),
@@ -317,16 +359,25 @@ def journey(runtime: Runtime, actors: Any) -> Journey:
     act("screen short", fire(mediator, ref, "screen"), move("screen", s.REQUESTED, s.CLOSED))
 
     # 4. Accounts, on the system chain.
-    made = act("create account", lambda session: users.create_user(
-        session, admin, username="mediator.three", display_name="Rosalind Privatename", role="mediator",
-        password=PASSWORD),
-        lambda user: [Expect(AuditTag.USER_CREATED, admin, Role.ADMIN, details={"user_id": user.id,
-                                                                               "role": "mediator"})])
+    made, code = act("create account", lambda session: invitations.create_account(
+        session, admin, username="mediator.three", display_name="Rosalind Privatename", role="mediator", hours=72),
+        lambda made: [Expect(AuditTag.USER_CREATED, admin, Role.ADMIN, details={"user_id": made[0].id,
+                                                                               "role": "mediator"}),
+                      Expect(AuditTag.USER_INVITED, admin, Role.ADMIN, details={"user_id": made[0].id})])
+    chosen = new_password(PASSWORD, username="mediator.three", display_name="Rosalind Privatename")
+    act("activate account", lambda session: invitations.activate_account(
+        session, invitations.code_key(code), password=chosen),
+        [Expect(AuditTag.USER_ACTIVATED, made, Role.MEDIATOR, details={"user_id": made.id, "reset": False})])
+    act("reset password", lambda session: invitations.invite_account(session, admin, made.id, hours=1),
+        [Expect(AuditTag.USER_INVITED, admin, Role.ADMIN, details={"user_id": made.id})])
+    act("sign out everywhere", lambda session: accounts.sign_out_everywhere(session, made),
+        [Expect(AuditTag.SESSIONS_ENDED, made, Role.MEDIATOR, details={"user_id": made.id})])
     act("deactivate account", lambda session: users.deactivate_user(session, admin, made.id),
         [Expect(AuditTag.USER_DEACTIVATED, admin, Role.ADMIN, details={"user_id": made.id})])
+    operator_password = new_password(PASSWORD, username="operator.made", display_name="Horatio Operatorname")
     act("operator account", lambda session: users.create_user(
         session, None, username="operator.made", display_name="Horatio Operatorname", role="admin",
-        password=PASSWORD),
+        password=operator_password),
         lambda user: [Expect(AuditTag.USER_CREATED, None, "operator", details={"user_id": user.id,
                                                                               "role": "admin"})])
 
@@ -352,8 +403,9 @@ DETAIL_CODES: dict[str, set[str]] = {
     "role": {r.value for r in Role},
     "kind": {"fixed", "life", "dangerous_offender"},
 }
-DETAIL_FLAGS = {"eligible", "computed"}
-DETAIL_IDS = {"participant_id", "mediator_id", "previous_mediator_id", "user_id"}
+DETAIL_FLAGS = {"eligible", "computed", "reset"}
+DETAIL_COUNTS = {"hours"}
+DETAIL_IDS = {"participant_id", "mediator_id", "previous_mediator_id", "user_id", "request_id"}
 REASON_CODES = {*PAUSE_REASONS, *DECLINE_REASONS, *WITHDRAW_REASONS, *CLOSE_REASONS}
 
 
@@ -364,7 +416,7 @@ def test_audit_entries_hold_only_ids_and_codes_never_personal_text(runtime, jour
     private = [t for t in journey.private_texts if t]
     for entry in entries:
         assert entry.tag in {t.value for t in AuditTag}
-        assert entry.actor_role in {*(r.value for r in Role), "public", "operator"}
+        assert entry.actor_role in {*(r.value for r in Role), "public", "operator", "invitee"}
         assert entry.from_state in {None, *CaseState}
         assert entry.to_state in {None, *CaseState}
         assert entry.reason in {None, *REASON_CODES}
@@ -374,6 +426,8 @@ def test_audit_entries_hold_only_ids_and_codes_never_personal_text(runtime, jour
                 assert value is None or type(value) is int, (entry.tag, key, value)
             elif key in DETAIL_FLAGS:
                 assert type(value) is bool, (entry.tag, key, value)
+            elif key in DETAIL_COUNTS:
+                assert type(value) is int, (entry.tag, key, value)
             else:
                 assert value in DETAIL_CODES[key], (entry.tag, key, value)
         row = json.dumps([entry.tag, entry.actor_role, entry.from_state, entry.to_state, entry.reason,
@@ -385,7 +439,7 @@ def test_audit_entries_hold_only_ids_and_codes_never_personal_text(runtime, jour
 def test_entries_chain_in_order_and_each_case_records_its_chain_head(runtime, journey):
     with runtime.transaction() as session:
         chains = session.scalars(select(AuditEntry.chain).distinct()).all()
-        assert len(chains) == 4  # three cases and the system chain
+        assert len(chains) == 5  # three cases, the first case's content chain and the system chain
         for chain in chains:
             entries = chain_entries(session, chain)
             assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
@@ -491,13 +545,13 @@ def test_an_intact_log_reports_intact_with_and_without_a_checkpoint(runtime, act
 
 
 @pytest.mark.parametrize(("seq", "column", "change"), [
-    pytest.param(13, "reason", lambda _: "other", id="reason"),
-    pytest.param(4, "to_state", lambda _: CaseState.CLOSED.value, id="to-state"),
-    pytest.param(4, "from_state", lambda _: CaseState.PAUSED.value, id="from-state"),
-    pytest.param(3, "actor_role", lambda _: Role.ADMIN.value, id="actor-role"),
-    pytest.param(5, "details", lambda old: old.replace("offender", "victim_family"), id="details"),
-    pytest.param(11, "tag", lambda _: AuditTag.PAUSE.value, id="tag"),
-    pytest.param(2, "occurred_at", lambda old: old - timedelta(days=3), id="occurred-at"),
+    pytest.param(14, "reason", lambda _: "other", id="reason"),
+    pytest.param(5, "to_state", lambda _: CaseState.CLOSED.value, id="to-state"),
+    pytest.param(5, "from_state", lambda _: CaseState.PAUSED.value, id="from-state"),
+    pytest.param(4, "actor_role", lambda _: Role.ADMIN.value, id="actor-role"),
+    pytest.param(6, "details", lambda old: old.replace("offender", "victim_family"), id="details"),
+    pytest.param(12, "tag", lambda _: AuditTag.PAUSE.value, id="tag"),
+    pytest.param(3, "occurred_at", lambda old: old - timedelta(days=3), id="occurred-at"),
 ])
 def test_an_edited_entry_is_named_as_altered(runtime, ledger, seq, column, change):
     allow_tampering(runtime.engine)
@@ -582,21 +636,21 @@ def test_reordered_entries_are_named(runtime, ledger, swap, expected):
 
 
 @pytest.mark.parametrize(("removed", "expected"), [
-    pytest.param(1, "the chain ends at entry #12 but its recorded head is entry #13: entries were "
+    pytest.param(1, "the chain ends at entry #13 but its recorded head is entry #14: entries were "
                     "removed from the end or rewritten", id="last-entry"),
-    pytest.param(4, "the chain ends at entry #9 but its recorded head is entry #13: entries were "
+    pytest.param(4, "the chain ends at entry #10 but its recorded head is entry #14: entries were "
                     "removed from the end or rewritten", id="last-four"),
-    pytest.param(13, "all 13 audit entries are missing", id="every-entry"),
+    pytest.param(14, "all 14 audit entries are missing", id="every-entry"),
 ])
 def test_entries_removed_from_the_end_are_detected_by_the_case_head(runtime, ledger, removed, expected):
     allow_tampering(runtime.engine)
-    delete_entries(runtime, ledger.paused, list(range(14 - removed, 14)))
+    delete_entries(runtime, ledger.paused, list(range(15 - removed, 15)))
     assert verify(runtime).problems == [f"case {ledger.paused}: {expected}"]
 
 
 @pytest.mark.parametrize(("seq", "changes"), [
-    pytest.param(13, {"reason": "other"}, id="last-entry-reason"),
-    pytest.param(4, {"to_state": CaseState.CLOSED.value}, id="middle-entry-to-state"),
+    pytest.param(14, {"reason": "other"}, id="last-entry-reason"),
+    pytest.param(5, {"to_state": CaseState.CLOSED.value}, id="middle-entry-to-state"),
     pytest.param(1, {"actor_role": Role.ADMIN.value}, id="first-entry-actor"),
     pytest.param(None, {"actor_role": Role.ADMIN.value, "details": "{}"}, id="every-entry"),
 ])
@@ -652,6 +706,7 @@ def _delete_the_system_chain(session: Session, _: Ledger) -> str:
 def _delete_the_whole_case(session: Session, ledger: Ledger) -> str:
     case = case_row(session, ledger.paused)
     session.execute(delete(AuditEntry).where(AuditEntry.case_id == case.id))
+    session.execute(delete(HeldRequest).where(HeldRequest.case_id == case.id))  # the request it came from
     session.delete(case)  # with its participants and sentence
     return case_chain(case.id)
 
@@ -750,7 +805,7 @@ def test_history_that_grew_after_a_checkpoint_still_verifies(runtime, actors, le
     newcomer = make_case(CaseState.PREPARATION)
     with runtime.transaction() as session:
         users.create_user(session, actors.admin, username="late.arrival", display_name="Late", role="staff",
-                          password=PASSWORD)
+                          password=None)
         paused_chain = case_chain(case_row(session, ledger.paused).id)
         assert len(case_entries(session, newcomer)) > 1
     report = verify(runtime, checkpoint)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
 
-from mediation.errors import Conflict, Forbidden, InvalidInput, WrongState
-from mediation.models import AuditEntry, Case, Origin
+from mediation.errors import Conflict, Forbidden, InvalidInput, NotFound, WrongState
+from mediation.models import AuditEntry, Case, CaseReferenceCounter, Origin
 from mediation.services import assignment, intake, participants, sentences, workflow
+from mediation.services.listing import ListQuery
 from mediation.services.lookup import find_case
 from workflows.errors import GuardNotMet, InvalidArguments, InvalidSentence, TriggerNotAllowed, UnknownWorkflowVersion
 from workflows.vocabulary import CaseState, Modality
@@ -29,21 +30,73 @@ def _entries(runtime, reference) -> list[AuditEntry]:
         return list(session.scalars(select(AuditEntry).where(AuditEntry.case_id == case_id).order_by(AuditEntry.seq)))
 
 
-def test_a_harmed_persons_request_opens_a_case_with_a_reference_and_no_account(runtime):
+def _count(runtime, column) -> int:
     with runtime.transaction() as session:
-        case = intake.submit_harmed_party_request(session, "victim_family")
-    assert re.fullmatch(r"RO-\d{4}-\d{5}", case.reference)
-    assert case.state == CaseState.REQUESTED
-    [entry] = _entries(runtime, case.reference)
-    assert (entry.tag, entry.actor_id, entry.actor_role) == ("case:request:received", None, "public")
+        return session.scalar(select(func.count(column))) or 0
 
 
-def test_references_count_up_within_the_year(runtime):
+def _numbers_taken(runtime) -> int:
     with runtime.transaction() as session:
-        first = intake.submit_harmed_party_request(session, "victim").reference
+        return session.scalar(select(func.coalesce(func.sum(CaseReferenceCounter.last_number), 0))) or 0
+
+
+def test_a_harmed_persons_request_is_held_without_a_case_or_a_reference(runtime):
     with runtime.transaction() as session:
-        second = intake.submit_harmed_party_request(session, "victim").reference
-    assert int(second[-5:]) == int(first[-5:]) + 1
+        held = intake.submit_harmed_party_request(session, "victim_family")
+    assert re.fullmatch(r"HR-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", held.receipt_code)
+    assert (held.status, held.case_id) == ("pending", None)
+    assert (_count(runtime, Case.id), _numbers_taken(runtime), _count(runtime, AuditEntry.id)) == (0, 0, 0)
+
+
+def test_accepting_a_held_request_opens_exactly_one_case_with_the_next_reference(runtime, actors):
+    with runtime.transaction() as session:
+        held = intake.submit_harmed_party_request(session, "victim_family")
+    with runtime.transaction() as session:
+        case = intake.accept_held_request(session, actors.admin, held.id)
+    assert re.fullmatch(r"RO-\d{4}-00001", case.reference)
+    assert case.state == CaseState.REQUESTED and case.origin == Origin.HARMED_PARTY_REQUEST
+    assert [p.relationship_to_case for p in case.participants] == ["victim_family"]
+    received, accepted = _entries(runtime, case.reference)
+    assert (received.tag, received.actor_id, received.actor_role) == ("case:request:received", None, "public")
+    assert (accepted.tag, accepted.actor_id) == ("case:request:accepted", actors.admin.id)
+    with pytest.raises(Conflict, match="already accepted"), runtime.transaction() as session:
+        intake.accept_held_request(session, actors.admin, held.id)
+    assert (_count(runtime, Case.id), _numbers_taken(runtime)) == (1, 1)
+
+
+def test_dismissing_a_held_request_opens_nothing_and_only_the_coordinator_decides(runtime, actors):
+    with runtime.transaction() as session:
+        spam = intake.submit_harmed_party_request(session, "victim")
+    for outsider in (actors.mediator, actors.staff, actors.harmed_user):
+        for decide in (intake.accept_held_request, intake.dismiss_held_request):
+            with pytest.raises(Forbidden), runtime.transaction() as session:
+                decide(session, outsider, spam.id)
+        with pytest.raises(Forbidden), runtime.transaction() as session:
+            intake.pending_requests(session, outsider, ListQuery(size=10))
+    with runtime.transaction() as session:
+        [pending] = intake.pending_requests(session, actors.admin, ListQuery(size=10)).items
+        assert (pending.id, pending.receipt_code) == (spam.id, spam.receipt_code)
+    with runtime.transaction() as session:
+        intake.dismiss_held_request(session, actors.admin, spam.id)
+    with pytest.raises(Conflict, match="already dismissed"), runtime.transaction() as session:
+        intake.accept_held_request(session, actors.admin, spam.id)
+    with pytest.raises(NotFound), runtime.transaction() as session:
+        intake.dismiss_held_request(session, actors.admin, spam.id + 1000)
+    with runtime.transaction() as session:
+        assert intake.pending_requests(session, actors.admin, ListQuery(size=10)).items == []
+    assert (_count(runtime, Case.id), _numbers_taken(runtime)) == (0, 0)
+
+
+def test_references_count_up_within_the_year_and_only_for_accepted_requests(runtime, actors):
+    with runtime.transaction() as session:
+        first, spam, second = (intake.submit_harmed_party_request(session, "victim") for _ in range(3))
+    with runtime.transaction() as session:
+        intake.dismiss_held_request(session, actors.admin, spam.id)
+    with runtime.transaction() as session:
+        one = intake.accept_held_request(session, actors.admin, first.id).reference
+    with runtime.transaction() as session:
+        two = intake.accept_held_request(session, actors.admin, second.id).reference
+    assert int(two[-5:]) == int(one[-5:]) + 1
 
 
 @pytest.mark.parametrize("relationship", ["offender", "neighbour", ""])
@@ -71,15 +124,15 @@ def test_only_staff_may_forward_an_offenders_request(runtime, actors):
 def test_referring_staff_see_received_then_acknowledged_and_nothing_more(runtime, actors, make_case):
     reference = make_case(origin=Origin.OFFENDER_REQUEST, steps=[("unassigned", None)])
     with runtime.transaction() as session:
-        [status] = intake.list_referrals(session, actors.staff)
+        [status] = intake.list_referrals(session, actors.staff, ListQuery(size=10)).items
     assert (status.reference, status.status) == (reference, "received")
     with runtime.transaction() as session:
         assignment.assign_mediator(session, actors.admin, reference, actors.mediator.id)
     with runtime.transaction() as session:
-        [status] = intake.list_referrals(session, actors.staff)
+        [status] = intake.list_referrals(session, actors.staff, ListQuery(size=10)).items
         assert status.status == "acknowledged"
         assert set(vars(status)) == {"reference", "received_at", "status"}
-        assert intake.list_referrals(session, actors.other_staff) == []
+        assert intake.list_referrals(session, actors.other_staff, ListQuery(size=10)).items == []
 
 
 def test_a_sentence_of_two_years_or_more_passes_screening_with_its_explanation(runtime, actors, make_case):

@@ -27,7 +27,7 @@ from mediation.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from mediation.keyfiles import load_audit_signing_key
 from mediation.models import SYSTEM_CHAIN, AuditEntry, User, case_chain
 from mediation.passwords import verify_password
-from mediation.services import sentences
+from mediation.services import accounts, sentences
 from tests.integration.test_audit_log import (
     PAUSED_CASE_ENTRIES,
     allow_tampering,
@@ -241,7 +241,7 @@ def test_show_prints_the_eligibility_explanation_and_the_timeline(cli, runtime, 
     shown = timeline(result.stdout)
     assert [line.split()[0] for line in shown] == [f"#{e.seq}" for e in entries]
     assert [line.split()[4] for line in shown] == [e.tag for e in entries]
-    assert shown[3].endswith("case:workflow:screen requested->assessment")
+    assert shown[4].endswith("case:workflow:screen requested->assessment")
     assert shown[-1].endswith("case:workflow:pause dialogue_written->paused reason=wellbeing")
 
 
@@ -292,7 +292,7 @@ def test_verify_audit_passes_an_intact_log(cli, runtime, two_cases):
 @pytest.mark.parametrize(("tamper", "problem"), [
     pytest.param("edit", "entry #4 (row {row4}) was altered: its content no longer matches its hash", id="edited"),
     pytest.param("delete", "entry #7 is missing: it was deleted or the chain was renumbered", id="deleted"),
-    pytest.param("truncate", "the chain ends at entry #11 but its recorded head is entry #13: entries "
+    pytest.param("truncate", "the chain ends at entry #12 but its recorded head is entry #14: entries "
                              "were removed from the end or rewritten", id="cut-at-the-end"),
 ])
 def test_verify_audit_exits_3_naming_the_first_broken_entry(cli, runtime, two_cases, tamper, problem):
@@ -303,7 +303,7 @@ def test_verify_audit_exits_3_naming_the_first_broken_entry(cli, runtime, two_ca
         with runtime.transaction() as session:
             case_entries(session, tampered)[3].to_state = CaseState.CLOSED.value
     else:
-        delete_entries(runtime, tampered, [7] if tamper == "delete" else [12, 13])
+        delete_entries(runtime, tampered, [7] if tamper == "delete" else [13, 14])
     result = cli.process("verify-audit")
     assert (result.returncode, result.stdout) == (3, "")
     errors = result.stderr.splitlines()
@@ -529,6 +529,29 @@ def test_create_user_refuses_a_short_password(cli, runtime, how):
     assert result.stderr == "Error: A password needs at least 12 characters.\n"
     with runtime.transaction() as session:
         assert session.scalar(select(func.count(User.id))) == 0
+
+
+@pytest.mark.parametrize(("password", "message"), [
+    ("aaaaaaaaaaaa", "This password is too easy to guess"),
+    ("password1234", "This password is too easy to guess"),
+    ("rosa.example", "A password may not contain your username or your name."),
+    ("Rosa Example was here", "A password may not contain your username or your name."),
+], ids=["repeats", "common", "the-username", "the-name"])
+def test_create_user_refuses_a_guessable_password(cli, runtime, password, message):
+    result = cli(*NEW_USER, "--password", password)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {message}")
+    assert len(result.stderr.splitlines()) == 1
+    with runtime.transaction() as session:
+        assert session.scalar(select(func.count(User.id))) == 0
+
+
+def test_the_demo_logins_it_prints_sign_in(cli, runtime):
+    assert cli("demo").exit_code == 0
+    for account in DEMO_ACCOUNTS:
+        user = accounts.authenticate(runtime.transaction, account.username, DEMO_PASSWORD)
+        assert user is not None, account.username
+        assert user.role == account.role.value
 
 
 def test_create_user_refuses_a_taken_username(cli, runtime):

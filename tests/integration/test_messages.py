@@ -30,6 +30,7 @@ from mediation.errors import Forbidden, InvalidInput, NotFound, WrongState
 from mediation.models import AuditEntry, Blob, Case, Message, Origin, User, content_chain
 from mediation.runtime import Runtime
 from mediation.services import messages, participants, users, workflow
+from mediation.services.listing import ListQuery
 from mediation.services.lookup import find_case
 from tests.conftest import Actors
 from workflows.errors import GuardNotMet, InvalidArguments, TriggerNotAllowed
@@ -39,6 +40,8 @@ from workflows.vocabulary import CaseState, Modality, Side
 WEBM = b"\x1a\x45\xdf\xa3"
 MP4 = b"\x00\x00\x00\x18ftypmp42"
 FROZEN = "a delivered message cannot be"
+
+QUEUE = ListQuery(size=50)  # one page of the review queue, larger than any queue here
 
 
 def video_bytes(head: bytes = WEBM, size: int = 4096) -> bytes:
@@ -473,7 +476,7 @@ def test_reopening_a_withdrawn_case_does_not_bring_withheld_messages_back(relay,
     assert relay.fire(actors.mediator, "reopen", participant_id=relay.offender_id) == CaseState.ASSESSMENT
     assert relay.row(message_id).state == MessageState.WITHHELD
     with relay.runtime.transaction() as s:
-        assert messages.awaiting_review(s, actors.mediator) == []
+        assert messages.awaiting_review(s, actors.mediator, QUEUE).items == []
     assert relay.received(actors.offender_user) == []
 
 
@@ -502,7 +505,7 @@ def test_a_message_submitted_as_the_case_is_withdrawn_is_never_left_pending(runt
     if relay.case().state == CaseState.CLOSED:
         assert relay.row(message_id).state == MessageState.WITHHELD, outcome
         with runtime.transaction() as s:
-            assert messages.awaiting_review(s, actors.mediator) == []
+            assert messages.awaiting_review(s, actors.mediator, QUEUE).items == []
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -970,7 +973,7 @@ def test_reading_messages_never_changes_the_case(exchange, actors):
     relay.video(actors.harmed_user, exchange.video_id)
     relay.for_review()
     with relay.runtime.transaction() as s:
-        messages.awaiting_review(s, actors.mediator)
+        messages.awaiting_review(s, actors.mediator, QUEUE)
 
     assert _case_snapshot(relay) == before
     assert len(relay.content_log()) > log_before  # the readings went to the content chain instead
@@ -1000,11 +1003,14 @@ def test_awaiting_review_lists_submitted_messages_of_the_mediators_cases_and_hol
     def queue(mediator: User) -> list[tuple[str, str, str, bool]]:
         with runtime.transaction() as s:
             return [(item.reference, item.message_id, item.kind, item.held)
-                    for item in messages.awaiting_review(s, mediator)]
+                    for item in messages.awaiting_review(s, mediator, QUEUE).items]
 
     assert queue(actors.mediator) == [(written.reference, first, "text", False), (paused.reference, held, "text", True),
                                       (written.reference, last, "text", False)]
     assert queue(actors.other_mediator) == [(theirs.reference, other_mediators, "text", False)]
+    with runtime.transaction() as s:
+        assert messages.awaiting_review_count(s, actors.mediator) == 3
+        assert messages.awaiting_review_count(s, actors.other_mediator) == 1
     assert {f.name for f in fields(messages.AwaitingReview)}.isdisjoint({"text", "body", "note", "redaction"})
 
     paused.fire(actors.mediator, "resume")
@@ -1015,4 +1021,4 @@ def test_awaiting_review_lists_submitted_messages_of_the_mediators_cases_and_hol
 def test_only_mediators_have_a_review_queue(runtime, actors, relay, who):
     relay.submit(actors.harmed_user)
     with pytest.raises(Forbidden), runtime.transaction() as s:
-        messages.awaiting_review(s, getattr(actors, who))
+        messages.awaiting_review(s, getattr(actors, who), QUEUE)

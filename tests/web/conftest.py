@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pyotp
 import pytest
@@ -31,14 +32,27 @@ from config import Settings, load_settings
 from mediation.demo import build_case, path_to
 from mediation.keyfiles import ensure_instance
 from mediation.models import Origin, User
+from mediation.passwords import new_password
 from mediation.runtime import Runtime, open_runtime
-from mediation.services import accounts, contacts, messages, notes, two_factor, users
+from mediation.services import (
+    accounts,
+    assignment,
+    contacts,
+    intake,
+    invitations,
+    messages,
+    notes,
+    notices,
+    two_factor,
+    users,
+)
 from mediation.services.contacts import ContactDetails
 from mediation.services.lookup import find_case
 from web import create_app
 from workflows.vocabulary import CaseState, Modality
 
 PASSWORD = "a long enough password"
+NEW_PASSWORD = "quiet harbour lantern seventeen"
 WEBM = b"\x1a\x45\xdf\xa3"
 
 # Unique strings planted in sealed content; each must appear only where DESIGN.md section 3 allows.
@@ -91,7 +105,7 @@ class World:
     own_requested: str  # mediator's case, requested, sentence recorded (harmed party's request)
     own_assessment: str  # mediator's case in assessment, only the harmed party (no portal account)
     assessment_harmed: int
-    invitation: str  # a valid activation token for ``assessment_harmed``
+    invitation: str  # a valid invitation code for ``assessment_harmed``
     own_relay: str  # mediator's case in dialogue_relay, no portal accounts
     relay_harmed: int
     own_video: str  # mediator's case in dialogue_video; harmed and offender accounts linked
@@ -103,6 +117,11 @@ class World:
     other_message: str  # delivered to other_offender
     new_referral: str  # forwarded by staff, not yet assigned
     other_referral: str  # forwarded by other staff, not yet assigned
+    notice: int  # the mediator's notice: ``taken_away`` went to the other mediator
+    other_notice: int  # the other mediator's notice: ``handed_over`` came to the mediator
+    taken_away: str  # was the mediator's case, reassigned to the other mediator
+    handed_over: str  # was the other mediator's case, reassigned to the mediator
+    held_request: int  # a public request held for the coordinator's decision (no case yet)
     versions: dict[str, int]
 
     def version(self, reference: str) -> int:
@@ -135,9 +154,10 @@ def build_world(runtime: Runtime) -> World:
     tx, vault = runtime.transaction, runtime.vault
     made: dict[str, User] = {}
     for key, (username, display, role, with_password) in ACCOUNTS.items():
+        secret = new_password(PASSWORD, username=username, display_name=display) if with_password else None
         with tx() as s:
             made[key] = users.create_user(s, None, username=username, display_name=display, role=role,
-                                          password=PASSWORD if with_password else None)
+                                          password=secret)
     admin, mediator, other_mediator = made["admin"], made["mediator"], made["other_mediator"]
     staff, other_staff = made["staff"], made["other_staff"]
 
@@ -173,8 +193,8 @@ def build_world(runtime: Runtime) -> World:
     own_assessment = case(CaseState.ASSESSMENT)
     assessment_ids = _link(runtime, mediator, own_assessment, {})
     with tx() as s:
-        invitation = accounts.invite_participant(s, mediator, own_assessment, participant_id=assessment_ids["harmed"],
-                                                 hours=72)
+        invitation = invitations.invite_participant(s, mediator, own_assessment,
+                                                    participant_id=assessment_ids["harmed"], hours=72)
     own_relay = case(CaseState.DIALOGUE_RELAY)
     relay_ids = _link(runtime, mediator, own_relay, {})
 
@@ -207,6 +227,18 @@ def build_world(runtime: Runtime) -> World:
 
     # The other mediator has two-factor sign-in on (and the coordinator may reset it).
     enrol(runtime, other_mediator.id)
+    # Two reassignments, each leaving a notice for the mediator who lost the case.
+    taken_away = case(CaseState.REQUESTED, steps=[])
+    handed_over = case(CaseState.REQUESTED, by=other_mediator, referrer=other_staff, steps=[])
+    with tx() as s:
+        assignment.assign_mediator(s, admin, taken_away, other_mediator.id)
+    with tx() as s:
+        assignment.assign_mediator(s, admin, handed_over, mediator.id)
+    with tx() as s:
+        notice = notices.my_notices(s, mediator)[0].id
+        other_notice = notices.my_notices(s, other_mediator)[0].id
+    with tx() as s:
+        held_request = intake.submit_harmed_party_request(s, "victim").id
 
     references = (own, own_requested, own_assessment, own_relay, own_video, other, new_referral, other_referral)
     with tx() as s:
@@ -219,7 +251,9 @@ def build_world(runtime: Runtime) -> World:
         assessment_harmed=assessment_ids["harmed"], invitation=invitation, own_relay=own_relay,
         relay_harmed=relay_ids["harmed"], own_video=own_video, video_message=video, video_bytes=data, other=other,
         other_harmed=other_ids["harmed"], other_offender=other_ids["responsible"], other_message=other_message,
-        new_referral=new_referral, other_referral=other_referral, versions=versions)
+        new_referral=new_referral, other_referral=other_referral, notice=notice, other_notice=other_notice,
+        taken_away=taken_away, handed_over=handed_over, held_request=held_request,
+        versions=versions)
 
 
 def _settings(folder: Path) -> Settings:
@@ -317,10 +351,14 @@ class Browser:
         self.world = world
 
     def sign_in(self, key: str) -> Browser:
-        """Sign in as ``world.users[key]`` by writing Flask-Login's session keys (no Argon2)."""
+        """Sign in as ``world.users[key]``: a server-side session and Flask-Login's session keys (no Argon2)."""
+        runtime: Runtime = self.client.application.extensions["mediation.runtime"]
+        with runtime.transaction() as s:
+            session_key = accounts.start_session(s, self.world.users[key])
         with self.client.session_transaction() as session:
             session["_user_id"] = str(self.world.users[key])
             session["_fresh"] = True
+            session["sid"] = session_key
             session["seen"] = int(time.time())
         return self
 
@@ -348,6 +386,13 @@ class Browser:
         if csrf and "csrf_token" not in form:
             form["csrf_token"] = token or self.token()
         return self.request("POST", path, data=form, **kwargs)
+
+    def activate(self, code: str, fields: dict[str, Any]) -> TestResponse:
+        """Enter an invitation code on /activate, then post the account form it leads to."""
+        entered = self.post("/activate", {"code": code})
+        assert entered.status_code == 303, page_text(entered)[:2000]
+        assert urlsplit(entered.headers["Location"]).path == "/activate"
+        return self.post("/activate", fields)
 
     def follow(self, response: TestResponse) -> TestResponse:
         """The page a redirect leads to (where the flashed message is shown)."""
@@ -401,6 +446,15 @@ def next_code(secret: str) -> str:
 def required_app(web_runtime: Runtime) -> Flask:
     """The site as production configures it by default: two-factor required for admin, mediators and staff."""
     return make_app(web_runtime, replace(web_runtime.settings, two_factor_required_roles=TWO_FACTOR_ROLES))
+INVITATION_CODE = re.compile(r'<code class="invitation-code">([0-9A-Z-]+)</code>')
+
+
+def invitation_code_from(page: str) -> str:
+    """The one-time code an invitation page shows (with the address it is entered at, never in a link)."""
+    match = INVITATION_CODE.search(page)
+    assert match, "no invitation code on the page"
+    assert '<code class="activation-address">http://localhost/activate</code>' in page
+    return match.group(1)
 
 
 def page_text(response: TestResponse) -> str:
@@ -489,10 +543,15 @@ ROUTES: tuple[Route, ...] = (
     Route("auth.login", "POST", lambda w, o: "/login", ok=400, scoped=False,
           data=lambda w, o: {"username": w.usernames["admin"], "password": "not the password at all"}),
     Route("auth.logout", "POST", lambda w, o: "/logout", ok=302, done=lambda w: "/", scoped=False),
-    Route("auth.activate", "GET", lambda w, o: f"/activate/{w.invitation}", scoped=False),
-    Route("auth.activate", "POST", lambda w, o: f"/activate/{w.invitation}", ok=302, done=lambda w: "/login",
-          scoped=False, data=lambda w, o: {"display_name": "New Person", "username": "new.person",
-                                           "password": PASSWORD, "confirm": PASSWORD}),
+    Route("auth.activate", "GET", lambda w, o: "/activate", scoped=False),
+    Route("auth.activate", "POST", lambda w, o: "/activate", ok=303, done=lambda w: "/activate", scoped=False,
+          data=lambda w, o: {"code": w.invitation}),
+    # every signed-in person's own account
+    Route("account.home", "GET", lambda w, o: "/account/", scoped=False),
+    Route("account.change_password", "POST", lambda w, o: "/account/password", ok=303, done=lambda w: "/account/",
+          scoped=False, data=lambda w, o: {"current": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD}),
+    Route("account.sign_out_everywhere", "POST", lambda w, o: "/account/sign-out-everywhere", ok=303,
+          done=lambda w: "/login", scoped=False),
     # the second step of signing in: without a password-accepted marker, back to the password
     Route("two_factor.code", "GET", lambda w, o: "/login/code", ok=302, done=lambda w: "/login", scoped=False),
     Route("two_factor.code", "POST", lambda w, o: "/login/code", ok=302, done=lambda w: "/login", scoped=False,
@@ -514,6 +573,9 @@ ROUTES: tuple[Route, ...] = (
           scoped=False, data=lambda w, o: {"renew-code": "123456"}, done=lambda w: "/account/two-factor"),
     # the mediator
     Route("mediator.dashboard", "GET", lambda w, o: "/mediator/", scoped=False),
+    Route("mediator.dismiss_notice", "POST",
+          lambda w, o: f"/mediator/notices/{w.other_notice if o else w.notice}/dismiss", ok=303,
+          done=lambda w: "/mediator/"),
     Route("mediator.review_queue", "GET", lambda w, o: "/mediator/reviews", scoped=False),
     Route("mediator.case", "GET", _mediator_case("")),
     Route("mediator.fire", "POST", _mediator_case("/actions/pause"), ok=303,
@@ -593,10 +655,16 @@ ROUTES: tuple[Route, ...] = (
     Route("admin.override", "POST", lambda w, o: f"/admin/cases/{w.own_requested}/override", ok=303, scoped=False,
           data=lambda w, o: {"eligible": "no", "rationale": "The sentence was reduced on appeal."},
           done=lambda w: "/admin/"),
+    Route("admin.requests", "GET", lambda w, o: "/admin/requests", scoped=False),
+    Route("admin.accept_request", "POST", lambda w, o: f"/admin/requests/{w.held_request}/accept", ok=303,
+          scoped=False, done=lambda w: "/admin/requests"),
+    Route("admin.dismiss_request", "POST", lambda w, o: f"/admin/requests/{w.held_request}/dismiss", ok=303,
+          scoped=False, done=lambda w: "/admin/requests"),
     Route("admin.accounts", "GET", lambda w, o: "/admin/accounts", scoped=False),
-    Route("admin.create_account", "POST", lambda w, o: "/admin/accounts", ok=303, scoped=False,
-          data=lambda w, o: {"username": "new.mediator", "display_name": "New Mediator", "role": "mediator",
-                             "password": PASSWORD}, done=lambda w: "/admin/accounts"),
+    Route("admin.create_account", "POST", lambda w, o: "/admin/accounts", scoped=False,
+          data=lambda w, o: {"username": "new.mediator", "display_name": "New Mediator", "role": "mediator"}),
+    Route("admin.invite_account", "POST", lambda w, o: f"/admin/accounts/{w.users['other_mediator']}/invite",
+          scoped=False),
     Route("admin.deactivate", "POST", lambda w, o: f"/admin/accounts/{w.users['other_mediator']}/deactivate", ok=303,
           scoped=False, done=lambda w: "/admin/accounts"),
     Route("admin.reset_two_factor", "POST",

@@ -74,6 +74,8 @@ def expected(route: Route, principal: str, world: World) -> tuple[int, str | Non
     """The status ``principal`` must get from ``route``, and the path a redirect must lead to."""
     key, other = PRINCIPALS[principal]
     done = route.done(world) if route.done else None
+    if route.area == "account":  # every signed-in person's own account page
+        return (302, "/login") if key is None else (route.ok, done)
     if route.area in OPEN_AREAS:
         if route.endpoint == "auth.login" and key is not None:
             return 302, ROLE_HOME[ROLE_OF[key]]  # already signed in: straight to their home

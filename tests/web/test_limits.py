@@ -15,7 +15,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from config import load_settings
-from mediation.models import Case
+from mediation.models import HeldRequest
 from mediation.runtime import Runtime
 from tests.web.conftest import PASSWORD, Browser, World, make_app, page_text
 from web.limits import client_address
@@ -38,9 +38,10 @@ def client(app: Flask, world: World, address: str) -> Browser:
     return Browser(test_client, world)
 
 
-def case_count(runtime: Runtime) -> int:
+def held_count(runtime: Runtime) -> int:
+    """Public requests filed (held apart from cases until the coordinator accepts them)."""
     with runtime.transaction() as s:
-        return s.scalar(select(func.count(Case.id))) or 0
+        return s.scalar(select(func.count(HeldRequest.id))) or 0
 
 
 def assert_throttled(response, *, at_most: int) -> int:
@@ -61,17 +62,17 @@ def assert_throttled(response, *, at_most: int) -> int:
 def test_the_request_form_refuses_the_request_after_the_limit_from_one_client(web_runtime, world):
     app = limited_app(web_runtime, request_form="3 per hour")
     flooder = client(app, world, "203.0.113.7")
-    before = case_count(web_runtime)
+    before = held_count(web_runtime)
     for _ in range(3):
         assert flooder.post("/request", REQUEST).status_code == 200
     throttled = flooder.post("/request", REQUEST)
     assert_throttled(throttled, at_most=3600)
-    assert case_count(web_runtime) == before + 3  # the fourth opened no case
+    assert held_count(web_runtime) == before + 3  # the fourth was not even held
 
     assert flooder.get("/request").status_code == 200  # reading the form is never limited
     neighbour = client(app, world, "203.0.113.8")
     assert neighbour.post("/request", REQUEST).status_code == 200  # another person is not held back
-    assert case_count(web_runtime) == before + 4
+    assert held_count(web_runtime) == before + 4
 
 
 def test_the_default_request_form_limit_stops_a_flood(web_runtime, world):
@@ -142,18 +143,17 @@ def test_every_sign_in_attempt_counts_against_the_clients_own_ceiling(web_runtim
 # --- activating a portal account -----------------------------------------------------------------------------
 
 def test_activation_is_limited_per_client(web_runtime, world):
+    """Guessing invitation codes from one client is throttled; the person with the real code, elsewhere, is not."""
     app = limited_app(web_runtime, activation="2 per hour")
     guesser = client(app, world, "198.51.100.80")
-    short = {"display_name": "A", "username": "a.person", "password": "short", "confirm": "short"}
-    assert guesser.post(f"/activate/{world.invitation}", short).status_code == 400
-    assert guesser.post("/activate/not-a-real-token", short).status_code == 404
-    assert_throttled(guesser.post(f"/activate/{world.invitation}", short), at_most=3600)
-    assert guesser.get(f"/activate/{world.invitation}").status_code == 200  # the page itself still opens
+    assert guesser.post("/activate", {"code": "AAAA-BBBB-CCCC-DDDD-EEEE-FFFF"}).status_code == 404  # no such code
+    assert guesser.post("/activate", {"code": "BBBB-CCCC-DDDD-EEEE-FFFF-GGGG"}).status_code == 404
+    assert_throttled(guesser.post("/activate", {"code": world.invitation}), at_most=3600)
+    assert guesser.get("/activate").status_code == 200  # the page itself still opens
 
     invited = client(app, world, "192.0.2.81")
-    done = invited.post(f"/activate/{world.invitation}", {"display_name": "New Person", "username": "new.person",
-                                                          "password": PASSWORD, "confirm": PASSWORD})
-    assert done.status_code == 302
+    done = invited.post("/activate", {"code": world.invitation})
+    assert done.status_code == 303
 
 
 # --- who the client is ---------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import io
 import re
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -21,9 +21,9 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from mediation.db import utcnow
-from mediation.models import AssessmentNote, Case, Message, User
+from mediation.models import AssessmentNote, Case, CaseReferenceCounter, HeldRequest, Message, User
 from mediation.runtime import Runtime
-from mediation.services import accounts
+from mediation.services import invitations
 from tests.web.conftest import (
     CANARY_DELIVERED,
     CANARY_HARMED_ADDRESS,
@@ -32,6 +32,7 @@ from tests.web.conftest import (
     CANARY_RETURNED,
     CANARY_REVIEW_NOTE,
     MEDIATOR_NAME,
+    NEW_PASSWORD,
     OTHER_CANARIES,
     OTHER_MEDIATOR_NAME,
     PASSWORD,
@@ -42,6 +43,7 @@ from tests.web.conftest import (
     csrf_from,
     enrol,
     flashes,
+    invitation_code_from,
     next_code,
     page_text,
     readable,
@@ -144,19 +146,34 @@ def test_the_request_form_asks_only_how_the_person_is_connected(browser: Browser
     assert 'value="offender"' not in html  # the offender's request comes through staff, not this form
 
 
+RECEIPT = re.compile(r'<strong class="receipt">(HR-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})</strong>')
+
+
+def reference_counter(runtime: Runtime) -> int:
+    with runtime.transaction() as s:
+        return sum(s.scalars(select(CaseReferenceCounter.last_number)))
+
+
+def held(runtime: Runtime, receipt: str) -> HeldRequest | None:
+    with runtime.transaction() as s:
+        return s.scalars(select(HeldRequest).where(HeldRequest.receipt_code == receipt)).first()
+
+
 @covers("public.request_mediation POST")
-def test_a_valid_request_answers_with_a_case_reference(browser: Browser, web_runtime: Runtime) -> None:
-    before = count(web_runtime, Case)
+def test_a_valid_request_answers_with_a_receipt_code_and_opens_no_case(browser: Browser, web_runtime: Runtime) -> None:
+    cases, numbers = count(web_runtime, Case), reference_counter(web_runtime)
     response = browser.post("/request", {"relationship": "victim_family", "understood": "y"})
     assert response.status_code == 200
     html = page_text(response)
-    match = re.search(r'<strong class="reference">(RO-(\d{4})-\d{5})</strong>', html)
+    match = RECEIPT.search(html)
     assert match, html
-    assert int(match.group(2)) == datetime.now(UTC).year
-    assert count(web_runtime, Case) == before + 1
-    facts = case_facts(web_runtime, match.group(1))
-    assert facts["state"] == CaseState.REQUESTED
-    assert [r for r, *_ in facts["participants"].values()] == ["victim_family"]
+    assert "keep this receipt code" in html
+    assert not REFERENCE.search(html)  # no case reference: there is no case yet
+    assert count(web_runtime, Case) == cases
+    assert reference_counter(web_runtime) == numbers  # no reference was taken
+    request = held(web_runtime, match.group(1))
+    assert request is not None
+    assert (request.status, request.relationship_to_case, request.case_id) == ("pending", "victim_family", None)
 
 
 @covers("public.request_mediation POST")
@@ -253,62 +270,139 @@ def test_logout_signs_out_and_only_by_post(browser_for) -> None:
     assert urlsplit(after.headers["Location"]).path == "/login"
 
 
+def new_username(page: str) -> str:
+    """The username an activation gave (the chosen start and a random ending), from the flashed message."""
+    match = re.search(r"Your username is ([a-z0-9._-]+):", page)
+    assert match, page
+    return match.group(1)
+
+
+PARTICIPANT_FORM = {"name": "Hana Realname", "username": "hana.new", "password": PASSWORD, "confirm": PASSWORD}
+
+
 @covers("mediator.invite POST", "auth.activate GET", "auth.activate POST")
-def test_an_invitation_link_creates_the_portal_account_once(browser_for, world: World, web_runtime: Runtime) -> None:
+def test_an_invitation_code_creates_the_portal_account_once(browser_for, world: World, web_runtime: Runtime) -> None:
     mediator = browser_for("mediator")
     page = mediator.post(f"/mediator/cases/{world.own_assessment}/participants/{world.assessment_harmed}/invite")
     assert page.status_code == 200
-    match = re.search(r'<code class="invitation-link">http://localhost(/activate/[^<]+)</code>', page_text(page))
-    assert match, page_text(page)
-    link = match.group(1)
+    code = invitation_code_from(page_text(page))
 
     visitor = browser_for(None)
-    form = visitor.get(link)
+    first = visitor.get("/activate")
+    assert first.status_code == 200
+    assert 'name="code"' in page_text(first)
+    assert 'name="password"' not in page_text(first)  # nothing but the code before the code is given
+    entered = visitor.post("/activate", {"code": code.lower().replace("-", " ")})  # as a person might type it
+    assert entered.status_code == 303
+    assert urlsplit(entered.headers["Location"]).path == "/activate"
+    form = visitor.get("/activate")
     assert form.status_code == 200
-    assert 'name="confirm"' in page_text(form)
-    mismatch = visitor.post(link, {"display_name": "Hana", "username": "hana.new", "password": PASSWORD,
-                                   "confirm": "another long password"})
+    html = page_text(form)
+    assert all(f'name="{name}"' in html for name in ("name", "username", "password", "confirm"))
+    assert "Please do not use your real name." in readable(form)
+
+    mismatch = visitor.post("/activate", {**PARTICIPANT_FORM, "confirm": "another long password"})
     assert mismatch.status_code == 400
     assert 'id="confirm-error"' in page_text(mismatch)
-    assert user_row(web_runtime, "hana.new") is None
 
-    done = visitor.post(link, {"display_name": "Hana", "username": "hana.new", "password": PASSWORD,
-                               "confirm": PASSWORD})
-    assert done.status_code == 302
+    done = visitor.post("/activate", PARTICIPANT_FORM)
+    assert done.status_code == 303
     assert urlsplit(done.headers["Location"]).path == "/login"
-    user = user_row(web_runtime, "hana.new")
+    login_page = readable(visitor.follow(done))
+    username = new_username(login_page)
+    assert re.fullmatch(r"hana\.new-[a-z0-9]{4}", username)
+    assert f'value="{username}"' in login_page  # offered on the sign-in form
+    user = user_row(web_runtime, username)
     assert user is not None
     assert user.role == "participant"
+    assert re.fullmatch(r"Participant [0-9A-Z]{4}", user.display_name)  # no real name on the account
     assert case_facts(web_runtime, world.own_assessment)["participants"][world.assessment_harmed][3] == user.id
 
-    for again in (visitor.get(link), browser_for(None).post(link, {"display_name": "X", "username": "x.again",
-                                                                      "password": PASSWORD, "confirm": PASSWORD})):
-        assert again.status_code == 404
-        assert "This invitation cannot be used" in page_text(again)
-    assert user_row(web_runtime, "x.again") is None
+    again = browser_for(None).post("/activate", {"code": code})
+    assert again.status_code == 404
+    assert "This invitation code is not valid" in readable(again)
+    assert visitor.post("/activate", PARTICIPANT_FORM).status_code == 303  # the used invitation left the session
+    assert count(web_runtime, User) == len(world.users) + 1
 
-    signed_in = browser_for(None).log_in("hana.new")
+    signed_in = browser_for(None).log_in(username)
     assert urlsplit(signed_in.headers["Location"]).path == "/portal/"
 
 
 @covers("auth.activate GET", "auth.activate POST")
-def test_an_expired_or_unknown_invitation_gives_the_not_found_page(browser: Browser, world: World,
-                                                                    web_runtime: Runtime) -> None:
+def test_an_expired_or_unknown_invitation_code_is_refused_clearly(browser: Browser, world: World,
+                                                                  web_runtime: Runtime) -> None:
     with web_runtime.transaction() as s:
         mediator = s.get(User, world.users["mediator"])
         assert mediator is not None
-        token = accounts.invite_participant(s, mediator, world.own_assessment, participant_id=world.assessment_harmed,
-                                            hours=72, now=utcnow() - timedelta(hours=73))
-    expired = browser.get(f"/activate/{token}")
+        code = invitations.invite_participant(s, mediator, world.own_assessment,
+                                              participant_id=world.assessment_harmed, hours=72,
+                                              now=utcnow() - timedelta(hours=73))
+    expired = browser.post("/activate", {"code": code})
     assert expired.status_code == 404
-    assert "expired" in page_text(expired)
-    posted = browser.post(f"/activate/{token}", {"display_name": "Late", "username": "late.person",
-                                                 "password": PASSWORD, "confirm": PASSWORD})
-    assert posted.status_code == 404
-    assert user_row(web_runtime, "late.person") is None
-    unknown = browser.get("/activate/not-a-token-at-all")
+    assert "This invitation has expired. Ask for a new one." in readable(expired)
+    unknown = browser.post("/activate", {"code": "NOT-A-CODE-AT-ALL"})
     assert unknown.status_code == 404
-    assert "This invitation cannot be used" in page_text(unknown)
+    assert "This invitation code is not valid" in readable(unknown)
+    empty = browser.post("/activate", {"code": " "})
+    assert empty.status_code == 400
+    assert 'id="code-error"' in page_text(empty)
+    posted = browser.post("/activate", PARTICIPANT_FORM)  # no code given in this session: back to the code
+    assert posted.status_code == 303
+    assert "Enter your invitation code first." in flashes(page_text(browser.follow(posted)))
+    assert count(web_runtime, User) == len(world.users)
+
+
+# --- every signed-in person's own account -----------------------------------------------------------------------
+
+@covers("account.home GET")
+@pytest.mark.parametrize("key", ["admin", "mediator", "staff", "offender"])
+def test_everyone_signed_in_has_an_account_page_linked_from_the_header(browser_for, world: World, key: str) -> None:
+    person = browser_for(key)
+    home = page_text(person.get(ROLE_HOME[{"offender": "participant"}.get(key, key)]))
+    assert 'href="/account/"' in home
+    page = person.get("/account/")
+    assert page.status_code == 200
+    html = readable(page)
+    assert f"Signed in as {world.usernames[key]}." in html
+    assert 'name="current"' in html
+    assert 'action="/account/sign-out-everywhere"' in html
+
+
+@covers("account.change_password POST")
+def test_changing_ones_password_needs_the_current_one_and_a_strong_new_one(browser_for, world: World) -> None:
+    mediator = browser_for("mediator")
+    wrong = mediator.post("/account/password", {"current": "not my password at all", "password": NEW_PASSWORD,
+                                                "confirm": NEW_PASSWORD})
+    assert wrong.status_code == 400
+    assert "The current password is not right." in readable(wrong)
+    weak = mediator.post("/account/password", {"current": PASSWORD, "password": "password1234",
+                                               "confirm": "password1234"})
+    assert weak.status_code == 400
+    assert "This password is too easy to guess" in readable(weak)
+    assert 'id="password-error"' in page_text(weak)
+
+    done = mediator.post("/account/password", {"current": PASSWORD, "password": NEW_PASSWORD,
+                                               "confirm": NEW_PASSWORD})
+    assert done.status_code == 303
+    assert urlsplit(done.headers["Location"]).path == "/account/"
+    assert "Your password was changed. Every other session of your account was signed out." in flashes(
+        page_text(mediator.follow(done)))
+    assert mediator.get("/mediator/").status_code == 200  # this session goes on
+    assert browser_for(None).log_in("mediator.one", PASSWORD).status_code == 400
+    assert browser_for(None).log_in("mediator.one", NEW_PASSWORD).status_code == 302
+
+
+@covers("account.sign_out_everywhere POST")
+def test_signing_out_everywhere_ends_this_session_and_every_other(browser_for) -> None:
+    here, elsewhere = browser_for("staff"), browser_for("staff")
+    assert here.get("/account/sign-out-everywhere").status_code == 405  # only a form can do it
+    response = here.post("/account/sign-out-everywhere")
+    assert response.status_code == 303
+    assert urlsplit(response.headers["Location"]).path == "/login"
+    assert "Your account was signed out everywhere. Sign in again to continue." in flashes(
+        page_text(here.follow(response)))
+    for browser in (here, elsewhere):
+        assert browser.get("/staff/").status_code == 302
 
 
 # --- the mediator -------------------------------------------------------------------------------------------------
@@ -796,48 +890,138 @@ def test_the_coordinator_sees_every_case_as_metadata_only(browser_for, world: Wo
         assert secret not in html
 
 
-@covers("admin.accounts GET", "admin.create_account POST")
-def test_the_coordinator_creates_accounts(browser_for, web_runtime: Runtime) -> None:
+def file_request(browser: Browser, relationship: str = "victim") -> str:
+    """File a request through the public form; return its receipt code."""
+    match = RECEIPT.search(page_text(browser.post("/request", {"relationship": relationship, "understood": "y"})))
+    assert match
+    return match.group(1)
+
+
+@covers("admin.requests GET", "admin.accept_request POST")
+def test_the_coordinator_accepts_a_held_request_as_exactly_one_case(browser_for, web_runtime: Runtime) -> None:
+    receipt = file_request(browser_for(None), "victim_family")
+    request = held(web_runtime, receipt)
+    assert request is not None
     admin = browser_for("admin")
-    assert admin.get("/admin/accounts").status_code == 200
-    response = admin.post("/admin/accounts", {"username": "New.Staff", "display_name": "Nia Staff", "role": "staff",
-                                              "password": PASSWORD})
+    listed = page_text(admin.get("/admin/requests"))
+    assert receipt in listed and "victim&#39;s family" in listed
+    cases, numbers = count(web_runtime, Case), reference_counter(web_runtime)
+
+    response = admin.post(f"/admin/requests/{request.id}/accept")
     assert response.status_code == 303
-    assert urlsplit(response.headers["Location"]).path == "/admin/accounts"
-    html = page_text(admin.follow(response))
-    assert "The account new.staff was created." in flashes(html)
-    assert "Nia Staff" in html
+    assert urlsplit(response.headers["Location"]).path == "/admin/requests"
+    [flash] = flashes(page_text(admin.follow(response)))
+    reference = REFERENCE.search(flash)
+    assert reference, flash
+    assert count(web_runtime, Case) == cases + 1
+    assert reference_counter(web_runtime) == numbers + 1
+    facts = case_facts(web_runtime, reference.group(0))
+    assert facts["state"] == CaseState.REQUESTED and facts["mediator_id"] is None
+    assert [r for r, *_ in facts["participants"].values()] == ["victim_family"]
+    accepted = held(web_runtime, receipt)
+    assert accepted is not None and accepted.status == "accepted"
+    assert receipt not in page_text(admin.get("/admin/requests"))  # no longer waiting
+    assert reference.group(0) in page_text(admin.get("/admin/"))
+
+    again = admin.post(f"/admin/requests/{request.id}/accept")  # a second click, or a second coordinator
+    assert again.status_code == 409
+    assert "already accepted" in page_text(again)
+    assert count(web_runtime, Case) == cases + 1
+
+
+@covers("admin.dismiss_request POST")
+def test_dismissing_a_held_request_opens_no_case_and_takes_no_reference(browser_for, web_runtime: Runtime) -> None:
+    receipt = file_request(browser_for(None))
+    request = held(web_runtime, receipt)
+    assert request is not None
+    admin = browser_for("admin")
+    cases, numbers = count(web_runtime, Case), reference_counter(web_runtime)
+    response = admin.post(f"/admin/requests/{request.id}/dismiss")
+    assert response.status_code == 303
+    assert flashes(page_text(admin.follow(response))) == ["The request was dismissed; no case was opened."]
+    assert (count(web_runtime, Case), reference_counter(web_runtime)) == (cases, numbers)
+    dismissed = held(web_runtime, receipt)
+    assert dismissed is not None and dismissed.status == "dismissed" and dismissed.case_id is None
+    assert admin.post(f"/admin/requests/{request.id}/accept").status_code == 409  # dismissed stays dismissed
+    assert admin.post("/admin/requests/999999/dismiss").status_code == 404
+    assert count(web_runtime, Case) == cases
+
+
+@covers("admin.accounts GET", "admin.create_account POST")
+def test_the_coordinator_creates_an_account_that_only_its_person_can_activate(browser_for, web_runtime: Runtime,
+                                                                              world: World) -> None:
+    admin = browser_for("admin")
+    form = page_text(admin.get("/admin/accounts"))
+    assert 'type="password"' not in form  # the coordinator never sets a password
+    response = admin.post("/admin/accounts", {"username": "New.Staff", "display_name": "Nia Staff", "role": "staff",
+                                              "password": PASSWORD})  # a password field sent anyway is ignored
+    assert response.status_code == 200
+    html = readable(response)
+    assert "The account new.staff was created." in html
+    code = invitation_code_from(page_text(response))
     created = user_row(web_runtime, "new.staff")
     assert created is not None
-    assert (created.role, created.is_active, created.password_hash is not None) == ("staff", True, True)
+    assert (created.role, created.is_active, created.password_hash) == ("staff", True, None)
+    listing = readable(admin.get("/admin/accounts"))
+    assert re.search(r"<td>new\.staff</td>.*?<td>waiting for its person to activate it</td>", listing, re.S)
+    assert browser_for(None).log_in("new.staff", PASSWORD).status_code == 400  # unusable before activation
+
+    person = browser_for(None)
+    person.post("/activate", {"code": code})
+    page = readable(person.get("/activate"))
+    assert "This is the account new.staff (Nia Staff)." in page
+    assert 'name="username"' not in page  # the coordinator chose the username
+    done = person.post("/activate", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert done.status_code == 303
+    assert "Your username is new.staff:" in readable(person.follow(done))
+    assert browser_for(None).log_in("new.staff", NEW_PASSWORD).status_code == 302
+    assert browser_for(None).log_in("new.staff", PASSWORD).status_code == 400
 
 
 @covers("admin.create_account POST")
 @pytest.mark.parametrize(("fields", "message"), [
     ({"role": "participant"}, "Participants join through an invitation from their mediator."),
-    ({"role": "staff", "password": "short"}, "A password needs at least 12 characters."),
     ({"role": "superuser"}, "Unknown role"),
     ({"role": "staff", "username": "mediator.one"}, "is taken"),
     ({"role": "staff", "username": "Bad Name!"}, "A username has 3 to 80 characters"),
     ({"role": "staff", "display_name": ""}, "A display name is required."),
-], ids=["participant", "short-password", "unknown-role", "taken", "bad-username", "no-name"])
+], ids=["participant", "unknown-role", "taken", "bad-username", "no-name"])
 def test_account_creation_refuses_what_it_must(browser_for, web_runtime: Runtime, fields: dict[str, str],
                                                message: str) -> None:
     admin = browser_for("admin")
     before = count(web_runtime, User)
-    form = {"username": "someone.new", "display_name": "Some One", "password": PASSWORD, **fields}
+    form = {"username": "someone.new", "display_name": "Some One", **fields}
     response = admin.post("/admin/accounts", form, headers=back_to("/admin/accounts"))
     assert response.status_code == 303
     assert any(message in text for text in flashes(page_text(admin.follow(response))))
     assert count(web_runtime, User) == before
 
 
-@covers("admin.create_account POST")
-def test_account_creation_refuses_a_blank_password(browser_for, web_runtime: Runtime) -> None:
+@covers("admin.invite_account POST")
+def test_the_coordinator_resets_a_password_through_a_new_invitation(browser_for, world: World,
+                                                                    web_runtime: Runtime) -> None:
+    """The old password works until the person uses the code; then it stops, and every session ends."""
+    mediator = browser_for("mediator")
     admin = browser_for("admin")
-    admin.post("/admin/accounts", {"username": "no.password", "display_name": "No Password", "role": "staff",
-                                   "password": ""})
-    assert user_row(web_runtime, "no.password") is None
+    response = admin.post(f"/admin/accounts/{world.users['mediator']}/invite")
+    assert response.status_code == 200
+    assert "A new invitation for the account mediator.one." in readable(response)
+    code = invitation_code_from(page_text(response))
+    assert browser_for(None).log_in("mediator.one", PASSWORD).status_code == 302  # not yet used: nothing changed
+
+    person = browser_for(None)
+    person.post("/activate", {"code": code})
+    assert "It replaces the account's current password" in readable(person.get("/activate"))
+    assert person.post("/activate", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 303
+    assert browser_for(None).log_in("mediator.one", PASSWORD).status_code == 400
+    assert browser_for(None).log_in("mediator.one", NEW_PASSWORD).status_code == 302
+    assert mediator.get("/mediator/").status_code == 302  # the session opened before the reset is over
+
+    for target, message in ((world.users["admin"], "Change your own password from your account page."),
+                            (world.users["offender"], "Participants are invited by their mediator")):
+        refused = admin.post(f"/admin/accounts/{target}/invite", headers=back_to("/admin/accounts"))
+        assert any(message in text for text in flashes(page_text(admin.follow(refused))))
+    assert admin.post("/admin/accounts/424242/invite").status_code == 404
 
 
 @covers("admin.deactivate POST")
@@ -858,6 +1042,25 @@ def test_the_coordinator_deactivates_an_account_but_not_their_own(browser_for, w
     assert admin.post("/admin/accounts/424242/deactivate").status_code == 404
 
 
+@covers("mediator.dismiss_notice POST")
+def test_a_mediator_is_told_when_their_case_goes_to_another_and_can_dismiss_the_notice(browser_for, world: World,
+                                                                                       web_runtime: Runtime) -> None:
+    mediator = browser_for("mediator")
+    text = f"Case {world.taken_away} was reassigned to another mediator."
+    assert text in readable(mediator.get("/mediator/"))
+    assert mediator.get(case_page_path(world.taken_away)).status_code == 404  # and it is no longer theirs
+
+    refused = mediator.post(f"/mediator/notices/{world.other_notice}/dismiss")  # someone else's notice
+    assert refused.status_code == 404
+    response = mediator.post(f"/mediator/notices/{world.notice}/dismiss")
+    assert response.status_code == 303
+    assert urlsplit(response.headers["Location"]).path == "/mediator/"
+    assert text not in readable(mediator.follow(response))
+    assert mediator.post(f"/mediator/notices/{world.notice}/dismiss").status_code == 404  # once
+    other = readable(browser_for("other_mediator").get("/mediator/"))
+    assert f"Case {world.handed_over} was reassigned to another mediator." in other  # theirs is still there
+
+
 @covers("admin.assign POST")
 def test_the_coordinator_assigns_and_reassigns_a_mediator(browser_for, world: World, web_runtime: Runtime) -> None:
     admin = browser_for("admin")
@@ -875,6 +1078,13 @@ def test_the_coordinator_assigns_and_reassigns_a_mediator(browser_for, world: Wo
                          headers=back_to("/admin/"))
     assert "Choose an active mediator account." in flashes(page_text(admin.follow(refused)))
     assert case_facts(web_runtime, world.own)["mediator_id"] == world.users["mediator"]
+
+    # Reassigning a case that holds messages, notes and contact cards tells the mediator who had it.
+    response = admin.post(f"/admin/cases/{world.own}/assign", {"mediator_id": str(world.users["other_mediator"])})
+    assert response.status_code == 303
+    dashboard = readable(browser_for("mediator").get("/mediator/"))
+    assert f"Case {world.own} was reassigned to another mediator." in dashboard
+    assert CANARY_DELIVERED not in dashboard
 
 
 @covers("admin.override POST")
@@ -1016,9 +1226,10 @@ GARBAGE = ["", " ", "x" * 25_000, "-1", "0", "1e9", "null", "<script>alert(1)</s
 FIELDS = ("version", "participant_id", "reason", "modality", "outcome", "trigger", "text", "note", "redacted_text",
           "on_behalf_of", "mediator_id", "eligible", "rationale", "role", "username", "display_name", "password",
           "confirm", "kind", "years", "months", "days", "relationship", "consent", "safety", "willing", "understood",
-          "name", "address", "phone", "email", "safe_times_to_call", "video", "code", "disable-code", "renew-code")
+          "name", "address", "phone", "email", "safe_times_to_call", "video", "code", "disable-code", "renew-code",
+          "current")
 ACCOUNT_FOR = {"public": None, "auth": None, "two_factor": None, "static": None, "health": None,
-               "mediator": "mediator", "portal": "offender", "account": "offender", "staff": "staff", "admin": "admin"}
+               "mediator": "mediator", "portal": "offender", "account": "mediator", "staff": "staff", "admin": "admin"}
 
 
 @pytest.mark.parametrize("route", [r for r in ROUTES if r.method == "POST"],
@@ -1031,7 +1242,8 @@ def test_garbage_form_data_never_gives_a_server_error(browser_for, route) -> Non
         fields = {name: value for name in FIELDS if not (name == "password" and value == "x" * 25_000)}
         response = send(browser, route, data={**fields, "unexpected": value, "csrf_token": token})
         assert response.status_code < 500, (value[:40], page_text(response)[:1500])
-        if route.endpoint == "auth.logout" or (response.status_code == 302 and route.endpoint == "auth.login"):
+        if route.endpoint in ("auth.logout", "account.sign_out_everywhere") or (
+                response.status_code == 302 and route.endpoint == "auth.login"):
             browser = browser_for(ACCOUNT_FOR[route.area])  # signed out (or in): start again as before
             token = browser.token()
 

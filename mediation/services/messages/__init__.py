@@ -7,12 +7,15 @@ dialogue that carries messages. Every decryption for display is audited on the c
 
 from mediation.services.messages.common import MAX_TEXT
 from mediation.services.messages.reading import (
+    REVIEW_FILTERS,
+    REVIEW_KEY,
     AwaitingReview,
     OpenedMessage,
     ReceivedMessage,
     ReviewItem,
     SentMessage,
     awaiting_review,
+    awaiting_review_count,
     case_messages_for_review,
     open_message,
     open_video,
@@ -23,8 +26,8 @@ from mediation.services.messages.review import respond, review, withhold_pending
 from mediation.services.messages.writing import may_send_video, submit_message, submit_video_message, video_type
 
 __all__ = [
-    "MAX_TEXT", "AwaitingReview", "OpenedMessage", "ReceivedMessage", "ReviewItem", "SentMessage", "awaiting_review",
-    "case_messages_for_review", "may_send_video", "open_message", "open_video", "received_messages", "respond",
-    "review",
+    "MAX_TEXT", "REVIEW_FILTERS", "REVIEW_KEY", "AwaitingReview", "OpenedMessage", "ReceivedMessage", "ReviewItem",
+    "SentMessage", "awaiting_review", "awaiting_review_count", "case_messages_for_review", "may_send_video",
+    "open_message", "open_video", "received_messages", "respond", "review",
     "sent_messages", "submit_message", "submit_video_message", "video_type", "withhold_pending",
 ]

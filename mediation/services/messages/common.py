@@ -60,12 +60,25 @@ def author_for(actor: User, case: Case, on_behalf_of: int | None) -> Participant
     return participant_of(case, on_behalf_of)
 
 
+def dialogue_refusal(state: str, kind: str) -> str | None:
+    """Why a message of ``kind`` cannot be sent while the case is in ``state``; None when it can."""
+    if not carries_messages(state):
+        return f"Messages can be sent only during a written, video or relayed dialogue; the case is {state}."
+    if kind == "video" and state != Modality.VIDEO.dialogue_state:
+        return "Video messages can be sent only when the dialogue is by video message."
+    return None
+
+
 def require_message_dialogue(case: Case, kind: str) -> None:
-    if not carries_messages(case.state):
-        raise WrongState(f"Messages can be sent only during a written, video or relayed dialogue; the case is "
-                         f"{case.state}.")
-    if kind == "video" and case.state != Modality.VIDEO.dialogue_state:
-        raise WrongState("Video messages can be sent only when the dialogue is by video message.")
+    refusal = dialogue_refusal(case.state, kind)
+    if refusal is not None:
+        raise WrongState(refusal)
+
+
+def may_write(participant: Participant, state: str, kind: str) -> bool:
+    """Whether a participant may send a message of ``kind`` now (what ``author_for`` and the dialogue check
+    enforce when they do): their participation is active and the dialogue carries such messages."""
+    return participant.consent == Consent.GIVEN and dialogue_refusal(state, kind) is None
 
 
 def message_for(session: Session, actor: User, reference: str, message_id: str, *,

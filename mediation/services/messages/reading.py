@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from mediation.audit import AuditTag
@@ -17,7 +17,8 @@ from mediation.db import utcnow
 from mediation.errors import Forbidden, NotFound
 from mediation.models import Blob, Case, Message, Role, User
 from mediation.policy import own_participation, require_active, require_mediator_of
-from mediation.services.lookup import find_case
+from mediation.services.listing import KeyPart, ListQuery, Page, fetch_page, starts_with
+from mediation.services.lookup import REFERENCE_PATTERN, find_case
 from mediation.services.messages.common import (
     blob_context,
     field_context,
@@ -174,17 +175,47 @@ class AwaitingReview:
     held: bool  # the case is paused (or otherwise not in a message dialogue): it waits
 
 
-def awaiting_review(session: Session, actor: User) -> list[AwaitingReview]:
-    """Messages submitted on the mediator's cases and not yet reviewed, oldest first, without content."""
+REVIEW_KEY: tuple[KeyPart, ...] = ("time", "text")  # submitted at, message id
+REVIEW_FILTERS = ("state", "submitted_from", "submitted_to")
+
+
+def _require_reviewer(actor: User) -> None:
     require_active(actor)
     if actor.role != Role.MEDIATOR:
         raise Forbidden("Only mediators review messages.")
-    rows = session.execute(
-        select(Case.reference, Case.state, Message.id, Message.kind, Message.submitted_at)
-        .join(Case, Case.id == Message.case_id)
-        .where(Case.assigned_mediator_id == actor.id, Message.state == MessageState.SUBMITTED.value)
-        .order_by(Message.submitted_at)).all()
-    return [AwaitingReview(ref, mid, kind, at, not carries_messages(state)) for ref, state, mid, kind, at in rows]
+
+
+def _awaiting(actor: User) -> list[ColumnElement[bool]]:
+    return [Case.assigned_mediator_id == actor.id, Message.state == MessageState.SUBMITTED.value]
+
+
+def awaiting_review(session: Session, actor: User, query: ListQuery) -> Page[AwaitingReview]:
+    """A page of the messages submitted on the mediator's cases and not yet reviewed, oldest first, without
+    content; read through the index on (message state, submitted at)."""
+    _require_reviewer(actor)
+    conditions = _awaiting(actor)
+    if query.search:
+        conditions.append(starts_with(Case.reference, query.search, whole=REFERENCE_PATTERN))
+    if query.state:
+        conditions.append(Case.state == query.state)
+    start, end = query.between("submitted")
+    if start is not None:
+        conditions.append(Message.submitted_at >= start)
+    if end is not None:
+        conditions.append(Message.submitted_at < end)
+    statement = (select(Case.reference, Case.state, Message.id, Message.kind, Message.submitted_at)
+                 .join(Case, Case.id == Message.case_id).where(*conditions))
+    page = fetch_page(session, statement, query, keys=(Message.submitted_at, Message.id),
+                      key_of=lambda row: (row.submitted_at, row.id), parts=REVIEW_KEY)
+    return page.map(lambda row: AwaitingReview(row.reference, row.id, row.kind, row.submitted_at,
+                                               not carries_messages(row.state)))
+
+
+def awaiting_review_count(session: Session, actor: User) -> int:
+    """How many messages wait for the mediator's review (for the dashboard's link to the queue)."""
+    _require_reviewer(actor)
+    return session.scalar(select(func.count()).select_from(Message).join(Case, Case.id == Message.case_id)
+                          .where(*_awaiting(actor))) or 0
 
 
 def open_video(session: Session, vault: Vault, blobs: BlobStore, actor: User, reference: str, *,
