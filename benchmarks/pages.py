@@ -64,8 +64,10 @@ from mediation.models.content import new_record_id
 from mediation.passwords import hash_password
 from mediation.runtime import Runtime, open_runtime
 from mediation.schema import migrate
+from mediation.services import accounts
 from mediation.services.messages.common import field_context
 from web import create_app
+from web.auth import SESSION_KEY
 from workflows.vocabulary import CaseState, Consent, Outcome, Relationship, Safety, Side, modality_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -164,7 +166,7 @@ def _accounts(connection: Any, password_hash: str, now: datetime) -> tuple[int, 
               + [(f"bench.person.{i:02d}", Role.PARTICIPANT) for i in range(PEOPLE)])
     connection.execute(insert(users), [
         {"username": name, "display_name": name.replace(".", " ").title(), "role": role.value,
-         "password_hash": password_hash, "is_active": True, "failed_logins": 0, "created_at": now}
+         "password_hash": password_hash, "is_active": True, "created_at": now}
         for name, role in wanted])
     ids = dict(connection.execute(select(users.c.username, users.c.id)).all())
     by_role = {role: [ids[name] for name, r in wanted if r is role] for role in Role}
@@ -325,8 +327,11 @@ class Site:
         self.clients: dict[str, FlaskClient] = {}
         for who, user_id in ids.items():
             client = self.app.test_client()
+            with population.runtime.transaction() as s:
+                key = accounts.start_session(s, user_id)  # sessions are kept on the server
             with client.session_transaction() as session:
                 session["_user_id"], session["_fresh"], session["seen"] = str(user_id), True, int(time.time())
+                session[SESSION_KEY] = key
             self.clients[who] = client
 
     def path(self, page: ListPage) -> str:

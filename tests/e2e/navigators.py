@@ -210,7 +210,7 @@ class Coordinator(SignedIn):
     def create_account(self, username: str, display_name: str, role_label: str) -> str:
         """Create a staff account (no password is asked); return the one-time code shown for its person."""
         self.accounts()
-        form = self.page.locator("form[action$='/admin/accounts']")
+        form = self.page.locator("form[method=post][action$='/admin/accounts']")
         assert form.locator("input[type=password]").count() == 0
         form.get_by_label("Username", exact=True).fill(username)
         form.get_by_label("Name", exact=True).fill(display_name)

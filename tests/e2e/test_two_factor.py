@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from config.settings import PRODUCTION_TWO_FACTOR_ROLES
+from mediation.passwords import new_password
 from mediation.services import users
 from tests.e2e.conftest import PASSWORD, Axe, Credentials, LiveApp, Screenshots
 from tests.e2e.navigators import Mediator
@@ -58,7 +59,7 @@ def test_a_mediator_sets_up_two_factor_then_signs_in_with_a_code(required_site: 
                                                                  screenshots: Screenshots) -> None:
     with required_site.runtime.transaction() as session:
         users.create_user(session, None, username="mediator.new", display_name="Noor Newmediator", role="mediator",
-                          password=PASSWORD)
+                          password=new_password(PASSWORD, username="mediator.new", display_name="Noor Newmediator"))
     credentials = Credentials("mediator.new", PASSWORD, "Noor Newmediator")
     mediator = NewMediator(open_page(), required_site, axe, screenshots)
 

@@ -26,7 +26,7 @@ from mediation.keyfiles import ensure_instance
 from mediation.models import Case, CaseKey, Invitation, Participant, ProcessHeartbeat, User
 from mediation.runtime import open_runtime
 from mediation.schema import sqlite_file
-from mediation.services import accounts, contacts, notes, workflow
+from mediation.services import contacts, invitations, notes, workflow
 from mediation.services import keys as keyservice
 from mediation.services.contacts import ContactDetails
 from mediation.services.lookup import find_case
@@ -237,7 +237,7 @@ def _closed_long_ago(runtime, actors, make_case, *, people: dict[str, User]) -> 
     with runtime.transaction() as session:
         first = find_case(session, actors.mediator, reference).participants[0].id
     with runtime.transaction() as session:
-        accounts.invite_participant(session, actors.mediator, reference, participant_id=first, hours=72)
+        invitations.invite_participant(session, actors.mediator, reference, participant_id=first, hours=72)
     with runtime.transaction() as session:
         for participant in find_case(session, actors.mediator, reference).participants:
             if participant.side in people:

@@ -33,6 +33,7 @@ from werkzeug.serving import make_server
 from config import Settings, load_settings
 from mediation.demo import build_case, path_to
 from mediation.models import Case, CaseKey, Message
+from mediation.passwords import new_password
 from mediation.runtime import open_runtime
 from mediation.services import users
 from mediation.services.lookup import find_case
@@ -41,7 +42,7 @@ from workflows.vocabulary import CaseState, Modality, Side
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-PASSWORD = "readme-steps-password"
+PASSWORD = "steps-as-written-2026-quartz"
 WEBM = b"\x1a\x45\xdf\xa3"
 
 
@@ -178,7 +179,8 @@ def _people(installation: Installation) -> People:
                                ("harmed.readme", "participant")):
             with runtime.transaction() as session:
                 made[role] = users.create_user(session, None, username=username, display_name=username.title(),
-                                               role=role, password=PASSWORD)
+                                               role=role, password=new_password(
+                                                   PASSWORD, username=username, display_name=username.title()))
         admin, mediator, staff = made["admin"], made["mediator"], made["staff"]
         video_case = build_case(runtime, admin, mediator, staff, steps=path_to(CaseState.DIALOGUE_VIDEO,
                                                                                Modality.VIDEO))

@@ -32,10 +32,12 @@ from werkzeug.wrappers import Request
 from mediation.models import Message
 from mediation.runtime import Runtime
 from mediation.schema import sqlite_file
+from mediation.services import accounts
 from mediation.services.lookup import find_case
 from tests.integration.test_no_leaks import Leak, pg_dump, scan, scan_files, scan_postgres_tables
 from tests.web.conftest import WEBM, csrf_from
 from web import create_app
+from web.auth import SESSION_KEY
 from workflows.vocabulary import CaseState, Modality, Side
 
 VIDEO_BYTES = 6 * 1024 * 1024
@@ -132,8 +134,12 @@ def app(runtime: Runtime) -> Flask:
 def signed_in(app: Flask, user_id: int, reference: str) -> tuple[object, str]:
     """A test client signed in as ``user_id``, and the CSRF token of its messages page."""
     client = app.test_client()
+    runtime: Runtime = app.extensions["mediation.runtime"]
+    with runtime.transaction() as s:
+        key = accounts.start_session(s, user_id)  # sessions are kept on the server
     with client.session_transaction() as session:
         session["_user_id"], session["_fresh"], session["seen"] = str(user_id), True, int(time.time())
+        session[SESSION_KEY] = key
     page = client.get(f"/portal/cases/{reference}/messages")
     assert page.status_code == 200
     return client, csrf_from(page.get_data(as_text=True))
