@@ -70,13 +70,13 @@ def test_a_reference_that_is_not_utf8_is_a_usage_error(cli, environment) -> None
 
 def test_a_username_that_is_not_utf8_is_a_usage_error(cli, environment) -> None:
     result = run_bytes(environment, b"create-user", b"--username", b"caf\xe9", b"--display-name", b"Cafe",
-                       b"--role", b"staff", b"--password", b"a long enough password")
+                       b"--role", b"staff", b"--password", b"violet harbour lamp 9274 quietly")
     assert_usage_error(result, "an argument is not valid UTF-8 text: caf\\xe9")
 
 
 def test_a_display_name_too_long_for_its_column_is_one_line_on_both_databases(cli) -> None:
     assert_one_line_error(cli("create-user", "--username", "long.name", "--display-name", "N" * 121, "--role",
-                              "staff", "--password", "a long enough password"),
+                              "staff", "--password", "violet harbour lamp 9274 quietly"),
                           "The display name is too long (121 characters; at most 120).")
 
 
@@ -116,7 +116,7 @@ def test_a_database_locked_by_another_writer_is_one_line(cli, environment, datab
     holder.execute("BEGIN IMMEDIATE")
     try:
         result = cli("create-user", "--username", "while.busy", "--display-name", "Busy", "--role", "staff",
-                     "--password", "a long enough password", MEDIATION_SQLITE_BUSY_TIMEOUT_MS="20")
+                     "--password", "violet harbour lamp 9274 quietly", MEDIATION_SQLITE_BUSY_TIMEOUT_MS="20")
     finally:
         holder.execute("ROLLBACK")
         holder.close()
