@@ -16,6 +16,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -61,6 +62,18 @@ def runtime_with(web_runtime: Runtime) -> Iterator[Callable[..., Runtime]]:
         runtime.close()
 
 
+@contextmanager
+def write_lock_held_elsewhere(runtime: Runtime) -> Iterator[None]:
+    """Another process's transaction holding SQLite's write lock while the block runs."""
+    holder = sqlite3.connect(sqlite_file(runtime.settings.database_url), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
 # --- a busy database ----------------------------------------------------------------------------------------------
 
 
@@ -70,14 +83,8 @@ def test_a_write_while_another_process_holds_the_lock_answers_503_try_again_with
     offender = browser(make_app(runtime), world, "offender")
     token = offender.token()
     before = messages_in(runtime)
-    database = sqlite_file(runtime.settings.database_url)
-    holder = sqlite3.connect(database, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")
-    try:
+    with write_lock_held_elsewhere(runtime):
         response = offender.post(f"/portal/cases/{world.own}/messages", {"text": "Written while busy."}, token=token)
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "2"
     assert "please try again in a moment" in readable(response)
@@ -93,15 +100,10 @@ def test_pages_that_only_read_are_served_while_another_process_writes(runtime_wi
         ("mediator", "/mediator/"), ("mediator", "/mediator/reviews"),
         ("offender", "/portal/"), ("staff", "/staff/"), ("admin", "/admin/"), ("admin", "/admin/accounts"),
         ("admin", "/admin/requests"))]  # signed in first: starting a session writes
-    holder = sqlite3.connect(sqlite_file(runtime.settings.database_url), isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")
-    try:
+    with write_lock_held_elsewhere(runtime):
         for visitor, path in visits:
             response = visitor.get(path)
             assert response.status_code == 200, (path, response.status_code)
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
 
 
 def test_a_busy_database_in_french_says_so_in_french(runtime_with, world: World) -> None:
@@ -110,13 +112,8 @@ def test_a_busy_database_in_french_says_so_in_french(runtime_with, world: World)
     with offender.client.session_transaction() as session:
         session["lang"] = "fr"
     token = offender.token()
-    holder = sqlite3.connect(sqlite_file(runtime.settings.database_url), isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")
-    try:
+    with write_lock_held_elsewhere(runtime):
         response = offender.post(f"/portal/cases/{world.own}/messages", {"text": "Occupé."}, token=token)
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     assert response.status_code == 503
     assert response.headers["Content-Language"] == "fr"
     assert '<html lang="fr">' in page_text(response)
