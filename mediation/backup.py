@@ -29,6 +29,7 @@ from mediation.errors import InvalidInput
 from mediation.fileio import fsync_folder, temporary_beside
 from mediation.schema import alembic_config, migrate, sqlite_file
 from mediation.services import keys as keyservice
+from mediation.storage_guard import make_private_folder
 
 POSTGRES_ADVICE = ("this database is PostgreSQL: back it up and restore it with pg_dump and pg_restore as the "
                    "README's 'Backup and restore' section shows")
@@ -177,7 +178,7 @@ def restore(settings: Settings, source: Path, keyring: Keyring) -> Restored:
     if not source.is_file():
         raise InvalidInput(f"there is no backup file at {source}")
     timeout = settings.sqlite_busy_timeout_ms
-    database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_folder(database.parent)
     staged = temporary_beside(database)
     try:
         try:

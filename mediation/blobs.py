@@ -18,6 +18,7 @@ from typing import IO, cast
 
 from mediation.crypto.errors import TamperedContent
 from mediation.crypto.stream import DEFAULT_CHUNK, decrypt_stream, encrypt_stream
+from mediation.storage_guard import make_private_folder
 
 SNIFF_BYTES = 64
 
@@ -67,7 +68,7 @@ class BlobStore:
         """Encrypt ``source`` into the store; raise ``TooLarge`` (keeping nothing) past ``limit`` bytes."""
         blob_id, file_key = secrets.token_hex(16), os.urandom(32)
         final = self.path(blob_id)
-        final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_private_folder(final.parent)
         partial = final.with_suffix(".part")
         recorder = _HeadRecorder(source)
         descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

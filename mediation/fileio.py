@@ -11,6 +11,8 @@ import os
 import secrets
 from pathlib import Path
 
+from mediation.storage_guard import make_private_folder
+
 
 def fsync_folder(folder: Path) -> None:
     """Make the folder's entries (a file created, renamed or removed in it) durable."""
@@ -32,7 +34,7 @@ def write_private(path: Path, content: bytes, *, overwrite: bool) -> None:
     With ``overwrite`` the file is replaced whole; without it an existing file is never touched
     (``FileExistsError``), which is how key files are created.
     """
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_folder(path.parent)
     temporary = temporary_beside(path)
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

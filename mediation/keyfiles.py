@@ -18,6 +18,7 @@ from mediation.crypto.keyring import generate_keyring, write_keyring
 from mediation.errors import InvalidInput
 from mediation.fileio import write_private
 from mediation.schema import sqlite_file
+from mediation.storage_guard import make_private_folder
 
 
 def _write_private(path: Path, content: bytes) -> None:
@@ -27,7 +28,7 @@ def _write_private(path: Path, content: bytes) -> None:
 
 def ensure_instance(settings: Settings) -> list[Path]:
     """Create the instance folder and any missing key file; return the files created."""
-    settings.instance_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_folder(settings.instance_dir)
     created = []
     if settings.secret_key_from_env is None and not settings.secret_key_file.exists():
         _write_private(settings.secret_key_file, secrets.token_hex(32).encode())
@@ -35,7 +36,7 @@ def ensure_instance(settings: Settings) -> list[Path]:
     if settings.keyring_from_env is None and not settings.keyring_file.exists():
         write_keyring(settings.keyring_file, generate_keyring())
         created.append(settings.keyring_file)
-    settings.blob_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_folder(settings.blob_dir)
     if not settings.audit_signing_key_file.exists():
         pem = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
         _write_private(settings.audit_signing_key_file, pem)

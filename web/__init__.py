@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import Settings, check_web_settings, load_settings
 from mediation.keyfiles import read_secret_key
 from mediation.runtime import Runtime, open_runtime
-from web import account, admin, auth, labels, mediator, portal, public, staff, two_factor
+from web import account, admin, auth, forms, health, labels, mediator, portal, public, staff, two_factor
 from web.errors import register_error_handlers
 from web.extensions import babel, csrf, login_manager
 from web.limits import install_limits
@@ -100,11 +100,14 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    for blueprint in (public.bp, auth.bp, account.bp, two_factor.bp, mediator.bp, portal.bp, staff.bp, admin.bp):
+    for blueprint in (public.bp, auth.bp, account.bp, two_factor.bp, mediator.bp, portal.bp, staff.bp, admin.bp,
+                      health.bp):
         app.register_blueprint(blueprint)
 
 
 def register_hooks(app: Flask) -> None:
+    # First of all hooks (CSRF's included): malformed input never reaches a view, a form parser or the database.
+    app.before_request_funcs.setdefault(None, []).insert(0, forms.check_request)
     app.before_request(auth.enforce_idle_timeout)
 
     @app.before_request

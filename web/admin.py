@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from mediation.models import Role
 from mediation.services import assignment, intake, invitations, queries, sentences, two_factor, users
 from web.auth import role_blueprint
-from web.calls import call_as_user, call_with_vault
+from web.calls import call_as_user, call_with_vault, read_as_user
 from web.forms import form_int, form_text
 from web.lists import list_query, step_choices
 
@@ -20,14 +20,14 @@ bp = role_blueprint("admin", Role.ADMIN)
 @bp.route("/")
 def cases() -> ResponseReturnValue:
     query = list_query(key=queries.CASE_KEY, fields=queries.CASE_FILTERS, search="reference")
-    page = call_as_user(queries.case_list, query, stale_days=current_app.config["STALE_CASE_DAYS"])
-    return render_template("admin/cases.html", page=page, mediators=call_as_user(users.mediators),
+    page = read_as_user(queries.case_list, query, stale_days=current_app.config["STALE_CASE_DAYS"])
+    return render_template("admin/cases.html", page=page, mediators=read_as_user(users.mediators),
                            steps=step_choices())
 
 
 @bp.route("/requests")
 def requests() -> ResponseReturnValue:
-    page = call_as_user(intake.pending_requests, list_query(key=intake.REQUEST_KEY))
+    page = read_as_user(intake.pending_requests, list_query(key=intake.REQUEST_KEY))
     return render_template("admin/requests.html", page=page)
 
 
@@ -68,8 +68,8 @@ def override(reference: str) -> ResponseReturnValue:
 def accounts() -> ResponseReturnValue:
     query = list_query(key=users.ACCOUNT_KEY, search="username", statuses=users.ACCOUNT_STATUSES,
                        roles=users.ACCOUNT_ROLES)
-    return render_template("admin/accounts.html", page=call_as_user(users.list_accounts, query),
-                           roles=users.ACCOUNT_ROLES, two_factor_on=call_as_user(two_factor.enrolled_user_ids))
+    return render_template("admin/accounts.html", page=read_as_user(users.list_accounts, query),
+                           roles=users.ACCOUNT_ROLES, two_factor_on=read_as_user(two_factor.enrolled_user_ids))
 
 
 def _invitation_page(username: str, code: str, *, created: bool) -> ResponseReturnValue:

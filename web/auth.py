@@ -21,7 +21,7 @@ from wtforms.validators import DataRequired, Length
 from mediation.models import Role, User
 from mediation.services import accounts
 from web import activation, second_step
-from web.calls import call, runtime
+from web.calls import call, read, runtime
 from web.extensions import login_manager
 
 bp = Blueprint("auth", __name__)
@@ -50,7 +50,7 @@ class Account(UserMixin):
 def load_account(user_id: str) -> Account | None:
     if not user_id.isdigit():
         return None
-    user = call(accounts.signed_in_user, int(user_id), session.get(SESSION_KEY))
+    user = read(accounts.signed_in_user, int(user_id), session.get(SESSION_KEY))
     return Account(user) if user is not None else None
 
 

@@ -1,12 +1,17 @@
-"""Every failure becomes a page that says what is wrong: never a stack trace, never a bare 500."""
+"""Every failure becomes a page that says what is wrong: never a stack trace, never a bare 500.
+
+A busy database answers 503 with Retry-After ("try again in a moment"), an unreachable one 503 ("unavailable");
+those pages, and the page for an unexpected error, never touch the database themselves.
+"""
 
 from __future__ import annotations
 
+import errno
 import logging
 import math
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, make_response, redirect, render_template, request, url_for
+from flask import Flask, Response, flash, g, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -14,11 +19,23 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, SecurityError
 
 from mediation.crypto.errors import CryptoError
-from mediation.errors import Conflict, Forbidden, NotFound
+from mediation.errors import (
+    Conflict,
+    DatabaseBusy,
+    DatabaseUnreachable,
+    Forbidden,
+    NotFound,
+    StorageUnavailable,
+    Unavailable,
+)
+from web.extensions import login_manager
 from web.limits import RateLimitExceeded, retry_after_seconds
 from workflows.errors import DomainError
 
 log = logging.getLogger(__name__)
+
+# Failures of the disk rather than of the request: full, over quota, read-only, or failing.
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
 
 
 def _back() -> str:
@@ -34,6 +51,38 @@ def _page(status: int, title: str, message: str) -> ResponseReturnValue:
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
+def _page_without_account(status: int, title: str, message: str) -> Response:
+    """An error page that never asks the database who is signed in: the failure may be the database itself.
+
+    (Rendering a template loads the signed-in account, through the database; when it was not loaded yet, the
+    page shows the header of a visitor who is not signed in.)
+    """
+    if "_login_user" not in g:
+        g._login_user = login_manager.anonymous_user()
+    page = render_template("errors/error.html", status=status, title=title, message=message)
+    return make_response(page, status)
+
+
+def _unavailable(error: Unavailable) -> Response:
+    """503: the database is busy (try again in a moment) or unreachable, or the storage is gone or full."""
+    log.warning("service unavailable on %s %s: %s%s", request.method, request.path, error,
+                f" ({error.detail})" if error.detail else "")
+    if isinstance(error, DatabaseBusy):
+        title, message = _("Busy: please try again"), _(
+            "The service is busy with other changes. Nothing was changed: please try again in a moment.")
+    elif isinstance(error, DatabaseUnreachable):
+        title, message = _("Service unavailable"), _(
+            "The service is unavailable right now. Nothing was changed: please try again later.")
+    else:
+        title, message = _("Cannot save right now"), _(
+            "The service cannot save anything right now. Nothing was changed. The server's operator has to "
+            "fix this; please try again later.")
+    response = _page_without_account(503, title, message)
+    if error.retry_after is not None:
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(NotFound)
     def not_found(error: NotFound) -> ResponseReturnValue:
@@ -46,6 +95,17 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Conflict)
     def conflict(error: Conflict) -> ResponseReturnValue:
         return _page(409, _("Changed by someone else"), str(error))
+
+    @app.errorhandler(Unavailable)
+    def unavailable(error: Unavailable) -> ResponseReturnValue:
+        return _unavailable(error)
+
+    @app.errorhandler(OSError)
+    def storage(error: OSError) -> ResponseReturnValue:
+        """A full or read-only disk under the instance folder (a video being stored, a key file) is a 503."""
+        if error.errno in STORAGE_ERRNOS:
+            return _unavailable(StorageUnavailable(f"{error.filename}: {error.strerror}"))
+        return unexpected(error)
 
     @app.errorhandler(CryptoError)
     def crypto(error: CryptoError) -> ResponseReturnValue:
@@ -93,6 +153,6 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> ResponseReturnValue:
-        log.exception("unexpected error on %s %s", request.method, request.path)
-        return _page(500, _("Something went wrong"),
-                     _("Nothing was changed by this request. Please try again, or tell the coordinator."))
+        log.error("unexpected error on %s %s", request.method, request.path, exc_info=error)
+        return _page_without_account(500, _("Something went wrong"), _(
+            "Nothing was changed by this request. Please try again, or tell the coordinator."))

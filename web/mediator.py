@@ -22,7 +22,7 @@ from mediation.services import (
 )
 from mediation.services.contacts import ContactDetails
 from web.auth import role_blueprint
-from web.calls import call_as_user, call_with_vault
+from web.calls import call_as_user, call_with_vault, read_as_user
 from web.forms import form_int, form_text
 from web.labels import label
 from web.lists import list_query, step_choices
@@ -38,14 +38,14 @@ def _to_case(reference: str, anchor: str = "") -> ResponseReturnValue:
 @bp.route("/")
 def dashboard() -> ResponseReturnValue:
     query = list_query(key=queries.CASE_KEY, fields=queries.CASE_FILTERS, search="reference")
-    board = call_as_user(views.mediator_dashboard, query, stale_days=current_app.config["STALE_CASE_DAYS"])
+    board = read_as_user(views.mediator_dashboard, query, stale_days=current_app.config["STALE_CASE_DAYS"])
     return render_template("mediator/dashboard.html", board=board, page=board.cases, steps=step_choices(),
-                           notices=call_as_user(notices.my_notices))
+                           notices=read_as_user(notices.my_notices))
 
 
 @bp.route("/cases/<reference>")
 def case(reference: str) -> ResponseReturnValue:
-    page = call_as_user(views.case_page, reference)
+    page = read_as_user(views.case_page, reference)
     names = call_with_vault(participant_names.names_for_mediator, reference)
     return render_template("mediator/case.html", page=page, names=names)
 
@@ -131,7 +131,7 @@ def case_notes(reference: str) -> ResponseReturnValue:
                         participant_id=form_int("participant_id"))
         flash(_("The note was saved, encrypted."), "info")
         return redirect(url_for("mediator.case_notes", reference=reference), code=303)
-    page = call_as_user(views.case_page, reference)
+    page = read_as_user(views.case_page, reference)
     return render_template("mediator/notes.html", page=page,
                            notes=call_with_vault(notes.assessment_notes, reference))
 
@@ -139,13 +139,13 @@ def case_notes(reference: str) -> ResponseReturnValue:
 @bp.route("/reviews")
 def review_queue() -> ResponseReturnValue:
     query = list_query(key=messages.REVIEW_KEY, fields=messages.REVIEW_FILTERS, search="reference")
-    return render_template("mediator/reviews.html", page=call_as_user(messages.awaiting_review, query),
+    return render_template("mediator/reviews.html", page=read_as_user(messages.awaiting_review, query),
                            steps=step_choices())
 
 
 @bp.route("/cases/<reference>/messages")
 def case_messages(reference: str) -> ResponseReturnValue:
-    page = call_as_user(views.case_page, reference)
+    page = read_as_user(views.case_page, reference)
     items = call_with_vault(messages.case_messages_for_review, reference)
     return render_template("mediator/messages.html", page=page, items=items)
 

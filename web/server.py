@@ -16,13 +16,13 @@ import gunicorn.http.wsgi
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from config import Settings, SettingsError, check_web_settings, load_settings
+from config import Settings, check_web_settings, load_settings
 from mediation.errors import InvalidInput
+from mediation.failures import describe, one_line
 from mediation.runtime import open_runtime
 from mediation.schema import database_exists, schema_problem
 from web import create_app
 from web.limits import limiter_of
-from workflows.errors import DomainError
 
 # gunicorn names itself in every response's Server header and offers no setting for it; the header is the one
 # place it reads this name from (the e2e test checks that no response names gunicorn, Python or Werkzeug).
@@ -96,8 +96,8 @@ def main() -> None:
     try:
         settings = load_settings()
         preflight(settings)
-    except (DomainError, SettingsError, ValueError) as error:
-        sys.exit(f"mediation-web: {error}")
+    except Exception as error:  # whatever stops the start (an unreachable database too) is one line
+        sys.exit(f"mediation-web: {one_line(describe(error))}")
     gunicorn.http.wsgi.SERVER = SERVER_HEADER
     server = WebServer(gunicorn_options(settings), lambda: create_app(settings))
     serving = settings.serving

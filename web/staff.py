@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Optional
 from mediation.models import Role
 from mediation.services import intake
 from web.auth import role_blueprint
-from web.calls import call_as_user
+from web.calls import call_as_user, read_as_user
 from web.lists import list_query
 
 bp = role_blueprint("staff", Role.STAFF)
@@ -36,7 +36,7 @@ class ForwardForm(FlaskForm):
 def referrals() -> ResponseReturnValue:
     query = list_query(key=intake.REFERRAL_KEY, fields=intake.REFERRAL_FILTERS, search="reference",
                        statuses=intake.REFERRAL_STATUSES)
-    return render_template("staff/referrals.html", page=call_as_user(intake.list_referrals, query))
+    return render_template("staff/referrals.html", page=read_as_user(intake.list_referrals, query))
 
 
 @bp.route("/forward", methods=["GET", "POST"])

@@ -126,6 +126,26 @@ def record(session: Session, tag: AuditTag, *, case: ChainHolder | None = None, 
     return str(values["entry_hash"])
 
 
+_CASES = table("cases")
+# FOR NO KEY UPDATE: it serialises writers of the case, yet the foreign-key checks of rows that point at the case
+# (an audit entry, a message) never wait on it, as they would on FOR UPDATE.
+_LOCK_CASE = (select(_CASES.c.id).where(_CASES.c.id == bindparam("case_id"))
+              .with_for_update(key_share=True))
+
+
+def lock_case_row(session: Session, case_id: int) -> None:
+    """Lock the case's row until the transaction ends (PostgreSQL; SQLite's write lock already covers it).
+
+    The one lock order: a case row, then the chain heads. Every path that appends to a case's content chain
+    comes here first (and so does a path that appends to the system chain before changing a case), so two
+    transactions never hold one lock each while waiting for the other's.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_LOCK_CASE, {"case_id": case_id})
+
+
 def record_content(session: Session, tag: AuditTag, *, case_id: int, **fields: Any) -> str:
     """Write the next entry of the case's content chain: messages, notes, contact details, decryptions."""
+    lock_case_row(session, case_id)
     return _append_to_headed_chain(session, tag, content_chain(case_id), case_id=case_id, **fields)

@@ -16,7 +16,7 @@ from workflows.message_workflow import MESSAGE_WORKFLOW
 @clean_errors
 def list_cases() -> None:
     """List every case with its state (metadata only, never content)."""
-    with cli_runtime() as runtime, runtime.transaction() as session:
+    with cli_runtime() as runtime, runtime.transaction(read_only=True) as session:
         rows = queries.all_cases(session)
     click.echo(f"{'reference':<15} {'state':<22} {'modality':<13} {'outcome':<11} {'mediator':<14} people")
     for row in rows:
@@ -30,7 +30,7 @@ def list_cases() -> None:
 @clean_errors
 def show(reference: str) -> None:
     """Show one case: state, eligibility with its explanation, participants and the audit timeline."""
-    with cli_runtime() as runtime, runtime.transaction() as session:
+    with cli_runtime() as runtime, runtime.transaction(read_only=True) as session:
         case = queries.case_for_operator(session, reference)
         click.echo(f"{case.reference}  state={case.state}  modality={case.modality or '-'}  "
                    f"outcome={case.outcome or '-'}  workflow={case.workflow_version}  version={case.version}")
@@ -73,7 +73,7 @@ def diagram(which: str, fmt: str, current: str | None) -> None:
 @clean_errors
 def stats() -> None:
     """Anonymous programme statistics: cases by state, outcome and modality, messages by state."""
-    with cli_runtime() as runtime, runtime.transaction() as session:
+    with cli_runtime() as runtime, runtime.transaction(read_only=True) as session:
         figures = keyservice.statistics(session)
     for title, counts in (("cases by state", figures.cases_by_state), ("cases by outcome", figures.cases_by_outcome),
                           ("cases by modality", figures.cases_by_modality),

@@ -133,7 +133,7 @@ def keys_check() -> None:
 @clean_errors
 def keys_status() -> None:
     """Show the KEKs, the active one, and how many data keys each wraps."""
-    with cli_runtime() as runtime, runtime.transaction() as session:
+    with cli_runtime() as runtime, runtime.transaction(read_only=True) as session:
         keyring = runtime.vault.keyring
         in_use = keyservice.keys_in_use(session)
     for kek_id in sorted(set(keyring.keys) | set(in_use)):
@@ -142,8 +142,11 @@ def keys_status() -> None:
         click.echo(f"{kek_id:<24} {in_use.get(kek_id, 0):>8} data key(s)  {mark}")
 
 
+MAX_RETENTION_DAYS = 100 * 366  # beyond this, "closed that long ago" is before the calendar begins
+
+
 @main.command()
-@click.option("--retention-days", type=click.IntRange(min=1),
+@click.option("--retention-days", type=click.IntRange(min=1, max=MAX_RETENTION_DAYS),
               help="Override MEDIATION_RETENTION_DAYS for this run.")
 @click.option("--dry-run", is_flag=True, help="List the cases that would be purged, change nothing.")
 @clean_errors
@@ -152,6 +155,8 @@ def purge(retention_days: int | None, dry_run: bool) -> None:
     unrecoverable, their anonymous statistics remain."""
     with cli_runtime() as runtime:
         days = retention_days or runtime.settings.retention_days
+        if days > MAX_RETENTION_DAYS:
+            raise click.ClickException(f"MEDIATION_RETENTION_DAYS is {days}; it can be at most {MAX_RETENTION_DAYS}")
         with runtime.transaction() as session:
             result = keyservice.purge_expired(session, runtime.vault, retention_days=days, dry_run=dry_run)
         flushed = None

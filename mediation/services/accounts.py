@@ -38,13 +38,20 @@ def _dummy_hash() -> str:
     return hash_password(secrets.token_urlsafe(16))
 
 
+MAX_USERNAME = 80  # the length of users.username
+
+
 def _key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
 def account_named(session: Session, username: str) -> User | None:
-    """The account with this username, whatever its state (a read: the first step of signing in)."""
-    return session.scalars(select(User).where(User.username == username.strip().lower())).first()
+    """The account with this username, whatever its state (a read: the first step of signing in). A name that
+    cannot be a username is never looked up (PostgreSQL would refuse a NUL, or a name longer than its column)."""
+    name = username.strip().lower() if isinstance(username, str) else ""
+    if not name or len(name) > MAX_USERNAME or "\x00" in name:
+        return None
+    return session.scalars(select(User).where(User.username == name)).first()
 
 
 def authenticate(transaction: Transactions, username: str, password: str) -> User | None:

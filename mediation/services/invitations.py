@@ -244,6 +244,7 @@ def activate_participant(session: Session, vault: Vault, key: str, *, username_s
     name = name.strip()
     if not name or len(name) > MAX_NAME:
         raise InvalidInput(f"Give a name of 1 to {MAX_NAME} characters.")
+    audit.lock_case_row(session, participant.case_id)  # the one lock order: the case row before any chain head
     user = users.create_user(session, None, username=_unique_username(session, check_stem(username_stem)),
                              display_name=pseudonym(), role=Role.PARTICIPANT.value, password=password,
                              anonymous_role="invitee")

@@ -12,25 +12,40 @@ from mediation.case_record import CaseRecord
 from mediation.errors import Conflict, NotFound, WrongState
 from mediation.models import Case, User
 from mediation.policy import require_mediator_of, visible_cases
+from mediation.text import shown
 
-REFERENCE_PATTERN = re.compile(r"^RO-\d{4}-\d{5,}$")
+REFERENCE_PATTERN = re.compile(r"RO-[0-9]{4}-[0-9]{5,12}")
+MAX_REFERENCE = 20  # the length of cases.reference
+RECORD_ID_PATTERN = re.compile(r"[0-9a-f]{32}")  # mediation.models.content.new_record_id
 
 
-def normalise_reference(reference: str) -> str:
-    return reference.strip().upper()
+def normalise_reference(reference: object) -> str:
+    """The reference in its stored form; NotFound (never a query) for anything that cannot be one."""
+    wanted = reference.strip().upper() if isinstance(reference, str) else ""
+    if len(wanted) > MAX_REFERENCE or not REFERENCE_PATTERN.fullmatch(wanted):
+        raise NotFound(f"{shown(reference)} is not a case reference (they look like RO-2026-00042).")
+    return wanted
+
+
+def checked_record_id(record_id: object, what: str = "message") -> str:
+    """A message's (or another content record's) id as the client sent it; NotFound if it cannot be one."""
+    if not isinstance(record_id, str) or not RECORD_ID_PATTERN.fullmatch(record_id):
+        raise NotFound(f"There is no such {what} on this case.")
+    return record_id
 
 
 def find_case(session: Session, actor: User, reference: str, *, lock: bool = False) -> Case:
     """The case with this reference if ``actor`` may see it; otherwise NotFound, exactly as if it did not exist.
 
     With ``lock``, the row stays locked until the transaction ends (PostgreSQL; SQLite already holds its write
-    lock), so a concurrent transition waits instead of missing what this transaction adds.
+    lock), so a concurrent transition waits instead of missing what this transaction adds, and this transaction
+    reads the case as the last transition before it left it.
     """
     wanted = normalise_reference(reference)
-    if not REFERENCE_PATTERN.match(wanted):
-        raise NotFound(f"'{reference}' is not a case reference (they look like RO-2026-00042).")
     query = select(Case).where(Case.reference == wanted, visible_cases(actor))
-    case = session.scalars(query.with_for_update(of=Case) if lock else query).one_or_none()
+    if lock:  # FOR NO KEY UPDATE: see mediation.audit.chain.lock_case_row, the one lock order
+        query = query.with_for_update(of=Case, key_share=True).execution_options(populate_existing=True)
+    case = session.scalars(query).one_or_none()
     if case is None:
         raise NotFound(f"No case {wanted} was found.")
     return case

@@ -21,9 +21,11 @@ from mediation.passwords import NewPassword
 from mediation.policy import require_role
 from mediation.services.accounts import end_all_sessions
 from mediation.services.listing import KeyPart, ListQuery, Page, fetch_page, starts_with
+from mediation.text import checked_string, clean_name, shown
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,79}$")
 USERNAME_RULE = "A username has 3 to 80 characters: lowercase letters, digits, dots, dashes, underscores."
+MAX_DISPLAY_NAME = 120  # the length of users.display_name
 
 
 def normalise_username(username: str) -> str:
@@ -43,18 +45,15 @@ def create_user(session: Session, actor: User | None, *, username: str, display_
         if password is not None:
             raise InvalidInput("The coordinator does not set passwords: the person sets theirs through the "
                                "account's activation link.")
-    username = normalise_username(username)
-    if not USERNAME.match(username):
+    username = normalise_username(checked_string(username, "username", max_length=1000))
+    if not USERNAME.fullmatch(username):
         raise InvalidInput(USERNAME_RULE)
     if role not in {r.value for r in Role}:
-        raise InvalidInput(f"Unknown role {role!r}; choose one of: {', '.join(r.value for r in Role)}.")
-    if not display_name.strip():
-        raise InvalidInput("A display name is required.")
-    if len(display_name.strip()) > 120:
-        raise InvalidInput("A display name has at most 120 characters.")
+        raise InvalidInput(f"Unknown role {shown(role)}; choose one of: {', '.join(r.value for r in Role)}.")
+    display_name = clean_name(display_name, "display name", max_length=MAX_DISPLAY_NAME)
     if username_taken(session, username):
         raise InvalidInput(f"The username {username!r} is taken.")
-    user = User(username=username, display_name=display_name.strip(), role=role,
+    user = User(username=username, display_name=display_name, role=role,
                 password_hash=password.hash if password is not None else None, is_active=True, created_at=utcnow())
     session.add(user)
     session.flush()

@@ -261,14 +261,15 @@ def test_show_says_when_no_sentence_is_recorded_and_when_eligibility_was_overrid
     assert timeline(result.stdout)[-1].endswith("case:eligibility:overridden")
 
 
-@pytest.mark.parametrize(("asked", "named"), [
-    pytest.param("RO-2026-99999", "RO-2026-99999", id="well-formed"),
-    pytest.param(" ro-2031-00001 ", "RO-2031-00001", id="lowercase-with-spaces"),
-    pytest.param("not-a-reference", "NOT-A-REFERENCE", id="malformed"),
+@pytest.mark.parametrize(("asked", "message"), [
+    pytest.param("RO-2026-99999", "No case RO-2026-99999 was found.", id="well-formed"),
+    pytest.param(" ro-2031-00001 ", "No case RO-2031-00001 was found.", id="lowercase-with-spaces"),
+    pytest.param("not-a-reference", "'not-a-reference' is not a case reference (they look like RO-2026-00042).",
+                 id="malformed"),
 ])
-def test_show_of_an_unknown_reference_is_a_one_line_error_without_traceback(cli, make_case, asked, named):
+def test_show_of_an_unknown_reference_is_a_one_line_error_without_traceback(cli, make_case, asked, message):
     make_case(CaseState.ASSESSMENT)
-    assert_one_line_error(cli.process("show", asked), f"No case {named} was found.")
+    assert_one_line_error(cli.process("show", asked), message)
 
 
 # ---------------------------------------------------------------------------------------------------------------

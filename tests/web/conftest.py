@@ -538,6 +538,7 @@ ROUTES: tuple[Route, ...] = (
           data=lambda w, o: {"relationship": "victim", "understood": "y"}),
     Route("public.language", "POST", lambda w, o: "/language/fr", ok=303, done=lambda w: "/", scoped=False),
     Route("static", "GET", lambda w, o: "/static/site.css", scoped=False),
+    Route("health.healthz", "GET", lambda w, o: "/healthz", scoped=False),
     Route("auth.login", "GET", lambda w, o: "/login", scoped=False),
     Route("auth.login", "POST", lambda w, o: "/login", ok=400, scoped=False,
           data=lambda w, o: {"username": w.usernames["admin"], "password": "not the password at all"}),

@@ -49,7 +49,7 @@ PRINCIPALS: dict[str, tuple[str | None, bool]] = {
 }
 ROLE_OF = {"admin": "admin", "mediator": "mediator", "staff": "staff", "offender": "participant"}
 AREA_ROLE = {"admin": "admin", "mediator": "mediator", "staff": "staff", "portal": "participant"}
-OPEN_AREAS = {"public", "auth", "two_factor", "static"}
+OPEN_AREAS = {"public", "auth", "two_factor", "static", "health"}
 SIGNED_IN_AREAS = {"account"}  # each signed-in person's own account, whatever their role
 
 # What each principal may never read, whatever the page.

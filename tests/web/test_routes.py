@@ -1228,8 +1228,8 @@ FIELDS = ("version", "participant_id", "reason", "modality", "outcome", "trigger
           "confirm", "kind", "years", "months", "days", "relationship", "consent", "safety", "willing", "understood",
           "name", "address", "phone", "email", "safe_times_to_call", "video", "code", "disable-code", "renew-code",
           "current")
-ACCOUNT_FOR = {"public": None, "auth": None, "two_factor": None, "static": None, "mediator": "mediator",
-               "portal": "offender", "account": "mediator", "staff": "staff", "admin": "admin"}
+ACCOUNT_FOR = {"public": None, "auth": None, "two_factor": None, "static": None, "health": None,
+               "mediator": "mediator", "portal": "offender", "account": "mediator", "staff": "staff", "admin": "admin"}
 
 
 @pytest.mark.parametrize("route", [r for r in ROUTES if r.method == "POST"],
@@ -1275,6 +1275,14 @@ def test_an_unknown_page_and_a_wrong_method_get_their_own_pages(browser_for) -> 
     wrong = browser.post("/mediator/")
     assert wrong.status_code == 405
     assert "Not allowed" in page_text(wrong)
+
+
+@covers("health.healthz GET")
+def test_the_health_check_answers_ok_to_anyone_and_says_nothing_more(browser: Browser) -> None:
+    """For reverse proxies: no sign-in, no content (tests/web/test_failures.py covers the failing checks)."""
+    response = browser.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
 
 
 def test_every_route_of_the_app_is_covered_by_a_test_of_this_module(app: Flask) -> None:

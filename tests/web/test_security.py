@@ -35,8 +35,8 @@ from tests.web.conftest import (
     video_upload,
 )
 
-ACCOUNT_FOR = {"public": None, "auth": None, "two_factor": None, "static": None, "mediator": "mediator",
-               "portal": "offender", "account": "mediator", "staff": "staff", "admin": "admin"}
+ACCOUNT_FOR = {"public": None, "auth": None, "two_factor": None, "static": None, "health": None,
+               "mediator": "mediator", "portal": "offender", "account": "mediator", "staff": "staff", "admin": "admin"}
 HOME_OF = {"mediator": "/mediator/", "offender": "/portal/", "staff": "/staff/", "admin": "/admin/"}
 
 

@@ -12,7 +12,7 @@ from mediation.db import utcnow
 from mediation.errors import Forbidden, InvalidInput, NotFound, WrongState
 from mediation.models import Blob, Case, Message, Participant, Role, User
 from mediation.policy import own_participation, participant_of, require_active, require_mediator_of
-from mediation.services.lookup import find_case
+from mediation.services.lookup import checked_record_id, find_case
 from workflows.message_workflow import MessageState, message_workflow
 from workflows.vocabulary import CaseState, Consent, Modality, carries_messages
 
@@ -81,8 +81,11 @@ def may_write(participant: Participant, state: str, kind: str) -> bool:
     return participant.consent == Consent.GIVEN and dialogue_refusal(state, kind) is None
 
 
-def message_for(session: Session, actor: User, reference: str, message_id: str) -> tuple[Case, Message]:
-    case = find_case(session, actor, reference)
+def message_for(session: Session, actor: User, reference: str, message_id: str, *,
+                lock: bool = False) -> tuple[Case, Message]:
+    """The message on a case the actor may see; with ``lock``, the case row is locked first (see find_case)."""
+    message_id = checked_record_id(message_id)
+    case = find_case(session, actor, reference, lock=lock)
     message = session.scalars(select(Message).where(Message.id == message_id, Message.case_id == case.id)).first()
     if message is None:
         raise NotFound("There is no such message on this case.")

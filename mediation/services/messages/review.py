@@ -26,7 +26,9 @@ def review(session: Session, vault: Vault, actor: User, reference: str, *, messa
     """The mediator approves, returns with a note, proposes a redaction, or withholds with a reason."""
     if trigger not in REVIEW_TRIGGERS:
         raise InvalidInput(f"A review is one of {', '.join(REVIEW_TRIGGERS)}.")
-    case, message = message_for(session, actor, reference, message_id)
+    # Locked: a pause, withdrawal or closure at the same moment either waits for this review, or is seen by it
+    # (and approving is then refused), so nothing is delivered once a case is paused or closed.
+    case, message = message_for(session, actor, reference, message_id, lock=True)
     require_mediator_of(actor, case)
     arguments: dict[str, str] = {}
     if trigger == "return":
@@ -50,7 +52,8 @@ def respond(session: Session, vault: Vault, actor: User, reference: str, *, mess
     """The author accepts or refuses a proposed redaction, or revises a returned message."""
     if trigger not in AUTHOR_TRIGGERS:
         raise InvalidInput(f"An answer is one of {', '.join(AUTHOR_TRIGGERS)}.")
-    case, message = message_for(session, actor, reference, message_id)
+    # Locked like a review: accepting a redaction delivers the message.
+    case, message = message_for(session, actor, reference, message_id, lock=True)
     if not is_author(actor, case, message):
         raise Forbidden("Only the author of a message can answer for it.")
     if trigger == "accept":

@@ -1,0 +1,46 @@
+"""Text from outside (a form, a URL, the command line) checked before it reaches a query.
+
+The same value must get the same answer on both databases: PostgreSQL refuses a NUL character and a string
+longer than its column, SQLite stores both. So the services refuse them first, with a message that says what
+is wrong, and names lose the control characters a person never types.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mediation.errors import InvalidInput
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # what undecodable bytes become (surrogateescape): not text
+
+
+def checked_string(value: object, what: str, *, max_length: int) -> str:
+    """``value`` if it is a string of at most ``max_length`` characters that any database can store."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"The {what} must be text.")
+    if "\x00" in value:
+        raise InvalidInput(f"The {what} contains a NUL character, which is not allowed.")
+    if _SURROGATE.search(value):
+        raise InvalidInput(f"The {what} is not valid UTF-8 text.")
+    if len(value) > max_length:
+        raise InvalidInput(f"The {what} is too long ({len(value)} characters; at most {max_length}).")
+    return value
+
+
+def clean_name(value: object, what: str, *, max_length: int) -> str:
+    """A name as it will be shown: control characters removed, spaces trimmed, not empty, not too long."""
+    text = checked_string(value, what, max_length=max(max_length * 4, 1000))
+    text = _CONTROL.sub("", text).strip()
+    if not text:
+        raise InvalidInput(f"A {what} is required.")
+    if len(text) > max_length:
+        raise InvalidInput(f"The {what} is too long ({len(text)} characters; at most {max_length}).")
+    return text
+
+
+def shown(value: object, limit: int = 40) -> str:
+    """A value safe to repeat in an error message: short, printable, or not repeated at all."""
+    if not isinstance(value, str) or len(value) > limit or _CONTROL.search(value) or _SURROGATE.search(value):
+        return "(that value)"
+    return repr(value)
