@@ -47,7 +47,7 @@ import tracemalloc
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -57,13 +57,13 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session
 
 from benchmarks.measure import (
+    Report,
+    Row,
     best_us,
     interleave,
     paired_ratios,
     per_op,
     print_profile,
-    print_table,
-    ratio_text,
     section,
 )
 from config import load_settings
@@ -119,46 +119,15 @@ QUICK = Plan(rounds=3, transition_ops=30, pool=4, fires=1000, machines=10, cases
              first_checkpoint=2_000, batch=1_000, registered=1_000, profile_ops=200)
 
 
-@dataclass
-class Row:
-    """One line of the summary table; ``held`` and ``held_ratio`` only for the transition rows."""
-
-    measurement: str
-    ours: str
-    baseline: str
-    ratio: float | None
-    target: str
-    met: bool | None
-    held: str = "-"
-    held_ratio: float | None = None
-
-
-@dataclass
-class Report:
-    rows: list[Row] = field(default_factory=list)
-
-    def add(self, row: Row) -> None:
-        self.rows.append(row)
-
-    def print(self) -> None:
-        header = ("measurement", "ours", "baseline", "ratio", "target", "met", "held-conn floor",
-                  "ratio vs held")
-        lines = [header] + [
-            (r.measurement, r.ours, r.baseline, ratio_text(r.ratio), r.target,
-             "-" if r.met is None else ("yes" if r.met else "no"), r.held, ratio_text(r.held_ratio))
-            for r in self.rows
-        ]
-        print_table("Summary", lines)
-        if any(r.held != "-" for r in self.rows):
-            print("  (a)/(d): baseline = the PRIMARY floor, bare Core with one engine.begin() per transition (pool "
-                  "checkout,\n  BEGIN [IMMEDIATE], SELECT, UPDATE, INSERT, COMMIT), like one service call; ratio and "
-                  "target are judged\n  against it. held-conn floor = the same Core on one held Connection (no "
-                  "checkout per transition):\n  a secondary ratio, for information only. The SQLite target row is "
-                  f"synchronous={DEFAULT_SYNCHRONOUS}, the product default.")
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Timing helpers
+
+HELD_NOTE = (
+    "  (a)/(d): baseline = the PRIMARY floor, bare Core with one engine.begin() per transition (pool checkout,\n"
+    "  BEGIN [IMMEDIATE], SELECT, UPDATE, INSERT, COMMIT), like one service call; ratio and target are judged\n"
+    "  against it. held-conn floor = the same Core on one held Connection (no checkout per transition):\n"
+    "  a secondary ratio, for information only. The SQLite target row is "
+    f"synchronous={DEFAULT_SYNCHRONOUS}, the product default.")
 
 
 def spread(values: list[float]) -> str:
@@ -953,7 +922,7 @@ def main(argv: list[str] | None = None) -> int:
                                         f"({safe_url(url)}, scratch database) vs bare Core", "PostgreSQL",
                                         scratch, workdir / "instance-postgres", plan, synchronous=None,
                                         judged=True, profile=arguments.profile)
-    report.print()
+    report.print(HELD_NOTE if any(r.held != "-" for r in report.rows) else "")
     print(f"\n  total {time.perf_counter() - started:.0f} s; a measurement, not a test: exit status 0 "
           "whether or not targets are met")
     return 0

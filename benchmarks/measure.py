@@ -13,6 +13,7 @@ import pstats
 import time
 import timeit
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 
 def section(title: str) -> None:
@@ -82,3 +83,45 @@ def print_table(title: str, rows: list[tuple[str, ...]]) -> None:
         print("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
         if index == 0:
             print("  " + "  ".join("-" * width for width in widths))
+
+
+@dataclass
+class Row:
+    """One line of a benchmark's summary; ``held`` and ``held_ratio`` only where a secondary floor exists."""
+
+    measurement: str
+    ours: str
+    baseline: str
+    ratio: float | None
+    target: str
+    met: bool | None
+    held: str = "-"
+    held_ratio: float | None = None
+
+
+@dataclass
+class Report:
+    """The summary every benchmark ends with: one table, what it means, and which targets were met or missed."""
+
+    rows: list[Row] = field(default_factory=list)
+
+    def add(self, row: Row) -> None:
+        self.rows.append(row)
+
+    def print(self, note: str = "") -> None:
+        held = any(r.held != "-" for r in self.rows)
+        header = ("measurement", "ours", "baseline", "ratio", "target", "met") + (
+            ("held-conn floor", "ratio vs held") if held else ())
+        lines = [header] + [
+            (r.measurement, r.ours, r.baseline, ratio_text(r.ratio), r.target,
+             "-" if r.met is None else ("yes" if r.met else "no"))
+            + ((r.held, ratio_text(r.held_ratio)) if held else ())
+            for r in self.rows
+        ]
+        print_table("Summary", lines)
+        if note:
+            print(note)
+        judged = [r for r in self.rows if r.met is not None]
+        missed = [r.measurement for r in judged if not r.met]
+        print(f"\n  targets met: {len(judged) - len(missed)} of {len(judged)}"
+              + (f"; missed: {'; '.join(missed)}" if missed else ""))

@@ -55,7 +55,7 @@ from sqlalchemy import event, func, insert, select, text, update
 from sqlalchemy.engine import Engine
 
 from benchmarks.engine import postgres_scratch, safe_url
-from benchmarks.measure import interleave, print_table, ratio_text, section
+from benchmarks.measure import Report, Row, interleave, section
 from config import load_settings
 from mediation.db import table, utcnow
 from mediation.keyfiles import ensure_instance
@@ -101,34 +101,6 @@ class Plan:
 
 FULL = Plan(small=1_000, large=100_000, rounds=7, renders=6, users=50, seconds=60)
 QUICK = Plan(small=1_000, large=10_000, rounds=2, renders=2, users=10, seconds=10)
-
-
-@dataclass
-class Row:
-    measurement: str
-    ours: str
-    baseline: str
-    ratio: float | None
-    target: str
-    met: bool | None
-
-
-@dataclass
-class Report:
-    rows: list[Row] = field(default_factory=list)
-
-    def add(self, row: Row) -> None:
-        self.rows.append(row)
-
-    def print(self) -> None:
-        lines = [("measurement", "ours", "baseline", "ratio", "target", "met")] + [
-            (r.measurement, r.ours, r.baseline, ratio_text(r.ratio), r.target,
-             "-" if r.met is None else ("yes" if r.met else "no")) for r in self.rows]
-        print_table("Summary", lines)
-        judged = [r for r in self.rows if r.met is not None]
-        missed = [r.measurement for r in judged if not r.met]
-        print(f"\n  targets met: {len(judged) - len(missed)} of {len(judged)}"
-              + (f"; missed: {'; '.join(missed)}" if missed else ""))
 
 
 # ---------------------------------------------------------------------------------------------------------
