@@ -115,16 +115,12 @@ def invite_account(session: Session, actor: User, user_id: int, *, hours: int,
     """The coordinator asks for a staff account to be activated, or for a new password on it (a reset: the
     old password works until the person uses the code, then every session of the account ends); returns the
     account and the code to pass on to its person."""
-    require_role(actor, Role.ADMIN)
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound("No such account.")
+    user = users.account_to_manage(session, actor, user_id,
+                                   not_yourself="Change your own password from your account page.")
     if user.role == Role.PARTICIPANT:
         raise InvalidInput("Participants are invited by their mediator, from their case.")
     if not user.is_active:
         raise InvalidInput("This account is deactivated.")
-    if user.id == actor.id:
-        raise InvalidInput("Change your own password from your account page.")
     now = now or utcnow()
     code = _issue(session, actor, now, hours, user_id=user.id)
     audit.record(session, AuditTag.USER_INVITED, actor=actor, now=now, details={"user_id": user.id})

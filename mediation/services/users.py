@@ -62,14 +62,21 @@ def create_user(session: Session, actor: User | None, *, username: str, display_
     return user
 
 
-def deactivate_user(session: Session, actor: User, user_id: int) -> User:
-    """The coordinator closes an account: its sessions end at once and its invitations stop working."""
+def account_to_manage(session: Session, actor: User, user_id: int, *, not_yourself: str) -> User:
+    """The account the coordinator is about to change: it exists, and it is not their own (``not_yourself``
+    says what to do instead)."""
     require_role(actor, Role.ADMIN)
     user = session.get(User, user_id)
     if user is None:
         raise NotFound("No such account.")
     if user.id == actor.id:
-        raise InvalidInput("You cannot deactivate your own account.")
+        raise InvalidInput(not_yourself)
+    return user
+
+
+def deactivate_user(session: Session, actor: User, user_id: int) -> User:
+    """The coordinator closes an account: its sessions end at once and its invitations stop working."""
+    user = account_to_manage(session, actor, user_id, not_yourself="You cannot deactivate your own account.")
     user.is_active = False
     end_all_sessions(session, user.id)
     audit.record(session, AuditTag.USER_DEACTIVATED, actor=actor, now=utcnow(), details={"user_id": user.id})
