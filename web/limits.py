@@ -5,8 +5,9 @@ carry no limits themselves. The limits are built so that nobody can turn them in
 
 - every limit counts per client (its address, an IPv6 client by its /64 network), or per client and username;
 - failed sign-ins (the login answers 400) are counted only when a sign-in fails, never when it succeeds;
-- the global ceiling on failed sign-ins (a guess spread over many addresses) throttles only clients that have
-  failed themselves lately: someone who signs in right is never turned away because others are guessing.
+- the global ceiling on failed sign-ins (a guess spread over many addresses) throttles only clients that keep
+  failing themselves (half their own allowance): someone who signs in right, or mistyped once or twice, is never
+  turned away because others are guessing.
 
 One ``Limiter`` per app (settings differ between apps, and tests build many). Its storage is memory in
 development and Redis when several processes serve (``MEDIATION_RATELIMIT_STORAGE_URL``); if Redis stops
@@ -70,7 +71,9 @@ def sign_in_failed(response: Response) -> bool:
 
 class FailureCeiling:
     """Decides when the global ceiling on failed sign-ins applies to this request: only once the ceiling is
-    reached, and only to a client that has itself failed within its own failure window.
+    reached, and only to a client that keeps failing itself: one that used at least half of its own failure
+    allowance in its window. A person who mistyped once or twice is never turned away because others are
+    guessing elsewhere; a guesser spread over many addresses is slowed after a few failures at each.
 
     It reads the counters Flask-Limiter keeps for the two shared limits (per client, and everyone's), through
     the limiter's own strategy, with the same keys Flask-Limiter uses for a shared limit's scope.
@@ -88,14 +91,15 @@ class FailureCeiling:
     def reached(self) -> bool:
         return any(left <= 0 for left in self._remaining(self.everyone, EVERYONE, GLOBAL_FAILURES_SCOPE))
 
-    def client_failed_lately(self) -> bool:
+    def client_keeps_failing(self) -> bool:
         remaining = self._remaining(self.per_client, client_address(), FAILURES_SCOPE)
-        return any(left < item.amount for left, item in zip(remaining, self.per_client, strict=True))
+        return any(item.amount - left >= max(1, item.amount // 2)
+                   for left, item in zip(remaining, self.per_client, strict=True))
 
     def exempt(self) -> bool:
         """Flask-Limiter's ``exempt_when``: below the ceiling the limit counts (and passes); above it, it
-        refuses a client that failed lately and lets any other through."""
-        return self.reached() and not self.client_failed_lately()
+        refuses a client that keeps failing and lets any other through."""
+        return self.reached() and not self.client_keeps_failing()
 
 
 def _storage_options(storage_url: str) -> dict[str, Any]:
@@ -119,12 +123,12 @@ def _rules(limiter: Limiter, limits: RateLimits) -> dict[str, list[Callable[[Cal
                                  methods=post, deduct_when=sign_in_failed, exempt_when=ceiling.exempt),
         ],
         "auth.activate": [limiter.limit(limits.activation, methods=post)],
-        # The second step of signing in: codes are guessed like passwords, and their failures (400) count with
-        # the password's failures of the same client.
+        # The second step of signing in, and a password change (which asks for the current password): guessed
+        # like a sign-in, so their failures (400) count with the sign-in failures of the same client.
         **{endpoint: [
             limiter.limit(limits.sign_in, methods=post),
             limiter.shared_limit(limits.sign_in_failures, FAILURES_SCOPE, methods=post, deduct_when=sign_in_failed),
-        ] for endpoint in ("two_factor.code", "two_factor.enrol")},
+        ] for endpoint in ("two_factor.code", "two_factor.enrol", "account.change_password")},
     }
 
 

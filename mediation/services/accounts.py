@@ -23,7 +23,7 @@ from mediation.audit import AuditTag
 from mediation.audit import chain as audit
 from mediation.db import utcnow
 from mediation.errors import Conflict, InvalidInput, NotFound
-from mediation.models import LoginSession, User
+from mediation.models import LoginSession, TwoFactorCredential, User
 from mediation.passwords import NewPassword, hash_password, needs_rehash, verify_password
 
 Transactions = Callable[[], AbstractContextManager[Session]]
@@ -123,7 +123,14 @@ def end_session(session: Session, key: str | None) -> None:
 
 
 def end_all_sessions(session: Session, user_id: int) -> int:
-    """End every open session of an account; returns how many ended."""
+    """End every open session of an account, and every sign-in still halfway (a password accepted, its second
+    factor not yet given): a new password must also void what the old one opened. A second factor still being
+    set up is dropped too, since whoever held the old password may have read its secret. Returns how many
+    sessions ended."""
+    session.execute(update(TwoFactorCredential).where(TwoFactorCredential.user_id == user_id)
+                    .values(sign_in_attempt=None))
+    session.execute(delete(TwoFactorCredential).where(TwoFactorCredential.user_id == user_id,
+                                                      TwoFactorCredential.confirmed_at.is_(None)))
     statement = update(LoginSession).where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None))
     return int(session.execute(statement.values(ended_at=utcnow())).rowcount or 0)
 

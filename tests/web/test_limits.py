@@ -112,9 +112,13 @@ def test_the_coordinator_signs_in_while_an_attacker_fails_against_her_username(w
     # More attackers elsewhere push every failure past the global ceiling.
     for number in range(6):
         assert client(app, world, f"198.51.100.{40 + number}").log_in(f"x{number}", "wrong").status_code == 400
-    # A client that failed lately is now refused on any username; one that never failed is not.
-    assert attacker.log_in("another.name", "wrong").status_code == 429
-    assert client(app, world, "198.51.100.40").log_in("x0", "wrong").status_code == 429
+    # A client that keeps failing (half its own allowance of 10) is now refused on any username ...
+    keeps_failing = client(app, world, "198.51.100.60")
+    assert [keeps_failing.log_in(f"y{n}", "wrong").status_code for n in range(6)] == [400] * 5 + [429]
+    # ... while someone who mistyped once is not turned away because others are guessing.
+    typo = client(app, world, "192.0.2.70")
+    assert typo.log_in(world.usernames["mediator"], "a typo").status_code == 400
+    assert typo.log_in(world.usernames["mediator"], PASSWORD).status_code == 302
 
     her = client(app, world, "192.0.2.50")
     signed_in = her.log_in(coordinator, PASSWORD)
@@ -236,3 +240,13 @@ def test_with_redis_several_processes_share_one_count(web_runtime, world):
     statuses = [client(apart[n % 2], world, address).post("/request", REQUEST).status_code for n in range(4)]
     assert statuses == [200, 200, 200, 200]
 
+
+
+def test_guessing_the_current_password_on_the_change_form_is_throttled(web_runtime, world):
+    """A session left open must not become a way to guess its owner's password without limit."""
+    app = limited_app(web_runtime, sign_in_failures="3 per 15 minutes")
+    hijacked = client(app, world, "198.51.100.90").sign_in("mediator")
+    wrong = {"current": "not the password", "password": "quiet harbour lantern seventeen",
+             "confirm": "quiet harbour lantern seventeen"}
+    statuses = [hijacked.post("/account/password", wrong).status_code for _ in range(4)]
+    assert statuses == [400, 400, 400, 429]

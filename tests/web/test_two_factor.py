@@ -19,8 +19,10 @@ from sqlalchemy import select
 from mediation.db import Base
 from mediation.models import TwoFactorCredential
 from mediation.runtime import Runtime
+from mediation.services import accounts
 from mediation.services.two_factor import SecondStep
 from tests.web.conftest import (
+    NEW_PASSWORD,
     PASSWORD,
     ROLE_HOME,
     ROUTES,
@@ -130,6 +132,34 @@ def test_production_settings_require_two_factor_of_admin_mediators_and_staff_and
                                 headers={"Referer": "https://mediation.example.org/login"})
         expected = "/login/enrol" if key != "offender" else ROLE_HOME["participant"]
         assert location(response) == expected, key
+
+
+def test_a_new_password_voids_a_sign_in_halfway_through_its_second_step(app: Flask, world: World,
+                                                                         web_runtime: Runtime) -> None:
+    """Whoever held the old password must not finish signing in with it after the owner changed it."""
+    secret = enrol(web_runtime, world.users["mediator"])
+    thief = password_only(app, world, "mediator")
+    owner = Browser(app.test_client(), world).sign_in("mediator")
+    changed = owner.post("/account/password", {"current": PASSWORD, "password": NEW_PASSWORD,
+                                               "confirm": NEW_PASSWORD})
+    assert changed.status_code == 303
+    late = thief.post("/login/code", {"code": next_code(secret)})
+    assert (late.status_code, urlsplit(late.headers["Location"]).path) == (302, "/login")
+    assert thief.get("/mediator/").status_code == 302
+
+
+def test_a_password_reset_voids_an_enrolment_begun_with_the_old_password(required_app: Flask, world: World,
+                                                                         web_runtime: Runtime) -> None:
+    """A thief with the old password who began setting up two-factor cannot finish it after the reset (their
+    authenticator would otherwise become the account's second factor)."""
+    thief = password_only(required_app, world, "staff")
+    stolen_secret = secret_from(page_text(thief.get("/login/enrol")))
+    with web_runtime.transaction() as s:
+        accounts.end_all_sessions(s, world.users["staff"])  # what a reset, a password change or deactivation do
+    late = thief.post("/login/enrol", {"code": pyotp.TOTP(stolen_secret).now()})
+    assert late.status_code == 302 and urlsplit(late.headers["Location"]).path == "/login"
+    with web_runtime.transaction() as s:
+        assert s.get(TwoFactorCredential, world.users["staff"]) is None  # the secret they read is gone
 
 
 def test_the_marker_expires_after_a_few_minutes(app: Flask, world: World, web_runtime: Runtime) -> None:
