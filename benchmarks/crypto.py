@@ -59,6 +59,7 @@ from benchmarks.measure import (
     paired_ratios,
     per_op,
     print_profile,
+    print_total,
     section,
 )
 from config import load_settings
@@ -656,8 +657,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             runtime.close()
     report.print(SUMMARY_NOTE)
-    print(f"\n  total {time.perf_counter() - started:.0f} s; a measurement, not a test: exit status 0 whether or not "
-          "targets are met")
+    print_total(started)
     return 0
 
 

@@ -59,11 +59,13 @@ from sqlalchemy.orm import Session
 from benchmarks.measure import (
     Report,
     Row,
+    add_postgres_argument,
     best_us,
     interleave,
     paired_ratios,
     per_op,
     print_profile,
+    print_total,
     section,
 )
 from config import load_settings
@@ -870,11 +872,7 @@ def run_transition_part(report: Report, label: str, title: str, database: str, u
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a small smoke run (seconds, not minutes)")
-    parser.add_argument("--postgres", metavar="URL",
-                        default=os.environ.get("MEDIATION_BENCH_POSTGRES_URL")
-                        or os.environ.get("MEDIATION_TEST_POSTGRES_URL"),
-                        help="a PostgreSQL server URL whose user may create databases, for (d) "
-                             "(default: $MEDIATION_BENCH_POSTGRES_URL or $MEDIATION_TEST_POSTGRES_URL)")
+    add_postgres_argument(parser, "for (d)")
     parser.add_argument("--no-postgres", action="store_true", help="skip (d) even when a URL is known")
     parser.add_argument("--only", choices=("a", "b", "c", "d"), action="append",
                         help="run only these parts (repeatable)")
@@ -923,8 +921,7 @@ def main(argv: list[str] | None = None) -> int:
                                         scratch, workdir / "instance-postgres", plan, synchronous=None,
                                         judged=True, profile=arguments.profile)
     report.print(HELD_NOTE if any(r.held != "-" for r in report.rows) else "")
-    print(f"\n  total {time.perf_counter() - started:.0f} s; a measurement, not a test: exit status 0 "
-          "whether or not targets are met")
+    print_total(started)
     return 0
 
 

@@ -6,9 +6,11 @@ contenders alternate within each round, and the medians are reported.
 
 from __future__ import annotations
 
+import argparse
 import cProfile
 import gc
 import io
+import os
 import pstats
 import time
 import timeit
@@ -125,3 +127,18 @@ class Report:
         missed = [r.measurement for r in judged if not r.met]
         print(f"\n  targets met: {len(judged) - len(missed)} of {len(judged)}"
               + (f"; missed: {'; '.join(missed)}" if missed else ""))
+
+
+def add_postgres_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--postgres URL``, defaulting to $MEDIATION_BENCH_POSTGRES_URL, then $MEDIATION_TEST_POSTGRES_URL."""
+    parser.add_argument("--postgres", metavar="URL",
+                        default=os.environ.get("MEDIATION_BENCH_POSTGRES_URL")
+                        or os.environ.get("MEDIATION_TEST_POSTGRES_URL"),
+                        help=f"a PostgreSQL server URL whose user may create databases, {what} "
+                             "(default: $MEDIATION_BENCH_POSTGRES_URL or $MEDIATION_TEST_POSTGRES_URL)")
+
+
+def print_total(started: float) -> None:
+    """The last line of every benchmark: how long it took, and that missing a target is not a failure."""
+    print(f"\n  total {time.perf_counter() - started:.0f} s; a measurement, not a test: exit status 0 whether or not "
+          "targets are met")

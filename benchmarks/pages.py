@@ -55,7 +55,7 @@ from sqlalchemy import event, func, insert, select, text, update
 from sqlalchemy.engine import Engine
 
 from benchmarks.engine import postgres_scratch, safe_url
-from benchmarks.measure import Report, Row, interleave, section
+from benchmarks.measure import Report, Row, add_postgres_argument, interleave, print_total, section
 from config import load_settings
 from mediation.db import table, utcnow
 from mediation.keyfiles import ensure_instance
@@ -727,10 +727,7 @@ def run_backend(report: Report, plan: Plan, database: str, urls: tuple[str, str]
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a small smoke run (10,000 cases, 10 users for 10 s)")
-    parser.add_argument("--postgres", metavar="URL",
-                        default=os.environ.get("MEDIATION_BENCH_POSTGRES_URL")
-                        or os.environ.get("MEDIATION_TEST_POSTGRES_URL"),
-                        help="a PostgreSQL server URL whose user may create databases")
+    add_postgres_argument(parser, "for SQLite's twin runs on PostgreSQL")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only, (b) included")
     parser.add_argument("--only", choices=("a", "b"), action="append", help="run only these parts (repeatable)")
     return parser.parse_args(argv)
@@ -760,8 +757,7 @@ def main(argv: list[str] | None = None) -> int:
             print("\n  (b) ran on SQLite: no PostgreSQL URL (--postgres, MEDIATION_BENCH_POSTGRES_URL or "
                   "MEDIATION_TEST_POSTGRES_URL)")
         report.print()
-    print(f"\n  total {time.perf_counter() - started:.0f} s; a measurement, not a test: exit status 0 whether or not "
-          "targets are met")
+    print_total(started)
     return 0
 
 
