@@ -446,6 +446,8 @@ def next_code(secret: str) -> str:
 def required_app(web_runtime: Runtime) -> Flask:
     """The site as production configures it by default: two-factor required for admin, mediators and staff."""
     return make_app(web_runtime, replace(web_runtime.settings, two_factor_required_roles=TWO_FACTOR_ROLES))
+
+
 INVITATION_CODE = re.compile(r'<code class="invitation-code">([0-9A-Z-]+)</code>')
 
 
