@@ -30,6 +30,7 @@ from mediation.errors import (
 )
 from web.extensions import login_manager
 from web.limits import RateLimitExceeded, retry_after_seconds
+from web.words import say
 from workflows.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -86,15 +87,15 @@ def _unavailable(error: Unavailable) -> Response:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(NotFound)
     def not_found(error: NotFound) -> ResponseReturnValue:
-        return _page(404, _("Not found"), str(error))
+        return _page(404, _("Not found"), say(error))
 
     @app.errorhandler(Forbidden)
     def forbidden(error: Forbidden) -> ResponseReturnValue:
-        return _page(403, _("Not allowed"), str(error))
+        return _page(403, _("Not allowed"), say(error))
 
     @app.errorhandler(Conflict)
     def conflict(error: Conflict) -> ResponseReturnValue:
-        return _page(409, _("Changed by someone else"), str(error))
+        return _page(409, _("Changed by someone else"), say(error))
 
     @app.errorhandler(Unavailable)
     def unavailable(error: Unavailable) -> ResponseReturnValue:
@@ -117,8 +118,8 @@ def register_error_handlers(app: Flask) -> None:
     def refused(error: DomainError) -> ResponseReturnValue:
         """A rule said no (a guard, a state, a bad value): say why on the page the person came from."""
         if request.method in ("GET", "HEAD"):
-            return _page(400, _("That is not possible"), str(error))
-        flash(str(error), "error")
+            return _page(400, _("That is not possible"), say(error))
+        flash(say(error), "error")
         return redirect(_back(), code=303)
 
     @app.errorhandler(CSRFError)

@@ -7,14 +7,27 @@ from functools import cache
 from typing import Protocol
 
 from workflows.engine import Arguments, Guard
-from workflows.vocabulary import CaseState, Consent, Modality, Outcome, Safety, Side
+from workflows.vocabulary import CaseState, Consent, Modality, Outcome, ParticipantRole, Safety, Side
 
 
 class ParticipantFacts(Protocol):
     id: int
     side: str
+    role: str
+    takes_part_in_meetings: bool
     consent: str
     safety: str
+
+
+def gates_dialogue(person: ParticipantFacts) -> bool:
+    """Whether this person's consent and safety decide if the dialogue may go on: everyone but a support
+    person, who gates it only when they take part in a meeting."""
+    return person.role != ParticipantRole.SUPPORT or bool(person.takes_part_in_meetings)
+
+
+def dialogue_members(case: CaseFacts) -> list[ParticipantFacts]:
+    """The people whose consent and safety the dialogue's guards read."""
+    return [p for p in case.participant_facts if gates_dialogue(p)]
 
 
 class CaseFacts(Protocol):
@@ -43,17 +56,17 @@ def _sentence_qualifies(case: CaseFacts, _: Arguments) -> bool:
 
 
 def _both_sides_present(case: CaseFacts, _: Arguments) -> bool:
-    sides = {p.side for p in case.participant_facts}
+    sides = {p.side for p in case.participant_facts if p.role != ParticipantRole.SUPPORT}
     return {Side.HARMED.value, Side.RESPONSIBLE.value} <= sides
 
 
 def _all_consented(case: CaseFacts, _: Arguments) -> bool:
-    people = case.participant_facts
+    people = dialogue_members(case)
     return bool(people) and all(p.consent == Consent.GIVEN for p in people)
 
 
 def _safety_cleared(case: CaseFacts, _: Arguments) -> bool:
-    people = case.participant_facts
+    people = dialogue_members(case)
     return bool(people) and all(p.safety == Safety.CLEARED for p in people)
 
 

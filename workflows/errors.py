@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from workflows.words import Code, Param, Words, codes
+
 
 class DomainError(Exception):
-    """A rule refused what was asked; ``str(error)`` says what is wrong in plain words."""
+    """A rule refused what was asked; ``str(error)`` says what is wrong in plain English words, and ``words``
+    carries the same sentence as a template and parameters, for a page to say in the reader's language.
+
+    Raise it with a literal template and its parameters, never a formatted string, so the template can be
+    translated: ``InvalidInput("Unknown relationship %(value)s.", value=raw)``.
+    """
+
+    def __init__(self, text: str | Words = "", /, **params: Param) -> None:
+        self.words = text if isinstance(text, Words) else Words(text, **params)
+        super().__init__(str(self.words))
 
 
 class TriggerNotAllowed(DomainError):
@@ -16,8 +27,9 @@ class TriggerNotAllowed(DomainError):
         self.trigger = trigger
         self.state = state
         self.allowed = tuple(allowed)
-        choices = ", ".join(self.allowed) if self.allowed else "nothing"
-        super().__init__(f"'{trigger}' is not possible while the {subject} is {state}; possible now: {choices}.")
+        super().__init__("'%(action)s' is not possible while the %(subject)s is %(state)s; possible now: "
+                         "%(allowed)s.", action=Code(trigger), subject=Code(subject), state=Code(state),
+                         allowed=codes(self.allowed) if self.allowed else Words("nothing"))
 
 
 class GuardNotMet(DomainError):
@@ -26,8 +38,8 @@ class GuardNotMet(DomainError):
     def __init__(self, trigger: str, unmet: Sequence[str], explanations: Sequence[str]) -> None:
         self.trigger = trigger
         self.unmet = tuple(unmet)
-        reasons = "; ".join(explanations)
-        super().__init__(f"'{trigger}' cannot happen yet: {reasons}.")
+        super().__init__("'%(action)s' cannot happen yet: %(reasons)s.", action=Code(trigger),
+                         reasons=tuple(Words(text) if isinstance(text, str) else text for text in explanations))
 
 
 class InvalidArguments(DomainError):

@@ -1,4 +1,4 @@
-"""The words of the case workflow: states, modalities, outcomes, sides, relationships, consent, safety."""
+"""The words of the case workflow: states, modalities, outcomes, sides, relationships, roles, consent, safety."""
 
 from __future__ import annotations
 
@@ -57,6 +57,19 @@ class Relationship(StrEnum):
     @property
     def side(self) -> Side:
         return Side.RESPONSIBLE if self is Relationship.OFFENDER else Side.HARMED
+
+    @property
+    def usual_role(self) -> str:
+        """The role a person with this relationship takes unless the mediator says otherwise."""
+        return "representative" if self is Relationship.VICTIM_REPRESENTATIVE else "primary"
+
+
+class ParticipantRole(StrEnum):
+    """A person's part in the case (DESIGN.md section 6): who must consent, and whose safety gates what."""
+
+    PRIMARY = "primary"  # the harmed party or the person responsible
+    REPRESENTATIVE = "representative"  # speaks for a harmed party (e.g. a victim's representative)
+    SUPPORT = "support"  # accompanies one person; gates the dialogue only when taking part in a meeting
 
 
 class Consent(StrEnum):

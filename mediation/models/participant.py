@@ -1,15 +1,15 @@
-"""A person taking part in a case, on the harmed or the responsible side."""
+"""A person taking part in a case: their side, their role (primary, representative, support) and whom they support."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import DateTime, ForeignKey, LargeBinary, String
+from sqlalchemy import DateTime, ForeignKey, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mediation.db import Base, utcnow
-from workflows.vocabulary import Consent, Safety
+from workflows.vocabulary import Consent, ParticipantRole, Safety
 
 if TYPE_CHECKING:
     from mediation.models.case import Case
@@ -22,6 +22,11 @@ class Participant(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     side: Mapped[str] = mapped_column(String(16))
     relationship_to_case: Mapped[str] = mapped_column("relationship", String(32))
+    role: Mapped[str] = mapped_column(String(16), default=ParticipantRole.PRIMARY.value,
+                                      server_default=ParticipantRole.PRIMARY.value)
+    # A support person accompanies one person of the same case (workflows.case_guards.gates_dialogue).
+    supports_participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"))
+    takes_part_in_meetings: Mapped[bool] = mapped_column(default=False, server_default=false())
     consent: Mapped[str] = mapped_column(String(16), default=Consent.PENDING.value)
     consent_recorded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     safety: Mapped[str] = mapped_column(String(16), default=Safety.NOT_ASSESSED.value)

@@ -21,7 +21,7 @@ from mediation.services.listing import KeyPart, ListQuery, Page, fetch_page, sta
 from mediation.services.lookup import REFERENCE_PATTERN
 from mediation.services.sentences import store_sentence
 from workflows.case_workflow import CASE_WORKFLOW_VERSION
-from workflows.vocabulary import CaseState, Relationship, Side
+from workflows.vocabulary import CaseState, ParticipantRole, Relationship, Side
 
 HARMED_RELATIONSHIPS = tuple(r.value for r in Relationship if r.side is Side.HARMED)
 REQUEST_KEY: tuple[KeyPart, ...] = ("time", "int")  # received at, request id
@@ -72,8 +72,9 @@ def accept_held_request(session: Session, actor: User, request_id: int) -> Case:
     require_role(actor, Role.ADMIN)
     held, now = _pending(session, request_id), utcnow()
     case = _open_case(session, Origin.HARMED_PARTY_REQUEST, now)
-    case.participants.append(Participant(side=Side.HARMED.value, relationship_to_case=held.relationship_to_case,
-                                         created_at=now))
+    relationship = Relationship(held.relationship_to_case)
+    case.participants.append(Participant(side=Side.HARMED.value, relationship_to_case=relationship.value,
+                                         role=relationship.usual_role, created_at=now))
     session.flush()
     audit.record(session, AuditTag.REQUEST_RECEIVED, actor=None, now=held.received_at, case=case,
                  to_state=case.state, details={"relationship": held.relationship_to_case,
@@ -127,6 +128,7 @@ def forward_offender_request(session: Session, actor: User, *, willing_to_take_r
     now = utcnow()
     case = _open_case(session, Origin.OFFENDER_REQUEST, now, referred_by=actor)
     offender = Participant(side=Side.RESPONSIBLE.value, relationship_to_case=Relationship.OFFENDER.value,
+                           role=ParticipantRole.PRIMARY.value,
                            willing_to_take_responsibility=True, created_at=now)
     case.participants.append(offender)
     session.flush()

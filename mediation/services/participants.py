@@ -31,7 +31,8 @@ def add_participant(session: Session, actor: User, reference: str, relationship:
     if kind is Relationship.OFFENDER and any(p.relationship_to_case == kind for p in case.participants):
         raise InvalidInput("This case already has its offender; a case concerns one offender.")
     now = utcnow()
-    participant = Participant(side=kind.side.value, relationship_to_case=kind.value, created_at=now)
+    participant = Participant(side=kind.side.value, relationship_to_case=kind.value, role=kind.usual_role,
+                              created_at=now)
     case.participants.append(participant)
     session.flush()
     audit.record(session, AuditTag.PARTICIPANT_ADDED, actor=actor, now=now, case=case,

@@ -7,7 +7,7 @@ from typing import Any
 
 from workflows.case_guards import CaseFacts, ParticipantFacts
 from workflows.message_workflow import MessageFacts, MessageState
-from workflows.vocabulary import CaseState, Consent, Modality, Outcome, Safety, Side, modality_of
+from workflows.vocabulary import CaseState, Consent, Modality, Outcome, ParticipantRole, Safety, Side, modality_of
 
 HARMED_ID = 1
 RESPONSIBLE_ID = 2
@@ -35,6 +35,8 @@ class FakeParticipant:
     side: str
     consent: str = Consent.GIVEN.value
     safety: str = Safety.CLEARED.value
+    role: str = ParticipantRole.PRIMARY.value
+    takes_part_in_meetings: bool = False
 
 
 def harmed(**facts: Any) -> FakeParticipant:

@@ -23,7 +23,7 @@ from workflows.case_guards import (
     was_withdrawn,
 )
 from workflows.engine import Guard
-from workflows.vocabulary import PAUSABLE_STATES, CaseState, Consent, Modality, Outcome, Safety, Side
+from workflows.vocabulary import PAUSABLE_STATES, CaseState, Consent, Modality, Outcome, ParticipantRole, Safety, Side
 
 NOT_GIVEN = [c.value for c in Consent if c is not Consent.GIVEN]
 NOT_CLEARED = [s.value for s in Safety if s is not Safety.CLEARED]
@@ -89,6 +89,28 @@ def test_safety_cleared_fails_when_anyone_is_not_cleared(safety):
 
 def test_safety_cleared_fails_for_a_case_with_nobody():
     assert not safety_cleared.holds(FakeCase(participant_facts=[]))
+
+
+def _supporter(**facts: object) -> FakeParticipant:
+    return FakeParticipant(STRANGER_ID + 1, Side.HARMED.value, role=ParticipantRole.SUPPORT.value, **facts)
+
+
+@pytest.mark.parametrize("guard", [all_consented, safety_cleared])
+def test_a_support_person_outside_meetings_does_not_hold_the_dialogue_back(guard):
+    waiting = _supporter(consent=Consent.PENDING.value, safety=Safety.CONCERNS.value)
+    assert guard.holds(FakeCase(participant_facts=[harmed(), responsible(), waiting]))
+
+
+@pytest.mark.parametrize(("guard", "facts"), [(all_consented, {"consent": Consent.PENDING.value}),
+                                              (safety_cleared, {"safety": Safety.CONCERNS.value})])
+def test_a_support_person_who_takes_part_in_meetings_gates_the_dialogue(guard, facts):
+    joining = _supporter(takes_part_in_meetings=True, **facts)
+    assert not guard.holds(FakeCase(participant_facts=[harmed(), responsible(), joining]))
+
+
+def test_a_support_person_does_not_stand_for_the_side_they_are_on():
+    case = FakeCase(participant_facts=[responsible(), _supporter()])
+    assert not both_sides_present.holds(case)
 
 
 @pytest.mark.parametrize(("modality", "holds"), [*[(m.value, True) for m in Modality], (None, False)])
