@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from workflows.words import Code, Param, Words, codes
 
@@ -53,6 +53,8 @@ class UnknownWorkflowVersion(DomainError):
 class InvalidSentence(DomainError):
     """Sentence data is malformed; ``problems`` maps each field to what is wrong with it."""
 
-    def __init__(self, problems: dict[str, str]) -> None:
+    def __init__(self, problems: Mapping[str, Words]) -> None:
         self.problems = dict(problems)
-        super().__init__("Invalid sentence: " + "; ".join(f"{k}: {v}" for k, v in self.problems.items()))
+        super().__init__("Invalid sentence: %(problems)s.", problems=tuple(
+            Words("%(field)s: %(problem)s", field=Code(name), problem=problem)
+            for name, problem in self.problems.items()))
