@@ -16,6 +16,7 @@ from web import account, admin, auth, forms, health, labels, mediator, portal, p
 from web.errors import register_error_handlers
 from web.extensions import babel, csrf, login_manager
 from web.limits import install_limits
+from web.words import say
 
 LANGUAGES = ("en", "fr")
 MAX_FORM_BYTES = 1024 * 1024
@@ -132,6 +133,7 @@ def register_hooks(app: Flask) -> None:
 
     app.add_template_filter(labels.label, "label")
     app.add_template_filter(labels.event, "event")
+    app.add_template_filter(say, "say")  # the domain's sentences (workflows.words.Words) in the page's language
 
     @app.context_processor
     def template_globals() -> dict[str, object]:
