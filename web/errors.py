@@ -105,7 +105,8 @@ def register_error_handlers(app: Flask) -> None:
     def storage(error: OSError) -> ResponseReturnValue:
         """A full or read-only disk under the instance folder (a video being stored, a key file) is a 503."""
         if error.errno in STORAGE_ERRNOS:
-            return _unavailable(StorageUnavailable(f"{error.filename}: {error.strerror}"))
+            return _unavailable(StorageUnavailable("%(file)s: %(problem)s", file=str(error.filename),
+                                                 problem=str(error.strerror)))
         return unexpected(error)
 
     @app.errorhandler(CryptoError)

@@ -27,19 +27,19 @@ class TriggerNotAllowed(DomainError):
         self.trigger = trigger
         self.state = state
         self.allowed = tuple(allowed)
-        super().__init__("'%(action)s' is not possible while the %(subject)s is %(state)s; possible now: "
-                         "%(allowed)s.", action=Code(trigger), subject=Code(subject), state=Code(state),
-                         allowed=codes(self.allowed) if self.allowed else Words("nothing"))
+        super().__init__(Words("'%(action)s' is not possible while the %(subject)s is %(state)s; possible now: "
+                               "%(allowed)s.", action=Code(trigger), subject=Code(subject), state=Code(state),
+                               allowed=codes(self.allowed) if self.allowed else Words("nothing")))
 
 
 class GuardNotMet(DomainError):
     """The trigger exists in this state but its conditions are not met yet."""
 
-    def __init__(self, trigger: str, unmet: Sequence[str], explanations: Sequence[str]) -> None:
+    def __init__(self, trigger: str, unmet: Sequence[str], explanations: Sequence[str | Words]) -> None:
         self.trigger = trigger
         self.unmet = tuple(unmet)
-        super().__init__("'%(action)s' cannot happen yet: %(reasons)s.", action=Code(trigger),
-                         reasons=tuple(Words(text) if isinstance(text, str) else text for text in explanations))
+        super().__init__(Words("'%(action)s' cannot happen yet: %(reasons)s.", action=Code(trigger),
+                               reasons=tuple(Words(text) if isinstance(text, str) else text for text in explanations)))
 
 
 class InvalidArguments(DomainError):
@@ -55,6 +55,6 @@ class InvalidSentence(DomainError):
 
     def __init__(self, problems: Mapping[str, Words]) -> None:
         self.problems = dict(problems)
-        super().__init__("Invalid sentence: %(problems)s.", problems=tuple(
+        super().__init__(Words("Invalid sentence: %(problems)s.", problems=tuple(
             Words("%(field)s: %(problem)s", field=Code(name), problem=problem)
-            for name, problem in self.problems.items()))
+            for name, problem in self.problems.items())))

@@ -55,10 +55,10 @@ class Refusal(StrEnum):
 
 
 REFUSAL_TEXT = {
-    Refusal.NOT_VALID: "This invitation code is not valid (it may have been used already). Ask for a new one.",
-    Refusal.REPLACED: "This invitation was replaced by a newer one: use the newest code you were given.",
-    Refusal.EXPIRED: "This invitation has expired. Ask for a new one.",
-    Refusal.CASE_CLOSED: "This invitation no longer works: the case is closed.",
+    Refusal.NOT_VALID: Words("This invitation code is not valid (it may have been used already). Ask for a new one."),
+    Refusal.REPLACED: Words("This invitation was replaced by a newer one: use the newest code you were given."),
+    Refusal.EXPIRED: Words("This invitation has expired. Ask for a new one."),
+    Refusal.CASE_CLOSED: Words("This invitation no longer works: the case is closed."),
 }
 
 
