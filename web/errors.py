@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import logging
 import math
-from urllib.parse import urlsplit
 
 from flask import Flask, Response, flash, g, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -28,6 +27,7 @@ from mediation.errors import (
     StorageUnavailable,
     Unavailable,
 )
+from web.back import back_to
 from web.extensions import login_manager
 from web.limits import RateLimitExceeded, retry_after_seconds
 from web.words import say
@@ -37,15 +37,6 @@ log = logging.getLogger(__name__)
 
 # Failures of the disk rather than of the request: full, over quota, read-only, or failing.
 STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
-
-
-def _back() -> str:
-    """Where to send someone after a refused action: the page they came from, if it is ours."""
-    referrer = request.referrer or ""
-    parts = urlsplit(referrer)
-    if referrer and parts.netloc == request.host and parts.scheme in {"http", "https"}:
-        return referrer
-    return url_for("public.home")
 
 
 def _page(status: int, title: str, message: str) -> ResponseReturnValue:
@@ -121,7 +112,7 @@ def register_error_handlers(app: Flask) -> None:
         if request.method in ("GET", "HEAD"):
             return _page(400, _("That is not possible"), say(error))
         flash(say(error), "error")
-        return redirect(_back(), code=303)
+        return redirect(back_to(url_for("public.home")), code=303)
 
     @app.errorhandler(CSRFError)
     def csrf(_error: CSRFError) -> ResponseReturnValue:

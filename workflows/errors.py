@@ -55,6 +55,6 @@ class InvalidSentence(DomainError):
 
     def __init__(self, problems: Mapping[str, Words]) -> None:
         self.problems = dict(problems)
-        super().__init__(Words("Invalid sentence: %(problems)s.", problems=tuple(
-            Words("%(field)s: %(problem)s", field=Code(name), problem=problem)
-            for name, problem in self.problems.items())))
+        each = tuple(Words("%(field)s: %(problem)s", field=Code(name), problem=problem)
+                     for name, problem in self.problems.items())
+        super().__init__(Words("Invalid sentence: %(problems)s.", problems=each))
