@@ -339,3 +339,34 @@ def test_the_language_switch_is_no_open_redirect(browser: Browser, back: str) ->
     response = browser.post("/language/fr", {"back": back}, headers={"Referer": "https://evil.example/x"})
     assert response.status_code == 303
     assert response.headers["Location"] == "/"
+
+
+# Other areas: a refusal comes back to the page of the form, in the page's language.
+
+def _back_of(page: str, action: str) -> str:
+    form = re.search(rf'<form method="post" action="{re.escape(action)}"[^>]*>(.*?)</form>', page, re.S)
+    assert form, f"no form posting to {action}"
+    back = re.search(r'name="back" value="([^"]*)"', form.group(1))
+    assert back, f"the form posting to {action} does not carry its page"
+    return html.unescape(back.group(1))
+
+
+@pytest.mark.parametrize(("key", "page", "action", "data", "said"), [
+    pytest.param("harmed", "/portal/cases/{own}/messages", "/portal/cases/{own}/messages", {"text": "   "},
+                 "Le champ «\u00a0message\u00a0» ne peut pas être vide.", id="portal: an empty message"),
+    pytest.param("admin", "/admin/accounts", "/admin/accounts",
+                 {"username": "x", "display_name": "Someone", "role": "mediator"},
+                 "Un nom d'utilisateur compte de 3 à 80 caractères", id="coordinator: a username too short"),
+])
+def test_a_refused_form_comes_back_to_its_page_in_french(browser: Browser, world: World, key: str, page: str,
+                                                         action: str, data: dict[str, str], said: str) -> None:
+    browser.sign_in(key)
+    browser.post("/language/fr", {"back": "/"})
+    page, action = page.format(own=world.own), action.format(own=world.own)
+    back = _back_of(readable(browser.get(page)), action)
+    assert back == page
+    response = browser.post(action, {**data, "back": back})
+    assert response.status_code == 303
+    assert response.headers["Location"] == page
+    shown = flashes(readable(browser.follow(response)))
+    assert any(said.replace("\u00a0", " ") in text for text in shown), shown  # flashes() folds the spaces
