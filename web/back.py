@@ -10,6 +10,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import request
+from werkzeug.exceptions import HTTPException
 
 from web.forms import uploads_here
 
@@ -30,7 +31,10 @@ def safe_path(value: object) -> str | None:
 def came_from() -> str | None:
     """The page the submitted form was on: its ``back`` field, else the Referer when it is this site."""
     if request.method not in ("GET", "HEAD") and not uploads_here():
-        back = safe_path(request.form.get(FIELD))
+        try:
+            back = safe_path(request.form.get(FIELD))
+        except HTTPException:  # a body too large or malformed (the page answering it is being drawn): unread
+            back = None
         if back:
             return back
     referrer = urlsplit(request.referrer or "")
