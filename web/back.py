@@ -52,5 +52,7 @@ def here() -> str:
 
 
 def back_to(default: str) -> str:
-    """Where to send the person after a refused or finished form: the page it was on, else ``default``."""
-    return came_from() or default
+    """Where to send the person after a refused or finished form: the page it was on (on this host), else
+    ``default``."""
+    path = came_from()
+    return request.host_url.removesuffix("/") + path if path else default

@@ -174,8 +174,9 @@ class SharedWorkflow:
             allowed = spec.choices.get(name)
             if allowed and arguments[name] not in allowed:
                 raise InvalidArguments("'%(value)s' is not a valid %(what)s for '%(action)s'; choose one of: "
-                                       "%(choices)s.", value=str(arguments[name])[:80], what=Code(name),
-                                       action=Code(trigger), choices=codes(allowed))
+                                       "%(choices)s.", value=str(arguments[name])[:80],
+                                       what=ARGUMENT_NAMES.get(name, Code(name)), action=Code(trigger),
+                                       choices=codes(allowed))
 
     def unmet_guards(self, model: StatefulModel, trigger: str, arguments: Arguments | None = None,
                      *, judge_arguments: bool = True) -> tuple[Guard, ...]:
