@@ -30,9 +30,10 @@ from mediation.fileio import fsync_folder, temporary_beside
 from mediation.schema import alembic_config, migrate, sqlite_file
 from mediation.services import keys as keyservice
 from mediation.storage_guard import make_private_folder
+from workflows.words import Words
 
-POSTGRES_ADVICE = ("this database is PostgreSQL: back it up and restore it with pg_dump and pg_restore as the "
-                   "README's 'Backup and restore' section shows")
+POSTGRES_ADVICE = Words("this database is PostgreSQL: back it up and restore it with pg_dump and pg_restore as the "
+                        "README's 'Backup and restore' section shows")
 
 
 def checkpoint_wal(engine: Engine) -> bool | None:
@@ -95,7 +96,7 @@ def _copy(source: sqlite3.Connection, target: Path, *, timeout_ms: int) -> None:
         copy.execute("PRAGMA journal_mode=DELETE")
         problem = copy.execute("PRAGMA quick_check").fetchone()[0]
     if problem != "ok":
-        raise InvalidInput(f"the copy failed SQLite's integrity check: {problem}")
+        raise InvalidInput("the copy failed SQLite's integrity check: %(problem)s", problem=str(problem))
     _fsync_file(target)
 
 
@@ -103,12 +104,12 @@ def backup(settings: Settings, target: Path) -> Path:
     """Write a consistent copy of the SQLite database to ``target`` (mode 0600), replacing it whole."""
     database = _sqlite_path(settings)
     if not database.exists():
-        raise InvalidInput(f"there is no database at {database}")
+        raise InvalidInput("there is no database at %(database)s", database=str(database))
     target = target.expanduser().absolute()
     if target == database:
         raise InvalidInput("the backup cannot replace the database itself")
     if not target.parent.is_dir():
-        raise InvalidInput(f"the folder {target.parent} does not exist")
+        raise InvalidInput("the folder %(parent)s does not exist", parent=str(target.parent))
     staged = temporary_beside(target)
     try:
         with _connect(database, timeout_ms=settings.sqlite_busy_timeout_ms) as source:
@@ -150,16 +151,16 @@ def _check_staged(staged: Path, keyring: Keyring, *, timeout_ms: int) -> Restore
         except CommandError:
             known = False
         if not known:
-            raise InvalidInput(f"the copy's schema is at revision {revision}, which this version of the application "
-                               "does not know (it was made by a newer version)")
+            raise InvalidInput("the copy's schema is at revision %(revision)s, which this version of the application "
+                               "does not know (it was made by a newer version)", revision=str(revision))
         head = scripts.get_current_head()
         if revision != head:
             migrate(engine)
         failing = keyservice.unopenable_data_keys(engine, keyring)
         if failing:
             named = ", ".join(f"{count} under {kek}" for kek, count in sorted(failing.items()))
-            raise InvalidInput(f"the copy's data keys do not all open with the current keyring ({named}): it was "
-                               "made with another keyring; restore the keyring that goes with it first")
+            raise InvalidInput("the copy's data keys do not all open with the current keyring (%(named)s): it was "
+                               "made with another keyring; restore the keyring that goes with it first", named=named)
         data_keys = keyservice.live_data_keys(engine)
     finally:
         engine.dispose()
@@ -176,7 +177,7 @@ def restore(settings: Settings, source: Path, keyring: Keyring) -> Restored:
     if source == database:
         raise InvalidInput("the backup to restore is the database itself")
     if not source.is_file():
-        raise InvalidInput(f"there is no backup file at {source}")
+        raise InvalidInput("there is no backup file at %(source)s", source=str(source))
     timeout = settings.sqlite_busy_timeout_ms
     make_private_folder(database.parent)
     staged = temporary_beside(database)
@@ -185,7 +186,8 @@ def restore(settings: Settings, source: Path, keyring: Keyring) -> Restored:
             with _connect(source, timeout_ms=timeout, read_only=True) as backup_file:
                 _copy(backup_file, staged, timeout_ms=timeout)
         except sqlite3.DatabaseError as error:
-            raise InvalidInput(f"{source} is not a usable SQLite database ({error})") from None
+            raise InvalidInput("%(source)s is not a usable SQLite database (%(error)s)",
+                               source=str(source), error=str(error)) from None
         restored = _check_staged(staged, keyring, timeout_ms=timeout)
         if database.exists():
             _replace_live(staged, database, timeout_ms=timeout)
@@ -209,5 +211,6 @@ def _replace_live(staged: Path, database: Path, *, timeout_ms: int) -> None:
             copy.backup(live)
             live.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     except sqlite3.DatabaseError as error:
-        raise InvalidInput(f"the current database {database} cannot be written to ({error}); if it is damaged, "
-                           "move it aside with its -wal and -shm files and run the restore again") from None
+        raise InvalidInput("the current database %(database)s cannot be written to (%(error)s); if it is damaged, "
+                           "move it aside with its -wal and -shm files and run the restore again",
+                           database=str(database), error=str(error)) from None

@@ -89,7 +89,8 @@ class BlobStore:
         try:
             handle = self.path(blob_id).open("rb")
         except FileNotFoundError:
-            raise TamperedContent(f"the encrypted file {blob_id} is missing from the blob folder") from None
+            raise TamperedContent("the encrypted file %(blob_id)s is missing from the blob folder",
+                                  blob_id=str(blob_id)) from None
         with handle:
             yield from decrypt_stream(file_key, _context(blob_id), handle)
 

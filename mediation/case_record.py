@@ -97,6 +97,6 @@ def save_record(record: CaseRecord) -> None:
     values: dict[str, Any] = {name: getattr(record, name) for name in _MOVABLE}
     values |= {"record_id": record.id, "seen_version": record.version, "next_version": record.version + 1}
     if record.connection.execute(_SAVE, values).rowcount != 1:
-        raise Conflict(f"Case {record.reference} was changed by someone else at the same moment; reload it and "
-                       "try again.")
+        raise Conflict("Case %(reference)s was changed by someone else at the same moment; reload it and "
+                       "try again.", reference=record.reference)
     record.version += 1

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from workflows.errors import DomainError
+from workflows.words import Words
+
+BUSY = Words("The database is busy with other changes; try again in a moment.")
+UNREACHABLE = Words("The database cannot be reached; the service is unavailable.")
 
 
 class NotFound(DomainError):
@@ -38,14 +42,14 @@ class DatabaseBusy(Unavailable):
 
     retry_after = 2
 
-    def __init__(self, message: str = "The database is busy with other changes; try again in a moment.") -> None:
+    def __init__(self, message: str | Words = BUSY) -> None:
         super().__init__(message)
 
 
 class DatabaseUnreachable(Unavailable):
     """The database cannot be reached or opened at all."""
 
-    def __init__(self, message: str = "The database cannot be reached; the service is unavailable.") -> None:
+    def __init__(self, message: str | Words = UNREACHABLE) -> None:
         super().__init__(message)
 
 

@@ -59,16 +59,19 @@ def read_secret_key(settings: Settings) -> str:
     try:
         return settings.secret_key_file.read_text().strip()
     except FileNotFoundError:
-        raise InvalidInput(f"no secret key at {settings.secret_key_file}; run 'mediation init' first") from None
+        raise InvalidInput("no secret key at %(secret_key_file)s; run 'mediation init' first",
+                           secret_key_file=str(settings.secret_key_file)) from None
 
 
 def load_audit_signing_key(path: Path) -> Ed25519PrivateKey:
     try:
         key = load_pem_private_key(path.read_bytes(), password=None)
     except FileNotFoundError:
-        raise InvalidInput(f"the audit signing key {path} does not exist; run 'mediation init' first") from None
+        raise InvalidInput("the audit signing key %(path)s does not exist; run 'mediation init' first",
+                           path=str(path)) from None
     except (ValueError, TypeError):
-        raise InvalidInput(f"{path} is not a valid audit signing key (expected an Ed25519 PEM key)") from None
+        raise InvalidInput("%(path)s is not a valid audit signing key (expected an Ed25519 PEM key)",
+                           path=str(path)) from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise InvalidInput(f"{path} holds a key of the wrong type; expected Ed25519")
+        raise InvalidInput("%(path)s holds a key of the wrong type; expected Ed25519", path=str(path))
     return key

@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
 
 from mediation.errors import InvalidInput
+from workflows.words import Words
 
 _hasher = PasswordHasher()
 # For random codes we make (recovery codes, about 50 bits each), not secrets people choose: there is no
@@ -36,11 +37,11 @@ class PasswordProblem(StrEnum):
 
 
 PROBLEM_TEXT = {
-    PasswordProblem.TOO_SHORT: f"A password needs at least {MIN_LENGTH} characters.",
-    PasswordProblem.TOO_LONG: f"A password has at most {MAX_LENGTH} characters.",
-    PasswordProblem.CONTAINS_NAME: "A password may not contain your username or your name.",
-    PasswordProblem.GUESSABLE: "This password is too easy to guess (a common password, words with simple "
-                               "changes, repeats, sequences or dates). Try several unrelated words.",
+    PasswordProblem.TOO_SHORT: Words("A password needs at least %(count)s characters.", count=MIN_LENGTH),
+    PasswordProblem.TOO_LONG: Words("A password has at most %(count)s characters.", count=MAX_LENGTH),
+    PasswordProblem.CONTAINS_NAME: Words("A password may not contain your username or your name."),
+    PasswordProblem.GUESSABLE: Words("This password is too easy to guess (a common password, words with simple "
+                                     "changes, repeats, sequences or dates). Try several unrelated words."),
 }
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, exists, false, select, true
 
 from mediation.errors import Forbidden, NotFound
 from mediation.models import Case, Participant, Role, User
+from workflows.words import Code, codes
 
 
 class CaseWithPeople(Protocol):
@@ -59,7 +60,7 @@ def require_active(actor: User) -> None:
 def require_role(actor: User, *roles: Role) -> None:
     require_active(actor)
     if actor.role not in roles:
-        raise Forbidden(f"Only {' or '.join(r.value for r in roles)} accounts may do this.")
+        raise Forbidden("Only %(roles)s accounts may do this.", roles=codes([r.value for r in roles]))
 
 
 def triggers_for(actor: User) -> frozenset[str]:
@@ -74,7 +75,7 @@ def require_may_fire(actor: User, case: CaseWithPeople, trigger: str, participan
     """Refuse a trigger the actor's role may not fire; a participant may only withdraw themselves."""
     require_active(actor)
     if trigger not in triggers_for(actor):
-        raise Forbidden(f"Your role may not '{trigger}' a case.")
+        raise Forbidden("Your role may not '%(action)s' a case.", action=Code(trigger))
     if actor.role == Role.PARTICIPANT:
         mine = own_participation(actor, case)
         if mine is None or participant_id != mine.id:

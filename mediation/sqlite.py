@@ -89,12 +89,12 @@ def check_files(database: Path) -> None:
         if not os.path.lexists(path):
             continue
         if os.path.islink(path) or not os.path.isfile(path):
-            raise StorageUnavailable(f"{path} is not a regular file; SQLite needs to write the database and its "
-                                     "-wal and -shm files")
+            raise StorageUnavailable("%(path)s is not a regular file; SQLite needs to write the database and its -wal "
+                                     "and -shm files", path=str(path))
         if not os.access(path, os.R_OK | os.W_OK):
             problem = "read-only file system" if _on_read_only_mount(path) else "permission denied"
-            raise StorageUnavailable(f"{path} cannot be opened for writing ({problem}); SQLite needs to write the "
-                                     "database and its -wal and -shm files")
+            raise StorageUnavailable("%(path)s cannot be opened for writing (%(problem)s); SQLite needs to write the "
+                                     "database and its -wal and -shm files", path=str(path), problem=str(problem))
 
 
 def _on_read_only_mount(path: Path) -> bool:
@@ -188,14 +188,15 @@ class _Files:
         if _identity(self.database) != info.get(_OPENED):
             raise self._gone()
         if info.get(_MAPPED) and _shared_memory_shrunk(self.shm):
-            raise StorageUnavailable(f"SQLite's shared-memory file {self.shm} was truncated under the running "
-                                     "server; restart the server (and keep other programs away from that file)")
+            raise StorageUnavailable("SQLite's shared-memory file %(shm)s was truncated under the running server; "
+                                     "restart the server (and keep other programs away from that file)",
+                                     shm=str(self.shm))
         info[_MAPPED] = True
 
     def _gone(self) -> StorageUnavailable:
-        return StorageUnavailable(f"The database file {self.database} disappeared or was replaced under the running "
+        return StorageUnavailable("The database file %(path)s disappeared or was replaced under the running "
                                   "server; nothing can be read or saved until the server is restarted on the right "
-                                  "file. Tell the server's operator.")
+                                  "file. Tell the server's operator.", path=str(self.database))
 
 
 def configure(engine: Engine, busy_timeout_ms: int, synchronous: str, database: Path | None = None) -> None:

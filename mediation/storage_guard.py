@@ -34,17 +34,17 @@ class StorageGuard:
                 status = os.stat(path)
             except (FileNotFoundError, NotADirectoryError):
                 if name in self._seen:
-                    raise StorageUnavailable(
-                        f"The {name} ({path}) has disappeared; nothing can be saved until the server is "
-                        "restarted on its files. Tell the server's operator.") from None
+                    raise StorageUnavailable("The %(name)s (%(path)s) has disappeared; nothing can be saved until the "
+                                             "server is restarted on its files. Tell the server's operator.",
+                                             name=str(name), path=str(path)) from None
                 continue
             identity = (status.st_dev, status.st_ino)
             with self._lock:
                 known = self._seen.setdefault(name, identity)
             if known != identity:
-                raise StorageUnavailable(
-                    f"The {name} ({path}) was replaced while the server was running; nothing can be saved "
-                    "until the server is restarted. Tell the server's operator.")
+                raise StorageUnavailable("The %(name)s (%(path)s) was replaced while the server was running; nothing "
+                                         "can be saved until the server is restarted. Tell the server's operator.",
+                                         name=str(name), path=str(path))
 
     def problem(self) -> str | None:
         """What ``check`` would refuse for, or None: for the health endpoint."""

@@ -10,33 +10,41 @@ from __future__ import annotations
 import re
 
 from mediation.errors import InvalidInput
+from workflows.words import Words
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")  # what undecodable bytes become (surrogateescape): not text
 
 
-def checked_string(value: object, what: str, *, max_length: int) -> str:
+def checked_string(value: object, what: str | Words, *, max_length: int) -> str:
     """``value`` if it is a string of at most ``max_length`` characters that any database can store."""
     if not isinstance(value, str):
-        raise InvalidInput(f"The {what} must be text.")
+        raise InvalidInput("The %(what)s must be text.", what=_field(what))
     if "\x00" in value:
-        raise InvalidInput(f"The {what} contains a NUL character, which is not allowed.")
+        raise InvalidInput("The %(what)s contains a NUL character, which is not allowed.", what=_field(what))
     if _SURROGATE.search(value):
-        raise InvalidInput(f"The {what} is not valid UTF-8 text.")
+        raise InvalidInput("The %(what)s is not valid UTF-8 text.", what=_field(what))
     if len(value) > max_length:
-        raise InvalidInput(f"The {what} is too long ({len(value)} characters; at most {max_length}).")
+        raise InvalidInput("The %(what)s is too long (%(length)s characters; at most %(limit)s).", what=_field(what),
+                           length=len(value), limit=max_length)
     return value
 
 
-def clean_name(value: object, what: str, *, max_length: int) -> str:
+def clean_name(value: object, what: str | Words, *, max_length: int) -> str:
     """A name as it will be shown: control characters removed, spaces trimmed, not empty, not too long."""
     text = checked_string(value, what, max_length=max(max_length * 4, 1000))
     text = _CONTROL.sub("", text).strip()
     if not text:
-        raise InvalidInput(f"A {what} is required.")
+        raise InvalidInput("A %(what)s is required.", what=_field(what))
     if len(text) > max_length:
-        raise InvalidInput(f"The {what} is too long ({len(text)} characters; at most {max_length}).")
+        raise InvalidInput("The %(what)s is too long (%(length)s characters; at most %(limit)s).", what=_field(what),
+                           length=len(text), limit=max_length)
     return text
+
+
+def _field(what: str | Words) -> Words:
+    """The name of the field a refusal is about (callers mark it for translation with ``Words("...")``)."""
+    return what if isinstance(what, Words) else Words(what)
 
 
 def shown(value: object, limit: int = 40) -> str:

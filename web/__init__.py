@@ -13,9 +13,11 @@ from config import Settings, check_web_settings, load_settings
 from mediation.keyfiles import read_secret_key
 from mediation.runtime import Runtime, open_runtime
 from web import account, admin, auth, forms, health, labels, mediator, portal, public, staff, two_factor
+from web.back import here
 from web.errors import register_error_handlers
 from web.extensions import babel, csrf, login_manager
 from web.limits import install_limits
+from web.words import say
 
 LANGUAGES = ("en", "fr")
 MAX_FORM_BYTES = 1024 * 1024
@@ -132,6 +134,8 @@ def register_hooks(app: Flask) -> None:
 
     app.add_template_filter(labels.label, "label")
     app.add_template_filter(labels.event, "event")
+    app.add_template_filter(say, "say")  # the domain's sentences (workflows.words.Words) in the page's language
+    app.add_template_global(here, "here")  # the page a form is on, for its hidden "back" field (web/back.py)
 
     @app.context_processor
     def template_globals() -> dict[str, object]:

@@ -14,28 +14,20 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from mediation.errors import InvalidInput
 from mediation.services import invitations
-from mediation.services.invitations import InvitationRefused, PendingInvitation, Refusal
+from mediation.services.invitations import InvitationRefused, PendingInvitation
 from web.calls import call, runtime
 from web.password_forms import PASSWORD_HINT, accepted_password, confirm_field, new_password_field
+from web.words import say
 
 MARKER = "activation"  # in the session: {"key": the invitation's key, "until": epoch seconds}
 MARKER_SECONDS = 15 * 60
 NEW_USERNAME = "new_username"  # offered on the sign-in page right after an activation
-
-REFUSALS: dict[Refusal, LazyString] = {
-    Refusal.NOT_VALID: _l("This invitation code is not valid (it may have been used already). Ask for a new one."),
-    Refusal.REPLACED: _l("This invitation was replaced by a newer one: use the newest code you were given."),
-    Refusal.EXPIRED: _l("This invitation has expired. Ask for a new one."),
-    Refusal.CASE_CLOSED: _l("This invitation no longer works: the case is closed."),
-}
-
 
 class CodeForm(FlaskForm):
     code = StringField(_l("Invitation code"), validators=[DataRequired(), Length(max=100)],
@@ -66,7 +58,7 @@ def _marked_key() -> str | None:
 
 def _refused(error: InvitationRefused) -> ResponseReturnValue:
     session.pop(MARKER, None)
-    return render_template("auth/activation_invalid.html", message=REFUSALS[error.refusal]), 404
+    return render_template("auth/activation_invalid.html", message=say(error)), 404
 
 
 def _code_page(form: CodeForm, status: int = 200) -> ResponseReturnValue:
@@ -81,7 +73,7 @@ def _redeem() -> ResponseReturnValue:
     try:
         found = call(invitations.redeem, form.code.data or "")
     except InvitationRefused as error:
-        form.code.errors = [str(REFUSALS[error.refusal])]
+        form.code.errors = [say(error)]
         return _code_page(form, 404)
     session[MARKER] = {"key": found.key, "until": int(time.time()) + MARKER_SECONDS}
     return redirect(url_for("auth.activate"), code=303)

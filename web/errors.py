@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import logging
 import math
-from urllib.parse import urlsplit
 
 from flask import Flask, Response, flash, g, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -28,6 +27,7 @@ from mediation.errors import (
     StorageUnavailable,
     Unavailable,
 )
+from web.back import back_to
 from web.extensions import login_manager
 from web.limits import RateLimitExceeded, retry_after_seconds
 from web.words import say
@@ -37,15 +37,6 @@ log = logging.getLogger(__name__)
 
 # Failures of the disk rather than of the request: full, over quota, read-only, or failing.
 STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
-
-
-def _back() -> str:
-    """Where to send someone after a refused action: the page they came from, if it is ours."""
-    referrer = request.referrer or ""
-    parts = urlsplit(referrer)
-    if referrer and parts.netloc == request.host and parts.scheme in {"http", "https"}:
-        return referrer
-    return url_for("public.home")
 
 
 def _page(status: int, title: str, message: str) -> ResponseReturnValue:
@@ -105,7 +96,8 @@ def register_error_handlers(app: Flask) -> None:
     def storage(error: OSError) -> ResponseReturnValue:
         """A full or read-only disk under the instance folder (a video being stored, a key file) is a 503."""
         if error.errno in STORAGE_ERRNOS:
-            return _unavailable(StorageUnavailable(f"{error.filename}: {error.strerror}"))
+            return _unavailable(StorageUnavailable("%(file)s: %(problem)s", file=str(error.filename),
+                                                 problem=str(error.strerror)))
         return unexpected(error)
 
     @app.errorhandler(CryptoError)
@@ -120,7 +112,7 @@ def register_error_handlers(app: Flask) -> None:
         if request.method in ("GET", "HEAD"):
             return _page(400, _("That is not possible"), say(error))
         flash(say(error), "error")
-        return redirect(_back(), code=303)
+        return redirect(back_to(url_for("public.home")), code=303)
 
     @app.errorhandler(CSRFError)
     def csrf(_error: CSRFError) -> ResponseReturnValue:

@@ -37,6 +37,11 @@ def _upload_fields() -> frozenset[str]:
     return getattr(view, "upload_fields", frozenset())
 
 
+def uploads_here() -> bool:
+    """Whether this request's view takes files and streams its own body (its form must not be parsed here)."""
+    return bool(_upload_fields())
+
+
 def _check_text(value: str, limit: int) -> None:
     if "\x00" in value:
         abort(400, description=_("The request contains a NUL character, which is not allowed."))

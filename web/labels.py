@@ -54,6 +54,12 @@ LABELS: dict[str, LazyString] = {
     "admin": _l("coordinator"), "mediator": _l("mediator"), "staff": _l("referring staff"),
     "participant": _l("participant"), "public": _l("the public"), "operator": _l("operator"),
     "invitee": _l("invited participant"),
+    # words the domain's refusals name (workflows.words.Code): what moves, request states, the fields of a
+    # sentence and of a contact card
+    "case": _l("case"), "message": _l("message"), "accepted": _l("accepted"), "dismissed": _l("dismissed"),
+    "kind": _l("kind of sentence"), "years": _l("years"), "months": _l("months"), "days": _l("days"),
+    "length": _l("length"), "name": _l("name"), "address": _l("address"), "phone": _l("phone number"),
+    "email": _l("e-mail address"), "safe_times_to_call": _l("safe times to call"),
 }
 
 

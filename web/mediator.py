@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -27,8 +29,11 @@ from web.forms import form_int, form_text
 from web.labels import label
 from web.lists import list_query, step_choices
 from web.media import stream_video
+from web.words import say
+from workflows.errors import InvalidSentence
 
 bp = role_blueprint("mediator", Role.MEDIATOR)
+SENTENCE_FIELDS = ("kind", "years", "months", "days")
 
 
 def _to_case(reference: str, anchor: str = "") -> ResponseReturnValue:
@@ -45,9 +50,14 @@ def dashboard() -> ResponseReturnValue:
 
 @bp.route("/cases/<reference>")
 def case(reference: str) -> ResponseReturnValue:
+    return _case_page(reference)
+
+
+def _case_page(reference: str, **sentence_form: Any) -> str:
+    """The case page; ``sentence_form`` re-shows a refused sentence form (what was typed, what is wrong)."""
     page = read_as_user(views.case_page, reference)
     names = call_with_vault(participant_names.names_for_mediator, reference)
-    return render_template("mediator/case.html", page=page, names=names)
+    return render_template("mediator/case.html", page=page, names=names, **sentence_form)
 
 
 @bp.route("/cases/<reference>/actions/<trigger>", methods=["POST"])
@@ -61,8 +71,13 @@ def fire(reference: str, trigger: str) -> ResponseReturnValue:
 
 @bp.route("/cases/<reference>/sentence", methods=["POST"])
 def record_sentence(reference: str) -> ResponseReturnValue:
-    call_as_user(sentences.record_sentence, reference, form_text("kind") or "", years=form_text("years"),
-                 months=form_text("months"), days=form_text("days"), expected_version=form_int("version"))
+    typed = {name: form_text(name) for name in SENTENCE_FIELDS}
+    try:
+        call_as_user(sentences.record_sentence, reference, typed["kind"] or "", years=typed["years"],
+                     months=typed["months"], days=typed["days"], expected_version=form_int("version"))
+    except InvalidSentence as refusal:  # shown on the case page, beside the form, with what was typed
+        problems = {field: say(problem) for field, problem in refusal.problems.items()}
+        return _case_page(reference, sentence_typed=typed, sentence_problems=problems), 400
     flash(_("The sentence was recorded."), "info")
     return _to_case(reference, "eligibility")
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -13,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from mediation.services import intake
+from web.back import back_to
 from web.calls import call
 
 bp = Blueprint("public", __name__)
@@ -52,6 +51,4 @@ def request_mediation() -> ResponseReturnValue:
 def language(code: str) -> ResponseReturnValue:
     if code in ("en", "fr"):
         session["lang"] = code
-    target = request.referrer or ""
-    same_site = urlsplit(target).netloc == request.host
-    return redirect(target if same_site else url_for("public.home"), code=303)
+    return redirect(back_to(url_for("public.home")), code=303)  # the same page, now in the chosen language

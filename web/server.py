@@ -73,7 +73,7 @@ def preflight(settings: Settings) -> None:
     serving = settings.serving
     for name, path in (("MEDIATION_TLS_CERT", serving.tls_cert), ("MEDIATION_TLS_KEY", serving.tls_key)):
         if path is not None and not path.is_file():
-            raise InvalidInput(f"{name} names {path}, which is not a readable file")
+            raise InvalidInput("%(name)s names %(path)s, which is not a readable file", name=name, path=str(path))
     if settings.is_production and serving.tls_cert is None and serving.proxy_count == 0:
         raise InvalidInput("in production the site is served over HTTPS: set MEDIATION_TLS_CERT and "
                            "MEDIATION_TLS_KEY, or serve it behind a TLS reverse proxy and set "
@@ -87,7 +87,8 @@ def preflight(settings: Settings) -> None:
             raise InvalidInput(problem)
         app = create_app(settings, runtime)
         if settings.rate_limits.enabled and not limiter_of(app).storage.check():
-            raise InvalidInput(f"the rate-limit storage {settings.rate_limits.storage_url} does not answer")
+            raise InvalidInput("the rate-limit storage %(url)s does not answer",
+                               url=str(settings.rate_limits.storage_url))
     finally:
         runtime.close()
 

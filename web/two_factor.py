@@ -25,6 +25,7 @@ from web.account import bp as account_bp  # the two-factor pages are part of the
 from web.auth import home_for, sign_in
 from web.calls import actor, call
 from web.second_step import forget, keyring, pending, required_roles
+from web.words import say
 
 bp = Blueprint("two_factor", __name__)  # the steps of signing in, for the holder of a password-accepted marker
 
@@ -66,7 +67,7 @@ def code() -> ResponseReturnValue:
         try:
             check = call(two_factor.verify_sign_in, keyring(), waiting.user_id, waiting.attempt, form.code.data or "")
         except SignInExpired as error:
-            return _sign_in_again(str(error))
+            return _sign_in_again(say(error))
         if check.user is not None:
             sign_in(check.user)
             if check.recovery_codes_left is not None:
@@ -106,7 +107,7 @@ def enrol() -> ResponseReturnValue:
             flash(str(WRONG_CODE), "error")
         enrolment = call(two_factor.sign_in_enrolment, keyring(), waiting.user_id, waiting.attempt)
     except SignInExpired as error:
-        return _sign_in_again(str(error))
+        return _sign_in_again(say(error))
     return _enrolment_page(enrolment, form, url_for("two_factor.enrol"))
 
 
@@ -135,7 +136,7 @@ def start() -> ResponseReturnValue:
     try:
         call(two_factor.begin_enrolment, keyring(), actor().id)
     except InvalidInput as error:
-        return _back_to_account(str(error), "error")
+        return _back_to_account(say(error), "error")
     return redirect(url_for("account.set_up"), code=303)
 
 
@@ -151,7 +152,7 @@ def set_up() -> ResponseReturnValue:
         enrolment = call(two_factor.pending_enrolment, keyring(), actor().id)
         return _enrolment_page(enrolment, form, url_for("account.set_up"))
     except InvalidInput as error:
-        return _back_to_account(str(error), "error")
+        return _back_to_account(say(error), "error")
 
 
 @account_bp.route("/two-factor/disable", methods=["POST"])
@@ -163,7 +164,7 @@ def disable() -> ResponseReturnValue:
                                               required_roles=required_roles()):
             return _back_to_account(_("Two-factor sign-in is off. Your password alone now signs you in."))
     except InvalidInput as error:
-        return _back_to_account(str(error), "error")
+        return _back_to_account(say(error), "error")
     flash(str(WRONG_CODE), "error")
     return _account_page(forms, 400)
 
@@ -176,7 +177,7 @@ def new_recovery_codes() -> ResponseReturnValue:
         codes = (call(two_factor.regenerate_recovery_codes, keyring(), actor().id, form.code.data or "")
                  if form.validate_on_submit() else None)
     except InvalidInput as error:
-        return _back_to_account(str(error), "error")
+        return _back_to_account(say(error), "error")
     if codes is not None:
         return _recovery_codes_page(codes, url_for("account.two_factor"))
     flash(str(WRONG_CODE), "error")

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from workflows.engine import Arguments, Guard
 from workflows.vocabulary import CaseState, Consent, Modality, Outcome, ParticipantRole, Safety, Side
+from workflows.words import Code, Words
 
 
 class ParticipantFacts(Protocol):
@@ -116,19 +117,20 @@ participant_on_case = Guard(
 @cache
 def modality_is(modality: Modality) -> Guard:
     """The modality chosen for the case is ``modality``."""
-    return Guard(f"modality_is_{modality}", f"the chosen modality is not {modality}",
+    return Guard(f"modality_is_{modality}", Words("the chosen modality is not %(modality)s", modality=Code(modality)),
                  lambda case, _: case.modality == modality)
 
 
 @cache
 def requested_modality_is(modality: Modality) -> Guard:
     """The caller asks to switch the dialogue to ``modality``."""
-    return Guard(f"requested_modality_is_{modality}", f"the new modality asked for is not {modality}",
+    return Guard(f"requested_modality_is_{modality}",
+                 Words("the new modality asked for is not %(modality)s", modality=Code(modality)),
                  lambda _, arguments: arguments.get("modality") == modality, uses_arguments=True)
 
 
 @cache
 def paused_from_is(state: CaseState) -> Guard:
     """The case was paused while it was in ``state``."""
-    return Guard(f"paused_from_{state}", f"the case was not paused from {state}",
+    return Guard(f"paused_from_{state}", Words("the case was not paused from %(state)s", state=Code(state)),
                  lambda case, _: case.paused_from == state)

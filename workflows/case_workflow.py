@@ -161,8 +161,8 @@ def case_workflow(version: str = CASE_WORKFLOW_VERSION) -> SharedWorkflow:
     """The process-wide machine for ``version``; a case keeps the version it started under."""
     if version not in _DEFINITIONS:
         raise UnknownWorkflowVersion(
-            f"this case runs under workflow version {version!r}, which this installation does not know; "
-            f"known versions: {', '.join(_DEFINITIONS)}")
+            "this case runs under workflow version %(version)s, which this installation does not know; "
+            "known versions: %(known)s", version=repr(version), known=", ".join(_DEFINITIONS))
     return _machine_for(version)
 
 

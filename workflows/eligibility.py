@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from workflows.errors import InvalidSentence
+from workflows.words import Code, Words
 
 # A month is a twelfth of a 365-day year, so 12 months, 1 year and 365 days are the same length and any
 # sentence, however pronounced, is compared in one unit: twelfths of a day.
@@ -49,12 +50,28 @@ class FixedSentence:
         return self.length_in_twelfths_of_a_day // TWELFTHS_PER_DAY
 
     def describe(self) -> str:
-        parts = [(self.years, "year"), (self.months, "month"), (self.days, "day")]
-        return ", ".join(_count(n, unit) for n, unit in parts if n) or "0 days"
+        return str(self.words())
+
+    def words(self) -> Words:
+        """The length as pronounced, e.g. "3 years, 6 months", for a page to say in its language."""
+        parts = [_count(n, unit) for n, unit in ((self.years, "year"), (self.months, "month"), (self.days, "day"))
+                 if n]
+        if not parts:
+            return Words("0 days")
+        said = parts[0]
+        for part in parts[1:]:
+            said = Words("%(first)s, %(then)s", first=said, then=part)
+        return said
 
 
-def _count(number: int, unit: str) -> str:
-    return f"{number} {unit}{'' if number == 1 else 's'}"
+def _count(number: int, unit: str) -> Words:
+    """``number`` of ``unit`` (year, month, day, whole day), singular for one."""
+    one, many = {"year": (Words("%(count)s year", count=number), Words("%(count)s years", count=number)),
+                 "month": (Words("%(count)s month", count=number), Words("%(count)s months", count=number)),
+                 "day": (Words("%(count)s day", count=number), Words("%(count)s days", count=number)),
+                 "whole day": (Words("%(count)s whole day", count=number),
+                               Words("%(count)s whole days", count=number))}[unit]
+    return one if number == 1 else many
 
 
 @dataclass(frozen=True)
@@ -62,8 +79,11 @@ class IndeterminateSentence:
     kind: IndeterminateKind
 
     def describe(self) -> str:
-        return {IndeterminateKind.LIFE: "life sentence",
-                IndeterminateKind.DANGEROUS_OFFENDER: "indeterminate sentence (dangerous offender)"}[self.kind]
+        return str(self.words())
+
+    def words(self) -> Words:
+        return {IndeterminateKind.LIFE: Words("life sentence"),
+                IndeterminateKind.DANGEROUS_OFFENDER: Words("indeterminate sentence (dangerous offender)")}[self.kind]
 
 
 Sentence = FixedSentence | IndeterminateSentence
@@ -74,30 +94,37 @@ class EligibilityDecision:
     eligible: bool
     rule: str
     data: str
-    explanation: str
+    words: Words  # the explanation, for a page to say in the reader's language
+
+    @property
+    def explanation(self) -> str:
+        """The explanation in English, as the sentence record keeps it and the command line prints it."""
+        return str(self.words)
 
 
 def _is_blank(raw: Any) -> bool:
     return raw is None or (isinstance(raw, str) and raw.strip() == "")
 
 
-def _whole_number(field: str, raw: Any, maximum: int, problems: dict[str, str]) -> int:
+def _whole_number(field: str, raw: Any, maximum: int, problems: dict[str, Words]) -> int:
     if _is_blank(raw):
         return 0
     if isinstance(raw, str) and re.fullmatch(r"-?\d{1,9}", raw.strip()):
         value = int(raw.strip())
     elif isinstance(raw, str) and re.fullmatch(r"-?\d+", raw.strip()):
-        problems[field] = f"{raw.strip()[:12]}... is not a plausible number of {field}"
+        problems[field] = Words("%(value)s... is not a plausible number of %(field)s", value=raw.strip()[:12],
+                                field=Code(field))
         return 0
     elif isinstance(raw, int) and not isinstance(raw, bool):
         value = raw
     else:
-        problems[field] = f"must be a whole number, got {raw!r}"
+        problems[field] = Words("must be a whole number, got %(value)s", value=repr(raw)[:40])
         return 0
     if value < 0:
-        problems[field] = f"cannot be negative, got {value}"
+        problems[field] = Words("cannot be negative, got %(value)s", value=value)
     elif value > maximum:
-        problems[field] = f"{value} is not a plausible number of {field} (at most {maximum})"
+        problems[field] = Words("%(value)s is not a plausible number of %(field)s (at most %(limit)s)", value=value,
+                                field=Code(field), limit=maximum)
     return value
 
 
@@ -105,11 +132,12 @@ def parse_sentence(kind: str, years: Any = None, months: Any = None, days: Any =
     """Validate raw sentence data (from a form or the CLI) and return a sentence, or say what is wrong."""
     if kind in {k.value for k in IndeterminateKind}:
         if not all(_is_blank(part) or str(part).strip() == "0" for part in (years, months, days)):
-            raise InvalidSentence({"kind": "an indeterminate sentence has no years, months or days"})
+            raise InvalidSentence({"kind": Words("an indeterminate sentence has no years, months or days")})
         return IndeterminateSentence(IndeterminateKind(kind))
     if kind != "fixed":
-        raise InvalidSentence({"kind": f"must be fixed, life or dangerous_offender, got {kind!r}"})
-    problems: dict[str, str] = {}
+        raise InvalidSentence({"kind": Words("must be fixed, life or dangerous_offender, got %(value)s",
+                                             value=repr(kind)[:40])})
+    problems: dict[str, Words] = {}
     sentence = FixedSentence(
         years=_whole_number("years", years, MAX_YEARS, problems),
         months=_whole_number("months", months, MAX_MONTHS, problems),
@@ -117,9 +145,10 @@ def parse_sentence(kind: str, years: Any = None, months: Any = None, days: Any =
     )
     if not problems:
         if sentence.whole_days == 0 and sentence.days == 0:
-            problems["length"] = "a fixed sentence needs years, months or days; all are zero or empty"
+            problems["length"] = Words("a fixed sentence needs years, months or days; all are zero or empty")
         elif sentence.whole_days > MAX_TOTAL_DAYS:
-            problems["length"] = f"{sentence.describe()} is longer than 100 years; check the data"
+            problems["length"] = Words("%(sentence)s is longer than 100 years; check the data",
+                                       sentence=sentence.words())
     if problems:
         raise InvalidSentence(problems)
     return sentence
@@ -129,9 +158,11 @@ def decide(sentence: Sentence) -> EligibilityDecision:
     """Apply the two-year rule and say why."""
     if isinstance(sentence, IndeterminateSentence):
         return EligibilityDecision(True, RULE, sentence.describe(),
-                                   f"Eligible: {sentence.describe()} is indeterminate.")
+                                   Words("Eligible: %(sentence)s is indeterminate.", sentence=sentence.words()))
     eligible = sentence.length_in_twelfths_of_a_day >= THRESHOLD_TWELFTHS
-    data = f"{sentence.describe()} ({_count(sentence.whole_days, 'whole day')})"
-    verdict = "Eligible" if eligible else "Not eligible"
-    comparison = "at least" if eligible else "less than"
-    return EligibilityDecision(eligible, RULE, data, f"{verdict}: {data} is {comparison} two years.")
+    data = Words("%(sentence)s (%(days)s)", sentence=sentence.words(), days=_count(sentence.whole_days, "whole day"))
+    if eligible:
+        return EligibilityDecision(True, RULE, str(data),
+                                   Words("Eligible: %(data)s is at least two years.", data=data))
+    return EligibilityDecision(False, RULE, str(data),
+                               Words("Not eligible: %(data)s is less than two years.", data=data))

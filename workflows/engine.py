@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from transitions import EventData, Machine
 
 from workflows.errors import GuardNotMet, InvalidArguments, TriggerNotAllowed
+from workflows.words import Code, Words, codes
 
 
 class StatefulModel(Protocol):
@@ -20,6 +21,11 @@ class StatefulModel(Protocol):
 
 
 Arguments = Mapping[str, Any]
+# What a trigger's arguments are called when one is missing.
+ARGUMENT_NAMES: Mapping[str, Words] = {
+    "participant_id": Words("participant id"), "note": Words("note"), "redacted_text": Words("redacted text"),
+    "modality": Words("modality"), "outcome": Words("outcome"),
+}
 
 
 @dataclass(frozen=True)
@@ -27,9 +33,13 @@ class Guard:
     """A named condition over a model and the trigger's arguments, testable on its own."""
 
     name: str
-    explanation: str  # says what is missing when the guard fails
+    explanation: Words  # says what is missing when the guard fails (a literal template is made a Words)
     predicate: Callable[[Any, Arguments], bool]
     uses_arguments: bool = False  # cannot be judged before the caller supplies the arguments
+
+    def __post_init__(self) -> None:
+        if isinstance(self.explanation, str):
+            object.__setattr__(self, "explanation", Words(self.explanation))
 
     def __call__(self, event: EventData) -> bool:
         return self.predicate(event.model, event.kwargs)
@@ -95,7 +105,8 @@ def _effect_callback(effect: Effect) -> Callable[[EventData], None]:
 
 
 def _negated(guard: Guard) -> Guard:
-    return Guard(f"not {guard.name}", f"not ({guard.explanation})", lambda m, a: not guard.predicate(m, a),
+    return Guard(f"not {guard.name}", Words("not (%(condition)s)", condition=guard.explanation),
+                 lambda m, a: not guard.predicate(m, a),
                  guard.uses_arguments)
 
 
@@ -146,22 +157,26 @@ class SharedWorkflow:
         spec = self.definition.triggers[trigger]
         unexpected = set(arguments) - set(spec.required) - ({"reason"} if spec.needs_reason else set())
         if unexpected:
-            raise InvalidArguments(f"'{trigger}' does not take {', '.join(sorted(unexpected))}.")
+            raise InvalidArguments("'%(action)s' does not take %(names)s.", action=Code(trigger),
+                                   names=codes(sorted(unexpected)))
         if spec.needs_reason:
             reason = arguments.get("reason")
             if not reason:
-                raise InvalidArguments(f"'{trigger}' needs a reason; choose one of: {', '.join(spec.reasons)}.")
+                raise InvalidArguments("'%(action)s' needs a reason; choose one of: %(choices)s.",
+                                       action=Code(trigger), choices=codes(spec.reasons))
             if reason not in spec.reasons:
-                raise InvalidArguments(
-                    f"'{reason}' is not a reason for '{trigger}'; choose one of: {', '.join(spec.reasons)}.")
+                raise InvalidArguments("'%(value)s' is not a reason for '%(action)s'; choose one of: %(choices)s.",
+                                       value=str(reason)[:80], action=Code(trigger), choices=codes(spec.reasons))
         for name in spec.required:
             if arguments.get(name) in (None, ""):
-                raise InvalidArguments(f"'{trigger}' needs {name.replace('_', ' ')}.")
+                raise InvalidArguments("'%(action)s' needs %(what)s.", action=Code(trigger),
+                                       what=ARGUMENT_NAMES.get(name, Code(name)))
             allowed = spec.choices.get(name)
             if allowed and arguments[name] not in allowed:
-                raise InvalidArguments(
-                    f"'{arguments[name]}' is not a valid {name} for '{trigger}'; choose one of: "
-                    f"{', '.join(allowed)}.")
+                raise InvalidArguments("'%(value)s' is not a valid %(what)s for '%(action)s'; choose one of: "
+                                       "%(choices)s.", value=str(arguments[name])[:80],
+                                       what=ARGUMENT_NAMES.get(name, Code(name)), action=Code(trigger),
+                                       choices=codes(allowed))
 
     def unmet_guards(self, model: StatefulModel, trigger: str, arguments: Arguments | None = None,
                      *, judge_arguments: bool = True) -> tuple[Guard, ...]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from workflows.words import Code, Param, Words, codes
 
@@ -27,19 +27,19 @@ class TriggerNotAllowed(DomainError):
         self.trigger = trigger
         self.state = state
         self.allowed = tuple(allowed)
-        super().__init__("'%(action)s' is not possible while the %(subject)s is %(state)s; possible now: "
-                         "%(allowed)s.", action=Code(trigger), subject=Code(subject), state=Code(state),
-                         allowed=codes(self.allowed) if self.allowed else Words("nothing"))
+        super().__init__(Words("'%(action)s' is not possible while the %(subject)s is %(state)s; possible now: "
+                               "%(allowed)s.", action=Code(trigger), subject=Code(subject), state=Code(state),
+                               allowed=codes(self.allowed) if self.allowed else Words("nothing")))
 
 
 class GuardNotMet(DomainError):
     """The trigger exists in this state but its conditions are not met yet."""
 
-    def __init__(self, trigger: str, unmet: Sequence[str], explanations: Sequence[str]) -> None:
+    def __init__(self, trigger: str, unmet: Sequence[str], explanations: Sequence[str | Words]) -> None:
         self.trigger = trigger
         self.unmet = tuple(unmet)
-        super().__init__("'%(action)s' cannot happen yet: %(reasons)s.", action=Code(trigger),
-                         reasons=tuple(Words(text) if isinstance(text, str) else text for text in explanations))
+        super().__init__(Words("'%(action)s' cannot happen yet: %(reasons)s.", action=Code(trigger),
+                               reasons=tuple(Words(text) if isinstance(text, str) else text for text in explanations)))
 
 
 class InvalidArguments(DomainError):
@@ -53,6 +53,8 @@ class UnknownWorkflowVersion(DomainError):
 class InvalidSentence(DomainError):
     """Sentence data is malformed; ``problems`` maps each field to what is wrong with it."""
 
-    def __init__(self, problems: dict[str, str]) -> None:
+    def __init__(self, problems: Mapping[str, Words]) -> None:
         self.problems = dict(problems)
-        super().__init__("Invalid sentence: " + "; ".join(f"{k}: {v}" for k, v in self.problems.items()))
+        each = tuple(Words("%(field)s: %(problem)s", field=Code(name), problem=problem)
+                     for name, problem in self.problems.items())
+        super().__init__(Words("Invalid sentence: %(problems)s.", problems=each))

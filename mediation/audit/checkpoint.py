@@ -62,11 +62,12 @@ MAX_CHECKPOINT_BYTES = 64 * 1024 * 1024
 def parse_checkpoint(data: bytes, source: str) -> Any:
     """The JSON of a checkpoint file; a clean error for anything that is not JSON (or nested absurdly deep)."""
     if len(data) > MAX_CHECKPOINT_BYTES:
-        raise InvalidInput(f"{source} is not a checkpoint file (larger than {MAX_CHECKPOINT_BYTES} bytes)")
+        raise InvalidInput("%(source)s is not a checkpoint file (larger than %(limit)s bytes)",
+                           source=str(source), limit=MAX_CHECKPOINT_BYTES)
     try:
         return json.loads(data)
     except (ValueError, UnicodeDecodeError, RecursionError):
-        raise InvalidInput(f"{source} is not a checkpoint file (not JSON)") from None
+        raise InvalidInput("%(source)s is not a checkpoint file (not JSON)", source=str(source)) from None
 
 
 def _shape(document: Any) -> tuple[dict[str, Any], bytes, dict[str, ChainHead]]:
@@ -77,7 +78,7 @@ def _shape(document: Any) -> tuple[dict[str, Any], bytes, dict[str, ChainHead]]:
     if not isinstance(payload.get("format"), str):
         raise ValueError("no format")
     if payload["format"] != FORMAT:
-        raise InvalidInput(f"unknown checkpoint format {payload['format'][:80]!r}")
+        raise InvalidInput("unknown checkpoint format %(value)s", value=repr(payload['format'][:80]))
     signature = document.get("signature")
     if not isinstance(signature, str):
         raise ValueError("no signature")
@@ -106,15 +107,14 @@ def read_checkpoint(document: Any, verify_key: Ed25519PublicKey, *,
     try:
         payload, signature, heads = _shape(document)
     except (ValueError, TypeError) as error:
-        raise InvalidInput(f"this is not an audit checkpoint file ({error})") from None
+        raise InvalidInput("this is not an audit checkpoint file (%(error)s)", error=str(error)) from None
     try:
         verify_key.verify(signature, _canonical(payload))
     except (RecursionError, ValueError):
         raise InvalidInput("this is not an audit checkpoint file (its payload cannot be read back)") from None
     except InvalidSignature:
-        raise CheckpointForged(
-            f"the checkpoint's signature does not match {key_name}: the file was altered or signed by another "
-            "key") from None
+        raise CheckpointForged("the checkpoint's signature does not match %(key_name)s: the file was altered or "
+                               "signed by another key", key_name=str(key_name)) from None
     if hashlib.sha256(_canonical(payload["heads"])).hexdigest() != payload["digest"]:
         raise InvalidInput("the checkpoint is signed but its digest does not match its chain heads")
     return heads
@@ -129,8 +129,8 @@ def load_public_key(data: bytes, source: str) -> Ed25519PublicKey:
     try:
         key = load_pem_public_key(data)
     except (ValueError, TypeError, UnsupportedAlgorithm):
-        raise InvalidInput(f"{source} is not a public key (expected the PEM file from 'mediation "
-                           "audit-public-key')") from None
+        raise InvalidInput("%(source)s is not a public key (expected the PEM file from 'mediation audit-public-key')",
+                           source=str(source)) from None
     if not isinstance(key, Ed25519PublicKey):
-        raise InvalidInput(f"{source} holds a key of the wrong type; expected Ed25519")
+        raise InvalidInput("%(source)s holds a key of the wrong type; expected Ed25519", source=str(source))
     return key

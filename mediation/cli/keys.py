@@ -34,9 +34,9 @@ def refuse_new_keyring_over_data_keys(runtime: Runtime) -> None:
         return
     count = keyservice.live_data_keys(runtime.engine)
     if count:
-        raise InvalidInput(
-            f"the keyring is missing ({settings.keyring_file}) but the database holds {count} data key(s) "
-            "wrapped by it: restore the keyring from its backup (a new keyring would open none of them)")
+        raise InvalidInput("the keyring is missing (%(keyring_file)s) but the database holds %(count)s data key(s) "
+                           "wrapped by it: restore the keyring from its backup (a new keyring would open none of them)",
+                           keyring_file=str(settings.keyring_file), count=count)
 
 
 @keys.command("generate")

@@ -40,10 +40,12 @@ def open_account_secret(keyring: Keyring, purpose: str, user_id: int, kek_id: st
     key = keyring.keys.get(kek_id)
     if key is None:
         state = "was retired" if kek_id in keyring.retired else "is not in this keyring"
-        raise KeyUnavailable(f"the {purpose} of account #{user_id} is sealed under KEK {kek_id!r}, which {state}")
+        raise KeyUnavailable("the %(purpose)s of account #%(user_id)s is sealed under KEK %(kek_id)s, which %(state)s",
+                             purpose=str(purpose), user_id=user_id, kek_id=repr(kek_id), state=str(state))
     try:
         return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:],
                                    _associated_data(purpose, user_id, kek_id))
     except InvalidTag:
-        raise TamperedContent(f"the {purpose} of account #{user_id} does not open with KEK {kek_id!r}: the key is "
-                              "wrong or the sealed secret was altered or copied from another account") from None
+        raise TamperedContent("the %(purpose)s of account #%(user_id)s does not open with KEK %(kek_id)s: the key is "
+                              "wrong or the sealed secret was altered or copied from another account",
+                              purpose=str(purpose), user_id=user_id, kek_id=repr(kek_id)) from None

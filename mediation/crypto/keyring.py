@@ -42,10 +42,10 @@ class Keyring:
 
     def __post_init__(self) -> None:
         if self.active not in self.keys:
-            raise CryptoError(f"the keyring's active key {self.active!r} is not among its keys")
+            raise CryptoError("the keyring's active key %(active)s is not among its keys", active=repr(self.active))
         for kek_id, key in self.keys.items():
             if len(key) != KEY_BYTES:
-                raise CryptoError(f"key {kek_id!r} in the keyring is not a 256-bit key")
+                raise CryptoError("key %(kek_id)s in the keyring is not a 256-bit key", kek_id=repr(kek_id))
 
     def wrap(self, case_id: int, data_key: bytes) -> tuple[str, bytes]:
         """Wrap a case's data key under the active KEK; returns (KEK id, nonce + ciphertext)."""
@@ -57,13 +57,14 @@ class Keyring:
         key = self.keys.get(kek_id)
         if key is None:
             state = "was retired" if kek_id in self.retired else "is not in this keyring"
-            raise KeyUnavailable(f"the data key of case #{case_id} is wrapped by KEK {kek_id!r}, which {state}")
+            raise KeyUnavailable("the data key of case #%(case_id)s is wrapped by KEK %(kek_id)s, which %(state)s",
+                                 case_id=case_id, kek_id=repr(kek_id), state=str(state))
         try:
             return AESGCM(key).decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _wrap_context(case_id, kek_id))
         except InvalidTag:
-            raise KeyUnavailable(
-                f"the data key of case #{case_id} does not open with KEK {kek_id!r}: the key-encryption key is "
-                "wrong (mistyped or replaced) or the wrapped key was altered") from None
+            raise KeyUnavailable("the data key of case #%(case_id)s does not open with KEK %(kek_id)s: the "
+                                 "key-encryption key is wrong (mistyped or replaced) or the wrapped key was altered",
+                                 case_id=case_id, kek_id=repr(kek_id)) from None
 
     def with_new_active(self, kek_id: str, key: bytes) -> Keyring:
         return Keyring({**self.keys, kek_id: key}, kek_id, self.retired)
@@ -72,7 +73,7 @@ class Keyring:
         if kek_id == self.active:
             raise CryptoError("the active KEK cannot be retired; rotate to a new one first")
         if kek_id not in self.keys:
-            raise CryptoError(f"there is no KEK {kek_id!r} in the keyring")
+            raise CryptoError("there is no KEK %(kek_id)s in the keyring", kek_id=repr(kek_id))
         return Keyring({k: v for k, v in self.keys.items() if k != kek_id}, self.active, (*self.retired, kek_id))
 
     # Serialisation: {"active": id, "keys": {id: base64}, "retired": [ids]}
@@ -88,8 +89,8 @@ class Keyring:
             keys = {str(k): base64.b64decode(v, validate=True) for k, v in data["keys"].items()}
             return cls(keys, str(data["active"]), tuple(data.get("retired", ())))
         except (ValueError, KeyError, TypeError, AttributeError) as error:
-            raise CryptoError(f"{source} is not a valid keyring ({type(error).__name__}); check it was copied "
-                              "whole") from None
+            raise CryptoError("%(source)s is not a valid keyring (%(kind)s); check it was copied whole",
+                              source=str(source), kind=type(error).__name__) from None
 
 
 def new_kek() -> tuple[str, bytes]:
@@ -110,9 +111,9 @@ def read_keyring(path: Path, from_env: str | None) -> Keyring:
         return Keyring.from_json(path.read_text(), str(path))
     except FileNotFoundError:
         # Never advise creating a new keyring here: a new KEK opens none of the data keys already stored.
-        raise KeyUnavailable(f"no keyring at {path}: restore the keyring from its backup (or set "
-                             "MEDIATION_KEYRING_FILE to where it is); no encrypted content can be read without "
-                             "it") from None
+        raise KeyUnavailable("no keyring at %(path)s: restore the keyring from its backup (or set "
+                             "MEDIATION_KEYRING_FILE to where it is); no encrypted content can be read without it",
+                             path=str(path)) from None
 
 
 Stamp = tuple[int, int, int, int]

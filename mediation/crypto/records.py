@@ -62,11 +62,10 @@ def seal(key: Key, context: RecordContext, plaintext: bytes) -> bytes:
 
 def open_sealed(key: Key, context: RecordContext, sealed: bytes) -> bytes:
     if sealed[:1] != FORMAT_V1 or len(sealed) < 1 + NONCE_BYTES + 16:
-        raise TamperedContent(f"the {context.describe()} is not a ciphertext this version can read")
+        raise TamperedContent("the %(context)s is not a ciphertext this version can read", context=context.describe())
     view = memoryview(sealed)  # no copy of a large ciphertext
     try:
         return _cipher(key).decrypt(view[1:1 + NONCE_BYTES], view[1 + NONCE_BYTES:], context.associated_data)
     except InvalidTag:
-        raise TamperedContent(
-            f"the {context.describe()} failed its integrity check: it was altered or copied from another "
-            "record") from None
+        raise TamperedContent("the %(context)s failed its integrity check: it was altered or copied from another "
+                              "record", context=context.describe()) from None

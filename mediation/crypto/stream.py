@@ -101,9 +101,8 @@ def decrypt_stream(data_key: bytes, context: bytes, source: IO[bytes]) -> Iterat
             yield cipher.decrypt(_nonce(prefix, counter, last), current, header)
         except InvalidTag:
             where = "final chunk" if last else f"chunk {counter}"
-            raise TamperedContent(
-                f"the encrypted file failed its integrity check at its {where}: a chunk was altered, dropped, "
-                "reordered, or the file was truncated") from None
+            raise TamperedContent("the encrypted file failed its integrity check at its %(where)s: a chunk was "
+                                  "altered, dropped, reordered, or the file was truncated", where=str(where)) from None
         if last:
             return
         counter += 1

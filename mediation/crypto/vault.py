@@ -137,13 +137,14 @@ class Vault:
         row = session.connection().execute(_READ_KEY, {"case_id": case_id}).first()
         if row is None:
             if not create:
-                raise KeyUnavailable(f"case #{case_id} has no encrypted content yet")
+                raise KeyUnavailable("case #%(case_id)s has no encrypted content yet", case_id=case_id)
             in_transaction[case_id] = self._create(session, case_id)
             return in_transaction[case_id]
         kek_id, wrapped, destroyed_at = row
         if destroyed_at is not None or wrapped is None:
             self.forget(case_id)  # another process destroyed it: drop this process's copy too
-            raise KeyUnavailable(f"the content of case #{case_id} was destroyed at the end of its retention period")
+            raise KeyUnavailable("the content of case #%(case_id)s was destroyed at the end of its retention period",
+                                 case_id=case_id)
         in_transaction[case_id] = self._unwrap(case_id, kek_id, wrapped)
         return in_transaction[case_id]
 

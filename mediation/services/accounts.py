@@ -25,6 +25,7 @@ from mediation.db import utcnow
 from mediation.errors import Conflict, InvalidInput, NotFound
 from mediation.models import LoginSession, TwoFactorCredential, User
 from mediation.passwords import NewPassword, hash_password, needs_rehash, verify_password
+from workflows.words import Words
 
 Transactions = Callable[[], AbstractContextManager[Session]]
 LIVE_SESSIONS_KEPT = 10  # signing in an eleventh time ends the oldest session still open
@@ -142,11 +143,14 @@ def sign_out_everywhere(session: Session, actor: User) -> int:
     return ended
 
 
+WRONG_PASSWORD = Words("The current password is not right.")
+
+
 class WrongPassword(InvalidInput):
     """The current password given to confirm a change is not right."""
 
     def __init__(self) -> None:
-        super().__init__("The current password is not right.")
+        super().__init__(WRONG_PASSWORD)
 
 
 def change_password(transaction: Transactions, actor_id: int, *, current: str, new: NewPassword) -> str:

@@ -17,6 +17,7 @@ from mediation.policy import require_role
 from mediation.services import notices
 from mediation.services.lookup import find_case, require_state, require_version
 from workflows.vocabulary import OPEN_STATES
+from workflows.words import Words
 
 
 def assign_mediator(session: Session, actor: User, reference: str, mediator_id: int,
@@ -24,13 +25,14 @@ def assign_mediator(session: Session, actor: User, reference: str, mediator_id: 
     require_role(actor, Role.ADMIN)
     case = find_case(session, actor, reference)
     require_version(case, expected_version)
-    require_state(case, OPEN_STATES, "assign a mediator")
+    require_state(case, OPEN_STATES, Words("assign a mediator"))
     mediator = session.get(User, mediator_id)
     if mediator is None or mediator.role != Role.MEDIATOR or not mediator.is_active:
         raise InvalidInput("Choose an active mediator account.")
     previous = case.assigned_mediator_id
     if previous == mediator.id:
-        raise InvalidInput(f"{mediator.display_name} is already the mediator of {case.reference}.")
+        raise InvalidInput("%(name)s is already the mediator of %(reference)s.", name=mediator.display_name,
+                           reference=case.reference)
     case.assigned_mediator_id = mediator.id
     now = utcnow()
     tag = AuditTag.MEDIATOR_ASSIGNED if previous is None else AuditTag.MEDIATOR_REASSIGNED

@@ -19,6 +19,7 @@ from mediation.models import Participant, Role, User
 from mediation.policy import participant_of, require_active
 from mediation.services.lookup import case_to_change, find_case
 from workflows.vocabulary import OPEN_STATES
+from workflows.words import Code, Words
 
 MAX_FIELD = 500
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -36,7 +37,8 @@ class ContactDetails:
         cleaned = {f.name: str(getattr(self, f.name) or "").strip() for f in fields(self)}
         for name, value in cleaned.items():
             if len(value) > MAX_FIELD:
-                raise InvalidInput(f"The {name.replace('_', ' ')} is too long (at most {MAX_FIELD} characters).")
+                raise InvalidInput("The %(field)s is too long (at most %(limit)s characters).", field=Code(name),
+                                   limit=MAX_FIELD)
         if cleaned["email"] and not EMAIL.match(cleaned["email"]):
             raise InvalidInput("The e-mail address does not look like one (name@example.org).")
         return ContactDetails(**cleaned)
@@ -50,7 +52,7 @@ def _context(case_id: int, participant: Participant) -> RecordContext:
 def record_contact_details(session: Session, vault: Vault, actor: User, reference: str, *, participant_id: int,
                            details: ContactDetails) -> Participant:
     """The mediator records how to reach a participant safely; the previous card is replaced."""
-    case = case_to_change(session, actor, reference, allowed=OPEN_STATES, action="record contact details")
+    case = case_to_change(session, actor, reference, allowed=OPEN_STATES, action=Words("record contact details"))
     participant = participant_of(case, participant_id)
     clean = details.validated()
     participant.contact_revision += 1

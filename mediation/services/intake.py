@@ -22,6 +22,7 @@ from mediation.services.lookup import REFERENCE_PATTERN
 from mediation.services.sentences import store_sentence
 from workflows.case_workflow import CASE_WORKFLOW_VERSION
 from workflows.vocabulary import CaseState, ParticipantRole, Relationship, Side
+from workflows.words import Code, codes
 
 HARMED_RELATIONSHIPS = tuple(r.value for r in Relationship if r.side is Side.HARMED)
 REQUEST_KEY: tuple[KeyPart, ...] = ("time", "int")  # received at, request id
@@ -49,7 +50,8 @@ def submit_harmed_party_request(session: Session, relationship: str) -> HeldRequ
     accepts it. The requester keeps the receipt code it returns.
     """
     if relationship not in HARMED_RELATIONSHIPS:
-        raise InvalidInput(f"Say how you are connected to the offence: one of {', '.join(HARMED_RELATIONSHIPS)}.")
+        raise InvalidInput("Say how you are connected to the offence: one of %(choices)s.",
+                           choices=codes(HARMED_RELATIONSHIPS))
     held = HeldRequest(relationship_to_case=relationship, received_at=utcnow(), status=RequestStatus.PENDING.value)
     session.add(held)
     session.flush()
@@ -63,7 +65,7 @@ def _pending(session: Session, request_id: int) -> HeldRequest:
     if held is None:
         raise NotFound("There is no such request.")
     if held.status != RequestStatus.PENDING:
-        raise Conflict(f"This request was already {held.status}; nothing was changed.")
+        raise Conflict("This request was already %(status)s; nothing was changed.", status=Code(held.status))
     return held
 
 

@@ -34,6 +34,7 @@ from mediation.services import participant_names, users
 from mediation.services.accounts import end_all_sessions
 from mediation.services.lookup import case_to_change
 from workflows.vocabulary import OPEN_STATES
+from workflows.words import Words
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base 32: no I, L, O or U to misread
 CODE_LENGTH = 24  # 120 random bits
@@ -54,10 +55,10 @@ class Refusal(StrEnum):
 
 
 REFUSAL_TEXT = {
-    Refusal.NOT_VALID: "This invitation code is not valid (it may have been used already). Ask for a new one.",
-    Refusal.REPLACED: "This invitation was replaced by a newer one: use the newest code you were given.",
-    Refusal.EXPIRED: "This invitation has expired. Ask for a new one.",
-    Refusal.CASE_CLOSED: "This invitation no longer works: the case is closed.",
+    Refusal.NOT_VALID: Words("This invitation code is not valid (it may have been used already). Ask for a new one."),
+    Refusal.REPLACED: Words("This invitation was replaced by a newer one: use the newest code you were given."),
+    Refusal.EXPIRED: Words("This invitation has expired. Ask for a new one."),
+    Refusal.CASE_CLOSED: Words("This invitation no longer works: the case is closed."),
 }
 
 
@@ -99,7 +100,7 @@ def _issue(session: Session, actor: User, now: datetime, hours: int, *, particip
 def invite_participant(session: Session, actor: User, reference: str, *, participant_id: int, hours: int,
                        now: datetime | None = None) -> str:
     """The mediator invites a participant of their open case to the portal; returns the code to pass on."""
-    case = case_to_change(session, actor, reference, allowed=OPEN_STATES, action="invite a participant")
+    case = case_to_change(session, actor, reference, allowed=OPEN_STATES, action=Words("invite a participant"))
     participant = participant_of(case, participant_id)
     if participant.user_id is not None:
         raise InvalidInput("This participant already has a portal account.")
@@ -116,7 +117,7 @@ def invite_account(session: Session, actor: User, user_id: int, *, hours: int,
     old password works until the person uses the code, then every session of the account ends); returns the
     account and the code to pass on to its person."""
     user = users.account_to_manage(session, actor, user_id,
-                                   not_yourself="Change your own password from your account page.")
+                                   not_yourself=Words("Change your own password from your account page."))
     if user.role == Role.PARTICIPANT:
         raise InvalidInput("Participants are invited by their mediator, from their case.")
     if not user.is_active:
@@ -239,7 +240,7 @@ def activate_participant(session: Session, vault: Vault, key: str, *, username_s
         raise InvitationRefused(Refusal.NOT_VALID)
     name = name.strip()
     if not name or len(name) > MAX_NAME:
-        raise InvalidInput(f"Give a name of 1 to {MAX_NAME} characters.")
+        raise InvalidInput("Give a name of 1 to %(limit)s characters.", limit=MAX_NAME)
     audit.lock_case_row(session, participant.case_id)  # the one lock order: the case row before any chain head
     user = users.create_user(session, None, username=_unique_username(session, check_stem(username_stem)),
                              display_name=pseudonym(), role=Role.PARTICIPANT.value, password=password,

@@ -106,16 +106,18 @@ def check_retirable(session: Session, vault: Vault, kek_id: str) -> None:
     if kek_id == vault.keyring.active:
         raise CryptoError("the active KEK cannot be retired; rotate to a new one first")
     if kek_id not in vault.keyring.keys:
-        raise CryptoError(f"there is no KEK {kek_id!r} in the keyring")
+        raise CryptoError("there is no KEK %(kek_id)s in the keyring", kek_id=repr(kek_id))
     still = keys_in_use(session).get(kek_id, 0)
     if still:
-        raise CryptoError(f"KEK {kek_id!r} still wraps {still} data key(s); run 'mediation keys rewrap' first")
+        raise CryptoError("KEK %(kek_id)s still wraps %(still)s data key(s); run 'mediation keys rewrap' first",
+                          kek_id=repr(kek_id), still=still)
     running = processes_using(session, kek_id)
     if running:
-        raise CryptoError(
-            f"KEK {kek_id!r} is still the active key of {len(running)} running process(es): "
-            f"{'; '.join(p.describe() for p in running)}. Each switches to the new key at its next request (or "
-            f"restart it); run this again then (a process idle for {LIVE_SECONDS}s is not waited for)")
+        raise CryptoError("KEK %(kek_id)s is still the active key of %(count)s running process(es): %(names)s. Each "
+                          "switches to the new key at its next request (or restart it); run this again then (a "
+                          "process idle for %(seconds)ss is not waited for)",
+                          kek_id=repr(kek_id), count=len(running), names="; ".join(p.describe() for p in running),
+                          seconds=LIVE_SECONDS)
 
 
 def record_retirement(session: Session, kek_id: str) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from mediation.errors import InvalidInput
 from workflows.vocabulary import CaseState
+from workflows.words import Words, codes
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -31,12 +32,16 @@ _NUMBER = re.compile(r"^[0-9]{1,18}$")
 _TEXT_KEY = re.compile(r"^[a-z0-9._-]{1,80}$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 SEARCHES = {
-    "reference": (re.compile(r"^[A-Z0-9-]{1,40}$"), "Search by case reference, like RO-2026-00042 (or its start)."),
+    "reference": (re.compile(r"^[A-Z0-9-]{1,40}$"),
+                  Words("Search by case reference, like RO-2026-00042 (or its start).")),
     "username": (re.compile(r"^[a-z0-9._-]{1,40}$"),
-                 "Search by username: lowercase letters, digits, dots, dashes and underscores."),
+                 Words("Search by username: lowercase letters, digits, dots, dashes and underscores.")),
 }
 DATE_PREFIXES = ("created", "updated", "submitted")
 DATE_FIELDS = tuple(f"{prefix}_{end}" for prefix in DATE_PREFIXES for end in ("from", "to"))
+DATE_NAMES = {"created_from": Words("created from"), "created_to": Words("created to"),
+              "updated_from": Words("updated from"), "updated_to": Words("updated to"),
+              "submitted_from": Words("submitted from"), "submitted_to": Words("submitted to")}
 
 
 @dataclass(frozen=True)
@@ -154,13 +159,14 @@ def decode_key(text: str, parts: Sequence[KeyPart]) -> tuple[Any, ...]:
     return tuple(values)
 
 
-def _one_of(args: Mapping[str, str], name: str, choices: Collection[str], what: str) -> str | None:
+def _one_of(args: Mapping[str, str], name: str, choices: Collection[str], what: Words) -> str | None:
     value = args.get(name, "").strip()
     if not value:
         return None
     if value not in choices:
         shown = value if len(value) <= 40 else value[:40] + "..."
-        raise InvalidInput(f"Unknown {what} {shown!r}; choose one of: {', '.join(choices)}.")
+        raise InvalidInput("Unknown %(what)s %(value)s; choose one of: %(choices)s.", what=what, value=repr(shown),
+                           choices=codes(list(choices)))
     return value
 
 
@@ -168,13 +174,13 @@ def _day(args: Mapping[str, str], name: str) -> date | None:
     value = args.get(name, "").strip()
     if not value:
         return None
-    label = name.replace("_", " ")
     if not _DATE.match(value):
-        raise InvalidInput(f"The {label} date must look like 2026-03-31 (year-month-day).")
+        raise InvalidInput("The %(field)s date must look like 2026-03-31 (year-month-day).", field=DATE_NAMES[name])
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(f"The {label} date {value} does not exist.") from None
+        raise InvalidInput("The %(field)s date %(value)s does not exist.", field=DATE_NAMES[name],
+                           value=value) from None
 
 
 def _search(args: Mapping[str, str], kind: str) -> str | None:
@@ -204,7 +210,9 @@ def _dates(args: Mapping[str, str], fields: Collection[str]) -> dict[str, date]:
     for prefix in DATE_PREFIXES:
         start, end = dates.get(f"{prefix}_from"), dates.get(f"{prefix}_to")
         if start and end and start > end:
-            raise InvalidInput(f"The {prefix} from date ({start}) is after the {prefix} to date ({end}).")
+            raise InvalidInput("The %(first)s date (%(start)s) is after the %(last)s date (%(end)s).",
+                               first=DATE_NAMES[f"{prefix}_from"], start=str(start),
+                               last=DATE_NAMES[f"{prefix}_to"], end=str(end))
     return dates
 
 
@@ -235,11 +243,11 @@ def parse_list_query(
     if search is not None:
         values["search"] = _search(args, search)
     if "state" in fields:
-        values["state"] = _one_of(args, "state", [s.value for s in CaseState], "step")
+        values["state"] = _one_of(args, "state", [s.value for s in CaseState], Words("step"))
     if statuses:
-        values["status"] = _one_of(args, "status", statuses, "status")
+        values["status"] = _one_of(args, "status", statuses, Words("status"))
     if roles:
-        values["role"] = _one_of(args, "role", roles, "role")
+        values["role"] = _one_of(args, "role", roles, Words("role"))
     if "mediator" in fields:
         values["mediator"] = _mediator(args)
     if "stale" in fields:

@@ -13,6 +13,7 @@ from mediation.errors import Conflict, NotFound, WrongState
 from mediation.models import Case, User
 from mediation.policy import require_mediator_of, visible_cases
 from mediation.text import shown
+from workflows.words import Code, Words, codes
 
 REFERENCE_PATTERN = re.compile(r"RO-[0-9]{4}-[0-9]{5,12}")
 MAX_REFERENCE = 20  # the length of cases.reference
@@ -23,14 +24,17 @@ def normalise_reference(reference: object) -> str:
     """The reference in its stored form; NotFound (never a query) for anything that cannot be one."""
     wanted = reference.strip().upper() if isinstance(reference, str) else ""
     if len(wanted) > MAX_REFERENCE or not REFERENCE_PATTERN.fullmatch(wanted):
-        raise NotFound(f"{shown(reference)} is not a case reference (they look like RO-2026-00042).")
+        raise NotFound("%(value)s is not a case reference (they look like RO-2026-00042).", value=shown(reference))
     return wanted
 
 
-def checked_record_id(record_id: object, what: str = "message") -> str:
+MESSAGE = Words("message")
+
+
+def checked_record_id(record_id: object, what: Words = MESSAGE) -> str:
     """A message's (or another content record's) id as the client sent it; NotFound if it cannot be one."""
     if not isinstance(record_id, str) or not RECORD_ID_PATTERN.fullmatch(record_id):
-        raise NotFound(f"There is no such {what} on this case.")
+        raise NotFound("There is no such %(what)s on this case.", what=what)
     return record_id
 
 
@@ -47,25 +51,26 @@ def find_case(session: Session, actor: User, reference: str, *, lock: bool = Fal
         query = query.with_for_update(of=Case, key_share=True).execution_options(populate_existing=True)
     case = session.scalars(query).one_or_none()
     if case is None:
-        raise NotFound(f"No case {wanted} was found.")
+        raise NotFound("No case %(reference)s was found.", reference=wanted)
     return case
 
 
 def require_version(case: Case | CaseRecord, expected_version: int | None) -> None:
     """Refuse to act on a case that changed since the actor looked at it."""
     if expected_version is not None and case.version != expected_version:
-        raise Conflict(f"Case {case.reference} was changed by someone else since you opened it; "
-                       "reload it and try again.")
+        raise Conflict("Case %(reference)s was changed by someone else since you opened it; "
+                       "reload it and try again.", reference=case.reference)
 
 
-def require_state(case: Case, allowed: Iterable[str], action: str) -> None:
+def require_state(case: Case, allowed: Iterable[str], action: str | Words) -> None:
     allowed = tuple(allowed)
     if case.state not in allowed:
-        raise WrongState(f"You cannot {action} while the case is {case.state}; only when it is "
-                         f"{' or '.join(allowed)}.")
+        raise WrongState("You cannot %(action)s while the case is %(state)s; only when it is %(allowed)s.",
+                         action=action if isinstance(action, Words) else Words(action), state=Code(case.state),
+                         allowed=codes(allowed))
 
 
-def case_to_change(session: Session, actor: User, reference: str, *, allowed: Iterable[str], action: str,
+def case_to_change(session: Session, actor: User, reference: str, *, allowed: Iterable[str], action: str | Words,
                    expected_version: int | None = None) -> Case:
     """The case its assigned mediator is about to change: visible, theirs, unchanged since they looked, and in
     a state where ``action`` is possible."""

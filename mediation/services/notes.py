@@ -45,7 +45,7 @@ def add_assessment_note(session: Session, vault: Vault, actor: User, reference: 
     if not text:
         raise InvalidInput("A note cannot be empty.")
     if len(text) > MAX_NOTE:
-        raise InvalidInput(f"A note holds at most {MAX_NOTE} characters.")
+        raise InvalidInput("A note holds at most %(limit)s characters.", limit=MAX_NOTE)
     if participant_id is not None:
         participant_of(case, participant_id)
     note = AssessmentNote(id=new_record_id(), case_id=case.id, participant_id=participant_id, author_id=actor.id,

@@ -13,6 +13,7 @@ from mediation.policy import participant_of
 from mediation.services.lookup import case_to_change
 from workflows.case_workflow import CONSENT_RECORDABLE_IN, PARTICIPANTS_JOIN_IN, SAFETY_ASSESSABLE_IN
 from workflows.vocabulary import Consent, Relationship, Safety
+from workflows.words import Words, codes
 
 RECORDABLE_CONSENT = (Consent.GIVEN.value, Consent.DECLINED.value, Consent.PENDING.value)
 RECORDABLE_SAFETY = (Safety.CLEARED.value, Safety.CONCERNS.value)
@@ -21,13 +22,13 @@ RECORDABLE_SAFETY = (Safety.CLEARED.value, Safety.CONCERNS.value)
 def add_participant(session: Session, actor: User, reference: str, relationship: str,
                     *, expected_version: int | None = None) -> Participant:
     """The mediator adds a person to the case, e.g. the offender once contacted, or a family member."""
-    case = case_to_change(session, actor, reference, allowed=PARTICIPANTS_JOIN_IN, action="add a participant",
+    case = case_to_change(session, actor, reference, allowed=PARTICIPANTS_JOIN_IN, action=Words("add a participant"),
                           expected_version=expected_version)
     try:
         kind = Relationship(relationship)
     except ValueError:
-        raise InvalidInput(f"Unknown relationship {relationship!r}; choose one of: "
-                           f"{', '.join(r.value for r in Relationship)}.") from None
+        raise InvalidInput("Unknown relationship %(value)s; choose one of: %(choices)s.",
+                           value=repr(relationship)[:80], choices=codes([r.value for r in Relationship])) from None
     if kind is Relationship.OFFENDER and any(p.relationship_to_case == kind for p in case.participants):
         raise InvalidInput("This case already has its offender; a case concerns one offender.")
     now = utcnow()
@@ -44,9 +45,11 @@ def record_consent(session: Session, actor: User, reference: str, participant_id
                    *, expected_version: int | None = None) -> Participant:
     """Record what a participant said about taking part. Withdrawing goes through the workflow instead."""
     if consent not in RECORDABLE_CONSENT:
-        hint = " To withdraw, use the withdraw action." if consent == Consent.WITHDRAWN else ""
-        raise InvalidInput(f"Consent must be one of {', '.join(RECORDABLE_CONSENT)}.{hint}")
-    case = case_to_change(session, actor, reference, allowed=CONSENT_RECORDABLE_IN, action="record consent",
+        if consent == Consent.WITHDRAWN:
+            raise InvalidInput("Consent must be one of %(choices)s. To withdraw, use the withdraw action.",
+                               choices=codes(RECORDABLE_CONSENT))
+        raise InvalidInput("Consent must be one of %(choices)s.", choices=codes(RECORDABLE_CONSENT))
+    case = case_to_change(session, actor, reference, allowed=CONSENT_RECORDABLE_IN, action=Words("record consent"),
                           expected_version=expected_version)
     participant = participant_of(case, participant_id)
     now = utcnow()
@@ -60,9 +63,9 @@ def record_safety_assessment(session: Session, actor: User, reference: str, part
                              *, expected_version: int | None = None) -> Participant:
     """The mediator's ongoing safety assessment of one participant; any open state."""
     if safety not in RECORDABLE_SAFETY:
-        raise InvalidInput(f"A safety assessment is one of {', '.join(RECORDABLE_SAFETY)}.")
+        raise InvalidInput("A safety assessment is one of %(choices)s.", choices=codes(RECORDABLE_SAFETY))
     case = case_to_change(session, actor, reference, allowed=SAFETY_ASSESSABLE_IN,
-                          action="record a safety assessment", expected_version=expected_version)
+                          action=Words("record a safety assessment"), expected_version=expected_version)
     participant = participant_of(case, participant_id)
     now = utcnow()
     participant.safety, participant.safety_assessed_at = safety, now

@@ -163,7 +163,7 @@ def case_for_operator(session: Session, reference: str) -> Case:
     wanted = normalise_reference(reference)
     case = session.scalars(select(Case).where(Case.reference == wanted)).one_or_none()
     if case is None:
-        raise NotFound(f"No case {wanted} was found.")
+        raise NotFound("No case %(reference)s was found.", reference=wanted)
     return case
 
 

@@ -19,6 +19,7 @@ from mediation.policy import require_mediator_of, require_role
 from mediation.services.lookup import case_to_change, find_case, require_state, require_version
 from workflows.case_workflow import SENTENCE_RECORDABLE_IN
 from workflows.eligibility import FixedSentence, decide, parse_sentence
+from workflows.words import Words
 
 MAX_RATIONALE = 2000
 
@@ -43,7 +44,8 @@ def store_sentence(session: Session, case: Case, actor: User, now: datetime, *, 
 def record_sentence(session: Session, actor: User, reference: str, kind: str, *, years: Any = None,
                     months: Any = None, days: Any = None, expected_version: int | None = None) -> SentenceRecord:
     """The case's mediator records the sentence before eligibility is checked; a new record replaces the old."""
-    case = case_to_change(session, actor, reference, allowed=SENTENCE_RECORDABLE_IN, action="record sentence data",
+    case = case_to_change(session, actor, reference, allowed=SENTENCE_RECORDABLE_IN,
+                          action=Words("record sentence data"),
                           expected_version=expected_version)
     return store_sentence(session, case, actor, utcnow(), kind=kind, years=years, months=months, days=days)
 
@@ -59,12 +61,13 @@ def override_eligibility(session: Session, vault: Vault, actor: User, reference:
     require_role(actor, Role.ADMIN)
     case = find_case(session, actor, reference)
     require_version(case, expected_version)
-    require_state(case, SENTENCE_RECORDABLE_IN, "override eligibility")
+    require_state(case, SENTENCE_RECORDABLE_IN, Words("override eligibility"))
     rationale = (rationale or "").strip()
     if not rationale:
         raise InvalidInput("An override needs a rationale: say why the computed decision is set aside.")
     if len(rationale) > MAX_RATIONALE:
-        raise InvalidInput(f"The rationale is too long ({len(rationale)} characters; at most {MAX_RATIONALE}).")
+        raise InvalidInput("The rationale is too long (%(length)s characters; at most %(limit)s).",
+                           length=len(rationale), limit=MAX_RATIONALE)
     record = case.sentence
     if record is None:
         raise WrongState("Record the sentence before overriding the eligibility decision.")

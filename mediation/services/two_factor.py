@@ -387,7 +387,7 @@ def reset_by_username(session: Session, username: str) -> User:
     """The operator's reset at the command line (e.g. the only coordinator lost their phone)."""
     user_id = session.scalar(select(User.id).where(User.username == username.strip().lower()))
     if user_id is None:
-        raise NotFound(f"There is no account {username!r}.")
+        raise NotFound("There is no account %(username)s.", username=repr(username))
     return reset(session, None, user_id)
 
 

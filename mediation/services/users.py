@@ -22,9 +22,10 @@ from mediation.policy import require_role
 from mediation.services.accounts import end_all_sessions
 from mediation.services.listing import KeyPart, ListQuery, Page, fetch_page, starts_with
 from mediation.text import checked_string, clean_name, shown
+from workflows.words import Words, codes
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,79}$")
-USERNAME_RULE = "A username has 3 to 80 characters: lowercase letters, digits, dots, dashes, underscores."
+USERNAME_RULE = Words("A username has 3 to 80 characters: lowercase letters, digits, dots, dashes, underscores.")
 MAX_DISPLAY_NAME = 120  # the length of users.display_name
 
 
@@ -45,14 +46,15 @@ def create_user(session: Session, actor: User | None, *, username: str, display_
         if password is not None:
             raise InvalidInput("The coordinator does not set passwords: the person sets theirs through the "
                                "account's activation link.")
-    username = normalise_username(checked_string(username, "username", max_length=1000))
+    username = normalise_username(checked_string(username, Words("username"), max_length=1000))
     if not USERNAME.fullmatch(username):
         raise InvalidInput(USERNAME_RULE)
     if role not in {r.value for r in Role}:
-        raise InvalidInput(f"Unknown role {shown(role)}; choose one of: {', '.join(r.value for r in Role)}.")
-    display_name = clean_name(display_name, "display name", max_length=MAX_DISPLAY_NAME)
+        raise InvalidInput("Unknown role %(value)s; choose one of: %(choices)s.", value=shown(role),
+                           choices=codes([r.value for r in Role]))
+    display_name = clean_name(display_name, Words("display name"), max_length=MAX_DISPLAY_NAME)
     if username_taken(session, username):
-        raise InvalidInput(f"The username {username!r} is taken.")
+        raise InvalidInput("The username %(username)s is taken.", username=repr(username))
     user = User(username=username, display_name=display_name, role=role,
                 password_hash=password.hash if password is not None else None, is_active=True, created_at=utcnow())
     session.add(user)
@@ -62,7 +64,7 @@ def create_user(session: Session, actor: User | None, *, username: str, display_
     return user
 
 
-def account_to_manage(session: Session, actor: User, user_id: int, *, not_yourself: str) -> User:
+def account_to_manage(session: Session, actor: User, user_id: int, *, not_yourself: Words) -> User:
     """The account the coordinator is about to change: it exists, and it is not their own (``not_yourself``
     says what to do instead)."""
     require_role(actor, Role.ADMIN)
@@ -76,7 +78,7 @@ def account_to_manage(session: Session, actor: User, user_id: int, *, not_yourse
 
 def deactivate_user(session: Session, actor: User, user_id: int) -> User:
     """The coordinator closes an account: its sessions end at once and its invitations stop working."""
-    user = account_to_manage(session, actor, user_id, not_yourself="You cannot deactivate your own account.")
+    user = account_to_manage(session, actor, user_id, not_yourself=Words("You cannot deactivate your own account."))
     user.is_active = False
     end_all_sessions(session, user.id)
     audit.record(session, AuditTag.USER_DEACTIVATED, actor=actor, now=utcnow(), details={"user_id": user.id})

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from mediation.errors import Forbidden
 from mediation.models import AuditEntry, Case, Participant, Role, User
+from mediation.models.sentence import SentenceRecord
 from mediation.policy import own_participation, require_active, require_mediator_of, require_role
 from mediation.services.listing import ListQuery, Page
 from mediation.services.lookup import find_case
@@ -20,7 +21,10 @@ from mediation.services.queries import CaseSummary, StepCounts, case_list, step_
 from mediation.services.workflow import ActionOption, actions_for
 from workflows.case_workflow import CASE_WORKFLOW, MODALITY_CHOOSABLE_IN, case_workflow
 from workflows.diagram import mermaid, step_map
+from workflows.eligibility import decide, parse_sentence
+from workflows.errors import InvalidSentence
 from workflows.vocabulary import CaseState, carries_messages
+from workflows.words import Words
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,7 @@ class ParticipantRow:
 @dataclass(frozen=True)
 class SentenceView:
     kind: str
-    explanation: str
+    explanation: Words  # rebuilt from the recorded data, so a page says it in the reader's language
     eligible: bool
     overridden: bool
 
@@ -76,12 +80,21 @@ def _participant_rows(case: Case) -> list[ParticipantRow]:
                            p.sealed_contact is not None) for p in case.participants]
 
 
+def _explanation(record: SentenceRecord) -> Words:
+    """The eligibility decision's explanation, decided again from the recorded sentence (the same rule gives the
+    same words); the stored English text only if the data no longer parses."""
+    try:
+        return decide(parse_sentence(record.kind, record.years, record.months, record.days)).words
+    except InvalidSentence:
+        return Words(record.explanation)
+
+
 def case_page(session: Session, actor: User, reference: str) -> CasePage:
     """The mediator's page for one of their cases."""
     case = find_case(session, actor, reference)
     require_mediator_of(actor, case)
     record = case.sentence
-    sentence = None if record is None else SentenceView(record.kind, record.explanation,
+    sentence = None if record is None else SentenceView(record.kind, _explanation(record),
                                                         record.effective_eligible, record.is_overridden)
     entries = session.scalars(select(AuditEntry).where(AuditEntry.chain == f"case:{case.id}")
                               .order_by(AuditEntry.seq))

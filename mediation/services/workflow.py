@@ -18,6 +18,7 @@ from mediation.services import messages
 from mediation.services.lookup import case_to_change, normalise_reference, require_version
 from workflows.case_workflow import MODALITY_CHOOSABLE_IN, case_workflow
 from workflows.vocabulary import CaseState, Modality
+from workflows.words import Words, codes
 
 _DETAIL_ARGUMENTS = ("participant_id", "modality", "outcome")
 
@@ -25,7 +26,7 @@ _DETAIL_ARGUMENTS = ("participant_id", "modality", "outcome")
 def _record_for(session: Session, actor: User, reference: str) -> CaseRecord:
     record = load_record(session, actor, normalise_reference(reference))
     if record is None:
-        raise NotFound(f"No case {normalise_reference(reference)} was found.")
+        raise NotFound("No case %(reference)s was found.", reference=normalise_reference(reference))
     return record
 
 
@@ -48,7 +49,7 @@ def fire(
     case = _record_for(session, actor, reference)
     workflow = case_workflow(case.workflow_version)
     if trigger not in workflow.definition.triggers:
-        raise InvalidInput(f"Unknown action {trigger!r}.")
+        raise InvalidInput("Unknown action %(action)s.", action=repr(trigger)[:80])
     if actor.role == Role.PARTICIPANT and participant_id is None:
         mine = own_participation(actor, case)
         participant_id = mine.id if mine is not None else None
@@ -79,8 +80,9 @@ def choose_modality(session: Session, actor: User, reference: str, modality: str
                     *, expected_version: int | None = None) -> Case:
     """The mediator records the form the dialogue will take, after assessment and before it begins."""
     if modality not in {m.value for m in Modality}:
-        raise InvalidInput(f"Unknown modality {modality!r}; choose one of: {', '.join(m.value for m in Modality)}.")
-    case = case_to_change(session, actor, reference, allowed=MODALITY_CHOOSABLE_IN, action="choose the modality",
+        raise InvalidInput("Unknown modality %(value)s; choose one of: %(choices)s.", value=repr(modality)[:80],
+                           choices=codes([m.value for m in Modality]))
+    case = case_to_change(session, actor, reference, allowed=MODALITY_CHOOSABLE_IN, action=Words("choose the modality"),
                           expected_version=expected_version)
     case.modality = modality
     audit.record(session, AuditTag.MODALITY_CHOSEN, actor=actor, now=utcnow(), case=case,
@@ -95,13 +97,13 @@ class ActionOption:
     trigger: str
     label: str
     ready: bool
-    waiting_for: tuple[str, ...]
+    waiting_for: tuple[Words, ...]  # what the guards still wait for, for a page to say
     reasons: tuple[str, ...]
     needs: tuple[str, ...]
     choices: Mapping[str, tuple[str, ...]]
 
 
-def trigger_status(case: CaseRecord | Case) -> list[tuple[str, tuple[str, ...]]]:
+def trigger_status(case: CaseRecord | Case) -> list[tuple[str, tuple[Words, ...]]]:
     """Each trigger of the case's current state with what it still waits for (empty: it can fire now)."""
     workflow = case_workflow(case.workflow_version)
     return [(trigger, tuple(g.explanation for g in workflow.unmet_guards(case, trigger, judge_arguments=False)))

@@ -74,7 +74,7 @@ def test_offered_actions_say_what_they_wait_for(runtime, actors, make_case):
         options = {a.trigger: a for a in workflow.available_actions(session, actors.mediator, reference)}
     assert set(options) == {"prepare", "decline", "pause", "withdraw"}
     assert not options["prepare"].ready
-    assert "not every participant has given consent" in options["prepare"].waiting_for
+    assert "not every participant has given consent" in [str(words) for words in options["prepare"].waiting_for]
     assert options["pause"].ready and "wellbeing" in options["pause"].reasons
     assert options["decline"].choices["outcome"] == ("declined", "unsuitable")
 

@@ -538,7 +538,8 @@ ROUTES: tuple[Route, ...] = (
     Route("public.request_mediation", "GET", lambda w, o: "/request", scoped=False),
     Route("public.request_mediation", "POST", lambda w, o: "/request", scoped=False,
           data=lambda w, o: {"relationship": "victim", "understood": "y"}),
-    Route("public.language", "POST", lambda w, o: "/language/fr", ok=303, done=lambda w: "/", scoped=False),
+    Route("public.language", "POST", lambda w, o: "/language/fr", ok=303, done=lambda w: "/request", scoped=False,
+          data=lambda w, o: {"back": "/request"}),  # back to the page the switch was on
     Route("static", "GET", lambda w, o: "/static/site.css", scoped=False),
     Route("health.healthz", "GET", lambda w, o: "/healthz", scoped=False),
     Route("auth.login", "GET", lambda w, o: "/login", scoped=False),

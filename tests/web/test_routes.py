@@ -502,8 +502,9 @@ def test_bad_sentence_data_is_refused_with_a_clear_message(browser_for, world: W
     page = case_page_path(world.own_requested)
     before = case_facts(web_runtime, world.own_requested)["sentence"]
     response = mediator.post(f"{page}/sentence", fields, headers=back_to(page))
-    assert response.status_code == 303
-    assert any(text.startswith("Invalid sentence") for text in flashes(page_text(mediator.follow(response))))
+    assert response.status_code == 400  # the case page again, the reasons beside the sentence form
+    shown = page_text(response)
+    assert 'id="sentence-problems"' in shown and "The sentence was not recorded:" in shown
     assert case_facts(web_runtime, world.own_requested)["sentence"] == before
 
 
@@ -1183,17 +1184,18 @@ def test_deactivating_an_account_id_beyond_64_bits_is_not_found(browser_for) -> 
     assert browser_for("admin").post("/admin/accounts/99999999999999999999999/deactivate").status_code == 404
 
 
+# The page names actions, states and choices by their labels (web/labels.py), as its buttons and lists do.
 @pytest.mark.parametrize(("trigger", "fields", "message"), [
     ("explode", {}, "Unknown action 'explode'."),
     ("change_modality", {"modality": "carrier_pigeon"},
-     "'carrier_pigeon' is not a valid modality for 'change_modality'; choose one of: face_to_face, written, video, "
-     "relay."),
+     "'carrier_pigeon' is not a valid modality for 'Change the modality'; choose one of: face to face, in writing, "
+     "by video message, relayed by the mediator."),
     ("change_modality", {"modality": "written"},
-     "'change_modality' cannot happen yet: the dialogue already runs in that modality."),
-    ("screen", {}, "'screen' is not possible while the case is dialogue_written; possible now: change_modality, "
-                   "conclude, pause, withdraw."),
+     "'Change the modality' cannot happen yet: the dialogue already runs in that modality."),
+    ("screen", {}, "'Check eligibility' is not possible while the case is dialogue, in writing; possible now: "
+                   "Change the modality, Conclude the dialogue, Pause the case, Withdraw a participant."),
     ("withdraw", {"reason": "participant_choice", "participant_id": "424242"},
-     "'withdraw' cannot happen yet: the participant named is not part of this case."),
+     "'Withdraw a participant' cannot happen yet: the participant named is not part of this case."),
 ], ids=["unknown-trigger", "unknown-modality", "same-modality", "wrong-state", "unknown-participant"])
 def test_a_trigger_the_case_cannot_take_is_refused_with_the_reason(browser_for, world: World, web_runtime: Runtime,
                                                                    trigger: str, fields: dict[str, str],
@@ -1217,7 +1219,7 @@ def test_an_unknown_modality_is_refused_with_the_choices(browser_for, world: Wor
     assert response.status_code == 303
     [flash] = flashes(page_text(mediator.follow(response)))
     assert "Unknown modality 'telepathy'" in flash
-    assert "face_to_face, written, video, relay" in flash
+    assert "face to face, in writing, by video message, relayed by the mediator" in flash
     assert case_facts(web_runtime, world.own_assessment)["modality"] is None
 
 

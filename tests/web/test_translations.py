@@ -1,6 +1,7 @@
 """The web UI's French catalog: complete, compiled, faithful to the placeholders, in step with the code, and used.
 
-A string marked for translation in web/*.py or web/templates/** that is missing from
+A string marked for translation in web/*.py or web/templates/** (or a domain template in mediation/ or workflows/,
+see tests/web/test_domain_words.py) that is missing from
 web/translations/fr/LC_MESSAGES/messages.po fails ``test_catalog_covers_every_marked_string`` with its text:
 run ``scripts/translations``, translate the new entries, run it again, and commit the .po and the .mo.
 """
@@ -28,8 +29,16 @@ ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "web" / "translations"
 PO_FILE = TRANSLATIONS / "fr" / "LC_MESSAGES" / "messages.po"
 MO_FILE = TRANSLATIONS / "fr" / "LC_MESSAGES" / "messages.mo"
-# The keywords scripts/translations gives pybabel: its defaults (_, gettext, ngettext...) and the lazy ones.
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+# The keywords scripts/translations gives pybabel: its defaults (_, gettext, ngettext...), the lazy ones, and the
+# domain's sentences (its ``domain`` list: the error classes and Words take a template first, Guard second).
+DOMAIN_KEYWORDS: dict[str, tuple[int, ...] | None] = {
+    "Words": None, "Guard": (2,), "DomainError": None, "NotFound": None, "Forbidden": None, "Conflict": None,
+    "InvalidInput": None, "WrongState": None, "Unavailable": None, "DatabaseBusy": None, "DatabaseUnreachable": None,
+    "StorageUnavailable": None, "RaceLost": None, "CryptoError": None, "KeyUnavailable": None,
+    "TamperedContent": None, "CheckpointForged": None, "SignInExpired": None, "InvalidArguments": None,
+    "UnknownWorkflowVersion": None,
+}
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, **DOMAIN_KEYWORDS}
 # %(name)s, %(count)d, ... and %%; the formatting the templates (Jinja's newstyle gettext) and gettext(...) apply.
 PLACEHOLDER = re.compile(r"%(?:\([A-Za-z_][A-Za-z0-9_]*\))?[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa%]")
 

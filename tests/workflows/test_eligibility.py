@@ -18,6 +18,11 @@ from workflows.eligibility import (
 from workflows.errors import InvalidSentence
 
 
+def english(problems: dict) -> dict[str, str]:
+    """Each field's problem as the English sentence."""
+    return {field: str(problem) for field, problem in problems.items()}
+
+
 def decision_for(**parts: object):
     return decide(parse_sentence("fixed", **parts))
 
@@ -104,7 +109,7 @@ def test_a_bad_value_is_refused_naming_its_field(field, raw, problem):
     parts: dict[str, object] = {"days": 1, field: raw}
     with pytest.raises(InvalidSentence) as refusal:
         parse_sentence("fixed", **parts)
-    assert refusal.value.problems == {field: problem}
+    assert english(refusal.value.problems) == {field: problem}
     assert f"{field}: {problem}" in str(refusal.value)
 
 
@@ -113,7 +118,8 @@ def test_an_absurd_value_is_refused_naming_its_field(field, maximum):
     assert parse_sentence("fixed", **{field: maximum})  # the maximum itself is accepted
     with pytest.raises(InvalidSentence) as refusal:
         parse_sentence("fixed", **{field: maximum + 1})
-    assert refusal.value.problems == {field: f"{maximum + 1} is not a plausible number of {field} (at most {maximum})"}
+    assert english(refusal.value.problems) == {
+        field: f"{maximum + 1} is not a plausible number of {field} (at most {maximum})"}
 
 
 def test_a_number_too_long_to_read_is_refused_not_crashed_on():
@@ -137,7 +143,8 @@ def test_every_bad_field_is_reported_at_once():
 def test_an_empty_fixed_sentence_is_refused(parts):
     with pytest.raises(InvalidSentence) as refusal:
         parse_sentence("fixed", **parts)
-    assert refusal.value.problems == {"length": "a fixed sentence needs years, months or days; all are zero or empty"}
+    assert english(refusal.value.problems) == {
+        "length": "a fixed sentence needs years, months or days; all are zero or empty"}
 
 
 @pytest.mark.parametrize("parts", [
@@ -149,7 +156,7 @@ def test_a_sentence_longer_than_a_hundred_years_is_refused(parts):
     with pytest.raises(InvalidSentence) as refusal:
         parse_sentence("fixed", **parts)
     assert set(refusal.value.problems) == {"length"}
-    assert "longer than 100 years" in refusal.value.problems["length"]
+    assert "longer than 100 years" in str(refusal.value.problems["length"])
 
 
 def test_a_hundred_years_exactly_is_accepted():
@@ -160,7 +167,7 @@ def test_a_hundred_years_exactly_is_accepted():
 def test_an_unknown_kind_is_refused(kind):
     with pytest.raises(InvalidSentence) as refusal:
         parse_sentence(kind, years=3)  # type: ignore[arg-type]
-    assert refusal.value.problems == {"kind": f"must be fixed, life or dangerous_offender, got {kind!r}"}
+    assert english(refusal.value.problems) == {"kind": f"must be fixed, life or dangerous_offender, got {kind!r}"}
 
 
 @pytest.mark.parametrize("kind", list(IndeterminateKind))
@@ -168,7 +175,7 @@ def test_an_unknown_kind_is_refused(kind):
 def test_an_indeterminate_sentence_with_a_length_is_refused(kind, parts):
     with pytest.raises(InvalidSentence) as refusal:
         parse_sentence(kind.value, **parts)
-    assert refusal.value.problems == {"kind": "an indeterminate sentence has no years, months or days"}
+    assert english(refusal.value.problems) == {"kind": "an indeterminate sentence has no years, months or days"}
 
 
 @pytest.mark.parametrize("kind", list(IndeterminateKind))

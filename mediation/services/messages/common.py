@@ -15,6 +15,7 @@ from mediation.policy import own_participation, participant_of, require_active, 
 from mediation.services.lookup import checked_record_id, find_case
 from workflows.message_workflow import MessageState, message_workflow
 from workflows.vocabulary import CaseState, Consent, Modality, carries_messages
+from workflows.words import Code, Words
 
 MAX_TEXT = 20_000
 VIDEO_SIGNATURES = {"video/webm": (0, b"\x1a\x45\xdf\xa3"), "video/mp4": (4, b"ftyp")}
@@ -31,12 +32,13 @@ def blob_context(blob: Blob) -> RecordContext:
     return RecordContext(blob.case_id, "blob", blob.id, blob.author_id, "file-key")
 
 
-def checked_text(text: str | None, what: str) -> str:
+def checked_text(text: str | None, what: Words) -> str:
     text = (text or "").strip()
     if not text:
-        raise InvalidInput(f"The {what} cannot be empty.")
+        raise InvalidInput("The %(what)s cannot be empty.", what=what)
     if len(text) > MAX_TEXT:
-        raise InvalidInput(f"The {what} is too long ({len(text)} characters; at most {MAX_TEXT}).")
+        raise InvalidInput("The %(what)s is too long (%(length)s characters; at most %(limit)s).", what=what,
+                           length=len(text), limit=MAX_TEXT)
     return text
 
 
@@ -46,7 +48,7 @@ def author_for(actor: User, case: Case, on_behalf_of: int | None) -> Participant
     if actor.role == Role.PARTICIPANT:
         mine = own_participation(actor, case)
         if mine is None:
-            raise NotFound(f"No case {case.reference} was found.")
+            raise NotFound("No case %(reference)s was found.", reference=case.reference)
         if on_behalf_of not in (None, mine.id):
             raise Forbidden("You can only write your own messages.")
         if mine.consent != Consent.GIVEN:
@@ -60,12 +62,13 @@ def author_for(actor: User, case: Case, on_behalf_of: int | None) -> Participant
     return participant_of(case, on_behalf_of)
 
 
-def dialogue_refusal(state: str, kind: str) -> str | None:
+def dialogue_refusal(state: str, kind: str) -> Words | None:
     """Why a message of ``kind`` cannot be sent while the case is in ``state``; None when it can."""
     if not carries_messages(state):
-        return f"Messages can be sent only during a written, video or relayed dialogue; the case is {state}."
+        return Words("Messages can be sent only during a written, video or relayed dialogue; the case is %(state)s.",
+                     state=Code(state))
     if kind == "video" and state != Modality.VIDEO.dialogue_state:
-        return "Video messages can be sent only when the dialogue is by video message."
+        return Words("Video messages can be sent only when the dialogue is by video message.")
     return None
 
 

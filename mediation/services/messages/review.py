@@ -19,25 +19,26 @@ from mediation.services.messages.common import (
     move,
 )
 from workflows.message_workflow import PENDING_MESSAGE_STATES, MessageState
+from workflows.words import Code, Words, codes
 
 
 def review(session: Session, vault: Vault, actor: User, reference: str, *, message_id: str, trigger: str,
            note: str | None = None, redacted_text: str | None = None, reason: str | None = None) -> Message:
     """The mediator approves, returns with a note, proposes a redaction, or withholds with a reason."""
     if trigger not in REVIEW_TRIGGERS:
-        raise InvalidInput(f"A review is one of {', '.join(REVIEW_TRIGGERS)}.")
+        raise InvalidInput("A review is one of %(choices)s.", choices=codes(REVIEW_TRIGGERS))
     # Locked: a pause, withdrawal or closure at the same moment either waits for this review, or is seen by it
     # (and approving is then refused), so nothing is delivered once a case is paused or closed.
     case, message = message_for(session, actor, reference, message_id, lock=True)
     require_mediator_of(actor, case)
     arguments: dict[str, str] = {}
     if trigger == "return":
-        arguments["note"] = checked_text(note, "note")
+        arguments["note"] = checked_text(note, Words("note"))
         message.sealed_review_note = vault.seal_text(session, field_context(message, "note"), arguments["note"])
     elif trigger == "redact":
         if message.kind != "text":
             raise InvalidInput("Only a written message can be redacted; return a video with a note instead.")
-        arguments["redacted_text"] = checked_text(redacted_text, "redacted version")
+        arguments["redacted_text"] = checked_text(redacted_text, Words("redacted version"))
         message.sealed_redaction = vault.seal_text(session, field_context(message, "redaction"),
                                                    arguments["redacted_text"])
     elif trigger == "withhold":
@@ -51,7 +52,7 @@ def respond(session: Session, vault: Vault, actor: User, reference: str, *, mess
             text: str | None = None) -> Message:
     """The author accepts or refuses a proposed redaction, or revises a returned message."""
     if trigger not in AUTHOR_TRIGGERS:
-        raise InvalidInput(f"An answer is one of {', '.join(AUTHOR_TRIGGERS)}.")
+        raise InvalidInput("An answer is one of %(choices)s.", choices=codes(AUTHOR_TRIGGERS))
     # Locked like a review: accepting a redaction delivers the message.
     case, message = message_for(session, actor, reference, message_id, lock=True)
     if not is_author(actor, case, message):
@@ -60,11 +61,13 @@ def respond(session: Session, vault: Vault, actor: User, reference: str, *, mess
         message.delivered_redacted = True
     if trigger == "revise":
         if message.state != MessageState.RETURNED:
-            raise WrongState(f"Only a returned message can be revised; this one is {message.state}.")
+            raise WrongState("Only a returned message can be revised; this one is %(state)s.",
+                             state=Code(message.state))
         if message.kind != "text":
             raise InvalidInput("A returned video is replaced by recording a new one.")
         message.revision += 1
-        message.sealed_body = vault.seal_text(session, field_context(message, "body"), checked_text(text, "message"))
+        message.sealed_body = vault.seal_text(session, field_context(message, "body"),
+                                              checked_text(text, Words("message")))
         message.sealed_review_note = message.sealed_redaction = None
     if trigger == "refuse":
         message.sealed_redaction = None

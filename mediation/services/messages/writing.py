@@ -23,6 +23,7 @@ from mediation.services.messages.common import (
 )
 from workflows.message_workflow import MessageState
 from workflows.vocabulary import Side
+from workflows.words import Words
 
 
 def _new_message(session: Session, actor: User, case: Case, author: Participant, kind: str) -> Message:
@@ -48,7 +49,7 @@ def submit_message(session: Session, vault: Vault, actor: User, reference: str, 
     author = author_for(actor, case, on_behalf_of)
     require_message_dialogue(case, "text")
     message = _new_message(session, actor, case, author, "text")
-    message.sealed_body = vault.seal_text(session, field_context(message, "body"), checked_text(text, "message"))
+    message.sealed_body = vault.seal_text(session, field_context(message, "body"), checked_text(text, Words("message")))
     _audit_submission(session, actor, message)
     return message
 
