@@ -12,10 +12,24 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import Settings, check_web_settings, load_settings
 from mediation.keyfiles import read_secret_key
 from mediation.runtime import Runtime, open_runtime
-from web import account, admin, auth, forms, health, labels, mediator, portal, public, staff, two_factor
+from web import (
+    account,
+    admin,
+    auth,
+    forms,
+    health,
+    labels,
+    mediator,
+    portal,
+    public,
+    safety,  # noqa: F401 - its views join the mediator's and the portal's blueprints
+    staff,
+    two_factor,
+)
 from web.errors import register_error_handlers
 from web.extensions import babel, csrf, login_manager
 from web.limits import install_limits
+from web.words import say
 
 LANGUAGES = ("en", "fr")
 MAX_FORM_BYTES = 1024 * 1024
@@ -132,6 +146,7 @@ def register_hooks(app: Flask) -> None:
 
     app.add_template_filter(labels.label, "label")
     app.add_template_filter(labels.event, "event")
+    app.add_template_filter(say, "say")
 
     @app.context_processor
     def template_globals() -> dict[str, object]:

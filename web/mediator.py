@@ -16,6 +16,7 @@ from mediation.services import (
     participant_names,
     participants,
     queries,
+    safety,
     sentences,
     views,
     workflow,
@@ -47,7 +48,8 @@ def dashboard() -> ResponseReturnValue:
 def case(reference: str) -> ResponseReturnValue:
     page = read_as_user(views.case_page, reference)
     names = call_with_vault(participant_names.names_for_mediator, reference)
-    return render_template("mediator/case.html", page=page, names=names)
+    return render_template("mediator/case.html", page=page, names=names,
+                           safety=read_as_user(safety.safety_panel, reference))
 
 
 @bp.route("/cases/<reference>/actions/<trigger>", methods=["POST"])
@@ -86,13 +88,6 @@ def add_participant(reference: str) -> ResponseReturnValue:
 @bp.route("/cases/<reference>/participants/<int(max=2147483647):participant_id>/consent", methods=["POST"])
 def record_consent(reference: str, participant_id: int) -> ResponseReturnValue:
     call_as_user(participants.record_consent, reference, participant_id, form_text("consent") or "",
-                 expected_version=form_int("version"))
-    return _to_case(reference, "participants")
-
-
-@bp.route("/cases/<reference>/participants/<int(max=2147483647):participant_id>/safety", methods=["POST"])
-def record_safety(reference: str, participant_id: int) -> ResponseReturnValue:
-    call_as_user(participants.record_safety_assessment, reference, participant_id, form_text("safety") or "",
                  expected_version=form_int("version"))
     return _to_case(reference, "participants")
 

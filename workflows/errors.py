@@ -35,7 +35,7 @@ class TriggerNotAllowed(DomainError):
 class GuardNotMet(DomainError):
     """The trigger exists in this state but its conditions are not met yet."""
 
-    def __init__(self, trigger: str, unmet: Sequence[str], explanations: Sequence[str]) -> None:
+    def __init__(self, trigger: str, unmet: Sequence[str], explanations: Sequence[str | Words]) -> None:
         self.trigger = trigger
         self.unmet = tuple(unmet)
         super().__init__("'%(action)s' cannot happen yet: %(reasons)s.", action=Code(trigger),

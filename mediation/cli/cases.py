@@ -48,7 +48,7 @@ def show(reference: str) -> None:
             click.echo(f"participant {person.id}: {person.side}/{person.relationship_to_case} "
                        f"consent={person.consent} safety={person.safety}")
         for trigger, waiting_for in workflow.trigger_status(case):
-            status = "possible now" if not waiting_for else "waiting: " + "; ".join(waiting_for)
+            status = "possible now" if not waiting_for else "waiting: " + "; ".join(str(w) for w in waiting_for)
             click.echo(f"trigger {trigger}: {status}")
         for entry in queries.timeline(session, case):
             move = f" {entry.from_state or ''}->{entry.to_state}" if entry.to_state else ""

@@ -18,6 +18,7 @@ from mediation.services import messages
 from mediation.services.lookup import case_to_change, normalise_reference, require_version
 from workflows.case_workflow import MODALITY_CHOOSABLE_IN, case_workflow
 from workflows.vocabulary import CaseState, Modality
+from workflows.words import Words
 
 _DETAIL_ARGUMENTS = ("participant_id", "modality", "outcome")
 
@@ -95,16 +96,17 @@ class ActionOption:
     trigger: str
     label: str
     ready: bool
-    waiting_for: tuple[str, ...]
+    waiting_for: tuple[str | Words, ...]  # shown through web.words.say
     reasons: tuple[str, ...]
     needs: tuple[str, ...]
     choices: Mapping[str, tuple[str, ...]]
 
 
-def trigger_status(case: CaseRecord | Case) -> list[tuple[str, tuple[str, ...]]]:
+def trigger_status(case: CaseRecord | Case) -> list[tuple[str, tuple[str | Words, ...]]]:
     """Each trigger of the case's current state with what it still waits for (empty: it can fire now)."""
     workflow = case_workflow(case.workflow_version)
-    return [(trigger, tuple(g.explanation for g in workflow.unmet_guards(case, trigger, judge_arguments=False)))
+    return [(trigger, tuple(g.explanation_for(case) for g in workflow.unmet_guards(case, trigger,
+                                                                                   judge_arguments=False)))
             for trigger in workflow.triggers_from(case.state)]
 
 
