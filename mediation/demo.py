@@ -89,7 +89,8 @@ DEMO_CASES: list[tuple[str, list[Step]]] = [
     ("dialogue (written), with portal accounts and messages",
      [*path_to(CaseState.DIALOGUE_WRITTEN), ("portal", None), ("conversation", None)]),
     ("dialogue (video)", path_to(CaseState.DIALOGUE_VIDEO)),
-    ("dialogue (relayed by the mediator)", path_to(CaseState.DIALOGUE_RELAY)),
+    ("dialogue (relayed by the mediator), with a safety concern that holds deliveries",
+     [*path_to(CaseState.DIALOGUE_RELAY), ("concern", None)]),
     ("closing", path_to(CaseState.CLOSING)),
     ("paused during the written dialogue", path_to(CaseState.PAUSED)),
     ("closed (completed)", path_to(CaseState.CLOSED, Modality.RELAY)),
@@ -162,6 +163,14 @@ class _Walk:
             vault = self.runtime.vault
             self.each_participant(lambda s, p: safety.record_assessment(
                 s, vault, m, ref, participant_id=p.id, outcome="cleared", consultations=("parole_officer",)))
+            return
+        if name == "concern":  # about the person responsible: nothing is delivered, no meeting, until it is lifted
+            with self.runtime.transaction() as s:
+                offender = next(p for p in find_case(s, m, ref).participants if p.side == "responsible")
+                safety.record_assessment(s, self.runtime.vault, m, ref, participant_id=offender.id,
+                                         outcome="concerns", risk_factors=("no_contact_condition",),
+                                         consultations=("parole_officer",),
+                                         note="The parole officer reports a breach of the no-contact condition.")
             return
         if name == "acknowledge":  # read to each person by the mediator, before any portal account exists
             self.each_participant(lambda s, p: safety.record_acknowledgement_for(
