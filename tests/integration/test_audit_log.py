@@ -29,6 +29,7 @@ from mediation.models import (
     AuditChainHead,
     AuditEntry,
     Case,
+    CaseKey,
     ConfidentialityAcknowledgement,
     HeldRequest,
     Role,
@@ -735,7 +736,8 @@ def _delete_the_whole_case(session: Session, ledger: Ledger) -> str:
     case = case_row(session, ledger.paused)
     session.execute(delete(AuditEntry).where(AuditEntry.case_id == case.id))
     session.execute(delete(HeldRequest).where(HeldRequest.case_id == case.id))  # the request it came from
-    for record in (SafetyAssessment, ConfidentialityAcknowledgement):  # what points at its participants
+    # What points at it and its participants: safety assessments (sealed, hence its data key) and acknowledgements.
+    for record in (SafetyAssessment, ConfidentialityAcknowledgement, CaseKey):
         session.execute(delete(record).where(record.case_id == case.id))
     session.delete(case)  # with its participants and sentence
     return case_chain(case.id)
