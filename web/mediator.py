@@ -142,7 +142,8 @@ def review_queue() -> ResponseReturnValue:
 def case_messages(reference: str) -> ResponseReturnValue:
     page = read_as_user(views.case_page, reference)
     items = call_with_vault(messages.case_messages_for_review, reference)
-    return render_template("mediator/messages.html", page=page, items=items)
+    return render_template("mediator/messages.html", page=page, items=items,
+                           held=read_as_user(safety.delivery_hold, reference))
 
 
 @bp.route("/cases/<reference>/messages/<message_id>/review", methods=["POST"])

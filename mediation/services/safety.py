@@ -48,9 +48,10 @@ from workflows.safety import (
     REPORTABLE_LIMITS,
     RISK_FACTORS,
     meeting_refusals,
+    no_safety_concern,
 )
 from workflows.vocabulary import OPEN_STATES, CaseState, Safety
-from workflows.words import Code, codes
+from workflows.words import Code, Words, codes
 
 MAX_NOTE = 5_000
 ASSESSMENT_OUTCOMES = (Safety.CLEARED.value, Safety.CONCERNS.value)
@@ -321,6 +322,14 @@ def safety_panel(session: Session, actor: User, reference: str) -> SafetyPanel:
                            p.confidentiality_acknowledged == CONFIDENTIALITY_VERSION, p.user_id is not None,
                            gates_dialogue(p)) for p in case.participants]
     return SafetyPanel(case.reference, case.version, case.state in OPEN_STATES, CONFIDENTIALITY_VERSION, people)
+
+
+def delivery_hold(session: Session, actor: User, reference: str) -> Words | None:
+    """Why nothing can be delivered on this case now (a safety concern, naming who), for its mediator's review
+    page; None when nothing is held for safety."""
+    case = find_case(session, actor, reference)
+    require_mediator_of(actor, case)
+    return None if no_safety_concern.holds(case) else no_safety_concern.explanation_for(case)
 
 
 # --- meetings -----------------------------------------------------------------------------------------------

@@ -46,10 +46,11 @@ def test_a_concern_mid_dialogue_stops_a_delivery_and_the_change_to_face_to_face(
     card = mediator.safety_card("offender")
     assert "concerns" in card.inner_text() and CONCERN not in mediator.main_text()
 
+    why = f"a safety concern is recorded for the person responsible (#{offender_id})"
     mediator.messages(case.reference)
+    assert f"Nothing can be delivered for now: {why}." in mediator.main_text()
     reply = mediator.message(REPLY)
     mediator.approve(reply, refused=True)
-    why = f"a safety concern is recorded for the person responsible (#{offender_id})"
     assert why in mediator.flash()
     assert mediator.message_state(mediator.message(REPLY)) == "submitted"
 

@@ -69,6 +69,8 @@ def test_a_concern_holds_the_pending_message_and_the_change_to_face_to_face_sayi
     html = readable(mediator.follow(recorded))
     assert "concerns" in html and NOTE not in html  # the case page opens nothing sealed
     messages = f"{page}/messages"
+    assert f"Nothing can be delivered for now: a safety concern is recorded for the person responsible " \
+           f"(#{world.own_offender})." in readable(mediator.get(messages))
     refused = mediator.post(f"{messages}/{world.pending}/review", {"trigger": "approve"}, headers=back_to(messages))
     said = flashes(page_text(mediator.follow(refused)))
     assert any(f"a safety concern is recorded for the person responsible (#{world.own_offender})" in text
