@@ -20,12 +20,14 @@ from mediation.services import (
     notes,
     participant_names,
     participants,
+    safety,
     sentences,
     users,
     workflow,
 )
 from mediation.services.contacts import ContactDetails
 from mediation.services.lookup import find_case
+from workflows.safety import CONFIDENTIALITY_VERSION
 from workflows.vocabulary import CaseState, Modality, Relationship
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed on purpose; demo accounts live only in demo databases
@@ -56,8 +58,9 @@ DEMO_REPLY = "Thank you for writing. I will answer each of your questions as hon
 # A path is a list of (step, argument) pairs that build_case walks through the services.
 Step = tuple[str, str | None]
 _TO_ASSESSMENT: list[Step] = [("sentence", "3"), ("screen", None)]
+# Everyone consents, is cleared, and acknowledges the limits of confidentiality (read to them by the mediator).
 _TO_PREPARATION: list[Step] = [*_TO_ASSESSMENT, ("other side", None), ("consent", None), ("safety", None),
-                               ("prepare", None)]
+                               ("acknowledge", None), ("prepare", None)]
 
 
 def path_to(state: CaseState, modality: Modality = Modality.WRITTEN) -> list[Step]:
@@ -86,7 +89,8 @@ DEMO_CASES: list[tuple[str, list[Step]]] = [
     ("dialogue (written), with portal accounts and messages",
      [*path_to(CaseState.DIALOGUE_WRITTEN), ("portal", None), ("conversation", None)]),
     ("dialogue (video)", path_to(CaseState.DIALOGUE_VIDEO)),
-    ("dialogue (relayed by the mediator)", path_to(CaseState.DIALOGUE_RELAY)),
+    ("dialogue (relayed by the mediator), with a safety concern that holds deliveries",
+     [*path_to(CaseState.DIALOGUE_RELAY), ("concern", None)]),
     ("closing", path_to(CaseState.CLOSING)),
     ("paused during the written dialogue", path_to(CaseState.PAUSED)),
     ("closed (completed)", path_to(CaseState.CLOSED, Modality.RELAY)),
@@ -156,7 +160,21 @@ class _Walk:
             self.each_participant(lambda s, p: participants.record_consent(s, m, ref, p.id, "given"))
             return
         if name == "safety":
-            self.each_participant(lambda s, p: participants.record_safety_assessment(s, m, ref, p.id, "cleared"))
+            vault = self.runtime.vault
+            self.each_participant(lambda s, p: safety.record_assessment(
+                s, vault, m, ref, participant_id=p.id, outcome="cleared", consultations=("parole_officer",)))
+            return
+        if name == "concern":  # about the person responsible: nothing is delivered, no meeting, until it is lifted
+            with self.runtime.transaction() as s:
+                offender = next(p for p in find_case(s, m, ref).participants if p.side == "responsible")
+                safety.record_assessment(s, self.runtime.vault, m, ref, participant_id=offender.id,
+                                         outcome="concerns", risk_factors=("no_contact_condition",),
+                                         consultations=("parole_officer",),
+                                         note="The parole officer reports a breach of the no-contact condition.")
+            return
+        if name == "acknowledge":  # read to each person by the mediator, before any portal account exists
+            self.each_participant(lambda s, p: safety.record_acknowledgement_for(
+                s, m, ref, participant_id=p.id, version=CONFIDENTIALITY_VERSION))
             return
         other_side = Relationship.VICTIM if self.origin is Origin.OFFENDER_REQUEST else Relationship.OFFENDER
         actions: dict[str, Callable[[Session], object]] = {

@@ -38,6 +38,15 @@ LABELS: dict[str, LazyString] = {
     "no_further_contact_wanted": _l("no further contact wanted"), "harmful_content": _l("harmful content"),
     "identifying_information": _l("identifying information"), "case_withdrawn": _l("case withdrawn"),
     "case_closed": _l("case closed"),
+    # safety throughout and informed consent (workflows.safety)
+    "mandatory_report": _l("a disclosure that must be reported"), "threats": _l("threats"),
+    "no_contact_condition": _l("a no-contact condition"), "mental_health": _l("mental health"),
+    "substance_use": _l("substance use"), "power_imbalance": _l("power imbalance"),
+    "institutional_security": _l("institutional security"), "self_harm": _l("risk of self-harm"),
+    "other_risk": _l("another risk"), "parole_officer": _l("parole officer"), "psychologist": _l("psychologist"),
+    "victim_services": _l("victim services"), "serious_harm": _l("risk of serious harm"),
+    "new_offence": _l("a new offence"), "child_protection": _l("child protection"),
+    "hold_meeting": _l("Hold a meeting"),
     # message states and kinds
     "submitted": _l("submitted"), "returned": _l("returned"), "awaiting_author": _l("awaiting the author"),
     "delivered": _l("delivered"), "read": _l("read"), "withheld": _l("withheld"), "text": _l("written"),
@@ -70,6 +79,7 @@ EVENTS: dict[str, LazyString] = {
     "case:sentence:recorded": _l("sentence recorded"), "case:eligibility:overridden": _l("eligibility overridden"),
     "case:modality:chosen": _l("modality chosen"), "participant:membership:added": _l("participant added"),
     "participant:consent:recorded": _l("consent recorded"), "participant:safety:assessed": _l("safety assessed"),
+    "participant:confidentiality:acknowledged": _l("limits of confidentiality acknowledged"),
     "participant:invitation:created": _l("invited to the portal"),
     "participant:account:activated": _l("portal account created"),
 }

@@ -18,6 +18,7 @@ from mediation.services import (
     participant_names,
     participants,
     queries,
+    safety,
     sentences,
     views,
     workflow,
@@ -57,7 +58,8 @@ def _case_page(reference: str, **sentence_form: Any) -> str:
     """The case page; ``sentence_form`` re-shows a refused sentence form (what was typed, what is wrong)."""
     page = read_as_user(views.case_page, reference)
     names = call_with_vault(participant_names.names_for_mediator, reference)
-    return render_template("mediator/case.html", page=page, names=names, **sentence_form)
+    return render_template("mediator/case.html", page=page, names=names,
+                           safety=read_as_user(safety.safety_panel, reference), **sentence_form)
 
 
 @bp.route("/cases/<reference>/actions/<trigger>", methods=["POST"])
@@ -101,13 +103,6 @@ def add_participant(reference: str) -> ResponseReturnValue:
 @bp.route("/cases/<reference>/participants/<int(max=2147483647):participant_id>/consent", methods=["POST"])
 def record_consent(reference: str, participant_id: int) -> ResponseReturnValue:
     call_as_user(participants.record_consent, reference, participant_id, form_text("consent") or "",
-                 expected_version=form_int("version"))
-    return _to_case(reference, "participants")
-
-
-@bp.route("/cases/<reference>/participants/<int(max=2147483647):participant_id>/safety", methods=["POST"])
-def record_safety(reference: str, participant_id: int) -> ResponseReturnValue:
-    call_as_user(participants.record_safety_assessment, reference, participant_id, form_text("safety") or "",
                  expected_version=form_int("version"))
     return _to_case(reference, "participants")
 
@@ -162,7 +157,8 @@ def review_queue() -> ResponseReturnValue:
 def case_messages(reference: str) -> ResponseReturnValue:
     page = read_as_user(views.case_page, reference)
     items = call_with_vault(messages.case_messages_for_review, reference)
-    return render_template("mediator/messages.html", page=page, items=items)
+    return render_template("mediator/messages.html", page=page, items=items,
+                           held=read_as_user(safety.delivery_hold, reference))
 
 
 @bp.route("/cases/<reference>/messages/<message_id>/review", methods=["POST"])

@@ -13,8 +13,10 @@ from workflows.errors import DomainError
 from workflows.words import Code, Param, Words
 
 
-def say(words: Words | DomainError) -> str:
+def say(words: Words | DomainError | str) -> str:
     """The sentence translated, its parameters placed; ``%`` in a parameter's value is never interpreted."""
+    if isinstance(words, str):
+        return gettext(words)
     if isinstance(words, DomainError):
         words = words.words
     if not words.params:

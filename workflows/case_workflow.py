@@ -20,8 +20,9 @@ from workflows.case_guards import (
     was_withdrawn,
     withdrawn_after_screening,
 )
-from workflows.engine import SharedWorkflow, TransitionContext, TransitionSpec, TriggerSpec, WorkflowDefinition
+from workflows.engine import Guard, SharedWorkflow, TransitionContext, TransitionSpec, TriggerSpec, WorkflowDefinition
 from workflows.errors import UnknownWorkflowVersion
+from workflows.safety import confidentiality_acknowledged, no_safety_concern
 from workflows.vocabulary import (
     DIALOGUE_STATES,
     OPEN_STATES,
@@ -30,12 +31,13 @@ from workflows.vocabulary import (
     Consent,
     Modality,
     Outcome,
+    Safety,
 )
 
 CASE_WORKFLOW_VERSION = "vom-1"
 
 PAUSE_REASONS = ("safety_concern", "wellbeing", "participant_request", "institutional_constraint",
-                 "mediator_unavailable", "other")
+                 "mediator_unavailable", "mandatory_report", "other")
 DECLINE_REASONS = ("participant_not_ready", "responsibility_not_accepted", "safety_risk",
                    "needs_cannot_be_met", "other")
 WITHDRAW_REASONS = ("participant_choice", "safety_concern", "wellbeing", "other")
@@ -94,17 +96,25 @@ def _record_withdrawal(case: Any, context: TransitionContext) -> None:
 
 
 def _record_reopening(case: Any, _: TransitionContext) -> None:
-    """Reopen where the case can go on; whoever withdrew must consent again before any dialogue."""
+    """Reopen where the case can go on; whoever withdrew must consent again before any dialogue, and everyone
+    is assessed again (their earlier assessments stay in the history)."""
     case.outcome = None
     case.withdrawn_by_participant_id = None
     case.withdrawn_from = None
     for participant in case.participant_facts:
         if participant.consent == Consent.WITHDRAWN:
             participant.consent = Consent.PENDING.value
+        participant.safety = Safety.NOT_ASSESSED.value
 
 
 def _switch_modality(case: Any, context: TransitionContext) -> None:
     case.modality = context.arguments["modality"]
+
+
+def _safe_to_meet(modality: Modality) -> tuple[Guard, ...]:
+    """The dialogue is never switched to face to face while anyone in it has a safety concern (nor does any
+    dialogue begin then: ``begin`` names the concern beside ``safety_cleared``)."""
+    return (no_safety_concern,) if modality is Modality.FACE_TO_FACE else ()
 
 
 def _transitions() -> tuple[TransitionSpec, ...]:
@@ -119,12 +129,14 @@ def _transitions() -> tuple[TransitionSpec, ...]:
     ]
     specs += [
         TransitionSpec("begin", s.PREPARATION, m.dialogue_state,
-                       guards=(modality_chosen, modality_is(m), all_consented, safety_cleared))
+                       guards=(modality_chosen, modality_is(m), all_consented, safety_cleared,
+                               no_safety_concern, confidentiality_acknowledged))
         for m in Modality
     ]
     specs += [
         TransitionSpec("change_modality", source.dialogue_state, target.dialogue_state,
-                       guards=(modality_changes, requested_modality_is(target)), effects=(_switch_modality,))
+                       guards=(modality_changes, requested_modality_is(target), *_safe_to_meet(target)),
+                       effects=(_switch_modality,))
         for source in Modality for target in Modality if source is not target
     ]
     specs += [TransitionSpec("conclude", d, s.CLOSING) for d in DIALOGUE_STATES]

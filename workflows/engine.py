@@ -36,6 +36,8 @@ class Guard:
     explanation: Words  # says what is missing when the guard fails (a literal template is made a Words)
     predicate: Callable[[Any, Arguments], bool]
     uses_arguments: bool = False  # cannot be judged before the caller supplies the arguments
+    # Says what is missing in this very case (e.g. who has a safety concern); ``explanation`` when absent.
+    explain: Callable[[Any, Arguments], Words] | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.explanation, str):
@@ -46,6 +48,10 @@ class Guard:
 
     def holds(self, model: Any, arguments: Arguments | None = None) -> bool:
         return self.predicate(model, arguments or {})
+
+    def explanation_for(self, model: Any, arguments: Arguments | None = None) -> str | Words:
+        """What is missing for ``model``: the specific explanation when the guard has one."""
+        return self.explanation if self.explain is None else self.explain(model, arguments or {})
 
 
 @dataclass(frozen=True)
@@ -208,5 +214,5 @@ class SharedWorkflow:
         self.validate_arguments(trigger, arguments)
         if not self._machine.events[trigger].trigger(model, **arguments):
             unmet = self.unmet_guards(model, trigger, arguments)
-            raise GuardNotMet(trigger, [g.name for g in unmet], [g.explanation for g in unmet])
+            raise GuardNotMet(trigger, [g.name for g in unmet], [g.explanation_for(model, arguments) for g in unmet])
         return model.state

@@ -6,7 +6,9 @@ from enum import StrEnum
 from functools import cache
 from typing import Protocol
 
+from workflows.case_guards import CaseFacts
 from workflows.engine import Arguments, Guard, SharedWorkflow, TransitionSpec, TriggerSpec, WorkflowDefinition
+from workflows.safety import no_safety_concern
 from workflows.vocabulary import carries_messages
 
 MESSAGE_WORKFLOW_VERSION = "message-review-1"
@@ -31,6 +33,9 @@ class MessageFacts(Protocol):
     @property
     def case_state(self) -> str: ...
 
+    @property
+    def case_facts(self) -> CaseFacts: ...
+
 
 def _case_carries_messages(message: MessageFacts, _: Arguments) -> bool:
     return carries_messages(message.case_state)
@@ -40,6 +45,12 @@ case_carries_messages = Guard(
     "case_carries_messages",
     "the case is not in a dialogue that carries messages (written, video or relay); it may be paused",
     _case_carries_messages)
+
+# Nothing is delivered while anyone in the dialogue has a safety concern: the message stays pending.
+dialogue_is_safe = Guard(
+    no_safety_concern.name, no_safety_concern.explanation,
+    lambda message, arguments: no_safety_concern.holds(message.case_facts, arguments),
+    explain=lambda message, arguments: no_safety_concern.explanation_for(message.case_facts, arguments))
 
 MESSAGE_TRIGGERS: dict[str, TriggerSpec] = {
     spec.name: spec
@@ -65,11 +76,11 @@ MESSAGE_WORKFLOW = WorkflowDefinition(
     final_states=(MessageState.READ, MessageState.WITHHELD),
     triggers=MESSAGE_TRIGGERS,
     transitions=(
-        TransitionSpec("approve", _M.SUBMITTED, _M.DELIVERED, guards=(case_carries_messages,)),
+        TransitionSpec("approve", _M.SUBMITTED, _M.DELIVERED, guards=(case_carries_messages, dialogue_is_safe)),
         TransitionSpec("return", _M.SUBMITTED, _M.RETURNED),
         TransitionSpec("revise", _M.RETURNED, _M.SUBMITTED),
         TransitionSpec("redact", _M.SUBMITTED, _M.AWAITING_AUTHOR),
-        TransitionSpec("accept", _M.AWAITING_AUTHOR, _M.DELIVERED, guards=(case_carries_messages,)),
+        TransitionSpec("accept", _M.AWAITING_AUTHOR, _M.DELIVERED, guards=(case_carries_messages, dialogue_is_safe)),
         TransitionSpec("refuse", _M.AWAITING_AUTHOR, _M.RETURNED),
         TransitionSpec("withhold", _M.SUBMITTED, _M.WITHHELD),
         TransitionSpec("withhold", _M.AWAITING_AUTHOR, _M.WITHHELD),

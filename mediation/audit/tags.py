@@ -20,6 +20,7 @@ class AuditTag(StrEnum):
     ACCOUNT_ACTIVATED = "participant:account:activated"
     CONSENT_RECORDED = "participant:consent:recorded"
     SAFETY_ASSESSED = "participant:safety:assessed"
+    CONFIDENTIALITY_ACKNOWLEDGED = "participant:confidentiality:acknowledged"
     USER_CREATED = "user:account:created"
     USER_DEACTIVATED = "user:account:deactivated"
     TWO_FACTOR_ENABLED = "user:two_factor:enabled"
@@ -41,6 +42,8 @@ class AuditTag(StrEnum):
     NOTE_ADDED = "content:note:added"
     NOTES_DECRYPTED = "content:note:decrypted"
     RATIONALE_DECRYPTED = "content:rationale:decrypted"
+    SAFETY_DECRYPTED = "content:safety:decrypted"  # assessments' risk factors, consultations, notes, disclosures
+    DISCLOSURE_RECORDED = "content:disclosure:recorded"
     MESSAGE_SUBMITTED = "content:message:submitted"
     MESSAGE_DECRYPTED = "content:message:decrypted"
     VIDEO_DECRYPTED = "content:video:decrypted"

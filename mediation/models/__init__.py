@@ -9,13 +9,38 @@ from mediation.models.login_session import LoginSession
 from mediation.models.notice import Notice, NoticeKind
 from mediation.models.participant import Participant
 from mediation.models.process import ProcessHeartbeat
+from mediation.models.safety import ConfidentialityAcknowledgement, Disclosure, SafetyAssessment
 from mediation.models.sentence import SentenceRecord
 from mediation.models.two_factor import RecoveryCode, TwoFactorCredential
 from mediation.models.user import Role, User
 
 __all__ = [
-    "SYSTEM_CHAIN", "AssessmentNote", "AuditChainHead", "AuditEntry", "Blob", "Case", "CaseKey",
-    "CaseReferenceCounter", "HeldRequest", "Invitation", "LoginSession", "Message", "Notice", "NoticeKind", "Origin",
-    "Participant", "ProcessHeartbeat", "RecoveryCode", "RequestStatus", "Role", "SentenceRecord", "TwoFactorCredential",
-    "User", "case_chain", "content_chain",
+    "SYSTEM_CHAIN",
+    "AssessmentNote",
+    "AuditChainHead",
+    "AuditEntry",
+    "Blob",
+    "Case",
+    "CaseKey",
+    "CaseReferenceCounter",
+    "ConfidentialityAcknowledgement",
+    "Disclosure",
+    "HeldRequest",
+    "Invitation",
+    "LoginSession",
+    "Message",
+    "Notice",
+    "NoticeKind",
+    "Origin",
+    "Participant",
+    "ProcessHeartbeat",
+    "RecoveryCode",
+    "RequestStatus",
+    "Role",
+    "SafetyAssessment",
+    "SentenceRecord",
+    "TwoFactorCredential",
+    "User",
+    "case_chain",
+    "content_chain",
 ]

@@ -90,6 +90,11 @@ class Message(Base):
         """What the message-review guards read (workflows.message_workflow.MessageFacts)."""
         return self.case.state
 
+    @property
+    def case_facts(self) -> Case:
+        """Whom the dialogue holds, for the guard that stops deliveries on a safety concern."""
+        return self.case
+
 
 class AssessmentNote(Base):
     """A mediator's note from the ongoing assessment of safety, well-being and needs."""

@@ -31,6 +31,8 @@ class Participant(Base):
     consent_recorded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     safety: Mapped[str] = mapped_column(String(16), default=Safety.NOT_ASSESSED.value)
     safety_assessed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The version of the limits-of-confidentiality wording this person last acknowledged (mediation.services.safety).
+    confidentiality_acknowledged: Mapped[str | None] = mapped_column(String(40))
     # The offender's statement that they are willing to take responsibility (offender requests only).
     willing_to_take_responsibility: Mapped[bool | None] = mapped_column()
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)

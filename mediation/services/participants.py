@@ -1,4 +1,4 @@
-"""Who takes part in a case, their consent, and the mediator's safety assessment of each."""
+"""Who takes part in a case and their consent (their safety: mediation.services.safety)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,11 @@ from mediation.errors import InvalidInput
 from mediation.models import Participant, User
 from mediation.policy import participant_of
 from mediation.services.lookup import case_to_change
-from workflows.case_workflow import CONSENT_RECORDABLE_IN, PARTICIPANTS_JOIN_IN, SAFETY_ASSESSABLE_IN
-from workflows.vocabulary import Consent, Relationship, Safety
+from workflows.case_workflow import CONSENT_RECORDABLE_IN, PARTICIPANTS_JOIN_IN
+from workflows.vocabulary import Consent, Relationship
 from workflows.words import Words, codes
 
 RECORDABLE_CONSENT = (Consent.GIVEN.value, Consent.DECLINED.value, Consent.PENDING.value)
-RECORDABLE_SAFETY = (Safety.CLEARED.value, Safety.CONCERNS.value)
 
 
 def add_participant(session: Session, actor: User, reference: str, relationship: str,
@@ -56,19 +55,4 @@ def record_consent(session: Session, actor: User, reference: str, participant_id
     participant.consent, participant.consent_recorded_at = consent, now
     audit.record(session, AuditTag.CONSENT_RECORDED, actor=actor, now=now, case=case,
                  details={"participant_id": participant.id, "consent": consent})
-    return participant
-
-
-def record_safety_assessment(session: Session, actor: User, reference: str, participant_id: int, safety: str,
-                             *, expected_version: int | None = None) -> Participant:
-    """The mediator's ongoing safety assessment of one participant; any open state."""
-    if safety not in RECORDABLE_SAFETY:
-        raise InvalidInput("A safety assessment is one of %(choices)s.", choices=codes(RECORDABLE_SAFETY))
-    case = case_to_change(session, actor, reference, allowed=SAFETY_ASSESSABLE_IN,
-                          action=Words("record a safety assessment"), expected_version=expected_version)
-    participant = participant_of(case, participant_id)
-    now = utcnow()
-    participant.safety, participant.safety_assessed_at = safety, now
-    audit.record(session, AuditTag.SAFETY_ASSESSED, actor=actor, now=now, case=case,
-                 details={"participant_id": participant.id, "safety": safety})
     return participant

@@ -106,7 +106,8 @@ class ActionOption:
 def trigger_status(case: CaseRecord | Case) -> list[tuple[str, tuple[Words, ...]]]:
     """Each trigger of the case's current state with what it still waits for (empty: it can fire now)."""
     workflow = case_workflow(case.workflow_version)
-    return [(trigger, tuple(g.explanation for g in workflow.unmet_guards(case, trigger, judge_arguments=False)))
+    return [(trigger, tuple(g.explanation_for(case) for g in workflow.unmet_guards(case, trigger,
+                                                                                   judge_arguments=False)))
             for trigger in workflow.triggers_from(case.state)]
 
 

@@ -254,13 +254,13 @@ class Mediator(SignedIn):
     def section(self, name: str) -> Locator:
         return self.page.locator(f"section[aria-labelledby={name}]")
 
-    def do(self, action: str, **choices: str) -> None:
+    def do(self, action: str, *, refused: bool = False, **choices: str) -> None:
         """Fire a workflow action offered in "What you can do now", choosing its reason or other needs."""
         form = self.section("actions-title").locator("form").filter(
             has=self.page.get_by_role("button", name=action, exact=True))
         for label, value in choices.items():
             form.get_by_label(label.replace("_", " ").capitalize()).select_option(label=value)
-        self.submit(form.get_by_role("button", name=action, exact=True))
+        self.submit(form.get_by_role("button", name=action, exact=True), refused=refused)
 
     def actions(self) -> list[str]:
         return self.section("actions-title").locator("button").all_inner_texts()
@@ -291,10 +291,33 @@ class Mediator(SignedIn):
         form.get_by_label("Record consent").select_option(consent)
         self.submit(form.get_by_role("button", name="Save"))
 
-    def record_safety(self, relationship: str, safety: str = "cleared") -> None:
-        form = self.participant(relationship).locator("form[action$='/safety']")
-        form.get_by_label("Safety assessment").select_option(safety)
-        self.submit(form.get_by_role("button", name="Save"))
+    def safety_card(self, relationship: str) -> Locator:
+        """The person's card in "Safety and informed consent", by the label of their relationship."""
+        return self.section("safety").locator("article.card").filter(
+            has=self.page.locator("h3", has_text=re.compile(rf"^{re.escape(relationship)} \(")))
+
+    def record_safety(self, relationship: str, safety: str = "cleared", *, risk_factors: tuple[str, ...] = (),
+                      consulted: tuple[str, ...] = (), note: str = "") -> None:
+        """Assess a person: the outcome (never preselected), risk factors and consultations by label, a note."""
+        form = self.safety_card(relationship).locator("form[action$='/safety']")
+        form.get_by_role("group", name="Outcome of the assessment").get_by_label(safety, exact=True).check()
+        for group, labels in (("Risk factors", risk_factors), ("Consulted", consulted)):
+            for label in labels:
+                form.get_by_role("group", name=group).get_by_label(label, exact=True).check()
+        if note:
+            form.get_by_label(re.compile("^Note")).fill(note)
+        self.submit(form.get_by_role("button", name="Record the assessment"))
+
+    def acknowledge_for(self, relationship: str) -> None:
+        """Record that a person without an account acknowledged the limits of confidentiality read to them."""
+        self.submit(self.safety_card(relationship).get_by_role(
+            "button", name="Record that they acknowledged the limits of confidentiality"))
+
+    def record_disclosure(self, limit: str, note: str) -> None:
+        form = self.section("safety").locator("form[action$='/disclosures']")
+        form.get_by_label("Which limit of confidentiality").select_option(label=limit)
+        form.get_by_label(re.compile("^What was disclosed")).fill(note)
+        self.submit(form.get_by_role("button", name="Record and pause the case"))
 
     def record_contact(self, relationship: str, **fields: str) -> None:
         """Open a participant's contact card (stored encrypted), fill the given fields, save it."""
@@ -343,8 +366,8 @@ class Mediator(SignedIn):
     def message_state(self, card: Locator) -> str:
         return card.locator("h2 .status").inner_text()
 
-    def approve(self, card: Locator) -> None:
-        self.submit(card.get_by_role("button", name="Approve and deliver"))
+    def approve(self, card: Locator, *, refused: bool = False) -> None:
+        self.submit(card.get_by_role("button", name="Approve and deliver"), refused=refused)
 
     def return_with_note(self, card: Locator, note: str) -> None:
         card.get_by_label("Note for the author").fill(note)
@@ -439,6 +462,16 @@ class Participant(SignedIn):
 
     def delivered_text(self) -> str:
         return self.page.locator("main blockquote.message-text").inner_text()
+
+    def confidentiality(self) -> str:
+        """Open the page on what stays confidential; return what it says."""
+        self.home()
+        self.follow(self.page.get_by_role("link", name="What stays confidential"))
+        self.assert_plain_words()
+        return self.main_text()
+
+    def acknowledge_confidentiality(self) -> None:
+        self.submit(self.page.get_by_role("button", name="I understand"))
 
     def withdraw(self) -> str:
         """Withdraw in one step from the confirmation page; return what that page said withdrawal means."""

@@ -29,8 +29,11 @@ from mediation.models import (
     AuditChainHead,
     AuditEntry,
     Case,
+    CaseKey,
+    ConfidentialityAcknowledgement,
     HeldRequest,
     Role,
+    SafetyAssessment,
     SentenceRecord,
     User,
     case_chain,
@@ -45,18 +48,21 @@ from mediation.services import (
     invitations,
     participant_names,
     participants,
+    safety,
     sentences,
     users,
     workflow,
 )
 from workflows.case_workflow import CLOSE_REASONS, DECLINE_REASONS, PAUSE_REASONS, WITHDRAW_REASONS
+from workflows.safety import CONFIDENTIALITY_VERSION
 from workflows.vocabulary import CaseState, Consent, Modality, Outcome, Relationship, Safety, Side
 
 APPEND_ONLY = "audit_entries is append-only"
 PASSWORD = "a long enough password for tests"
 GIVEN_NAME = "Philippa Realname"
-PAUSED_CASE_ENTRIES = 14  # request, its acceptance, assignment, sentence, screen, offender added, 2 consents,
-#                            2 safety, prepare, modality, begin, pause: the chain make_case(CaseState.PAUSED) writes
+PAUSED_CASE_ENTRIES = 16  # request, its acceptance, assignment, sentence, screen, offender added, 2 consents,
+#                            2 safety, 2 acknowledgements, prepare, modality, begin, pause: the chain
+#                            make_case(CaseState.PAUSED) writes
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -221,6 +227,8 @@ class Trail:
         return result
 
 
+DISCLOSURE_NOTE = "Said he sold pills to Ms Verity Example in block D last week"
+SAFETY_NOTE = "Spoke with Mr Dorian Parole at unit C about the visiting schedule"
 RATIONALE = "Ms Jolene Example (born 1971) phoned: her son's sentence was miscalculated by the court registry"
 
 
@@ -269,7 +277,7 @@ def journey(runtime: Runtime, actors: Any) -> Journey:
             rationale=RATIONALE),
         [Expect(AuditTag.ELIGIBILITY_OVERRIDDEN, admin, Role.ADMIN, ref, details={"computed": False,
                                                                                 "eligible": True})])
-    trail.journey.private_texts.append(RATIONALE)
+    trail.journey.private_texts += [RATIONALE, SAFETY_NOTE]
     act("screen", fire(mediator, ref, "screen"), move("screen", s.REQUESTED, s.ASSESSMENT))
     act("add offender", lambda session: participants.add_participant(session, mediator, ref, "offender"),
         lambda person: [Expect(AuditTag.PARTICIPANT_ADDED, mediator, Role.MEDIATOR, ref,
@@ -280,10 +288,16 @@ def journey(runtime: Runtime, actors: Any) -> Journey:
             session, mediator, ref, side[who], Consent.GIVEN),
             [Expect(AuditTag.CONSENT_RECORDED, mediator, Role.MEDIATOR, ref,
                     details={"participant_id": side[who], "consent": "given"})])
-        act(f"safety {who}", lambda session, who=who: participants.record_safety_assessment(
-            session, mediator, ref, side[who], Safety.CLEARED),
+        act(f"safety {who}", lambda session, who=who: safety.record_assessment(
+            session, runtime.vault, mediator, ref, participant_id=side[who], outcome=Safety.CLEARED,
+            consultations=("parole_officer",), note=SAFETY_NOTE),
             [Expect(AuditTag.SAFETY_ASSESSED, mediator, Role.MEDIATOR, ref,
                     details={"participant_id": side[who], "safety": "cleared"})])
+        act(f"acknowledge {who}", lambda session, who=who: safety.record_acknowledgement_for(
+            session, mediator, ref, participant_id=side[who], version=CONFIDENTIALITY_VERSION),
+            [Expect(AuditTag.CONFIDENTIALITY_ACKNOWLEDGED, mediator, Role.MEDIATOR, ref,
+                    details={"participant_id": side[who], "wording_version": CONFIDENTIALITY_VERSION,
+                             "for_them": True})])
     act("modality", lambda session: workflow.choose_modality(session, mediator, ref, Modality.WRITTEN),
         [Expect(AuditTag.MODALITY_CHOSEN, mediator, Role.MEDIATOR, ref, details={"modality": "written"})])
     act("prepare", fire(mediator, ref, "prepare"), move("prepare", s.ASSESSMENT, s.PREPARATION))
@@ -318,8 +332,21 @@ def journey(runtime: Runtime, actors: Any) -> Journey:
         session, mediator, ref, side[Side.HARMED], Consent.GIVEN),
         [Expect(AuditTag.CONSENT_RECORDED, mediator, Role.MEDIATOR, ref,
                 details={"participant_id": side[Side.HARMED], "consent": "given"})])
+    for who in (Side.HARMED, Side.RESPONSIBLE):  # a reopened case assesses everyone again
+        act(f"safety again {who}", lambda session, who=who: safety.record_assessment(
+            session, runtime.vault, mediator, ref, participant_id=side[who], outcome=Safety.CLEARED),
+            [Expect(AuditTag.SAFETY_ASSESSED, mediator, Role.MEDIATOR, ref,
+                    details={"participant_id": side[who], "safety": "cleared"})])
     act("prepare again", fire(mediator, ref, "prepare"), move("prepare", s.ASSESSMENT, s.PREPARATION))
     act("begin again", fire(mediator, ref, "begin"), move("begin", s.PREPARATION, s.DIALOGUE_VIDEO))
+    act("disclosure", lambda session: safety.record_disclosure(
+        session, runtime.vault, mediator, ref, participant_id=side[Side.RESPONSIBLE], category="new_offence",
+        note=DISCLOSURE_NOTE),
+        [Expect(AuditTag.DISCLOSURE_RECORDED, mediator, Role.MEDIATOR, ref, chain="content",
+                details={"participant_id": side[Side.RESPONSIBLE]}),
+         *move("pause", s.DIALOGUE_VIDEO, s.PAUSED, reason="mandatory_report")])
+    trail.journey.private_texts.append(DISCLOSURE_NOTE)
+    act("resume after the report", fire(mediator, ref, "resume"), move("resume", s.PAUSED, s.DIALOGUE_VIDEO))
     act("conclude", fire(mediator, ref, "conclude"), move("conclude", s.DIALOGUE_VIDEO, s.CLOSING))
     act("close", fire(mediator, ref, "close", reason="needs_addressed"),
         move("close", s.CLOSING, s.CLOSED, reason="needs_addressed"))
@@ -402,8 +429,9 @@ DETAIL_CODES: dict[str, set[str]] = {
     "outcome": {o.value for o in Outcome},
     "role": {r.value for r in Role},
     "kind": {"fixed", "life", "dangerous_offender"},
+    "wording_version": {CONFIDENTIALITY_VERSION},
 }
-DETAIL_FLAGS = {"eligible", "computed", "reset"}
+DETAIL_FLAGS = {"eligible", "computed", "reset", "for_them"}
 DETAIL_COUNTS = {"hours"}
 DETAIL_IDS = {"participant_id", "mediator_id", "previous_mediator_id", "user_id", "request_id"}
 REASON_CODES = {*PAUSE_REASONS, *DECLINE_REASONS, *WITHDRAW_REASONS, *CLOSE_REASONS}
@@ -545,7 +573,7 @@ def test_an_intact_log_reports_intact_with_and_without_a_checkpoint(runtime, act
 
 
 @pytest.mark.parametrize(("seq", "column", "change"), [
-    pytest.param(14, "reason", lambda _: "other", id="reason"),
+    pytest.param(PAUSED_CASE_ENTRIES, "reason", lambda _: "other", id="reason"),
     pytest.param(5, "to_state", lambda _: CaseState.CLOSED.value, id="to-state"),
     pytest.param(5, "from_state", lambda _: CaseState.PAUSED.value, id="from-state"),
     pytest.param(4, "actor_role", lambda _: Role.ADMIN.value, id="actor-role"),
@@ -636,20 +664,21 @@ def test_reordered_entries_are_named(runtime, ledger, swap, expected):
 
 
 @pytest.mark.parametrize(("removed", "expected"), [
-    pytest.param(1, "the chain ends at entry #13 but its recorded head is entry #14: entries were "
+    pytest.param(1, "the chain ends at entry #15 but its recorded head is entry #16: entries were "
                     "removed from the end or rewritten", id="last-entry"),
-    pytest.param(4, "the chain ends at entry #10 but its recorded head is entry #14: entries were "
+    pytest.param(4, "the chain ends at entry #12 but its recorded head is entry #16: entries were "
                     "removed from the end or rewritten", id="last-four"),
-    pytest.param(14, "all 14 audit entries are missing", id="every-entry"),
+    pytest.param(16, "all 16 audit entries are missing", id="every-entry"),
 ])
 def test_entries_removed_from_the_end_are_detected_by_the_case_head(runtime, ledger, removed, expected):
     allow_tampering(runtime.engine)
-    delete_entries(runtime, ledger.paused, list(range(15 - removed, 15)))
+    last = PAUSED_CASE_ENTRIES
+    delete_entries(runtime, ledger.paused, list(range(last + 1 - removed, last + 1)))
     assert verify(runtime).problems == [f"case {ledger.paused}: {expected}"]
 
 
 @pytest.mark.parametrize(("seq", "changes"), [
-    pytest.param(14, {"reason": "other"}, id="last-entry-reason"),
+    pytest.param(PAUSED_CASE_ENTRIES, {"reason": "other"}, id="last-entry-reason"),
     pytest.param(5, {"to_state": CaseState.CLOSED.value}, id="middle-entry-to-state"),
     pytest.param(1, {"actor_role": Role.ADMIN.value}, id="first-entry-actor"),
     pytest.param(None, {"actor_role": Role.ADMIN.value, "details": "{}"}, id="every-entry"),
@@ -707,6 +736,9 @@ def _delete_the_whole_case(session: Session, ledger: Ledger) -> str:
     case = case_row(session, ledger.paused)
     session.execute(delete(AuditEntry).where(AuditEntry.case_id == case.id))
     session.execute(delete(HeldRequest).where(HeldRequest.case_id == case.id))  # the request it came from
+    # What points at it and its participants: safety assessments (sealed, hence its data key) and acknowledgements.
+    for record in (SafetyAssessment, ConfidentialityAcknowledgement, CaseKey):
+        session.execute(delete(record).where(record.case_id == case.id))
     session.delete(case)  # with its participants and sentence
     return case_chain(case.id)
 

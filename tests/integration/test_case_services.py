@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from mediation.errors import Conflict, Forbidden, InvalidInput, NotFound, WrongState
 from mediation.models import AuditEntry, Case, CaseReferenceCounter, Origin
-from mediation.services import assignment, intake, participants, sentences, workflow
+from mediation.services import assignment, intake, participants, safety, sentences, workflow
 from mediation.services.listing import ListQuery
 from mediation.services.lookup import find_case
 from workflows.errors import GuardNotMet, InvalidArguments, InvalidSentence, TriggerNotAllowed, UnknownWorkflowVersion
@@ -208,7 +208,8 @@ def test_preparation_waits_for_both_sides_consent_and_safety(runtime, actors, ma
     assert refused.value.unmet == ("safety_cleared",)
     for person in case.participants:
         with runtime.transaction() as session:
-            participants.record_safety_assessment(session, actors.mediator, reference, person.id, "cleared")
+            safety.record_assessment(session, runtime.vault, actors.mediator, reference, participant_id=person.id,
+                                     outcome="cleared")
     with runtime.transaction() as session:
         assert workflow.fire(session, actors.mediator, reference, "prepare").state == CaseState.PREPARATION
     assert offender.side == "responsible"
@@ -238,7 +239,8 @@ def test_safety_is_assessed_throughout_and_concerns_block_the_dialogue(runtime, 
     reference = make_case(CaseState.PREPARATION)
     person = _case(runtime, actors.mediator, reference).participants[0]
     with runtime.transaction() as session:
-        participants.record_safety_assessment(session, actors.mediator, reference, person.id, "concerns")
+        safety.record_assessment(session, runtime.vault, actors.mediator, reference, participant_id=person.id,
+                                 outcome="concerns", risk_factors=("threats",))
     with pytest.raises(GuardNotMet, match="safety"), runtime.transaction() as session:
         workflow.fire(session, actors.mediator, reference, "begin")
 

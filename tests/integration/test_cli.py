@@ -292,7 +292,7 @@ def test_verify_audit_passes_an_intact_log(cli, runtime, two_cases):
 @pytest.mark.parametrize(("tamper", "problem"), [
     pytest.param("edit", "entry #4 (row {row4}) was altered: its content no longer matches its hash", id="edited"),
     pytest.param("delete", "entry #7 is missing: it was deleted or the chain was renumbered", id="deleted"),
-    pytest.param("truncate", "the chain ends at entry #12 but its recorded head is entry #14: entries "
+    pytest.param("truncate", "the chain ends at entry #14 but its recorded head is entry #16: entries "
                              "were removed from the end or rewritten", id="cut-at-the-end"),
 ])
 def test_verify_audit_exits_3_naming_the_first_broken_entry(cli, runtime, two_cases, tamper, problem):
@@ -303,7 +303,7 @@ def test_verify_audit_exits_3_naming_the_first_broken_entry(cli, runtime, two_ca
         with runtime.transaction() as session:
             case_entries(session, tampered)[3].to_state = CaseState.CLOSED.value
     else:
-        delete_entries(runtime, tampered, [7] if tamper == "delete" else [13, 14])
+        delete_entries(runtime, tampered, [7] if tamper == "delete" else [15, 16])
     result = cli.process("verify-audit")
     assert (result.returncode, result.stdout) == (3, "")
     errors = result.stderr.splitlines()
@@ -481,7 +481,7 @@ def test_diagram_draws_the_message_review_workflow(draw, fmt):
     for state in MessageState:
         assert state.value in result.stdout
     assert "assessment" not in result.stdout
-    assert "approve [case_carries_messages]" in result.stdout
+    assert "approve [case_carries_messages, no_safety_concern]" in result.stdout
     assert ("class withheld current" if fmt == "mermaid" else '"withheld" [label="withheld", style=') \
         in result.stdout
 

@@ -29,12 +29,13 @@ from mediation.demo import build_case, path_to
 from mediation.errors import Forbidden, InvalidInput, NotFound, WrongState
 from mediation.models import AuditEntry, Blob, Case, Message, Origin, User, content_chain
 from mediation.runtime import Runtime
-from mediation.services import messages, participants, users, workflow
+from mediation.services import messages, participants, safety, users, workflow
 from mediation.services.listing import ListQuery
 from mediation.services.lookup import find_case
 from tests.conftest import Actors
 from workflows.errors import GuardNotMet, InvalidArguments, TriggerNotAllowed
 from workflows.message_workflow import MessageState
+from workflows.safety import CONFIDENTIALITY_VERSION
 from workflows.vocabulary import CaseState, Modality, Side
 
 WEBM = b"\x1a\x45\xdf\xa3"
@@ -655,7 +656,11 @@ def family_relay(runtime, actors, make_case) -> tuple[Relay, User]:
         with runtime.transaction() as s:
             participants.record_consent(s, actors.mediator, reference, person_id, "given")
         with runtime.transaction() as s:
-            participants.record_safety_assessment(s, actors.mediator, reference, person_id, "cleared")
+            safety.record_assessment(s, runtime.vault, actors.mediator, reference, participant_id=person_id,
+                                     outcome="cleared")
+    for person in (actors.harmed_user, actors.offender_user, member):  # each in their own portal
+        with runtime.transaction() as s:
+            safety.acknowledge_confidentiality(s, person, reference, version=CONFIDENTIALITY_VERSION)
     with runtime.transaction() as s:
         workflow.choose_modality(s, actors.mediator, reference, "written")
     relay.fire(actors.mediator, "prepare")

@@ -49,6 +49,7 @@ from mediation.services import (
 from mediation.services.contacts import ContactDetails
 from mediation.services.lookup import find_case
 from web import create_app
+from workflows.safety import CONFIDENTIALITY_VERSION
 from workflows.vocabulary import CaseState, Modality
 
 PASSWORD = "a long enough password"
@@ -600,7 +601,18 @@ ROUTES: tuple[Route, ...] = (
     Route("mediator.record_safety", "POST",
           lambda w, o: f"/mediator/cases/{w.other if o else w.own}/participants/"
                        f"{w.other_harmed if o else w.own_harmed}/safety", ok=303,
-          data=_versioned(lambda w: w.own, safety="concerns"), done=lambda w: f"/mediator/cases/{w.own}"),
+          data=_versioned(lambda w: w.own, outcome="concerns", risk_threats="on"),
+          done=lambda w: f"/mediator/cases/{w.own}"),
+    # safety and informed consent (web.safety)
+    Route("mediator.record_acknowledgement", "POST",
+          lambda w, o: f"/mediator/cases/{w.other if o else w.own_assessment}/participants/"
+                       f"{w.other_harmed if o else w.assessment_harmed}/confidentiality", ok=303,
+          data=_versioned(lambda w: w.own_assessment, wording_version=CONFIDENTIALITY_VERSION),
+          done=lambda w: f"/mediator/cases/{w.own_assessment}"),
+    Route("mediator.record_disclosure", "POST", _mediator_case("/disclosures"), ok=303,
+          data=_versioned(lambda w: w.own, category="new_offence", note="Spoke of a new offence."),
+          done=lambda w: f"/mediator/cases/{w.own}"),
+    Route("mediator.case_safety", "GET", _mediator_case("/safety")),
     Route("mediator.contact", "GET",
           lambda w, o: f"/mediator/cases/{w.other if o else w.own}/participants/"
                        f"{w.other_harmed if o else w.own_harmed}/contact"),
@@ -646,6 +658,10 @@ ROUTES: tuple[Route, ...] = (
     Route("portal.withdraw", "GET", lambda w, o: f"/portal/cases/{w.other if o else w.own}/withdraw"),
     Route("portal.withdraw", "POST", lambda w, o: f"/portal/cases/{w.other if o else w.own}/withdraw", ok=303,
           done=lambda w: "/portal/"),
+    Route("portal.confidentiality", "GET", lambda w, o: f"/portal/cases/{w.other if o else w.own}/confidentiality"),
+    Route("portal.confidentiality", "POST", lambda w, o: f"/portal/cases/{w.other if o else w.own}/confidentiality",
+          ok=303, data=lambda w, o: {"wording_version": CONFIDENTIALITY_VERSION},
+          done=lambda w: f"/portal/cases/{w.own}/confidentiality"),
     # referring staff
     Route("staff.referrals", "GET", lambda w, o: "/staff/", scoped=False),
     Route("staff.forward", "GET", lambda w, o: "/staff/forward", scoped=False),

@@ -37,7 +37,8 @@ FIELD_NAMES = sorted({name for route in ROUTES for name in ("trigger", "text", "
                                                              "reason", "username", "password", "display_name",
                                                              "confirm", "video", "mediator_id", "rationale")}
                      | {"relationship", "understood", "willing", "kind", "years", "modality", "consent", "safety",
-                        "note", "redacted_text", "on_behalf_of", "eligible", "role", "outcome"})
+                        "note", "redacted_text", "on_behalf_of", "eligible", "role", "outcome", "category",
+                        "wording_version", "risk_threats", "consulted_psychologist"})
 
 # Text of any kind a browser could send: every code point but the surrogates (which no encoding can carry).
 ANY_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=60)

@@ -545,12 +545,13 @@ def test_adding_a_participant_and_recording_consent(browser_for, world: World, w
 def test_recording_a_safety_assessment(browser_for, world: World, web_runtime: Runtime) -> None:
     mediator = browser_for("mediator")
     page = case_page_path(world.own)
-    response = mediator.post(f"{page}/participants/{world.own_harmed}/safety", {"safety": "concerns"})
+    response = mediator.post(f"{page}/participants/{world.own_harmed}/safety",
+                             {"outcome": "concerns", "risk_threats": "on"})
     assert response.status_code == 303
     assert case_facts(web_runtime, world.own)["participants"][world.own_harmed][2] == "concerns"
-    refused = mediator.post(f"{page}/participants/{world.own_harmed}/safety", {"safety": "fine"},
+    refused = mediator.post(f"{page}/participants/{world.own_harmed}/safety", {"outcome": "fine"},
                             headers=back_to(page))
-    assert any("safety assessment is one of" in text for text in flashes(page_text(mediator.follow(refused))))
+    assert any("Choose the outcome" in text for text in flashes(page_text(mediator.follow(refused))))
 
 
 @covers("mediator.contact GET", "mediator.contact POST")
@@ -1121,7 +1122,7 @@ VERSIONED = [
                            f"/mediator/cases/{w.own_assessment}/participants/{w.assessment_harmed}/consent",
                            {"consent": "given"})),
     ("safety", lambda w: (w.own, f"/mediator/cases/{w.own}/participants/{w.own_harmed}/safety",
-                          {"safety": "concerns"})),
+                          {"outcome": "concerns", "note": "Threatened a neighbour."})),
 ]
 
 
@@ -1229,7 +1230,7 @@ FIELDS = ("version", "participant_id", "reason", "modality", "outcome", "trigger
           "on_behalf_of", "mediator_id", "eligible", "rationale", "role", "username", "display_name", "password",
           "confirm", "kind", "years", "months", "days", "relationship", "consent", "safety", "willing", "understood",
           "name", "address", "phone", "email", "safe_times_to_call", "video", "code", "disable-code", "renew-code",
-          "current")
+          "current", "category", "wording_version", "risk_threats", "consulted_psychologist")
 ACCOUNT_FOR = {"public": None, "auth": None, "two_factor": None, "static": None, "health": None,
                "mediator": "mediator", "portal": "offender", "account": "mediator", "staff": "staff", "admin": "admin"}
 
@@ -1427,3 +1428,7 @@ def test_the_coordinator_resets_a_lost_phone_and_the_mediator_enrols_again_at_ne
     assert admin.post("/admin/accounts/424242/two-factor/reset").status_code == 404
     mediator = Browser(required_app.test_client(), world)
     assert urlsplit(mediator.log_in(world.usernames["mediator"]).headers["Location"]).path == "/login/enrol"
+
+
+# The safety and informed-consent routes are covered by their own module (its tests mark them with ``covers``).
+import tests.web.test_safety  # noqa: E402, F401

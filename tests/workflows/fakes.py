@@ -7,6 +7,7 @@ from typing import Any
 
 from workflows.case_guards import CaseFacts, ParticipantFacts
 from workflows.message_workflow import MessageFacts, MessageState
+from workflows.safety import CONFIDENTIALITY_VERSION
 from workflows.vocabulary import CaseState, Consent, Modality, Outcome, ParticipantRole, Safety, Side, modality_of
 
 HARMED_ID = 1
@@ -37,6 +38,8 @@ class FakeParticipant:
     safety: str = Safety.CLEARED.value
     role: str = ParticipantRole.PRIMARY.value
     takes_part_in_meetings: bool = False
+    supports_participant_id: int | None = None
+    confidentiality_acknowledged: str | None = CONFIDENTIALITY_VERSION
 
 
 def harmed(**facts: Any) -> FakeParticipant:
@@ -83,6 +86,7 @@ def case_in(state: str, *, paused_from: str = CaseState.ASSESSMENT.value,
 class FakeMessage:
     state: str = MessageState.SUBMITTED.value
     case_state: str = CaseState.DIALOGUE_WRITTEN.value
+    case_facts: FakeCase = field(default_factory=lambda: case_in(CaseState.DIALOGUE_WRITTEN))
 
 
 # Checked by mypy: the fakes satisfy the protocols the rules are written against.

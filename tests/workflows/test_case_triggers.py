@@ -177,7 +177,8 @@ def test_unmet_guards_reports_the_candidate_closest_to_firing():
 def test_unmet_guards_on_a_tie_reports_what_every_closest_candidate_lacks():
     case = case_in(S.PREPARATION, modality=None,
                    participant_facts=[harmed(consent=Consent.PENDING), responsible(safety=Safety.CONCERNS)])
-    assert names(WORKFLOW.unmet_guards(case, "begin")) == ("modality_chosen", "all_consented", "safety_cleared")
+    assert names(WORKFLOW.unmet_guards(case, "begin")) == ("modality_chosen", "all_consented", "safety_cleared",
+                                                           "no_safety_concern")
 
 
 def test_unmet_guards_on_a_tie_with_nothing_in_common_reports_the_first_candidate():
@@ -223,4 +224,4 @@ def test_the_guards_a_ui_would_show_match_what_firing_says():
     expected = names(WORKFLOW.unmet_guards(case, "begin", judge_arguments=False))
     with pytest.raises(GuardNotMet) as refusal:
         WORKFLOW.fire(case, "begin")
-    assert refusal.value.unmet == expected == ("safety_cleared",)
+    assert refusal.value.unmet == expected == ("safety_cleared", "no_safety_concern")

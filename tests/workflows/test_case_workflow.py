@@ -132,7 +132,11 @@ def test_begin_without_a_chosen_modality_is_refused_naming_modality_chosen():
 
 @pytest.mark.parametrize(("participants", "unmet"), [
     pytest.param([harmed(consent=Consent.WITHDRAWN), responsible()], ("all_consented",), id="consent withdrawn"),
-    pytest.param([harmed(), responsible(safety=Safety.CONCERNS)], ("safety_cleared",), id="safety concerns"),
+    pytest.param([harmed(), responsible(safety=Safety.CONCERNS)], ("safety_cleared", "no_safety_concern"),
+                 id="safety concerns"),
+    pytest.param([harmed(), responsible(safety=Safety.NOT_ASSESSED)], ("safety_cleared",), id="not assessed"),
+    pytest.param([harmed(confidentiality_acknowledged=None), responsible()], ("confidentiality_acknowledged",),
+                 id="not acknowledged"),
 ])
 def test_begin_still_needs_every_consent_and_safety_clearance(participants, unmet):
     case = case_in(S.PREPARATION, modality=Modality.VIDEO.value, participant_facts=participants)
@@ -269,8 +273,10 @@ def test_reopen_after_a_withdrawal_returns_to_assessment_and_asks_the_withdrawer
     assert case.withdrawn_by_participant_id is None
     assert case.participant(RESPONSIBLE_ID).consent == Consent.PENDING
     assert case.participant(HARMED_ID).consent == Consent.GIVEN
+    # Everyone is assessed again: a reopened case starts its safety assessment over.
+    assert {p.safety for p in case.participant_facts} == {Safety.NOT_ASSESSED}
     if expected == S.ASSESSMENT:
-        assert refused_by_guard(case, "prepare").unmet == ("all_consented",)
+        assert refused_by_guard(case, "prepare").unmet == ("all_consented", "safety_cleared")
 
 
 def test_reopen_may_be_asked_by_a_participant_other_than_the_one_who_withdrew():

@@ -107,11 +107,11 @@ def test_the_message_workflow_in_mermaid():
     assert mermaid(MESSAGE_WORKFLOW, "returned") == """\
 stateDiagram-v2
     [*] --> submitted
-    submitted --> delivered: approve [case_carries_messages]
+    submitted --> delivered: approve [case_carries_messages, no_safety_concern]
     submitted --> returned: return
     returned --> submitted: revise
     submitted --> awaiting_author: redact
-    awaiting_author --> delivered: accept [case_carries_messages]
+    awaiting_author --> delivered: accept [case_carries_messages, no_safety_concern]
     awaiting_author --> returned: refuse
     submitted --> withheld: withhold
     awaiting_author --> withheld: withhold
@@ -135,11 +135,11 @@ digraph "message review" {
     "delivered" [label="delivered"];
     "read" [label="read", peripheries=2];
     "withheld" [label="withheld", peripheries=2];
-    "submitted" -> "delivered" [label="approve [case_carries_messages]"];
+    "submitted" -> "delivered" [label="approve [case_carries_messages, no_safety_concern]"];
     "submitted" -> "returned" [label="return"];
     "returned" -> "submitted" [label="revise"];
     "submitted" -> "awaiting_author" [label="redact"];
-    "awaiting_author" -> "delivered" [label="accept [case_carries_messages]"];
+    "awaiting_author" -> "delivered" [label="accept [case_carries_messages, no_safety_concern]"];
     "awaiting_author" -> "returned" [label="refuse"];
     "submitted" -> "withheld" [label="withhold"];
     "awaiting_author" -> "withheld" [label="withhold"];

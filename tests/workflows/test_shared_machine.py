@@ -17,7 +17,7 @@ from tests.workflows.fakes import HARMED_ID, RESPONSIBLE_ID, FakeCase
 from workflows.case_workflow import CASE_WORKFLOW_VERSION, case_workflow
 from workflows.errors import GuardNotMet, UnknownWorkflowVersion
 from workflows.message_workflow import MESSAGE_WORKFLOW_VERSION, message_workflow
-from workflows.vocabulary import CaseState, Consent, Modality, Outcome
+from workflows.vocabulary import CaseState, Consent, Modality, Outcome, Safety
 
 S = CaseState
 THREADS = 8
@@ -103,10 +103,12 @@ def _run_case_many_times(index: int, barrier: threading.Barrier, log: list[int])
         step("change_modality", modality.dialogue_state, modality=modality.value)
         step("withdraw", S.CLOSED, reason="participant_choice", participant_id=who)
         step("reopen", S.ASSESSMENT, participant_id=who)
-        with pytest.raises(GuardNotMet) as refusal:  # the withdrawer has to consent again
+        with pytest.raises(GuardNotMet) as refusal:  # the withdrawer consents again, everyone is reassessed
             workflow.fire(case, "prepare")
-        assert refusal.value.unmet == ("all_consented",)
+        assert refusal.value.unmet == ("all_consented", "safety_cleared")
         case.participant(who).consent = Consent.GIVEN.value
+        for person in case.participant_facts:
+            person.safety = Safety.CLEARED.value
         log.append(index)
     step("prepare", S.PREPARATION)
     step("begin", modality.dialogue_state)

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from mediation.crypto.vault import Vault
 from mediation.errors import Forbidden, InvalidInput, WrongState
-from mediation.models import Message, User
+from mediation.models import Message, Role, User
 from mediation.policy import require_mediator_of
 from mediation.services.messages.common import (
     AUTHOR_TRIGGERS,
@@ -18,7 +18,8 @@ from mediation.services.messages.common import (
     message_for,
     move,
 )
-from workflows.message_workflow import PENDING_MESSAGE_STATES, MessageState
+from workflows.errors import GuardNotMet
+from workflows.message_workflow import PENDING_MESSAGE_STATES, MessageState, dialogue_is_safe
 from workflows.words import Code, Words, codes
 
 
@@ -71,7 +72,14 @@ def respond(session: Session, vault: Vault, actor: User, reference: str, *, mess
         message.sealed_review_note = message.sealed_redaction = None
     if trigger == "refuse":
         message.sealed_redaction = None
-    move(session, actor, message, trigger)
+    try:
+        move(session, actor, message, trigger)
+    except GuardNotMet as refusal:
+        # A participant is never told whose safety is in question, only that nothing is delivered for now.
+        if actor.role == Role.PARTICIPANT and dialogue_is_safe.name in refusal.unmet:
+            raise WrongState("Nothing can be delivered for the moment; the mediator will tell you when it can. "
+                             "Your answer was not recorded.") from None
+        raise
     return message
 
 
