@@ -2,7 +2,7 @@
 
 from mediation.models.audit import SYSTEM_CHAIN, AuditChainHead, AuditEntry, case_chain, content_chain
 from mediation.models.case import Case, CaseReferenceCounter, Origin
-from mediation.models.content import AssessmentNote, Blob, CaseKey, Message
+from mediation.models.content import AssessmentNote, Blob, CaseKey, Message, MessageShare
 from mediation.models.held_request import HeldRequest, RequestStatus
 from mediation.models.invitation import Invitation
 from mediation.models.login_session import LoginSession
@@ -15,7 +15,8 @@ from mediation.models.user import Role, User
 
 __all__ = [
     "SYSTEM_CHAIN", "AssessmentNote", "AuditChainHead", "AuditEntry", "Blob", "Case", "CaseKey",
-    "CaseReferenceCounter", "HeldRequest", "Invitation", "LoginSession", "Message", "Notice", "NoticeKind", "Origin",
+    "CaseReferenceCounter", "HeldRequest", "Invitation", "LoginSession", "Message", "MessageShare", "Notice",
+    "NoticeKind", "Origin",
     "Participant", "ProcessHeartbeat", "RecoveryCode", "RequestStatus", "Role", "SentenceRecord", "TwoFactorCredential",
     "User", "case_chain", "content_chain",
 ]

@@ -40,8 +40,12 @@ def fire(
     modality: str | None = None,
     outcome: str | None = None,
     expected_version: int | None = None,
+    confirmed: bool = False,
 ) -> CaseRecord:
     """Fire ``trigger`` on the case as ``actor``; the new state and its audit entry commit together.
+
+    A mediator withdraws a participant only on their behalf, once ``confirmed``: the audit then says who acted
+    (the mediator) and for whom (``participant_id``, ``on_behalf``). A participant's own withdrawal is theirs.
 
     This is the hot path (see ``mediation.case_record``): one SELECT, one version-checked UPDATE, one INSERT.
     """
@@ -53,6 +57,9 @@ def fire(
         mine = own_participation(actor, case)
         participant_id = mine.id if mine is not None else None
     require_may_fire(actor, case, trigger, participant_id)
+    on_behalf = trigger == "withdraw" and actor.role == Role.MEDIATOR
+    if on_behalf and not confirmed:
+        raise InvalidInput("Confirm that you are recording this withdrawal on the participant's behalf.")
     require_version(case, expected_version)
     arguments = {name: value for name, value in
                  (("reason", reason), ("participant_id", participant_id), ("modality", modality),
@@ -64,9 +71,11 @@ def fire(
         case.closed_at = now
     elif source == CaseState.CLOSED:
         case.closed_at = None
+    details: dict[str, object] = {k: arguments[k] for k in _DETAIL_ARGUMENTS if k in arguments}
+    if on_behalf:
+        details["on_behalf"] = True
     entry = audit.advance_case_head(case, AuditTag.for_trigger(trigger), actor=actor, now=now, from_state=source,
-                                    to_state=case.state, reason=reason,
-                                    details={k: arguments[k] for k in _DETAIL_ARGUMENTS if k in arguments})
+                                    to_state=case.state, reason=reason, details=details)
     save_record(case)
     case.connection.execute(audit.INSERT_ENTRY, entry)
     if case.state == CaseState.CLOSED:
