@@ -22,6 +22,7 @@ from mediation.services import (
     participants,
     sentences,
     users,
+    withdrawal,
     workflow,
 )
 from mediation.services.contacts import ContactDetails
@@ -164,8 +165,8 @@ class _Walk:
             "other side": lambda s: participants.add_participant(s, m, ref, other_side.value),
             "modality": lambda s: workflow.choose_modality(s, m, ref, str(argument)),
             "portal": lambda s: _link_portal_accounts(s, self.runtime.vault, ref),
-            "withdraw": lambda s: workflow.fire(s, m, ref, "withdraw", reason=argument,
-                                                participant_id=find_case(s, m, ref).participants[0].id),
+            "withdraw": lambda s: withdrawal.withdraw_on_behalf(s, m, ref, reason=argument, confirmed=True,
+                                                            participant_id=find_case(s, m, ref).participants[0].id),
             "decline": lambda s: workflow.fire(s, m, ref, "decline", reason=argument, outcome="declined"),
         }
         action = actions.get(name, lambda s: workflow.fire(s, m, ref, name, reason=argument))

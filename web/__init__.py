@@ -12,7 +12,20 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import Settings, check_web_settings, load_settings
 from mediation.keyfiles import read_secret_key
 from mediation.runtime import Runtime, open_runtime
-from web import account, admin, auth, forms, health, labels, mediator, portal, public, staff, two_factor
+from web import (
+    account,
+    admin,
+    auth,
+    forms,
+    health,
+    labels,
+    mediator,
+    people,  # noqa: F401 - adds its routes to the mediator's and the portal's blueprints
+    portal,
+    public,
+    staff,
+    two_factor,
+)
 from web.errors import register_error_handlers
 from web.extensions import babel, csrf, login_manager
 from web.limits import install_limits

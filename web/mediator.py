@@ -15,6 +15,7 @@ from mediation.services import (
     notices,
     participant_names,
     participants,
+    people,
     queries,
     sentences,
     views,
@@ -39,8 +40,9 @@ def _to_case(reference: str, anchor: str = "") -> ResponseReturnValue:
 def dashboard() -> ResponseReturnValue:
     query = list_query(key=queries.CASE_KEY, fields=queries.CASE_FILTERS, search="reference")
     board = read_as_user(views.mediator_dashboard, query, stale_days=current_app.config["STALE_CASE_DAYS"])
+    names = call_with_vault(participant_names.names_on_my_list, [c.reference for c in board.cases.items])
     return render_template("mediator/dashboard.html", board=board, page=board.cases, steps=step_choices(),
-                           notices=read_as_user(notices.my_notices))
+                           notices=read_as_user(notices.my_notices), names=names)
 
 
 @bp.route("/cases/<reference>")
@@ -77,7 +79,8 @@ def choose_modality(reference: str) -> ResponseReturnValue:
 
 @bp.route("/cases/<reference>/participants", methods=["POST"])
 def add_participant(reference: str) -> ResponseReturnValue:
-    call_as_user(participants.add_participant, reference, form_text("relationship") or "",
+    call_as_user(people.add_person, reference, form_text("relationship") or "", role=form_text("role"),
+                 supports=form_int("supports"), takes_part_in_meetings=form_text("meetings") == "yes",
                  expected_version=form_int("version"))
     flash(_("The participant was added."), "info")
     return _to_case(reference, "participants")
@@ -162,7 +165,7 @@ def review(reference: str, message_id: str) -> ResponseReturnValue:
 @bp.route("/cases/<reference>/messages/relay", methods=["POST"])
 def relay(reference: str) -> ResponseReturnValue:
     call_with_vault(messages.submit_message, reference, text=form_text("text") or "",
-                    on_behalf_of=form_int("on_behalf_of"))
+                    on_behalf_of=form_int("on_behalf_of"), to=form_int("to"))
     flash(_("The message was written on the participant's behalf; review it below."), "info")
     return redirect(url_for("mediator.case_messages", reference=reference), code=303)
 

@@ -15,7 +15,7 @@ from mediation.audit import AuditTag
 from mediation.db import utcnow
 from mediation.errors import InvalidInput
 from mediation.models import Case, Participant, User
-from mediation.policy import participant_of
+from mediation.policy import CaseWithPeople, participant_of
 from mediation.services.lookup import case_to_change
 from workflows.case_workflow import PARTICIPANTS_JOIN_IN
 from workflows.vocabulary import ParticipantRole, Relationship, Side
@@ -110,3 +110,13 @@ def set_takes_part_in_meetings(session: Session, actor: User, reference: str, pa
     audit.record(session, AuditTag.PARTICIPANT_MEETINGS, actor=actor, now=utcnow(), case=case,
                  details={"participant_id": person.id, "takes_part_in_meetings": takes_part})
     return person
+
+
+def require_withdrawable(case: CaseWithPeople, participant_id: int | None) -> None:
+    """A withdrawal ends the process, so it is a person who takes part for a side who withdraws; a support
+    person who steps back is recorded as no longer joining the meetings instead."""
+    person = next((p for p in case.participants if p.id == participant_id), None)
+    if person is not None and person.role == ParticipantRole.SUPPORT:
+        raise InvalidInput("A support person stepping back does not end the process; record that they no longer "
+                           "take part in the meetings instead.")
+

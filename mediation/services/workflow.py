@@ -16,6 +16,7 @@ from mediation.models import Case, Role, User
 from mediation.policy import own_participation, require_may_fire, triggers_for
 from mediation.services import messages
 from mediation.services.lookup import case_to_change, normalise_reference, require_version
+from mediation.services.people import require_withdrawable
 from workflows.case_workflow import MODALITY_CHOOSABLE_IN, case_workflow
 from workflows.vocabulary import CaseState, Modality
 
@@ -60,6 +61,8 @@ def fire(
     on_behalf = trigger == "withdraw" and actor.role == Role.MEDIATOR
     if on_behalf and not confirmed:
         raise InvalidInput("Confirm that you are recording this withdrawal on the participant's behalf.")
+    if trigger == "withdraw":
+        require_withdrawable(case, participant_id)
     require_version(case, expected_version)
     arguments = {name: value for name, value in
                  (("reason", reason), ("participant_id", participant_id), ("modality", modality),
