@@ -117,7 +117,9 @@ def hidden_version(html: str) -> str:
 
 
 def triggers_offered(html: str, reference: str) -> set[str]:
-    return set(re.findall(rf'action="/mediator/cases/{reference}/actions/([a-z_]+)"', html))
+    fired = set(re.findall(rf'action="/mediator/cases/{reference}/actions/([a-z_]+)"', html))
+    # A withdrawal on a participant's behalf has a page of its own, with a confirmation (tests/web/test_persons.py).
+    return fired | ({"withdraw"} if f'href="/mediator/cases/{reference}/withdraw"' in html else set())
 
 
 # --- public pages -------------------------------------------------------------------------------------------------
@@ -1192,9 +1194,10 @@ def test_deactivating_an_account_id_beyond_64_bits_is_not_found(browser_for) -> 
      "'change_modality' cannot happen yet: the dialogue already runs in that modality."),
     ("screen", {}, "'screen' is not possible while the case is dialogue_written; possible now: change_modality, "
                    "conclude, pause, withdraw."),
-    ("withdraw", {"reason": "participant_choice", "participant_id": "424242"},
-     "'withdraw' cannot happen yet: the participant named is not part of this case."),
-], ids=["unknown-trigger", "unknown-modality", "same-modality", "wrong-state", "unknown-participant"])
+    # A withdrawal on a participant's behalf needs the mediator's confirmation (its own page, test_persons.py).
+    ("withdraw", {"reason": "participant_choice", "participant_id": str(0)},
+     "Confirm that you are recording this withdrawal on the participant's behalf."),
+], ids=["unknown-trigger", "unknown-modality", "same-modality", "wrong-state", "withdraw-unconfirmed"])
 def test_a_trigger_the_case_cannot_take_is_refused_with_the_reason(browser_for, world: World, web_runtime: Runtime,
                                                                    trigger: str, fields: dict[str, str],
                                                                    message: str) -> None:
