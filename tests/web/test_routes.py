@@ -73,6 +73,9 @@ def covers(*pairs: str) -> Callable[[F], F]:
     return mark
 
 
+# The people-in-a-case routes are covered by tests/web/test_persons.py, which records them here with ``covers``.
+from tests.web import test_persons  # noqa: E402, F401
+
 # --- reading the database behind the pages ----------------------------------------------------------------------
 
 def case_facts(runtime: Runtime, reference: str) -> dict[str, Any]:
