@@ -73,9 +73,6 @@ def covers(*pairs: str) -> Callable[[F], F]:
     return mark
 
 
-# The people-in-a-case routes are covered by tests/web/test_persons.py, which records them here with ``covers``.
-from tests.web import test_persons  # noqa: E402, F401
-
 # --- reading the database behind the pages ----------------------------------------------------------------------
 
 def case_facts(runtime: Runtime, reference: str) -> dict[str, Any]:
@@ -1431,3 +1428,8 @@ def test_the_coordinator_resets_a_lost_phone_and_the_mediator_enrols_again_at_ne
     assert admin.post("/admin/accounts/424242/two-factor/reset").status_code == 404
     mediator = Browser(required_app.test_client(), world)
     assert urlsplit(mediator.log_in(world.usernames["mediator"]).headers["Location"]).path == "/login/enrol"
+
+
+# The people-in-a-case routes are covered by tests/web/test_persons.py, which records them with ``covers`` above
+# (imported last: it imports this module's helpers).
+from tests.web import test_persons  # noqa: E402, F401
