@@ -6,6 +6,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from mediation.errors import DatabaseBusy
 from mediation.models import Role
 from mediation.services import (
     contacts,
@@ -40,7 +41,10 @@ def _to_case(reference: str, anchor: str = "") -> ResponseReturnValue:
 def dashboard() -> ResponseReturnValue:
     query = list_query(key=queries.CASE_KEY, fields=queries.CASE_FILTERS, search="reference")
     board = read_as_user(views.mediator_dashboard, query, stale_days=current_app.config["STALE_CASE_DAYS"])
-    names = call_with_vault(participant_names.names_on_my_list, [c.reference for c in board.cases.items])
+    try:  # opening names is audited, so it writes: while another process writes, the list comes without them
+        names = call_with_vault(participant_names.names_on_my_list, [c.reference for c in board.cases.items])
+    except DatabaseBusy:
+        names = None
     return render_template("mediator/dashboard.html", board=board, page=board.cases, steps=step_choices(),
                            notices=read_as_user(notices.my_notices), names=names)
 
