@@ -4,6 +4,8 @@ the other side. The mediator sees each person's role and name, and records a wit
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 pytest.importorskip("playwright.sync_api", reason="the Python package playwright is not installed")
@@ -16,7 +18,7 @@ from mediation.passwords import new_password
 from mediation.services import invitations, messages
 from mediation.services.lookup import find_case
 from tests.e2e.conftest import Credentials, LiveApp, People
-from workflows.vocabulary import ParticipantRole, Side
+from workflows.vocabulary import Modality, ParticipantRole, Side
 
 SHARED = "I am sorry for what I did. I would like to answer your questions in writing."
 KEPT = "There is something I have never told anyone about that night."
@@ -103,3 +105,26 @@ def test_a_support_person_sees_only_what_the_person_they_support_shared(people: 
     support.messages()
     expect(support.received()).to_have_count(0)
     assert "Nothing has been shared with you yet." in support.main_text()
+
+
+def test_the_mediator_records_a_withdrawal_for_someone_only_deliberately(people: People, live_app: LiveApp) -> None:
+    case = live_app.dialogue_case(Modality.WRITTEN)
+    mediator = people.mediator()
+    mediator.open_case(case.reference)
+    expect(mediator.page.get_by_role("button", name="Withdraw a participant")).to_have_count(0)  # no one click
+    mediator.follow(mediator.page.get_by_role("link", name="Record a participant's withdrawal"))
+    person, reason = mediator.page.get_by_label("Who is withdrawing"), mediator.page.get_by_label("Reason")
+    expect(person).to_have_value("")  # nothing chosen for the mediator
+    expect(reason).to_have_value("")
+    mediator.screenshot("withdraw-on-behalf")
+
+    offender_option = person.locator("option").filter(has_text=re.compile(r"^offender \(#"))
+    person.select_option(offender_option.get_attribute("value"))
+    reason.select_option("wellbeing")
+    mediator.page.get_by_label("I confirm that I am recording this withdrawal on the participant's behalf.").check()
+    mediator.submit(mediator.page.get_by_role("button", name="Record the withdrawal"))
+    assert "The withdrawal was recorded on the participant's behalf." in mediator.flash()
+    assert mediator.state() == "closed"
+
+    harmed = people.participant(case.harmed)
+    assert harmed.status() == "The process stopped because a participant chose to withdraw."
