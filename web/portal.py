@@ -121,6 +121,10 @@ def answer(reference: str, message_id: str) -> ResponseReturnValue:
 @bp.route("/cases/<reference>/withdraw", methods=["GET", "POST"])
 def withdraw(reference: str) -> ResponseReturnValue:
     case = _my_case(reference)
+    if case.my_role == "support":
+        flash(_("As a support person, you can step back at any time: tell your mediator. The process goes on for "
+                "the person you support."), "info")
+        return redirect(url_for("portal.home"), code=303)
     if not case.can_withdraw:
         flash(_("This process has already ended; there is nothing to withdraw from."), "info")
         return redirect(url_for("portal.home"), code=303)

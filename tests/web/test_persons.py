@@ -201,3 +201,14 @@ def test_sharing_with_someone_who_is_not_my_support_person_is_refused(browser_fo
     response = harmed.post(f"{base}/{world.delivered}/share", {"support_participant_id": str(world.own_support)})
     assert response.status_code == 404
     assert "There is no such support person of yours on this case." in readable(response)
+
+
+def test_a_support_person_is_not_offered_to_end_the_process(browser_for, world: World, web_runtime: Runtime) -> None:
+    support = support_browser(browser_for, world, web_runtime)
+    path = f"/portal/cases/{world.own}/withdraw"
+    for method in (support.get, support.post):
+        response = method(path)
+        assert response.status_code == 303
+        shown = flashes(page_text(support.follow(response)))
+        assert any("tell your mediator" in text for text in shown), shown
+    assert case_facts(web_runtime, world.own)["state"] == "dialogue_written"
