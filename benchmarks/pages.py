@@ -421,16 +421,17 @@ def gunicorn(app: str, environment: dict[str, str], log: Path) -> Iterator[Serve
     try:
         deadline = time.monotonic() + 60
         while True:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
                 connection.request("GET", "/")
                 connection.getresponse().read()
-                connection.close()
                 break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"gunicorn did not start ({log})") from None
                 time.sleep(0.2)
+            finally:
+                connection.close()  # also when gunicorn was not listening yet (a slow start on a busy machine)
         yield Server(process, port)
     finally:
         process.send_signal(signal.SIGTERM)
