@@ -248,13 +248,14 @@ def _seal_messages(runtime: Runtime, cases: list[dict[str, Any]]) -> int:
         for case in cases:
             message = Message(id=new_record_id(), case_id=case["id"], author_participant_id=2 * case["id"] - 1,
                               written_by_id=case["assigned_mediator_id"], recipient_side=Side.RESPONSIBLE.value,
-                              kind="text", state="submitted", revision=1, submitted_at=case["updated_at"],
-                              delivered_redacted=False, version=1)
+                              recipient_participant_id=2 * case["id"], kind="text", state="submitted", revision=1,
+                              submitted_at=case["updated_at"], delivered_redacted=False, version=1)
             sealed = runtime.vault.seal_text(session, field_context(message, "body"),
                                              "Words written for the benchmark; nobody reads them.")
             rows.append({column: getattr(message, column) for column in
-                         ("id", "case_id", "author_participant_id", "written_by_id", "recipient_side", "kind",
-                          "state", "revision", "submitted_at", "delivered_redacted", "version")}
+                         ("id", "case_id", "author_participant_id", "written_by_id", "recipient_side",
+                          "recipient_participant_id", "kind", "state", "revision", "submitted_at",
+                          "delivered_redacted", "version")}
                         | {"sealed_body": sealed})
         for batch in _chunks(rows):
             session.connection().execute(insert(table("messages")), batch)

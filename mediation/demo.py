@@ -20,15 +20,17 @@ from mediation.services import (
     notes,
     participant_names,
     participants,
+    people,
     safety,
     sentences,
     users,
+    withdrawal,
     workflow,
 )
 from mediation.services.contacts import ContactDetails
 from mediation.services.lookup import find_case
 from workflows.safety import CONFIDENTIALITY_VERSION
-from workflows.vocabulary import CaseState, Modality, Relationship
+from workflows.vocabulary import CaseState, Modality, ParticipantRole, Relationship
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed on purpose; demo accounts live only in demo databases
 
@@ -48,8 +50,9 @@ DEMO_ACCOUNTS = (
     # Participants' accounts show a pseudonym; the names they gave are sealed on the case (_link_portal_accounts).
     DemoAccount("victim.dana", "Participant D4NA", Role.PARTICIPANT),
     DemoAccount("offender.eli", "Participant E7L1", Role.PARTICIPANT),
+    DemoAccount("support.fay", "Participant F4Y5", Role.PARTICIPANT),  # Dana's support person
 )
-DEMO_GIVEN_NAMES = {"victim.dana": "Dana Example", "offender.eli": "Eli Example"}
+DEMO_GIVEN_NAMES = {"victim.dana": "Dana Example", "offender.eli": "Eli Example", "support.fay": "Fay Example"}
 
 DEMO_LETTER = ("I would like you to know how that night changed my family's life. I am not writing to forgive "
                "or to accuse, but to be heard, and to ask you three questions.")
@@ -61,6 +64,9 @@ _TO_ASSESSMENT: list[Step] = [("sentence", "3"), ("screen", None)]
 # Everyone consents, is cleared, and acknowledges the limits of confidentiality (read to them by the mediator).
 _TO_PREPARATION: list[Step] = [*_TO_ASSESSMENT, ("other side", None), ("consent", None), ("safety", None),
                                ("acknowledge", None), ("prepare", None)]
+# The same, with a support person for the harmed party (who does not join the meetings) added at assessment.
+_TO_PREPARATION_WITH_SUPPORT: list[Step] = [*_TO_ASSESSMENT, ("other side", None), ("support", None),
+                                            *_TO_PREPARATION[len(_TO_ASSESSMENT) + 1:]]
 
 
 def path_to(state: CaseState, modality: Modality = Modality.WRITTEN) -> list[Step]:
@@ -86,8 +92,9 @@ DEMO_CASES: list[tuple[str, list[Step]]] = [
     ("assessment", path_to(CaseState.ASSESSMENT)),
     ("preparation", path_to(CaseState.PREPARATION)),
     ("dialogue (face to face)", path_to(CaseState.DIALOGUE_FACE_TO_FACE)),
-    ("dialogue (written), with portal accounts and messages",
-     [*path_to(CaseState.DIALOGUE_WRITTEN), ("portal", None), ("conversation", None)]),
+    ("dialogue (written), with portal accounts, messages and the harmed party's support person",
+     [*_TO_PREPARATION_WITH_SUPPORT, ("modality", "written"), ("begin", None), ("portal", None),
+      ("conversation", None)]),
     ("dialogue (video)", path_to(CaseState.DIALOGUE_VIDEO)),
     ("dialogue (relayed by the mediator), with a safety concern that holds deliveries",
      [*path_to(CaseState.DIALOGUE_RELAY), ("concern", None)]),
@@ -105,7 +112,8 @@ def _link_portal_accounts(session: Session, vault: Vault, reference: str) -> Non
     case = session.scalars(select(Case).where(Case.reference == reference)).one()
     accounts = {u.username: u for u in session.scalars(select(User).where(User.role == Role.PARTICIPANT))}
     for participant in case.participants:
-        name = "offender.eli" if participant.relationship_to_case == Relationship.OFFENDER else "victim.dana"
+        name = ("offender.eli" if participant.relationship_to_case == Relationship.OFFENDER
+                else "support.fay" if participant.role == ParticipantRole.SUPPORT else "victim.dana")
         participant.user_id = accounts[name].id
         participant_names.seal_name(session, vault, participant, DEMO_GIVEN_NAMES[name])
 
@@ -134,11 +142,12 @@ class _Walk:
             accounts = {u.username: u for u in s.scalars(select(User).where(User.role == Role.PARTICIPANT))}
         cards = {"harmed": ContactDetails("Dana Example", "12 Example Street", "555-0100", "dana@example.org",
                                           "weekdays after 5 pm"),
-                 "responsible": ContactDetails("Eli Example", "Institution, unit B", "", "", "through the unit")}
+                 "responsible": ContactDetails("Eli Example", "Institution, unit B", "", "", "through the unit"),
+                 "support": ContactDetails("Fay Example", "", "555-0102", "", "any time")}
         for person in people:
+            card = cards["support" if person.role == ParticipantRole.SUPPORT else person.side]
             with tx() as s:
-                contacts.record_contact_details(s, vault, m, ref, participant_id=person.id,
-                                                details=cards[person.side])
+                contacts.record_contact_details(s, vault, m, ref, participant_id=person.id, details=card)
         with tx() as s:
             notes.add_assessment_note(s, vault, m, ref, text="Both participants prefer short written exchanges.")
         victim, offender = accounts["victim.dana"], accounts["offender.eli"]
@@ -176,14 +185,20 @@ class _Walk:
             self.each_participant(lambda s, p: safety.record_acknowledgement_for(
                 s, m, ref, participant_id=p.id, version=CONFIDENTIALITY_VERSION))
             return
+        if name == "support":  # a support person for the harmed party's primary person, not in the meetings
+            with self.runtime.transaction() as s:
+                harmed = next(p for p in find_case(s, m, ref).participants if p.side == "harmed")
+                people.add_person(s, m, ref, Relationship.VICTIM_FAMILY.value, role=ParticipantRole.SUPPORT.value,
+                                  supports=harmed.id)
+            return
         other_side = Relationship.VICTIM if self.origin is Origin.OFFENDER_REQUEST else Relationship.OFFENDER
         actions: dict[str, Callable[[Session], object]] = {
             "sentence": lambda s: sentences.record_sentence(s, m, ref, "fixed", years=argument, months=6),
             "other side": lambda s: participants.add_participant(s, m, ref, other_side.value),
             "modality": lambda s: workflow.choose_modality(s, m, ref, str(argument)),
             "portal": lambda s: _link_portal_accounts(s, self.runtime.vault, ref),
-            "withdraw": lambda s: workflow.fire(s, m, ref, "withdraw", reason=argument,
-                                                participant_id=find_case(s, m, ref).participants[0].id),
+            "withdraw": lambda s: withdrawal.withdraw_on_behalf(s, m, ref, reason=argument, confirmed=True,
+                                                            participant_id=find_case(s, m, ref).participants[0].id),
             "decline": lambda s: workflow.fire(s, m, ref, "decline", reason=argument, outcome="declined"),
         }
         action = actions.get(name, lambda s: workflow.fire(s, m, ref, name, reason=argument))

@@ -20,6 +20,7 @@ from web import (
     health,
     labels,
     mediator,
+    people,  # noqa: F401 - adds its routes to the mediator's and the portal's blueprints
     portal,
     public,
     safety,  # noqa: F401 - its views join the mediator's and the portal's blueprints

@@ -24,6 +24,8 @@ LABELS: dict[str, LazyString] = {
     "harmed": _l("harmed party"), "responsible": _l("person responsible"), "victim": _l("victim"),
     "registered_victim": _l("registered victim"), "victim_representative": _l("victim's representative"),
     "victim_family": _l("victim's family"), "offender_family": _l("offender's family"), "offender": _l("offender"),
+    # a person's role in the case
+    "primary": _l("takes part in person"), "representative": _l("representative"), "support": _l("support person"),
     # consent and safety
     "pending": _l("pending"), "given": _l("given"), "withdrawn_consent": _l("withdrawn"),
     "not_assessed": _l("not assessed"), "cleared": _l("cleared"), "concerns": _l("concerns"),
@@ -82,6 +84,7 @@ EVENTS: dict[str, LazyString] = {
     "participant:confidentiality:acknowledged": _l("limits of confidentiality acknowledged"),
     "participant:invitation:created": _l("invited to the portal"),
     "participant:account:activated": _l("portal account created"),
+    "participant:meetings:set": _l("part in meetings changed"),
 }
 
 

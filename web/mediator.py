@@ -8,6 +8,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from mediation.errors import DatabaseBusy
 from mediation.models import Role
 from mediation.services import (
     contacts,
@@ -17,6 +18,7 @@ from mediation.services import (
     notices,
     participant_names,
     participants,
+    people,
     queries,
     safety,
     sentences,
@@ -45,8 +47,12 @@ def _to_case(reference: str, anchor: str = "") -> ResponseReturnValue:
 def dashboard() -> ResponseReturnValue:
     query = list_query(key=queries.CASE_KEY, fields=queries.CASE_FILTERS, search="reference")
     board = read_as_user(views.mediator_dashboard, query, stale_days=current_app.config["STALE_CASE_DAYS"])
+    try:  # opening names is audited, so it writes: while another process writes, the list comes without them
+        names = call_with_vault(participant_names.names_on_my_list, [c.reference for c in board.cases.items])
+    except DatabaseBusy:
+        names = None
     return render_template("mediator/dashboard.html", board=board, page=board.cases, steps=step_choices(),
-                           notices=read_as_user(notices.my_notices))
+                           notices=read_as_user(notices.my_notices), names=names)
 
 
 @bp.route("/cases/<reference>")
@@ -94,7 +100,8 @@ def choose_modality(reference: str) -> ResponseReturnValue:
 
 @bp.route("/cases/<reference>/participants", methods=["POST"])
 def add_participant(reference: str) -> ResponseReturnValue:
-    call_as_user(participants.add_participant, reference, form_text("relationship") or "",
+    call_as_user(people.add_person, reference, form_text("relationship") or "", role=form_text("role"),
+                 supports=form_int("supports"), takes_part_in_meetings=form_text("meetings") == "yes",
                  expected_version=form_int("version"))
     flash(_("The participant was added."), "info")
     return _to_case(reference, "participants")
@@ -173,7 +180,7 @@ def review(reference: str, message_id: str) -> ResponseReturnValue:
 @bp.route("/cases/<reference>/messages/relay", methods=["POST"])
 def relay(reference: str) -> ResponseReturnValue:
     call_with_vault(messages.submit_message, reference, text=form_text("text") or "",
-                    on_behalf_of=form_int("on_behalf_of"))
+                    on_behalf_of=form_int("on_behalf_of"), to=form_int("to"))
     flash(_("The message was written on the participant's behalf; review it below."), "info")
     return redirect(url_for("mediator.case_messages", reference=reference), code=303)
 

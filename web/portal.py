@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from mediation.models import Role
 from mediation.services import messages, views, workflow
+from mediation.services.messages import sharing
 from web.auth import role_blueprint
 from web.calls import call_as_user, call_with_vault, read_as_user, runtime
 from web.extensions import csrf
@@ -74,7 +75,7 @@ def case_messages(reference: str) -> ResponseReturnValue:
     received = read_as_user(messages.received_messages, reference)
     sent = call_with_vault(messages.sent_messages, reference)
     return render_template("portal/messages.html", case=case, received=received, sent=sent, status=SENT_STATUS,
-                           plain_words=plain_words)
+                           plain_words=plain_words, sharing=read_as_user(sharing.sharing, reference))
 
 
 @bp.route("/cases/<reference>/messages", methods=["POST"])
@@ -120,6 +121,10 @@ def answer(reference: str, message_id: str) -> ResponseReturnValue:
 @bp.route("/cases/<reference>/withdraw", methods=["GET", "POST"])
 def withdraw(reference: str) -> ResponseReturnValue:
     case = _my_case(reference)
+    if case.my_role == "support":
+        flash(_("As a support person, you can step back at any time: tell your mediator. The process goes on for "
+                "the person you support."), "info")
+        return redirect(url_for("portal.home"), code=303)
     if not case.can_withdraw:
         flash(_("This process has already ended; there is nothing to withdraw from."), "info")
         return redirect(url_for("portal.home"), code=303)

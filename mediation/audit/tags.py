@@ -16,6 +16,7 @@ class AuditTag(StrEnum):
     ELIGIBILITY_OVERRIDDEN = "case:eligibility:overridden"
     MODALITY_CHOSEN = "case:modality:chosen"
     PARTICIPANT_ADDED = "participant:membership:added"
+    PARTICIPANT_MEETINGS = "participant:meetings:set"  # whether a support person joins the meetings
     INVITATION_CREATED = "participant:invitation:created"
     ACCOUNT_ACTIVATED = "participant:account:activated"
     CONSENT_RECORDED = "participant:consent:recorded"
@@ -56,6 +57,8 @@ class AuditTag(StrEnum):
     MESSAGE_REFUSE = "content:message:refuse"
     MESSAGE_WITHHOLD = "content:message:withhold"
     MESSAGE_OPEN = "content:message:open"
+    MESSAGE_SHARED = "content:message:shared"  # with the recipient's (or author's) support person
+    MESSAGE_UNSHARED = "content:message:unshared"
     # One tag per workflow trigger.
     SCREEN = "case:workflow:screen"
     PREPARE = "case:workflow:prepare"

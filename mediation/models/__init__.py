@@ -2,7 +2,7 @@
 
 from mediation.models.audit import SYSTEM_CHAIN, AuditChainHead, AuditEntry, case_chain, content_chain
 from mediation.models.case import Case, CaseReferenceCounter, Origin
-from mediation.models.content import AssessmentNote, Blob, CaseKey, Message
+from mediation.models.content import AssessmentNote, Blob, CaseKey, Message, MessageShare
 from mediation.models.held_request import HeldRequest, RequestStatus
 from mediation.models.invitation import Invitation
 from mediation.models.login_session import LoginSession
@@ -29,6 +29,7 @@ __all__ = [
     "Invitation",
     "LoginSession",
     "Message",
+    "MessageShare",
     "Notice",
     "NoticeKind",
     "Origin",

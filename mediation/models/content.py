@@ -64,7 +64,9 @@ class Message(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     author_participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
     written_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    recipient_side: Mapped[str] = mapped_column(String(16))
+    recipient_side: Mapped[str] = mapped_column(String(16))  # kept for history; reading goes by the person below
+    # The person the message is addressed to (mediation.services.messages.common.is_recipient).
+    recipient_participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"), index=True)
     kind: Mapped[str] = mapped_column(String(8))  # text or video
     state: Mapped[str] = mapped_column(String(20), default=MessageState.SUBMITTED.value)
     revision: Mapped[int] = mapped_column(default=1)
@@ -94,6 +96,18 @@ class Message(Base):
     def case_facts(self) -> Case:
         """Whom the dialogue holds, for the guard that stops deliveries on a safety concern."""
         return self.case
+
+
+class MessageShare(Base):
+    """A delivered message its recipient (or author) chose to show to one of their support persons."""
+
+    __tablename__ = "message_shares"
+
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.id"), primary_key=True)
+    support_participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), primary_key=True,
+                                                        index=True)
+    shared_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    shared_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class AssessmentNote(Base):

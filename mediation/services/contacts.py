@@ -49,6 +49,14 @@ def _context(case_id: int, participant: Participant) -> RecordContext:
                          f"card.r{participant.contact_revision}")
 
 
+def open_card(session: Session, vault: Vault, participant: Participant) -> ContactDetails | None:
+    """Decrypt a participant's card; the caller audits the reading (and says what it was for)."""
+    if participant.sealed_contact is None:
+        return None
+    text = vault.open_text(session, _context(participant.case_id, participant), participant.sealed_contact)
+    return ContactDetails(**json.loads(text))
+
+
 def record_contact_details(session: Session, vault: Vault, actor: User, reference: str, *, participant_id: int,
                            details: ContactDetails) -> Participant:
     """The mediator records how to reach a participant safely; the previous card is replaced."""
@@ -75,9 +83,8 @@ def contact_details(session: Session, vault: Vault, actor: User, reference: str,
             raise NotFound("There is no such participant on this case.")
     elif actor.role != Role.MEDIATOR or case.assigned_mediator_id != actor.id:
         raise Forbidden("Only the case's mediator and the participant themselves may see contact details.")
-    if participant.sealed_contact is None:
-        return None
-    text = vault.open_text(session, _context(case.id, participant), participant.sealed_contact)
-    audit.record_content(session, AuditTag.CONTACT_DECRYPTED, case_id=case.id, actor=actor, now=utcnow(),
-                         details={"participant_id": participant.id})
-    return ContactDetails(**json.loads(text))
+    card = open_card(session, vault, participant)
+    if card is not None:
+        audit.record_content(session, AuditTag.CONTACT_DECRYPTED, case_id=case.id, actor=actor, now=utcnow(),
+                             details={"participant_id": participant.id})
+    return card

@@ -23,7 +23,7 @@ from workflows.case_workflow import CASE_WORKFLOW, MODALITY_CHOOSABLE_IN, case_w
 from workflows.diagram import mermaid, step_map
 from workflows.eligibility import decide, parse_sentence
 from workflows.errors import InvalidSentence
-from workflows.vocabulary import CaseState, carries_messages
+from workflows.vocabulary import CaseState, ParticipantRole, carries_messages
 from workflows.words import Words
 
 
@@ -36,6 +36,9 @@ class ParticipantRow:
     safety: str
     has_account: bool
     has_contact_card: bool
+    role: str = "primary"
+    supports: int | None = None  # the participant a support person accompanies
+    takes_part_in_meetings: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,8 @@ class CasePage:
 
 def _participant_rows(case: Case) -> list[ParticipantRow]:
     return [ParticipantRow(p.id, p.side, p.relationship_to_case, p.consent, p.safety, p.user_id is not None,
-                           p.sealed_contact is not None) for p in case.participants]
+                           p.sealed_contact is not None, p.role, p.supports_participant_id,
+                           p.takes_part_in_meetings) for p in case.participants]
 
 
 def _explanation(record: SentenceRecord) -> Words:
@@ -147,6 +151,7 @@ class PortalCase:
     can_send_video: bool
     can_withdraw: bool
     withdrawn_by_me: bool
+    my_role: str = "primary"
 
 
 def portal_cases(session: Session, actor: User) -> list[PortalCase]:
@@ -164,6 +169,7 @@ def portal_cases(session: Session, actor: User) -> list[PortalCase]:
             case.reference, case.state, case.modality, case.outcome, mine.id, mine.side, mine.consent,
             can_write=may_write(mine, case.state, "text"),
             can_send_video=may_write(mine, case.state, "video"),
-            can_withdraw="withdraw" in case_workflow(case.workflow_version).triggers_from(case.state),
-            withdrawn_by_me=case.withdrawn_by_participant_id == mine.id))
+            can_withdraw=("withdraw" in case_workflow(case.workflow_version).triggers_from(case.state)
+                          and mine.role != ParticipantRole.SUPPORT),
+            withdrawn_by_me=case.withdrawn_by_participant_id == mine.id, my_role=mine.role))
     return result

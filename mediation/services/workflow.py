@@ -16,6 +16,7 @@ from mediation.models import Case, Role, User
 from mediation.policy import own_participation, require_may_fire, triggers_for
 from mediation.services import messages
 from mediation.services.lookup import case_to_change, normalise_reference, require_version
+from mediation.services.people import require_withdrawable
 from workflows.case_workflow import MODALITY_CHOOSABLE_IN, case_workflow
 from workflows.vocabulary import CaseState, Modality
 from workflows.words import Words, codes
@@ -41,8 +42,12 @@ def fire(
     modality: str | None = None,
     outcome: str | None = None,
     expected_version: int | None = None,
+    confirmed: bool = False,
 ) -> CaseRecord:
     """Fire ``trigger`` on the case as ``actor``; the new state and its audit entry commit together.
+
+    A mediator withdraws a participant only on their behalf, once ``confirmed``: the audit then says who acted
+    (the mediator) and for whom (``participant_id``, ``on_behalf``). A participant's own withdrawal is theirs.
 
     This is the hot path (see ``mediation.case_record``): one SELECT, one version-checked UPDATE, one INSERT.
     """
@@ -54,6 +59,11 @@ def fire(
         mine = own_participation(actor, case)
         participant_id = mine.id if mine is not None else None
     require_may_fire(actor, case, trigger, participant_id)
+    on_behalf = trigger == "withdraw" and actor.role == Role.MEDIATOR
+    if on_behalf and not confirmed:
+        raise InvalidInput("Confirm that you are recording this withdrawal on the participant's behalf.")
+    if trigger == "withdraw":
+        require_withdrawable(case, participant_id)
     require_version(case, expected_version)
     arguments = {name: value for name, value in
                  (("reason", reason), ("participant_id", participant_id), ("modality", modality),
@@ -65,9 +75,11 @@ def fire(
         case.closed_at = now
     elif source == CaseState.CLOSED:
         case.closed_at = None
+    details: dict[str, object] = {k: arguments[k] for k in _DETAIL_ARGUMENTS if k in arguments}
+    if on_behalf:
+        details["on_behalf"] = True
     entry = audit.advance_case_head(case, AuditTag.for_trigger(trigger), actor=actor, now=now, from_state=source,
-                                    to_state=case.state, reason=reason,
-                                    details={k: arguments[k] for k in _DETAIL_ARGUMENTS if k in arguments})
+                                    to_state=case.state, reason=reason, details=details)
     save_record(case)
     case.connection.execute(audit.INSERT_ENTRY, entry)
     if case.state == CaseState.CLOSED:

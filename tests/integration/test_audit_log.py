@@ -55,7 +55,7 @@ from mediation.services import (
 )
 from workflows.case_workflow import CLOSE_REASONS, DECLINE_REASONS, PAUSE_REASONS, WITHDRAW_REASONS
 from workflows.safety import CONFIDENTIALITY_VERSION
-from workflows.vocabulary import CaseState, Consent, Modality, Outcome, Relationship, Safety, Side
+from workflows.vocabulary import CaseState, Consent, Modality, Outcome, ParticipantRole, Relationship, Safety, Side
 
 APPEND_ONLY = "audit_entries is append-only"
 PASSWORD = "a long enough password for tests"
@@ -281,7 +281,8 @@ def journey(runtime: Runtime, actors: Any) -> Journey:
     act("screen", fire(mediator, ref, "screen"), move("screen", s.REQUESTED, s.ASSESSMENT))
     act("add offender", lambda session: participants.add_participant(session, mediator, ref, "offender"),
         lambda person: [Expect(AuditTag.PARTICIPANT_ADDED, mediator, Role.MEDIATOR, ref,
-                               details={"participant_id": person.id, "relationship": "offender"})])
+                               details={"participant_id": person.id, "relationship": "offender",
+                                        "participant_role": "primary"})])
     side = people(ref)
     for who in (Side.HARMED, Side.RESPONSIBLE):
         act(f"consent {who}", lambda session, who=who: participants.record_consent(
@@ -428,12 +429,14 @@ DETAIL_CODES: dict[str, set[str]] = {
     "modality": {m.value for m in Modality},
     "outcome": {o.value for o in Outcome},
     "role": {r.value for r in Role},
+    "participant_role": {r.value for r in ParticipantRole},
     "kind": {"fixed", "life", "dangerous_offender"},
     "wording_version": {CONFIDENTIALITY_VERSION},
 }
-DETAIL_FLAGS = {"eligible", "computed", "reset", "for_them"}
+DETAIL_FLAGS = {"eligible", "computed", "reset", "for_them", "on_behalf", "takes_part_in_meetings"}
 DETAIL_COUNTS = {"hours"}
-DETAIL_IDS = {"participant_id", "mediator_id", "previous_mediator_id", "user_id", "request_id"}
+DETAIL_IDS = {"participant_id", "mediator_id", "previous_mediator_id", "user_id", "request_id",
+              "supports_participant_id", "support_participant_id"}
 REASON_CODES = {*PAUSE_REASONS, *DECLINE_REASONS, *WITHDRAW_REASONS, *CLOSE_REASONS}
 
 

@@ -121,8 +121,8 @@ def test_sending_and_reading_messages_on_one_case_at_once_never_deadlock(runtime
 def test_an_approval_that_meets_a_pause_or_withdrawal_in_progress_waits_and_delivers_nothing(
         runtime, actors, relay, trigger: str) -> None:
     message_id = relay.submit(actors.offender_user, "Waiting for review.")
-    arguments = {"reason": "wellbeing"} if trigger == "pause" else {"reason": "participant_choice",
-                                                                     "participant_id": relay.harmed_id}
+    arguments = {"reason": "wellbeing"} if trigger == "pause" else {
+        "reason": "participant_choice", "participant_id": relay.harmed_id, "confirmed": True}
     changed, release = threading.Event(), threading.Event()
 
     def mediator_stops_the_case() -> str:

@@ -428,7 +428,8 @@ ENDINGS: dict[str, tuple[Callable[[Relay, Actors], object], str]] = {
         lambda r, a: (r.fire(a.mediator, "pause", reason="safety_concern"),
                       r.fire(a.harmed_user, "withdraw", reason="safety_concern")), "case_withdrawn"),
     "the_mediator_records_a_withdrawal": (
-        lambda r, a: r.fire(a.mediator, "withdraw", reason="participant_choice", participant_id=r.offender_id),
+        lambda r, a: r.fire(a.mediator, "withdraw", reason="participant_choice", participant_id=r.offender_id,
+                              confirmed=True),
         "case_withdrawn"),
     "the_case_closes": (
         lambda r, a: (r.fire(a.mediator, "conclude"), r.fire(a.mediator, "close", reason="dialogue_completed")),
@@ -683,9 +684,13 @@ def test_the_authors_side_never_receives_its_own_messages(family_relay, actors):
     assert set(relay.sent(family_member)) == {from_family}
     assert {m.id for m in relay.received(offender)} == {from_victim, from_family}
 
-    reply = message_in(relay, offender, harmed, "delivered", "To the harmed side.")
-    assert [m.id for m in relay.received(family_member)] == [reply]
-    assert relay.open(family_member, reply).text == "To the harmed side."
+    # A reply is addressed to a person (the harmed side's primary person), not to everyone on that side.
+    reply = message_in(relay, offender, harmed, "delivered", "To the harmed party.")
+    assert [m.id for m in relay.received(harmed)] == [reply]
+    assert relay.open(harmed, reply).text == "To the harmed party."
+    assert relay.received(family_member) == []
+    with pytest.raises(NotFound):
+        relay.open(family_member, reply)
     assert reply not in {m.id for m in relay.received(offender)}
 
 

@@ -31,7 +31,7 @@ from werkzeug.test import TestResponse
 from config import Settings, load_settings
 from mediation.demo import build_case, path_to
 from mediation.keyfiles import ensure_instance
-from mediation.models import Origin, User
+from mediation.models import Origin, Participant, User
 from mediation.passwords import new_password
 from mediation.runtime import Runtime, open_runtime
 from mediation.services import (
@@ -43,6 +43,7 @@ from mediation.services import (
     messages,
     notes,
     notices,
+    people,
     two_factor,
     users,
 )
@@ -123,6 +124,8 @@ class World:
     taken_away: str  # was the mediator's case, reassigned to the other mediator
     handed_over: str  # was the other mediator's case, reassigned to the mediator
     held_request: int  # a public request held for the coordinator's decision (no case yet)
+    own_support: int  # a support person of the offender on ``own`` (no portal account)
+    requested_support: int  # a support person of the harmed party on ``own_requested``, not in meetings
     versions: dict[str, int]
 
     def version(self, reference: str) -> int:
@@ -190,7 +193,19 @@ def build_world(runtime: Runtime) -> World:
     with tx() as s:
         pending = messages.submit_message(s, vault, made["offender"], own, text=CANARY_PENDING).id
 
+    # The offender's support person on ``own`` (added before the dialogue in real life; here straight in).
+    with tx() as s:
+        own_case = find_case(s, mediator, own)
+        own_case.participants.append(Participant(side="responsible", relationship_to_case="offender_family",
+                                                 role="support", supports_participant_id=ids["responsible"]))
+        s.flush()
+        own_support = own_case.participants[-1].id
+
     own_requested = case(CaseState.REQUESTED, steps=[("sentence", "3")])
+    requested_ids = _link(runtime, mediator, own_requested, {})
+    with tx() as s:
+        requested_support = people.add_person(s, mediator, own_requested, "victim_family", role="support",
+                                              supports=requested_ids["harmed"]).id
     own_assessment = case(CaseState.ASSESSMENT)
     assessment_ids = _link(runtime, mediator, own_assessment, {})
     with tx() as s:
@@ -253,8 +268,8 @@ def build_world(runtime: Runtime) -> World:
         relay_harmed=relay_ids["harmed"], own_video=own_video, video_message=video, video_bytes=data, other=other,
         other_harmed=other_ids["harmed"], other_offender=other_ids["responsible"], other_message=other_message,
         new_referral=new_referral, other_referral=other_referral, notice=notice, other_notice=other_notice,
-        taken_away=taken_away, handed_over=handed_over, held_request=held_request,
-        versions=versions)
+        taken_away=taken_away, handed_over=handed_over, held_request=held_request, own_support=own_support,
+        requested_support=requested_support, versions=versions)
 
 
 def _settings(folder: Path) -> Settings:
@@ -635,6 +650,17 @@ ROUTES: tuple[Route, ...] = (
     Route("mediator.relay", "POST", _mediator_case("/messages/relay", lambda w: w.own_relay), ok=303,
           data=lambda w, o: {"text": "Relayed words.", "on_behalf_of": str(w.other_harmed if o else w.relay_harmed)},
           done=lambda w: f"/mediator/cases/{w.own_relay}/messages"),
+    Route("mediator.withdraw", "GET", _mediator_case("/withdraw")),
+    Route("mediator.withdraw", "POST", _mediator_case("/withdraw"), ok=303,
+          data=lambda w, o: {"participant_id": str(w.other_offender if o else w.own_offender),
+                             "reason": "participant_choice", "confirm": "yes",
+                             "version": str(w.version(w.other if o else w.own))},
+          done=lambda w: f"/mediator/cases/{w.own}"),
+    Route("mediator.meetings", "POST",
+          lambda w, o: f"/mediator/cases/{w.other if o else w.own_requested}/participants/"
+                       f"{w.other_harmed if o else w.requested_support}/meetings", ok=303,
+          data=_versioned(lambda w: w.own_requested, meetings="yes"),
+          done=lambda w: f"/mediator/cases/{w.own_requested}"),
     Route("mediator.video", "GET",
           lambda w, o: f"/mediator/cases/{w.other if o else w.own_video}/messages/"
                        f"{w.other_message if o else w.video_message}/video"),
@@ -654,6 +680,16 @@ ROUTES: tuple[Route, ...] = (
           lambda w, o: f"/portal/cases/{w.other if o else w.own}/messages/"
                        f"{w.other_message if o else w.returned}/answer", ok=303,
           data=lambda w, o: {"trigger": "revise", "text": "A gentler draft."},
+          done=lambda w: f"/portal/cases/{w.own}/messages"),
+    Route("portal.share", "POST",
+          lambda w, o: f"/portal/cases/{w.other if o else w.own}/messages/"
+                       f"{w.other_message if o else w.delivered}/share",
+          ok=303, data=lambda w, o: {"support_participant_id": str(w.own_support)},
+          done=lambda w: f"/portal/cases/{w.own}/messages"),
+    Route("portal.stop_sharing", "POST",
+          lambda w, o: f"/portal/cases/{w.other if o else w.own}/messages/"
+                       f"{w.other_message if o else w.delivered}/unshare",
+          ok=303, data=lambda w, o: {"support_participant_id": str(w.own_support)},
           done=lambda w: f"/portal/cases/{w.own}/messages"),
     Route("portal.withdraw", "GET", lambda w, o: f"/portal/cases/{w.other if o else w.own}/withdraw"),
     Route("portal.withdraw", "POST", lambda w, o: f"/portal/cases/{w.other if o else w.own}/withdraw", ok=303,

@@ -117,7 +117,9 @@ def hidden_version(html: str) -> str:
 
 
 def triggers_offered(html: str, reference: str) -> set[str]:
-    return set(re.findall(rf'action="/mediator/cases/{reference}/actions/([a-z_]+)"', html))
+    fired = set(re.findall(rf'action="/mediator/cases/{reference}/actions/([a-z_]+)"', html))
+    # A withdrawal on a participant's behalf has a page of its own, with a confirmation (tests/web/test_persons.py).
+    return fired | ({"withdraw"} if f'href="/mediator/cases/{reference}/withdraw"' in html else set())
 
 
 # --- public pages -------------------------------------------------------------------------------------------------
@@ -1195,9 +1197,10 @@ def test_deactivating_an_account_id_beyond_64_bits_is_not_found(browser_for) -> 
      "'Change the modality' cannot happen yet: the dialogue already runs in that modality."),
     ("screen", {}, "'Check eligibility' is not possible while the case is dialogue, in writing; possible now: "
                    "Change the modality, Conclude the dialogue, Pause the case, Withdraw a participant."),
-    ("withdraw", {"reason": "participant_choice", "participant_id": "424242"},
-     "'Withdraw a participant' cannot happen yet: the participant named is not part of this case."),
-], ids=["unknown-trigger", "unknown-modality", "same-modality", "wrong-state", "unknown-participant"])
+    # A withdrawal on a participant's behalf needs the mediator's confirmation (its own page, test_persons.py).
+    ("withdraw", {"reason": "participant_choice", "participant_id": str(0)},
+     "Confirm that you are recording this withdrawal on the participant's behalf."),
+], ids=["unknown-trigger", "unknown-modality", "same-modality", "wrong-state", "withdraw-unconfirmed"])
 def test_a_trigger_the_case_cannot_take_is_refused_with_the_reason(browser_for, world: World, web_runtime: Runtime,
                                                                    trigger: str, fields: dict[str, str],
                                                                    message: str) -> None:
@@ -1432,3 +1435,7 @@ def test_the_coordinator_resets_a_lost_phone_and_the_mediator_enrols_again_at_ne
 
 # The safety and informed-consent routes are covered by their own module (its tests mark them with ``covers``).
 import tests.web.test_safety  # noqa: E402, F401
+
+# The people-in-a-case routes are covered by tests/web/test_persons.py, which records them with ``covers`` above
+# (imported last: it imports this module's helpers).
+from tests.web import test_persons  # noqa: E402, F401

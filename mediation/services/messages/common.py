@@ -13,6 +13,7 @@ from mediation.errors import Forbidden, InvalidInput, NotFound, WrongState
 from mediation.models import Blob, Case, Message, Participant, Role, User
 from mediation.policy import own_participation, participant_of, require_active, require_mediator_of
 from mediation.services.lookup import checked_record_id, find_case
+from mediation.services.messages.addressing import require_may_author, speaks_for_a_side
 from workflows.message_workflow import MessageState, message_workflow
 from workflows.vocabulary import CaseState, Consent, Modality, carries_messages
 from workflows.words import Code, Words
@@ -51,6 +52,7 @@ def author_for(actor: User, case: Case, on_behalf_of: int | None) -> Participant
             raise NotFound("No case %(reference)s was found.", reference=case.reference)
         if on_behalf_of not in (None, mine.id):
             raise Forbidden("You can only write your own messages.")
+        require_may_author(mine)
         if mine.consent != Consent.GIVEN:
             raise Forbidden("Your participation is not active, so nothing can be sent for you.")
         return mine
@@ -59,7 +61,9 @@ def author_for(actor: User, case: Case, on_behalf_of: int | None) -> Participant
         raise Forbidden("A mediator writes on a participant's behalf only when the messages are relayed.")
     if on_behalf_of is None:
         raise InvalidInput("Say on whose behalf you are writing.")
-    return participant_of(case, on_behalf_of)
+    author = participant_of(case, on_behalf_of)
+    require_may_author(author)
+    return author
 
 
 def dialogue_refusal(state: str, kind: str) -> Words | None:
@@ -80,8 +84,10 @@ def require_message_dialogue(case: Case, kind: str) -> None:
 
 def may_write(participant: Participant, state: str, kind: str) -> bool:
     """Whether a participant may send a message of ``kind`` now (what ``author_for`` and the dialogue check
-    enforce when they do): their participation is active and the dialogue carries such messages."""
-    return participant.consent == Consent.GIVEN and dialogue_refusal(state, kind) is None
+    enforce when they do): they speak for their side (not a support person), their participation is active,
+    and the dialogue carries such messages."""
+    return (participant.consent == Consent.GIVEN and speaks_for_a_side(participant)
+            and dialogue_refusal(state, kind) is None)
 
 
 def message_for(session: Session, actor: User, reference: str, message_id: str, *,
@@ -98,11 +104,6 @@ def message_for(session: Session, actor: User, reference: str, message_id: str, 
 def is_author(actor: User, case: Case, message: Message) -> bool:
     author = participant_of(case, message.author_participant_id)
     return actor.id in {author.user_id, message.written_by_id}
-
-
-def is_recipient(actor: User, case: Case, message: Message) -> bool:
-    mine = own_participation(actor, case) if actor.role == Role.PARTICIPANT else None
-    return mine is not None and mine.side == message.recipient_side
 
 
 def move(session: Session, actor: User, message: Message, trigger: str, **arguments: str) -> None:

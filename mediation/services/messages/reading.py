@@ -15,20 +15,21 @@ from mediation.blobs import BlobStore
 from mediation.crypto.vault import Vault
 from mediation.db import utcnow
 from mediation.errors import Forbidden, NotFound
-from mediation.models import Blob, Case, Message, Role, User
+from mediation.models import Blob, Case, Message, MessageShare, Role, User
 from mediation.policy import own_participation, require_active, require_mediator_of
 from mediation.services.listing import KeyPart, ListQuery, Page, fetch_page, starts_with
 from mediation.services.lookup import REFERENCE_PATTERN, find_case
+from mediation.services.messages.addressing import is_recipient
 from mediation.services.messages.common import (
     blob_context,
     field_context,
     is_author,
-    is_recipient,
     message_for,
     move,
 )
+from mediation.services.messages.sharing import DELIVERED, is_shared_with
 from workflows.message_workflow import MessageState
-from workflows.vocabulary import carries_messages
+from workflows.vocabulary import ParticipantRole, carries_messages
 
 
 @dataclass(frozen=True)
@@ -104,25 +105,32 @@ def sent_messages(session: Session, vault: Vault, actor: User, reference: str) -
 
 
 def received_messages(session: Session, actor: User, reference: str) -> list[ReceivedMessage]:
-    """Delivered messages addressed to the actor's side, without their content (opening one reads it)."""
+    """Delivered messages addressed to the actor, without their content (opening one reads it); for a support
+    person, only those the person they support shared with them (and never whether that person read them)."""
     case = find_case(session, actor, reference)
     mine = own_participation(actor, case) if actor.role == Role.PARTICIPANT else None
     if mine is None:
         raise Forbidden("Only participants receive messages.")
-    query = select(Message).where(
-        Message.case_id == case.id, Message.recipient_side == mine.side,
-        Message.state.in_([MessageState.DELIVERED.value, MessageState.READ.value])).order_by(Message.delivered_at)
-    return [ReceivedMessage(m.id, m.kind, m.delivered_at, m.read_at) for m in session.scalars(query)
-            if m.delivered_at is not None]
+    query = select(Message).where(Message.case_id == case.id, Message.state.in_(DELIVERED))
+    if mine.role == ParticipantRole.SUPPORT:
+        query = query.join(MessageShare, MessageShare.message_id == Message.id).where(
+            MessageShare.support_participant_id == mine.id)
+    else:
+        query = query.where(Message.recipient_participant_id == mine.id)
+    supporting = mine.role == ParticipantRole.SUPPORT
+    return [ReceivedMessage(m.id, m.kind, m.delivered_at, None if supporting else m.read_at)
+            for m in session.scalars(query.order_by(Message.delivered_at)) if m.delivered_at is not None]
 
 
 def open_message(session: Session, vault: Vault, actor: User, reference: str, message_id: str) -> OpenedMessage:
     """The recipient reads a delivered message: the first opening marks it read, and the sender sees when."""
     case, message = message_for(session, actor, reference, message_id)
     delivered = message.state in (MessageState.DELIVERED, MessageState.READ)
-    if not (is_recipient(actor, case, message) and delivered and message.delivered_at is not None):
+    recipient = is_recipient(actor, case, message)
+    if not ((recipient or is_shared_with(session, actor, case, message)) and delivered
+            and message.delivered_at is not None):
         raise NotFound("There is no such message on this case.")
-    if message.state == MessageState.DELIVERED:
+    if recipient and message.state == MessageState.DELIVERED:
         message.read_at, message.read_by_id = utcnow(), actor.id
         move(session, actor, message, "open")
     if message.kind == "video":
@@ -229,7 +237,8 @@ def open_video(session: Session, vault: Vault, blobs: BlobStore, actor: User, re
         raise NotFound("There is no such video on this case.")
     is_mediator = actor.role == Role.MEDIATOR and case.assigned_mediator_id == actor.id
     delivered = message.state in (MessageState.DELIVERED, MessageState.READ)
-    if not (is_mediator or is_author(actor, case, message) or (delivered and is_recipient(actor, case, message))):
+    if not (is_mediator or is_author(actor, case, message) or (delivered and is_recipient(actor, case, message))
+            or is_shared_with(session, actor, case, message)):
         raise NotFound("There is no such video on this case.")
     if delivered and is_recipient(actor, case, message) and message.state == MessageState.DELIVERED:
         message.read_at, message.read_by_id = utcnow(), actor.id

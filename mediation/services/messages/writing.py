@@ -9,10 +9,11 @@ from mediation.audit import chain as audit
 from mediation.blobs import ReceivedBlob
 from mediation.crypto.vault import Vault
 from mediation.db import utcnow
-from mediation.errors import InvalidInput
-from mediation.models import Blob, Case, Message, Participant, User
+from mediation.errors import Forbidden, InvalidInput
+from mediation.models import Blob, Case, Message, Participant, Role, User
 from mediation.models.content import new_record_id
 from mediation.services.lookup import find_case
+from mediation.services.messages.addressing import recipient_for
 from mediation.services.messages.common import (
     VIDEO_SIGNATURES,
     author_for,
@@ -22,33 +23,43 @@ from mediation.services.messages.common import (
     require_message_dialogue,
 )
 from workflows.message_workflow import MessageState
-from workflows.vocabulary import Side
 from workflows.words import Words
 
 
-def _new_message(session: Session, actor: User, case: Case, author: Participant, kind: str) -> Message:
-    recipient = Side.RESPONSIBLE if author.side == Side.HARMED else Side.HARMED
+def _new_message(session: Session, actor: User, case: Case, author: Participant, kind: str, *,
+                 to: int | None) -> Message:
+    recipient = recipient_for(case, author, to)
     message = Message(id=new_record_id(), case_id=case.id, author_participant_id=author.id, written_by_id=actor.id,
-                      recipient_side=recipient.value, kind=kind, state=MessageState.SUBMITTED.value, revision=1,
-                      submitted_at=utcnow())
+                      recipient_side=recipient.side, recipient_participant_id=recipient.id, kind=kind,
+                      state=MessageState.SUBMITTED.value, revision=1, submitted_at=utcnow())
     session.add(message)
     return message
+
+
+def _chosen(actor: User, to: int | None) -> int | None:
+    """Only the mediator relaying chooses the recipient; a participant writes to the other side's primary person."""
+    if to is not None and actor.role != Role.MEDIATOR:
+        raise Forbidden("Your messages go to the other side's person; the mediator chooses otherwise.")
+    return to
 
 
 def _audit_submission(session: Session, actor: User, message: Message) -> None:
     audit.record_content(session, AuditTag.MESSAGE_SUBMITTED, case_id=message.case_id, actor=actor,
                          now=message.submitted_at, details={"message_id": message.id, "kind": message.kind,
-                                                            "author_participant_id": message.author_participant_id})
+                                                            "author_participant_id": message.author_participant_id,
+                                                            "recipient_participant_id":
+                                                                message.recipient_participant_id})
 
 
 def submit_message(session: Session, vault: Vault, actor: User, reference: str, *, text: str,
-                   on_behalf_of: int | None = None) -> Message:
-    """Write a message to the other side; it waits for the mediator's review."""
+                   on_behalf_of: int | None = None, to: int | None = None) -> Message:
+    """Write a message to a person of the other side (their primary person unless the mediator relaying chose
+    ``to``); it waits for the mediator's review."""
     # Locked: a withdrawal or closure at the same moment waits, then withholds this message too.
     case = find_case(session, actor, reference, lock=True)
     author = author_for(actor, case, on_behalf_of)
     require_message_dialogue(case, "text")
-    message = _new_message(session, actor, case, author, "text")
+    message = _new_message(session, actor, case, author, "text", to=_chosen(actor, to))
     message.sealed_body = vault.seal_text(session, field_context(message, "body"), checked_text(text, Words("message")))
     _audit_submission(session, actor, message)
     return message
@@ -87,7 +98,7 @@ def submit_video_message(session: Session, vault: Vault, actor: User, reference:
                 size=received.size, created_at=utcnow())
     blob.sealed_file_key = vault.seal(session, blob_context(blob), received.file_key)
     session.add(blob)
-    message = _new_message(session, actor, case, author, "video")
+    message = _new_message(session, actor, case, author, "video", to=None)
     message.blob_id = blob.id
     _audit_submission(session, actor, message)
     return message
