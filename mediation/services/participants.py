@@ -14,7 +14,7 @@ from mediation.services.lookup import case_to_change
 from mediation.services.people import add_person
 from workflows.case_workflow import CONSENT_RECORDABLE_IN
 from workflows.vocabulary import Consent
-from workflows.words import codes
+from workflows.words import Words, codes
 
 RECORDABLE_CONSENT = (Consent.GIVEN.value, Consent.DECLINED.value, Consent.PENDING.value)
 
