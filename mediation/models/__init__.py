@@ -8,6 +8,7 @@ from mediation.models.invitation import Invitation
 from mediation.models.login_session import LoginSession
 from mediation.models.notice import Notice, NoticeKind
 from mediation.models.participant import Participant
+from mediation.models.private_line import Draft, DraftPurpose, NoteDirection, NoteKind, PrivateNote
 from mediation.models.process import ProcessHeartbeat
 from mediation.models.sentence import SentenceRecord
 from mediation.models.two_factor import RecoveryCode, TwoFactorCredential
@@ -15,7 +16,8 @@ from mediation.models.user import Role, User
 
 __all__ = [
     "SYSTEM_CHAIN", "AssessmentNote", "AuditChainHead", "AuditEntry", "Blob", "Case", "CaseKey",
-    "CaseReferenceCounter", "HeldRequest", "Invitation", "LoginSession", "Message", "Notice", "NoticeKind", "Origin",
-    "Participant", "ProcessHeartbeat", "RecoveryCode", "RequestStatus", "Role", "SentenceRecord", "TwoFactorCredential",
-    "User", "case_chain", "content_chain",
+    "CaseReferenceCounter", "Draft", "DraftPurpose", "HeldRequest", "Invitation", "LoginSession", "Message",
+    "NoteDirection", "NoteKind", "Notice", "NoticeKind", "Origin", "Participant", "PrivateNote", "ProcessHeartbeat",
+    "RecoveryCode", "RequestStatus", "Role", "SentenceRecord", "TwoFactorCredential", "User", "case_chain",
+    "content_chain",
 ]
