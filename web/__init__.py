@@ -12,7 +12,21 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import Settings, check_web_settings, load_settings
 from mediation.keyfiles import read_secret_key
 from mediation.runtime import Runtime, open_runtime
-from web import account, admin, auth, forms, health, labels, mediator, portal, public, staff, two_factor
+from web import (  # noqa: F401  (routes on the mediator's and the portal's blueprints)
+    account,
+    admin,
+    auth,
+    forms,
+    health,
+    labels,
+    mediator,
+    mediator_care,
+    portal,
+    portal_care,
+    public,
+    staff,
+    two_factor,
+)
 from web.errors import register_error_handlers
 from web.extensions import babel, csrf, login_manager
 from web.limits import install_limits
@@ -64,6 +78,7 @@ def configure(app: Flask, settings: Settings) -> None:
         INVITATION_HOURS=settings.invitation_hours,
         TWO_FACTOR_REQUIRED_ROLES=settings.two_factor_required_roles,
         PAGE_SIZE=settings.page_size,
+        CARE=settings.care,  # support resources, quick exit, the programme's contact (config.care)
         WTF_CSRF_TIME_LIMIT=None,  # the session's idle timeout already bounds a form's life
         WTF_CSRF_SSL_STRICT=True,  # over HTTPS a form must also come with a Referer from this very site
         HSTS_SECONDS=settings.serving.hsts_seconds if settings.is_production else 0,
@@ -135,4 +150,7 @@ def register_hooks(app: Flask) -> None:
 
     @app.context_processor
     def template_globals() -> dict[str, object]:
-        return {"languages": LANGUAGES, "current_language": str(get_locale() or "en")}
+        language = str(get_locale() or "en")
+        care = app.config["CARE"]
+        return {"languages": LANGUAGES, "current_language": language, "quick_exit_url": care.quick_exit_url,
+                "support_resources": care.resources_for(language)}

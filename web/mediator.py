@@ -15,6 +15,7 @@ from mediation.services import (
     notices,
     participant_names,
     participants,
+    private_line,
     queries,
     sentences,
     views,
@@ -40,14 +41,15 @@ def dashboard() -> ResponseReturnValue:
     query = list_query(key=queries.CASE_KEY, fields=queries.CASE_FILTERS, search="reference")
     board = read_as_user(views.mediator_dashboard, query, stale_days=current_app.config["STALE_CASE_DAYS"])
     return render_template("mediator/dashboard.html", board=board, page=board.cases, steps=step_choices(),
-                           notices=read_as_user(notices.my_notices))
+                           notices=read_as_user(notices.my_notices), lines=read_as_user(private_line.unread_lines))
 
 
 @bp.route("/cases/<reference>")
 def case(reference: str) -> ResponseReturnValue:
     page = read_as_user(views.case_page, reference)
     names = call_with_vault(participant_names.names_for_mediator, reference)
-    return render_template("mediator/case.html", page=page, names=names)
+    return render_template("mediator/case.html", page=page, names=names,
+                           summary=read_as_user(private_line.line_summary, reference))
 
 
 @bp.route("/cases/<reference>/actions/<trigger>", methods=["POST"])
