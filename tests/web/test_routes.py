@@ -697,7 +697,9 @@ def test_opening_a_delivered_message_shows_it_and_marks_it_read(browser_for, wor
     assert message_state(web_runtime, world.delivered) == "read"
     assert "(new)" not in page_text(offender.get(path))
     sender = page_text(browser_for("harmed").get(path))
-    assert "delivered and read" in sender
+    assert "delivered and read" not in sender  # read receipts are off unless the mediator turns them on
+    browser_for("mediator").post(f"/mediator/cases/{world.own}/read-receipts", {"shown": "yes"})
+    assert "delivered and read" in page_text(browser_for("harmed").get(path))
 
 
 @covers("portal.write POST")
