@@ -152,8 +152,8 @@ def register_error_handlers(app: Flask) -> None:
             return render_template("errors/signed_out.html", minutes=current_app.config["IDLE_SECONDS"] // 60,
                                    written=written), 400
         return _page(400, _("Please try again"),
-                     _("This form could not be accepted: it did not come from the page this site gave you, or that "
-                       "page had been replaced since. Nothing was changed. Go back, reload the page and try again."))
+                     _("This form could not be accepted: it did not come from this site, or the page it was on had "
+                       "been replaced since. Nothing was changed. Go back, reload the page and try again."))
 
     @app.errorhandler(SecurityError)
     def untrusted_host(_error: SecurityError) -> ResponseReturnValue:

@@ -150,7 +150,7 @@ def test_a_form_with_a_wrong_token_is_told_apart_from_an_ended_session(browser_f
     response = harmed.post(f"/portal/cases/{world.own}/messages", {"text": "x"}, token="not-the-token")
     assert response.status_code == 400
     page = readable(response)
-    assert "did not come from the page this site gave you" in page and "open too long" not in page
+    assert "did not come from this site" in page and "open too long" not in page
 
 
 def test_a_withheld_message_says_the_mediator_decided_and_that_they_can_talk(browser_for, world: World) -> None:
