@@ -6,6 +6,7 @@ import re
 from urllib.parse import urlsplit
 
 from tests.web.conftest import MEDIATOR_NAME, Browser, World, flashes, page_text, readable
+from tests.web.test_routes import covers
 
 LINE = "/portal/cases/{}/mediator"
 
@@ -20,6 +21,7 @@ def textarea(page: str, name: str = "text") -> str:
     return match.group(1)
 
 
+@covers("portal.private_line_page GET", "portal.write_to_mediator POST", "mediator.private_line_page GET")
 def test_a_participant_sees_their_mediator_and_writes_to_them_alone(browser_for, world: World) -> None:
     offender = browser_for("offender")
     page = readable(offender.get(line(world)))
@@ -38,6 +40,7 @@ def test_a_participant_sees_their_mediator_and_writes_to_them_alone(browser_for,
         assert "Only-you-7HQ" not in page_text(harmed.get(path))
 
 
+@covers("mediator.reply_privately POST")
 def test_the_mediators_answer_reaches_that_participant_only(browser_for, world: World) -> None:
     mediator = browser_for("mediator")
     answered = mediator.post(f"/mediator/cases/{world.own}/private-line/{world.own_offender}",
@@ -66,6 +69,7 @@ def test_bad_input_comes_back_on_the_form_with_the_words_kept(browser_for, world
     assert "Kept-words-9" not in page_text(browser_for("mediator").get(f"/mediator/cases/{world.own}/private-line"))
 
 
+@covers("mediator.reopen_on_request POST")
 def test_a_withdrawn_participant_asks_to_start_again_and_the_mediator_reopens(browser_for, world: World) -> None:
     offender = browser_for("offender")
     assert offender.post(f"/portal/cases/{world.own}/withdraw").status_code == 303
@@ -99,6 +103,7 @@ def test_the_worlds_request_to_start_again_is_shown_and_acted_on_once(browser_fo
     assert "already acted on" in flashes(page_text(mediator.follow(again)))[0]
 
 
+@covers("portal.save_draft POST")
 def test_a_draft_is_saved_put_back_and_gone_once_sent(browser_for, world: World) -> None:
     harmed = browser_for("harmed")
     saved = harmed.post(f"/portal/cases/{world.own}/drafts/message", {"text": "Draft-words-4RT, half written"})
@@ -163,6 +168,7 @@ def test_a_withheld_message_says_the_mediator_decided_and_that_they_can_talk(bro
     assert "not delivered" not in page
 
 
+@covers("mediator.approve_with_note POST")
 def test_a_cover_note_is_read_before_the_message(browser_for, world: World) -> None:
     mediator = browser_for("mediator")
     base = f"/mediator/cases/{world.own}/messages/{world.pending}"
@@ -180,6 +186,7 @@ def test_a_cover_note_is_read_before_the_message(browser_for, world: World) -> N
     assert "Cover-note-5WE" not in page_text(browser_for("offender").get(f"/portal/cases/{world.own}/messages"))
 
 
+@covers("mediator.read_receipts POST")
 def test_read_receipts_follow_the_mediators_choice(browser_for, world: World) -> None:
     harmed, offender = browser_for("harmed"), browser_for("offender")
     offender.get(f"/portal/cases/{world.own}/messages/{world.delivered}")  # the offender reads it

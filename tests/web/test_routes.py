@@ -1287,6 +1287,9 @@ def test_the_health_check_answers_ok_to_anyone_and_says_nothing_more(browser: Br
     assert response.get_json() == {"status": "ok"}
 
 
+from tests.web import test_private_line  # noqa: E402, F401  (its tests mark the private line's routes @covers)
+
+
 def test_every_route_of_the_app_is_covered_by_a_test_of_this_module(app: Flask) -> None:
     assert route_pairs(app) - COVERED == set(), "routes without a behaviour test in test_routes.py"
     assert {(r.endpoint, r.method) for r in ROUTES} == route_pairs(app)
