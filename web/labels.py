@@ -50,6 +50,9 @@ LABELS: dict[str, LazyString] = {
     # message review (flash messages)
     "approve": _l("approved and delivered"), "return": _l("returned to the author"),
     "redact": _l("redaction proposed"), "withhold": _l("withheld"),
+    # what a participant tells their mediator on the private line
+    "message": _l("a message"), "need_a_break": _l("I need a break"),
+    "start_again": _l("I would like to start again"),
     # roles
     "admin": _l("coordinator"), "mediator": _l("mediator"), "staff": _l("referring staff"),
     "participant": _l("participant"), "public": _l("the public"), "operator": _l("operator"),
@@ -66,6 +69,11 @@ EVENTS: dict[str, LazyString] = {
     "participant:consent:recorded": _l("consent recorded"), "participant:safety:assessed": _l("safety assessed"),
     "participant:invitation:created": _l("invited to the portal"),
     "participant:account:activated": _l("portal account created"),
+    "case:read_receipts:set": _l("read receipts shown or hidden"),
+    "content:private_note:written": _l("written on the private line"),
+    "content:private_note:decrypted": _l("private line read"), "content:draft:saved": _l("draft saved"),
+    "content:draft:decrypted": _l("draft read"), "content:cover_note:written": _l("cover note written"),
+    "content:cover_note:decrypted": _l("cover note read"),
 }
 
 
