@@ -114,3 +114,25 @@ def test_a_letter_survives_leaving_the_page_and_the_end_of_the_session(people: P
     harmed.write(more)
     harmed.messages()
     expect(harmed.page.get_by_label("Your message")).to_have_value("")  # sent: the draft is gone
+
+
+def test_the_page_warns_before_the_idle_timeout_and_says_plainly_when_it_passed(people: People,
+                                                                              live_app: LiveApp) -> None:
+    case = live_app.dialogue_case(Modality.WRITTEN)
+    harmed = people.participant(case.harmed)
+    harmed.page.clock.install()
+    harmed.messages()
+    warning = harmed.page.locator(".idle-warning")
+    expect(warning).to_be_hidden()
+    harmed.page.get_by_label("Your message").fill(LETTER)
+    harmed.page.clock.run_for("00:25")  # the draft is saved as the person writes
+    expect(harmed.page.locator(".draft-status")).to_contain_text("Draft saved at")
+    harmed.page.clock.run_for("28:30")
+    expect(warning).to_be_visible()
+    expect(warning).to_contain_text("you will soon be signed out, after 30 minutes without activity")
+    warning.get_by_role("button", name="Stay signed in").click()
+    expect(warning).to_be_hidden()
+    harmed.page.clock.run_for("30:30")
+    expect(warning).to_contain_text("you were signed out after 30 minutes without activity")
+    expect(warning).to_contain_text("Your draft saved at")
+    expect(harmed.page.get_by_label("Your message")).to_have_value(LETTER)  # still there to copy
