@@ -136,3 +136,25 @@ def test_the_page_warns_before_the_idle_timeout_and_says_plainly_when_it_passed(
     expect(warning).to_contain_text("you were signed out after 30 minutes without activity")
     expect(warning).to_contain_text("Your draft saved at")
     expect(harmed.page.get_by_label("Your message")).to_have_value(LETTER)  # still there to copy
+
+
+def test_the_mediators_cover_note_comes_before_the_message(people: People, live_app: LiveApp) -> None:
+    case = live_app.dialogue_case(Modality.WRITTEN)
+    harmed, offender = people.participant(case.harmed), people.participant(case.offender)
+    harmed.messages()
+    harmed.write(LETTER)
+    mediator = people.mediator()
+    mediator.messages(case.reference)
+    card = mediator.message(LETTER)
+    card.get_by_label("A short word to the recipient").fill("This letter is long and honest. Take your time.")
+    mediator.approve(card)
+
+    offender.messages()
+    offender.follow(offender.received().first.get_by_role("link"))
+    expect(offender.page.locator("h1")).to_have_text("A word from your mediator")
+    assert "Take your time." in offender.main_text() and LETTER not in offender.main_text()
+    offender.screenshot("cover-note")
+    offender.follow(offender.page.get_by_role("link", name="Read the message"))
+    assert offender.delivered_text() == LETTER
+    text = offender.main_text()
+    assert text.index("Take your time.") < text.index(LETTER)
