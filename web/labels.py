@@ -71,7 +71,9 @@ EVENTS: dict[str, LazyString] = {
     "participant:account:activated": _l("portal account created"),
     "case:read_receipts:set": _l("read receipts shown or hidden"),
     "content:private_note:written": _l("written on the private line"),
-    "content:private_note:decrypted": _l("private line read"), "content:draft:saved": _l("draft saved"),
+    "content:private_note:decrypted": _l("private line read"),
+    "content:private_note:answered": _l("request to start again answered without reopening"),
+    "content:draft:saved": _l("draft saved"),
     "content:draft:decrypted": _l("draft read"), "content:cover_note:written": _l("cover note written"),
     "content:cover_note:decrypted": _l("cover note read"),
 }

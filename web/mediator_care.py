@@ -43,6 +43,13 @@ def reopen_on_request(reference: str, note_id: str) -> ResponseReturnValue:
     return _to_case(reference)
 
 
+@bp.route("/cases/<reference>/private-line/requests/<note_id>/answered", methods=["POST"])
+def answer_request(reference: str, note_id: str) -> ResponseReturnValue:
+    call_as_user(private_line.answer_without_reopening, reference, note_id=note_id)
+    flash(_("The request to start again is closed without reopening the case."), "info")
+    return redirect(url_for("mediator.private_line_page", reference=reference), code=303)
+
+
 @bp.route("/cases/<reference>/messages/<message_id>/approve", methods=["POST"])
 def approve_with_note(reference: str, message_id: str) -> ResponseReturnValue:
     call_with_vault(care.approve_with_cover_note, reference, message_id=message_id,

@@ -56,6 +56,7 @@ class AuditTag(StrEnum):
     # The private line to the mediator, drafts, and the mediator's cover notes (never relayed, always sealed).
     PRIVATE_NOTE_WRITTEN = "content:private_note:written"
     PRIVATE_NOTES_DECRYPTED = "content:private_note:decrypted"
+    START_AGAIN_ANSWERED = "content:private_note:answered"  # a request to start again, answered without reopening
     DRAFT_SAVED = "content:draft:saved"
     DRAFT_DECRYPTED = "content:draft:decrypted"
     COVER_NOTE_WRITTEN = "content:cover_note:written"

@@ -26,6 +26,13 @@ class NoteDirection(StrEnum):
     TO_PARTICIPANT = "to_participant"
 
 
+class RequestOutcome(StrEnum):
+    """What the mediator did with a request to start again."""
+
+    REOPENED = "reopened"
+    ANSWERED = "answered"  # not reopened: the mediator answers the participant on the line
+
+
 class DraftPurpose(StrEnum):
     MESSAGE = "message"  # a message to the other side, not sent yet
     PRIVATE = "private"  # a note to the mediator, not sent yet
@@ -46,6 +53,7 @@ class PrivateNote(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # by whom it was written to
     handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # a start-again request acted on
+    handled_how: Mapped[str | None] = mapped_column(String(16))  # reopened, or answered without reopening
 
 
 class Draft(Base):

@@ -22,7 +22,7 @@ from mediation.db import utcnow
 from mediation.errors import InvalidInput, NotFound, WrongState
 from mediation.models import Case, NoteDirection, NoteKind, Participant, PrivateNote, Role, User
 from mediation.models.content import new_record_id
-from mediation.models.private_line import DraftPurpose
+from mediation.models.private_line import DraftPurpose, RequestOutcome
 from mediation.policy import own_participation, participant_of, require_active, require_mediator_of, require_role
 from mediation.services import workflow
 from mediation.services.drafts import forget_draft
@@ -126,6 +126,7 @@ class LineNote:
     text: str | None
     read_at: datetime | None
     handled_at: datetime | None
+    handled_how: str | None
 
     @property
     def from_mediator(self) -> bool:
@@ -151,7 +152,7 @@ def _opened(session: Session, vault: Vault, actor: User, case: Case, notes: list
     for note in notes:
         text = None if note.sealed_body is None else vault.open_text(session, _context(note), note.sealed_body)
         views.append(LineNote(note.id, note.participant_id, note.direction, note.kind, note.created_at, text,
-                              note.read_at, note.handled_at))
+                              note.read_at, note.handled_at, note.handled_how))
         if note.direction == unread_direction and note.read_at is None:
             note.read_at = now
     opened = [note.id for note in notes if note.sealed_body is not None]
@@ -241,8 +242,8 @@ def unread_lines(session: Session, actor: User) -> list[UnreadLine]:
                        NoteKind.START_AGAIN.value in kinds) for reference, kinds in by_case.items()]
 
 
-def reopen_on_request(session: Session, actor: User, reference: str, *, note_id: str) -> str:
-    """The mediator reopens the case at a participant's request to start again; returns the case's new state."""
+def _request(session: Session, actor: User, reference: str, note_id: str) -> tuple[Case, PrivateNote]:
+    """A request to start again on one of the mediator's cases, not acted on yet."""
     note_id = checked_record_id(note_id, "request")
     require_active(actor)
     case = find_case(session, actor, reference)
@@ -253,8 +254,22 @@ def reopen_on_request(session: Session, actor: User, reference: str, *, note_id:
         raise NotFound("There is no such request on this case.")
     if note.handled_at is not None:
         raise WrongState("This request to start again was already acted on.")
+    return case, note
+
+
+def reopen_on_request(session: Session, actor: User, reference: str, *, note_id: str) -> str:
+    """The mediator reopens the case at a participant's request to start again; returns the case's new state."""
+    case, note = _request(session, actor, reference, note_id)
     record = workflow.fire(session, actor, case.reference, "reopen", participant_id=note.participant_id)
     now = utcnow()
     for pending in _pending_start_again(session, case.id):
-        pending.handled_at = now
+        pending.handled_at, pending.handled_how = now, RequestOutcome.REOPENED.value
     return record.state
+
+
+def answer_without_reopening(session: Session, actor: User, reference: str, *, note_id: str) -> None:
+    """The mediator decides not to reopen (they tell the participant why on the line): the request is closed."""
+    case, note = _request(session, actor, reference, note_id)
+    note.handled_at, note.handled_how = utcnow(), RequestOutcome.ANSWERED.value
+    audit.record_content(session, AuditTag.START_AGAIN_ANSWERED, case_id=case.id, actor=actor, now=note.handled_at,
+                         details={"note_id": note.id, "participant_id": note.participant_id})

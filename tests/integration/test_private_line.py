@@ -284,3 +284,23 @@ def test_the_content_chain_names_every_new_kind_of_reading(relay: Relay, actors:
     with relay.runtime.transaction() as s:
         chain = [e.tag for e in s.scalars(select(AuditEntry).where(AuditEntry.chain == content_chain(case_id)))]
     assert chain[-2:] == [AuditTag.PRIVATE_NOTE_WRITTEN.value, AuditTag.PRIVATE_NOTES_DECRYPTED.value]
+
+
+def test_the_mediator_may_close_a_request_without_reopening_and_the_participant_may_ask_again(
+        relay: Relay, actors: Actors) -> None:
+    relay.fire(actors.harmed_user, "withdraw", reason="participant_choice")
+    note = write(relay, actors.harmed_user, "start_again", None)
+    with relay.runtime.transaction() as s:
+        private_line.answer_without_reopening(s, relay.mediator, relay.reference, note_id=note.id)
+    with relay.runtime.transaction() as s:
+        assert find_case(s, relay.mediator, relay.reference).state == CaseState.CLOSED
+    assert summary(relay).reopen_requests == []
+    line = my_line(relay, actors.harmed_user)
+    assert [n.handled_how for n in line.notes] == ["answered"]
+    assert line.may_ask_to_start_again and not line.start_again_pending
+    assert AuditTag.START_AGAIN_ANSWERED in tags(relay)
+    for act in (private_line.answer_without_reopening, private_line.reopen_on_request):
+        with relay.runtime.transaction() as s, pytest.raises(WrongState, match="already acted on"):
+            act(s, relay.mediator, relay.reference, note_id=note.id)
+    with relay.runtime.transaction() as s, pytest.raises(NotFound):
+        private_line.answer_without_reopening(s, actors.other_mediator, relay.reference, note_id=note.id)

@@ -647,6 +647,9 @@ ROUTES: tuple[Route, ...] = (
     Route("mediator.reopen_on_request", "POST",
           lambda w, o: f"/mediator/cases/{w.other if o else w.own_withdrawn}/private-line/requests/{w.start_again}"
                        "/reopen", ok=303, done=lambda w: f"/mediator/cases/{w.own_withdrawn}"),
+    Route("mediator.answer_request", "POST",
+          lambda w, o: f"/mediator/cases/{w.other if o else w.own_withdrawn}/private-line/requests/{w.start_again}"
+                       "/answered", ok=303, done=lambda w: f"/mediator/cases/{w.own_withdrawn}/private-line"),
     Route("mediator.approve_with_note", "POST",
           lambda w, o: f"/mediator/cases/{w.other if o else w.own}/messages/"
                        f"{w.other_message if o else w.pending}/approve", ok=303,

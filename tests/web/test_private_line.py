@@ -69,7 +69,7 @@ def test_bad_input_comes_back_on_the_form_with_the_words_kept(browser_for, world
     assert "Kept-words-9" not in page_text(browser_for("mediator").get(f"/mediator/cases/{world.own}/private-line"))
 
 
-@covers("mediator.reopen_on_request POST")
+@covers("mediator.reopen_on_request POST", "mediator.answer_request POST")
 def test_a_withdrawn_participant_asks_to_start_again_and_the_mediator_reopens(browser_for, world: World) -> None:
     offender = browser_for("offender")
     assert offender.post(f"/portal/cases/{world.own}/withdraw").status_code == 303
@@ -101,6 +101,17 @@ def test_the_worlds_request_to_start_again_is_shown_and_acted_on_once(browser_fo
     assert mediator.post(path).status_code == 303
     again = mediator.post(path, headers={"Referer": f"http://localhost/mediator/cases/{world.own_withdrawn}"})
     assert "already acted on" in flashes(page_text(mediator.follow(again)))[0]
+
+
+def test_a_request_to_start_again_can_be_closed_without_reopening(browser_for, world: World) -> None:
+    mediator = browser_for("mediator")
+    closed = mediator.post(f"/mediator/cases/{world.own_withdrawn}/private-line/requests/{world.start_again}/answered")
+    assert closed.status_code == 303
+    assert "without reopening" in flashes(page_text(mediator.follow(closed)))[0]
+    assert "Request to reopen" not in page_text(mediator.get(f"/mediator/cases/{world.own_withdrawn}"))
+    page = readable(browser_for("harmed").get(line(world, world.own_withdrawn)))
+    assert "your mediator answered it without reopening the case" in page
+    assert "I would like to start again" in page  # they may ask again
 
 
 @covers("portal.save_draft POST")

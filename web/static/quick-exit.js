@@ -10,11 +10,8 @@
     if (event) { event.preventDefault(); }
     document.documentElement.style.visibility = "hidden";
     document.dispatchEvent(new CustomEvent("quick-exit"));  // static/draft.js keeps what was being written
-    if (link.dataset.signOut && navigator.sendBeacon) {
-      var form = new FormData();
-      form.append("csrf_token", link.dataset.token);
-      navigator.sendBeacon(link.dataset.signOut, form);
-    }
+    var signOut = document.getElementById("sign-out");  // the header's sign-out form, when signed in
+    if (signOut && navigator.sendBeacon) { navigator.sendBeacon(signOut.action, new FormData(signOut)); }
     window.location.replace(link.href);  // replaces this page in the history: Back does not come back here
   }
 

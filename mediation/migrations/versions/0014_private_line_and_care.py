@@ -47,6 +47,7 @@ def upgrade() -> None:
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
         sa.Column('handled_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('handled_how', sa.String(length=16), nullable=True),
         sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_private_notes_case_id_cases')),
         sa.ForeignKeyConstraint(['participant_id'], ['participants.id'],
                                 name=op.f('fk_private_notes_participant_id_participants')),
