@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from config.care import Care, CareSettingsError, load_care
 
 PREFIX = "MEDIATION_"
 MEMORY_STORAGE = "memory://"
@@ -88,6 +90,7 @@ class Settings:
     page_size: int = 50
     secret_key_from_env: str | None = None
     keyring_from_env: str | None = None
+    care: Care = field(default_factory=lambda: load_care({}))  # support resources, quick exit (config.care)
 
     @property
     def is_production(self) -> bool:
@@ -260,6 +263,7 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
         page_size=_int(env, "PAGE_SIZE", 50, minimum=1),
         secret_key_from_env=secret,
         keyring_from_env=env.get(PREFIX + "KEYRING") or None,
+        care=_care(env),
     )
     if settings.is_production and settings.uses_sqlite and ":memory:" in settings.database_url:
         raise SettingsError("an in-memory database cannot be used in production")
@@ -271,6 +275,13 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
     if settings.is_production:
         _refuse_audit_key_beside_the_data(settings)
     return settings
+
+
+def _care(env: Mapping[str, str]) -> Care:
+    try:
+        return load_care(env)
+    except CareSettingsError as error:
+        raise SettingsError(str(error)) from None
 
 
 def check_web_settings(settings: Settings) -> None:

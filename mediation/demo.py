@@ -21,6 +21,7 @@ from mediation.services import (
     participant_names,
     participants,
     people,
+    private_line,
     safety,
     sentences,
     users,
@@ -57,6 +58,7 @@ DEMO_GIVEN_NAMES = {"victim.dana": "Dana Example", "offender.eli": "Eli Example"
 DEMO_LETTER = ("I would like you to know how that night changed my family's life. I am not writing to forgive "
                "or to accuse, but to be heard, and to ask you three questions.")
 DEMO_REPLY = "Thank you for writing. I will answer each of your questions as honestly as I can."
+DEMO_START_AGAIN = "I stepped back because it was too much at the time. I think I am ready to try again now."
 
 # A path is a list of (step, argument) pairs that build_case walks through the services.
 Step = tuple[str, str | None]
@@ -101,7 +103,8 @@ DEMO_CASES: list[tuple[str, list[Step]]] = [
     ("closing", path_to(CaseState.CLOSING)),
     ("paused during the written dialogue", path_to(CaseState.PAUSED)),
     ("closed (completed)", path_to(CaseState.CLOSED, Modality.RELAY)),
-    ("closed (withdrawn by the harmed party)", [*path_to(CaseState.ASSESSMENT), ("withdraw", "participant_choice")]),
+    ("closed (withdrawn by the harmed party, who asks to start again)",
+     [*path_to(CaseState.ASSESSMENT), ("portal", None), ("withdraw", "participant_choice"), ("start again", None)]),
     ("closed (declined)", [*path_to(CaseState.ASSESSMENT), ("decline", "participant_not_ready")]),
 ]
 
@@ -160,10 +163,23 @@ class _Walk:
         with tx() as s:
             messages.submit_message(s, vault, offender, ref, text=DEMO_REPLY)
 
+    def ask_to_start_again(self) -> None:
+        """The participant who withdrew writes to their mediator, privately, that they would like to start again."""
+        with self.runtime.transaction() as s:
+            case = find_case(s, self.mediator, self.reference)
+            who = next(p.user_id for p in case.participants if p.id == case.withdrawn_by_participant_id)
+            participant = s.get(User, who)
+            assert participant is not None
+            private_line.write_to_mediator(s, self.runtime.vault, participant, self.reference, kind="start_again",
+                                           text=DEMO_START_AGAIN)
+
     def step(self, name: str, argument: str | None) -> None:
         m, ref = self.mediator, self.reference
         if name == "conversation":
             self.conversation()
+            return
+        if name == "start again":
+            self.ask_to_start_again()
             return
         if name == "consent":
             self.each_participant(lambda s, p: participants.record_consent(s, m, ref, p.id, "given"))

@@ -20,8 +20,10 @@ from web import (
     health,
     labels,
     mediator,
+    mediator_care,  # noqa: F401 - adds its routes to the mediator's blueprint
     people,  # noqa: F401 - adds its routes to the mediator's and the portal's blueprints
     portal,
+    portal_care,  # noqa: F401 - adds its routes to the portal's blueprint
     public,
     safety,  # noqa: F401 - its views join the mediator's and the portal's blueprints
     staff,
@@ -80,6 +82,7 @@ def configure(app: Flask, settings: Settings) -> None:
         INVITATION_HOURS=settings.invitation_hours,
         TWO_FACTOR_REQUIRED_ROLES=settings.two_factor_required_roles,
         PAGE_SIZE=settings.page_size,
+        CARE=settings.care,  # support resources, quick exit, the programme's contact (config.care)
         WTF_CSRF_TIME_LIMIT=None,  # the session's idle timeout already bounds a form's life
         WTF_CSRF_SSL_STRICT=True,  # over HTTPS a form must also come with a Referer from this very site
         HSTS_SECONDS=settings.serving.hsts_seconds if settings.is_production else 0,
@@ -153,4 +156,7 @@ def register_hooks(app: Flask) -> None:
 
     @app.context_processor
     def template_globals() -> dict[str, object]:
-        return {"languages": LANGUAGES, "current_language": str(get_locale() or "en")}
+        language = str(get_locale() or "en")
+        care = app.config["CARE"]
+        return {"languages": LANGUAGES, "current_language": language, "quick_exit_url": care.quick_exit_url,
+                "support_resources": care.resources_for(language)}

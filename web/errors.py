@@ -9,8 +9,21 @@ from __future__ import annotations
 import errno
 import logging
 import math
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, flash, g, make_response, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -35,8 +48,15 @@ from workflows.errors import DomainError
 
 log = logging.getLogger(__name__)
 
+CSRF_SESSION_KEY = "csrf_token"  # where Flask-WTF keeps the session's token (WTF_CSRF_FIELD_NAME)
 # Failures of the disk rather than of the request: full, over quota, read-only, or failing.
 STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO})
+
+
+def _from_this_site() -> bool:
+    """Whether the request says it was sent from a page of this site (browsers never forge another site's Referer)."""
+    parts = urlsplit(request.referrer or "")
+    return parts.netloc == request.host and parts.scheme in {"http", "https"}
 
 
 def _page(status: int, title: str, message: str) -> ResponseReturnValue:
@@ -116,8 +136,17 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf(_error: CSRFError) -> ResponseReturnValue:
+        """Say plainly what happened: a session that ended while the page was open (the usual case: the idle
+        timeout) is told apart from a form that did not come from the page this browser was given."""
+        if CSRF_SESSION_KEY not in session:
+            # The words written are shown back only to a form posted from one of our own pages (never to a form
+            # another site made a browser send): the person can copy them instead of losing them.
+            written = request.form.get("text") if _from_this_site() else None
+            return render_template("errors/signed_out.html", minutes=current_app.config["IDLE_SECONDS"] // 60,
+                                   written=written), 400
         return _page(400, _("Please try again"),
-                     _("The form had expired or did not come from this site. Reload the page and try again."))
+                     _("This form could not be accepted: it did not come from this site, or the page it was on had "
+                       "been replaced since. Nothing was changed. Go back, reload the page and try again."))
 
     @app.errorhandler(SecurityError)
     def untrusted_host(_error: SecurityError) -> ResponseReturnValue:

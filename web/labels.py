@@ -61,6 +61,9 @@ LABELS: dict[str, LazyString] = {
     # message review (flash messages)
     "approve": _l("approved and delivered"), "return": _l("returned to the author"),
     "redact": _l("redaction proposed"), "withhold": _l("withheld"),
+    # what a participant tells their mediator on the private line
+    "need_a_break": _l("I need a break"),
+    "start_again": _l("I would like to start again"),
     # roles
     "admin": _l("coordinator"), "mediator": _l("mediator"), "staff": _l("referring staff"),
     "participant": _l("participant"), "public": _l("the public"), "operator": _l("operator"),
@@ -85,6 +88,13 @@ EVENTS: dict[str, LazyString] = {
     "participant:invitation:created": _l("invited to the portal"),
     "participant:account:activated": _l("portal account created"),
     "participant:meetings:set": _l("part in meetings changed"),
+    "case:read_receipts:set": _l("read receipts shown or hidden"),
+    "content:private_note:written": _l("written on the private line"),
+    "content:private_note:decrypted": _l("private line read"),
+    "content:private_note:answered": _l("request to start again answered without reopening"),
+    "content:draft:saved": _l("draft saved"),
+    "content:draft:decrypted": _l("draft read"), "content:cover_note:written": _l("cover note written"),
+    "content:cover_note:decrypted": _l("cover note read"),
 }
 
 

@@ -19,6 +19,7 @@ from mediation.services import (
     participant_names,
     participants,
     people,
+    private_line,
     queries,
     safety,
     sentences,
@@ -52,7 +53,8 @@ def dashboard() -> ResponseReturnValue:
     except DatabaseBusy:
         names = None
     return render_template("mediator/dashboard.html", board=board, page=board.cases, steps=step_choices(),
-                           notices=read_as_user(notices.my_notices), names=names)
+                           notices=read_as_user(notices.my_notices), names=names,
+                           lines=read_as_user(private_line.unread_lines))
 
 
 @bp.route("/cases/<reference>")
@@ -65,7 +67,8 @@ def _case_page(reference: str, **sentence_form: Any) -> str:
     page = read_as_user(views.case_page, reference)
     names = call_with_vault(participant_names.names_for_mediator, reference)
     return render_template("mediator/case.html", page=page, names=names,
-                           safety=read_as_user(safety.safety_panel, reference), **sentence_form)
+                           safety=read_as_user(safety.safety_panel, reference),
+                           summary=read_as_user(private_line.line_summary, reference), **sentence_form)
 
 
 @bp.route("/cases/<reference>/actions/<trigger>", methods=["POST"])

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from mediation.models import Role
-from mediation.services import messages, views, workflow
-from mediation.services.messages import sharing
+from mediation.services import drafts, messages, views, workflow
+from mediation.services.messages import care, sharing
 from web.auth import role_blueprint
 from web.calls import call_as_user, call_with_vault, read_as_user, runtime
 from web.extensions import csrf
@@ -43,7 +43,7 @@ SENT_STATUS = {
     "awaiting_author": _l("the mediator proposes changes: your answer is needed"),
     "delivered": _l("delivered"),
     "read": _l("delivered and read"),
-    "withheld": _l("not delivered"),
+    "withheld": _l("not passed on by your mediator"),
 }
 
 
@@ -74,13 +74,15 @@ def case_messages(reference: str) -> ResponseReturnValue:
     case = _my_case(reference)
     received = read_as_user(messages.received_messages, reference)
     sent = call_with_vault(messages.sent_messages, reference)
+    draft = call_with_vault(drafts.my_draft, reference, "message") if case.can_write else None
     return render_template("portal/messages.html", case=case, received=received, sent=sent, status=SENT_STATUS,
-                           plain_words=plain_words, sharing=read_as_user(sharing.sharing, reference))
+                           plain_words=plain_words, sharing=read_as_user(sharing.sharing, reference), draft=draft,
+                           idle_minutes=current_app.config["IDLE_SECONDS"] // 60)
 
 
 @bp.route("/cases/<reference>/messages", methods=["POST"])
 def write(reference: str) -> ResponseReturnValue:
-    call_with_vault(messages.submit_message, reference, text=form_text("text") or "")
+    call_with_vault(drafts.send_message, reference, text=form_text("text") or "")
     flash(_("Your message was sent to the mediator, who will review it before anything is delivered."), "info")
     return redirect(url_for("portal.case_messages", reference=reference), code=303)
 
@@ -101,8 +103,12 @@ def upload_video(reference: str) -> ResponseReturnValue:
 
 @bp.route("/cases/<reference>/messages/<message_id>")
 def open_message(reference: str, message_id: str) -> ResponseReturnValue:
+    # The mediator's cover note comes first, on a page of its own; the message opens (and is marked read) after.
+    note = call_with_vault(care.cover_note, reference, message_id)
+    if note is not None and request.args.get("then") != "message":
+        return render_template("portal/cover_note.html", reference=reference, message_id=message_id, note=note)
     opened = call_with_vault(messages.open_message, reference, message_id)
-    return render_template("portal/message.html", reference=reference, message=opened)
+    return render_template("portal/message.html", reference=reference, message=opened, note=note)
 
 
 @bp.route("/cases/<reference>/messages/<message_id>/video")

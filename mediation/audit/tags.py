@@ -59,6 +59,15 @@ class AuditTag(StrEnum):
     MESSAGE_OPEN = "content:message:open"
     MESSAGE_SHARED = "content:message:shared"  # with the recipient's (or author's) support person
     MESSAGE_UNSHARED = "content:message:unshared"
+    # The private line to the mediator, drafts, and the mediator's cover notes (never relayed, always sealed).
+    PRIVATE_NOTE_WRITTEN = "content:private_note:written"
+    PRIVATE_NOTES_DECRYPTED = "content:private_note:decrypted"
+    START_AGAIN_ANSWERED = "content:private_note:answered"  # a request to start again, answered without reopening
+    DRAFT_SAVED = "content:draft:saved"
+    DRAFT_DECRYPTED = "content:draft:decrypted"
+    COVER_NOTE_WRITTEN = "content:cover_note:written"
+    COVER_NOTE_DECRYPTED = "content:cover_note:decrypted"
+    READ_RECEIPTS_SET = "case:read_receipts:set"
     # One tag per workflow trigger.
     SCREEN = "case:workflow:screen"
     PREPARE = "case:workflow:prepare"

@@ -8,6 +8,7 @@ from mediation.models.invitation import Invitation
 from mediation.models.login_session import LoginSession
 from mediation.models.notice import Notice, NoticeKind
 from mediation.models.participant import Participant
+from mediation.models.private_line import Draft, DraftPurpose, NoteDirection, NoteKind, PrivateNote
 from mediation.models.process import ProcessHeartbeat
 from mediation.models.safety import ConfidentialityAcknowledgement, Disclosure, SafetyAssessment
 from mediation.models.sentence import SentenceRecord
@@ -25,15 +26,20 @@ __all__ = [
     "CaseReferenceCounter",
     "ConfidentialityAcknowledgement",
     "Disclosure",
+    "Draft",
+    "DraftPurpose",
     "HeldRequest",
     "Invitation",
     "LoginSession",
     "Message",
     "MessageShare",
+    "NoteDirection",
+    "NoteKind",
     "Notice",
     "NoticeKind",
     "Origin",
     "Participant",
+    "PrivateNote",
     "ProcessHeartbeat",
     "RecoveryCode",
     "RequestStatus",

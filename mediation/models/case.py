@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import DateTime, ForeignKey, Index, String
+from sqlalchemy import DateTime, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mediation.db import Base, utcnow
@@ -73,6 +73,8 @@ class Case(CaseFactsMixin, Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The mediator decides per case whether an author sees when their delivered message was read.
+    read_receipts: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The head of this case's audit chain, kept here so appending costs no extra query and the version
     # check below serialises appends.
     audit_head_seq: Mapped[int] = mapped_column(default=0)

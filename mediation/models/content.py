@@ -75,6 +75,8 @@ class Message(Base):
     sealed_redaction: Mapped[bytes | None] = mapped_column(LargeBinary)
     delivered_redacted: Mapped[bool] = mapped_column(default=False)
     sealed_review_note: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The mediator's short word to the recipient, shown before the message itself (services/messages/cover_notes).
+    sealed_cover_note: Mapped[bytes | None] = mapped_column(LargeBinary)
     withhold_reason: Mapped[str | None] = mapped_column(String(32))
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

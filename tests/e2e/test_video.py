@@ -97,4 +97,4 @@ def test_a_video_message_recorded_in_the_browser_is_delivered_and_plays(people: 
     offender.screenshot("message-video")
 
     harmed.messages()
-    expect(card.locator(".status")).to_contain_text("delivered and read")
+    expect(card.locator(".status")).to_have_text("delivered")  # read receipts are off unless the mediator turns them on

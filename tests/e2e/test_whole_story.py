@@ -156,6 +156,9 @@ def test_a_case_from_the_public_request_to_its_close(people: People, live_app: L
     offender.messages()
     expect(offender.received().first).not_to_contain_text("(new)")
 
+    # The mediator lets the authors on this case see when their messages are read (off unless they choose it).
+    mediator.open_case(reference)
+    mediator.submit(mediator.page.get_by_role("button", name="Show it to authors"))
     harmed.messages()
     assert re.fullmatch(r"delivered and read · read on \d{4}-\d\d-\d\d \d\d:\d\d", harmed.sent_status(REVISED))
 

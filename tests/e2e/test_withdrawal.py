@@ -31,7 +31,7 @@ def test_withdrawing_takes_effect_at_once_and_withholds_what_was_pending(people:
     assert harmed.status().startswith("You withdrew. Nothing more is sent to or from you.")
     expect(harmed.page.get_by_role("link", name="Withdraw from the process")).to_have_count(0)
     harmed.messages()
-    assert harmed.sent_status(PENDING) == "not delivered"
+    assert harmed.sent_status(PENDING) == "not passed on by your mediator"
     expect(harmed.page.get_by_label("Your message")).to_have_count(0)  # nothing more can be sent
 
     mediator = people.mediator()

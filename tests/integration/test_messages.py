@@ -32,6 +32,7 @@ from mediation.runtime import Runtime
 from mediation.services import messages, participants, safety, users, workflow
 from mediation.services.listing import ListQuery
 from mediation.services.lookup import find_case
+from mediation.services.messages import care
 from tests.conftest import Actors
 from workflows.errors import GuardNotMet, InvalidArguments, TriggerNotAllowed
 from workflows.message_workflow import MessageState
@@ -150,6 +151,13 @@ def link_accounts(runtime: Runtime, actors: Actors, reference: str, mediator: Us
         return Relay(runtime, mediator, reference, harmed.id, offender.id if offender is not None else None)
 
 
+def with_read_receipts(relay: Relay) -> Relay:
+    """The mediator lets authors on the case see when their messages were read (off unless they choose it)."""
+    with relay.runtime.transaction() as session:
+        care.set_read_receipts(session, relay.mediator, relay.reference, shown=True)
+    return relay
+
+
 def message_in(relay: Relay, author: User, reader: User, state: str, body: str = "Words for the other side.") -> str:
     """A message from ``author`` brought to ``state`` by the mediator (and ``reader``, for read)."""
     message_id = relay.submit(author, body)
@@ -193,6 +201,7 @@ def video_relay(open_relay) -> Relay:
 @pytest.mark.parametrize(("author", "recipient"), [("harmed_user", "offender_user"), ("offender_user", "harmed_user")])
 def test_a_message_reaches_the_recipient_only_after_the_mediator_approves_it(relay, actors, author, recipient):
     writer, reader = getattr(actors, author), getattr(actors, recipient)
+    with_read_receipts(relay)
     words = "I have three questions for you."
     message_id = relay.submit(writer, words)
 
@@ -742,6 +751,7 @@ def test_a_delivered_video_streams_back_to_its_recipient_byte_for_byte(video_rel
                                                                       content_type):
     harmed, offender = actors.harmed_user, actors.offender_user
     data = video_bytes(head, 2 * DEFAULT_CHUNK + 12_345)  # three chunks, the last one short
+    with_read_receipts(video_relay)
     message_id = video_relay.submit_video(harmed, data)
     stored = runtime.blobs.path(video_relay.row(message_id).blob_id).read_bytes()
     assert data[:64] not in stored and data[DEFAULT_CHUNK:DEFAULT_CHUNK + 64] not in stored
@@ -767,6 +777,7 @@ def test_a_delivered_video_streams_back_to_its_recipient_byte_for_byte(video_rel
 
 
 def test_opening_a_delivered_video_message_marks_it_read(video_relay, actors):
+    with_read_receipts(video_relay)
     message_id = video_relay.submit_video(actors.offender_user, video_bytes(MP4))
     video_relay.review(message_id, "approve")
     assert video_relay.open(actors.harmed_user, message_id).video_type == "video/mp4"

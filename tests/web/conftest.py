@@ -44,8 +44,10 @@ from mediation.services import (
     notes,
     notices,
     people,
+    private_line,
     two_factor,
     users,
+    workflow,
 )
 from mediation.services.contacts import ContactDetails
 from mediation.services.lookup import find_case
@@ -126,6 +128,8 @@ class World:
     held_request: int  # a public request held for the coordinator's decision (no case yet)
     own_support: int  # a support person of the offender on ``own`` (no portal account)
     requested_support: int  # a support person of the harmed party on ``own_requested``, not in meetings
+    own_withdrawn: str  # mediator's case the harmed party withdrew from (before any dialogue) ...
+    start_again: str  # ... and asked, on their private line, to start again (a request to reopen)
     versions: dict[str, int]
 
     def version(self, reference: str) -> int:
@@ -256,6 +260,14 @@ def build_world(runtime: Runtime) -> World:
     with tx() as s:
         held_request = intake.submit_harmed_party_request(s, "victim").id
 
+    own_withdrawn = case(CaseState.ASSESSMENT)
+    _link(runtime, mediator, own_withdrawn, {"harmed": made["harmed"].id})
+    with tx() as s:
+        workflow.fire(s, made["harmed"], own_withdrawn, "withdraw", reason="participant_choice")
+    with tx() as s:
+        start_again = private_line.write_to_mediator(s, vault, made["harmed"], own_withdrawn, kind="start_again",
+                                                     text=None).id
+
     references = (own, own_requested, own_assessment, own_relay, own_video, other, new_referral, other_referral)
     with tx() as s:
         versions = {ref: find_case(s, admin, ref).version for ref in references}
@@ -269,7 +281,7 @@ def build_world(runtime: Runtime) -> World:
         other_harmed=other_ids["harmed"], other_offender=other_ids["responsible"], other_message=other_message,
         new_referral=new_referral, other_referral=other_referral, notice=notice, other_notice=other_notice,
         taken_away=taken_away, handed_over=handed_over, held_request=held_request, own_support=own_support,
-        requested_support=requested_support, versions=versions)
+        requested_support=requested_support, own_withdrawn=own_withdrawn, start_again=start_again, versions=versions)
 
 
 def _settings(folder: Path) -> Settings:
@@ -664,6 +676,25 @@ ROUTES: tuple[Route, ...] = (
     Route("mediator.video", "GET",
           lambda w, o: f"/mediator/cases/{w.other if o else w.own_video}/messages/"
                        f"{w.other_message if o else w.video_message}/video"),
+    Route("mediator.private_line_page", "GET", _mediator_case("/private-line")),
+    Route("mediator.reply_privately", "POST",
+          lambda w, o: f"/mediator/cases/{w.other if o else w.own}/private-line/"
+                       f"{w.other_harmed if o else w.own_harmed}", ok=303,
+          data=lambda w, o: {"text": "Thank you for telling me."},
+          done=lambda w: f"/mediator/cases/{w.own}/private-line"),
+    Route("mediator.reopen_on_request", "POST",
+          lambda w, o: f"/mediator/cases/{w.other if o else w.own_withdrawn}/private-line/requests/{w.start_again}"
+                       "/reopen", ok=303, done=lambda w: f"/mediator/cases/{w.own_withdrawn}"),
+    Route("mediator.answer_request", "POST",
+          lambda w, o: f"/mediator/cases/{w.other if o else w.own_withdrawn}/private-line/requests/{w.start_again}"
+                       "/answered", ok=303, done=lambda w: f"/mediator/cases/{w.own_withdrawn}/private-line"),
+    Route("mediator.approve_with_note", "POST",
+          lambda w, o: f"/mediator/cases/{w.other if o else w.own}/messages/"
+                       f"{w.other_message if o else w.pending}/approve", ok=303,
+          data=lambda w, o: {"cover_note": "Read it when you are ready."},
+          done=lambda w: f"/mediator/cases/{w.own}/messages"),
+    Route("mediator.read_receipts", "POST", _mediator_case("/read-receipts"), ok=303,
+          data=lambda w, o: {"shown": "yes"}, done=lambda w: f"/mediator/cases/{w.own}"),
     # the participant's portal
     Route("portal.home", "GET", lambda w, o: "/portal/", scoped=False),
     Route("portal.case_messages", "GET", lambda w, o: f"/portal/cases/{w.other if o else w.own}/messages"),
@@ -698,6 +729,12 @@ ROUTES: tuple[Route, ...] = (
     Route("portal.confidentiality", "POST", lambda w, o: f"/portal/cases/{w.other if o else w.own}/confidentiality",
           ok=303, data=lambda w, o: {"wording_version": CONFIDENTIALITY_VERSION},
           done=lambda w: f"/portal/cases/{w.own}/confidentiality"),
+    Route("portal.private_line_page", "GET", lambda w, o: f"/portal/cases/{w.other if o else w.own}/mediator"),
+    Route("portal.write_to_mediator", "POST", lambda w, o: f"/portal/cases/{w.other if o else w.own}/mediator",
+          ok=303, data=lambda w, o: {"kind": "need_a_break", "text": "Not this week, please."},
+          done=lambda w: f"/portal/cases/{w.own}/mediator"),
+    Route("portal.save_draft", "POST", lambda w, o: f"/portal/cases/{w.other if o else w.own}/drafts/message",
+          data=lambda w, o: {"text": "Half a sentence"}),
     # referring staff
     Route("staff.referrals", "GET", lambda w, o: "/staff/", scoped=False),
     Route("staff.forward", "GET", lambda w, o: "/staff/forward", scoped=False),

@@ -95,8 +95,11 @@ def sent_messages(session: Session, vault: Vault, actor: User, reference: str) -
     else:
         raise Forbidden("Only participants and the mediator relaying for them have sent messages.")
     messages = list(session.scalars(query))
+    # Whether a delivered message was read is the author's to know only where the mediator decided so.
+    receipts = case.read_receipts or mine is None
     result = [SentMessage(
-        m.id, m.kind, m.state, m.revision, m.submitted_at, m.delivered_at, m.read_at,
+        m.id, m.kind, m.state if receipts or m.state != MessageState.READ else MessageState.DELIVERED.value,
+        m.revision, m.submitted_at, m.delivered_at, m.read_at if receipts else None,
         _open_field(session, vault, m, "body", m.sealed_body),
         _open_field(session, vault, m, "note", m.sealed_review_note),
         _open_field(session, vault, m, "redaction", m.sealed_redaction), m.withhold_reason) for m in messages]
