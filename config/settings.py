@@ -19,6 +19,10 @@ MEMORY_STORAGE = "memory://"
 TRUSTED_HOST = re.compile(r"\.?[a-z0-9-]+(\.[a-z0-9-]+)*")
 RATE_LIMIT_STORAGE_SCHEMES = ("memory", "redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster")
 MAX_PAGE_SIZE = 500
+# The programme's office, shown on the public request form; a deployment sets its own (demo values otherwise).
+DEMO_PROGRAMME_PHONE = "1-800-555-0199"
+DEMO_PROGRAMME_EMAIL = "restorative.opportunities@example.org"
+PROGRAMME_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class SettingsError(ValueError):
@@ -63,6 +67,7 @@ class RateLimits:
     sign_in_failures_per_account: str  # per client and username: failed sign-ins
     sign_in_failures_global: str  # every client together: failed sign-ins (throttles only clients that fail)
     activation: str  # per client: portal activations
+    request_status: str = "20 per hour"  # per client: "check my request" (receipt code and secret)
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,8 @@ class Settings:
     page_size: int = 50
     secret_key_from_env: str | None = None
     keyring_from_env: str | None = None
+    programme_phone: str = DEMO_PROGRAMME_PHONE
+    programme_email: str = DEMO_PROGRAMME_EMAIL
 
     @property
     def is_production(self) -> bool:
@@ -206,6 +213,7 @@ def _rate_limits(env: Mapping[str, str]) -> RateLimits:
         sign_in_failures_per_account=_limit(env, "RATELIMIT_SIGN_IN_FAILURES_PER_ACCOUNT", "5 per 15 minutes"),
         sign_in_failures_global=_limit(env, "RATELIMIT_SIGN_IN_FAILURES_GLOBAL", "100 per 15 minutes"),
         activation=_limit(env, "RATELIMIT_ACTIVATION", "10 per hour"),
+        request_status=_limit(env, "RATELIMIT_REQUEST_STATUS", "20 per hour"),
     )
 ROLES = ("admin", "mediator", "staff", "participant")
 PRODUCTION_TWO_FACTOR_ROLES = "admin,mediator,staff"  # the roles that see content or every case's metadata
@@ -219,6 +227,17 @@ def _roles(env: Mapping[str, str], name: str, default: str) -> frozenset[str]:
         raise SettingsError(f"{PREFIX}{name} lists unknown role(s) {', '.join(unknown)}; choose among "
                             f"{', '.join(ROLES)}")
     return frozenset(chosen)
+
+
+def _programme_office(env: Mapping[str, str]) -> dict[str, str]:
+    """The phone number and e-mail address people reach the programme's office at."""
+    phone = (env.get(PREFIX + "PROGRAMME_PHONE") or DEMO_PROGRAMME_PHONE).strip()
+    email = (env.get(PREFIX + "PROGRAMME_EMAIL") or DEMO_PROGRAMME_EMAIL).strip()
+    if len(phone) > 40:
+        raise SettingsError(f"{PREFIX}PROGRAMME_PHONE must be a phone number (at most 40 characters), got {phone!r}")
+    if len(email) > 200 or not PROGRAMME_EMAIL.fullmatch(email):
+        raise SettingsError(f"{PREFIX}PROGRAMME_EMAIL must be an e-mail address, got {email!r}")
+    return {"programme_phone": phone, "programme_email": email}
 
 
 def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
@@ -260,6 +279,7 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
         page_size=_int(env, "PAGE_SIZE", 50, minimum=1),
         secret_key_from_env=secret,
         keyring_from_env=env.get(PREFIX + "KEYRING") or None,
+        **_programme_office(env),
     )
     if settings.is_production and settings.uses_sqlite and ":memory:" in settings.database_url:
         raise SettingsError("an in-memory database cannot be used in production")

@@ -54,6 +54,11 @@ LABELS: dict[str, LazyString] = {
     "admin": _l("coordinator"), "mediator": _l("mediator"), "staff": _l("referring staff"),
     "participant": _l("participant"), "public": _l("the public"), "operator": _l("operator"),
     "invitee": _l("invited participant"),
+    # intake: the referring staff member's role, ways to reach a person, languages, a request's standing
+    "parole_officer": _l("parole officer"), "chaplain": _l("chaplain"), "psychologist": _l("psychologist"),
+    "elder": _l("Elder"), "phone": _l("phone"), "email": _l("e-mail"), "post": _l("post"), "yes": _l("yes"),
+    "no": _l("no"), "en": _l("English"), "fr": _l("French"), "received": _l("received"),
+    "with_mediator": _l("being looked at by a mediator"),
 }
 
 
@@ -66,6 +71,7 @@ EVENTS: dict[str, LazyString] = {
     "participant:consent:recorded": _l("consent recorded"), "participant:safety:assessed": _l("safety assessed"),
     "participant:invitation:created": _l("invited to the portal"),
     "participant:account:activated": _l("portal account created"),
+    "content:intake:recorded": _l("intake recorded"), "content:intake:decrypted": _l("intake read"),
 }
 
 

@@ -4,6 +4,7 @@ from mediation.models.audit import SYSTEM_CHAIN, AuditChainHead, AuditEntry, cas
 from mediation.models.case import Case, CaseReferenceCounter, Origin
 from mediation.models.content import AssessmentNote, Blob, CaseKey, Message
 from mediation.models.held_request import HeldRequest, RequestStatus
+from mediation.models.intake_record import IntakeRecord
 from mediation.models.invitation import Invitation
 from mediation.models.login_session import LoginSession
 from mediation.models.notice import Notice, NoticeKind
@@ -15,7 +16,7 @@ from mediation.models.user import Role, User
 
 __all__ = [
     "SYSTEM_CHAIN", "AssessmentNote", "AuditChainHead", "AuditEntry", "Blob", "Case", "CaseKey",
-    "CaseReferenceCounter", "HeldRequest", "Invitation", "LoginSession", "Message", "Notice", "NoticeKind", "Origin",
-    "Participant", "ProcessHeartbeat", "RecoveryCode", "RequestStatus", "Role", "SentenceRecord", "TwoFactorCredential",
-    "User", "case_chain", "content_chain",
+    "CaseReferenceCounter", "HeldRequest", "IntakeRecord", "Invitation", "LoginSession", "Message", "Notice",
+    "NoticeKind", "Origin", "Participant", "ProcessHeartbeat", "RecoveryCode", "RequestStatus", "Role",
+    "SentenceRecord", "TwoFactorCredential", "User", "case_chain", "content_chain",
 ]

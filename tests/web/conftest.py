@@ -29,7 +29,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from config import Settings, load_settings
-from mediation.demo import build_case, path_to
+from mediation.demo import DEMO_REQUEST, build_case, path_to
 from mediation.keyfiles import ensure_instance
 from mediation.models import Origin, User
 from mediation.passwords import new_password
@@ -238,7 +238,7 @@ def build_world(runtime: Runtime) -> World:
         notice = notices.my_notices(s, mediator)[0].id
         other_notice = notices.my_notices(s, other_mediator)[0].id
     with tx() as s:
-        held_request = intake.submit_harmed_party_request(s, "victim").id
+        held_request = intake.submit_harmed_party_request(s, vault, "victim", DEMO_REQUEST).id
 
     references = (own, own_requested, own_assessment, own_relay, own_video, other, new_referral, other_referral)
     with tx() as s:
