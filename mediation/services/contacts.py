@@ -75,7 +75,7 @@ class ContactDetails:
                                    allowed=codes(allowed))
         way = cleaned["preferred_contact"]
         if way and not cleaned[_WAY_FIELD[way]]:
-            raise InvalidInput("You chose to be reached by %(way)s: please give your %(field)s too.",
+            raise InvalidInput("The preferred way of contact is %(way)s, so the %(field)s is needed too.",
                                way=Code(way), field=FIELD_WORDS[_WAY_FIELD[way]])
         return ContactDetails(**cleaned)
 
