@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 
@@ -19,9 +19,8 @@ bp = Blueprint("public", __name__)
 
 
 def _office() -> dict[str, str]:
-    """How to reach the programme's office, shown beside the forms."""
-    settings = runtime().settings
-    return {"programme_phone": settings.programme_phone, "programme_email": settings.programme_email}
+    """How to reach the programme's office, shown beside the forms (MEDIATION_PROGRAMME_PHONE and _EMAIL)."""
+    return dict(current_app.config["PROGRAMME_OFFICE"])
 
 
 @bp.route("/")

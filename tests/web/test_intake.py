@@ -5,14 +5,17 @@ who the offender is and never see it back; the mediator reads it all."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from config import SettingsError, load_settings
 from mediation.models import Case, HeldRequest, IntakeRecord, User
 from mediation.runtime import Runtime
 from mediation.services import assignment
-from tests.web.conftest import Browser, World, page_text, readable
+from tests.web.conftest import Browser, World, make_app, page_text, readable
 from tests.web.test_limits import client, limited_app
 
 GOOD = {"relationship": "victim_family", "understood": "y", "name": "Robin Requester", "phone": "555-0142",
@@ -153,12 +156,27 @@ def test_staff_never_see_back_what_they_typed_and_the_mediator_does(browser_for,
     staff = browser_for("staff")
     response = staff.post("/staff/forward", REFERRAL)
     assert response.status_code == 303
-    seen = readable(staff.follow(response)) + readable(staff.get("/staff/")) + readable(staff.get("/staff/forward"))
-    for typed in ("Sam Forwarded", "654321B", "Example Institution", "chaplain"):
+    seen = readable(staff.follow(response)) + readable(staff.get("/staff/"))
+    for typed in ("Sam Forwarded", "654321B", "Example Institution", "chaplain", "Chaplain"):
         assert typed not in seen, typed
+    blank = readable(staff.get("/staff/forward"))  # a new, empty form: nothing of the last one
+    assert "Sam Forwarded" not in blank and "654321B" not in blank and "Example Institution" not in blank
     reference = re.search(r"RO-\d{4}-\d{5}", seen).group(0)
     with web_runtime.transaction() as s:
         record = s.scalars(select(IntakeRecord).join(Case, Case.id == IntakeRecord.case_id)
                            .where(Case.reference == reference)).one()
         assert b"Sam Forwarded" not in record.sealed_text
     assert staff.get(f"/mediator/cases/{reference}/intake").status_code == 403
+
+
+def test_the_form_shows_the_programmes_own_phone_and_e_mail_from_the_settings(web_runtime: Runtime,
+                                                                              world: World) -> None:
+    settings = load_settings({"MEDIATION_PROGRAMME_PHONE": "613 555 0123",
+                              "MEDIATION_PROGRAMME_EMAIL": "office@programme.example"}, cwd=Path("/srv"))
+    app = make_app(web_runtime, replace(web_runtime.settings, programme_phone=settings.programme_phone,
+                                        programme_email=settings.programme_email))
+    for path in ("/request", "/request/status"):
+        html = page_text(Browser(app.test_client(), world).get(path))
+        assert 'href="tel:6135550123"' in html and 'href="mailto:office@programme.example"' in html
+    with pytest.raises(SettingsError, match="MEDIATION_PROGRAMME_EMAIL must be an e-mail address"):
+        load_settings({"MEDIATION_PROGRAMME_EMAIL": "nobody"}, cwd=Path("/srv"))
