@@ -75,6 +75,7 @@ from mediation.audit.verify import verify_audit_log
 from mediation.case_record import CaseRecord, load_record, save_record
 from mediation.db import make_engine, make_session_factory, utcnow
 from mediation.demo import build_case, path_to
+from mediation.keyfiles import ensure_instance
 from mediation.models import Case, Origin, User, case_chain
 from mediation.policy import require_may_fire
 from mediation.runtime import Runtime, open_runtime
@@ -180,6 +181,7 @@ def prepare_bed(database: str, url: str, instance: Path, pool: int, synchronous:
     if synchronous is not None:
         environment["MEDIATION_SQLITE_SYNCHRONOUS"] = synchronous
     settings = load_settings(environment, cwd=instance.parent)
+    ensure_instance(settings)  # every case begins with sealed intake content: it needs the keyring
     runtime = open_runtime(settings)
     floor_engine = make_engine(url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
                                sqlite_synchronous=synchronous or DEFAULT_SYNCHRONOUS)
