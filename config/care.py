@@ -33,6 +33,10 @@ DEFAULT_RESOURCES = {
 DEFAULT_QUICK_EXIT = "https://www.google.com/"
 
 
+DEMO_PROGRAMME_PHONE = "1-800-555-0199"
+DEMO_PROGRAMME_EMAIL = "restorative.opportunities@example.org"
+
+
 class CareSettingsError(ValueError):
     """A care setting is malformed; the message names the variable (config.SettingsError is raised from it)."""
 
@@ -88,10 +92,10 @@ def parse_resources(name: str, raw: str) -> tuple[SupportResource, ...]:
 
 
 def programme_contact(env: Mapping[str, str]) -> ProgrammeContact:
-    """The programme's phone and e-mail (``MEDIATION_PROGRAMME_PHONE``, ``MEDIATION_PROGRAMME_EMAIL``), empty if
-    unset."""
-    phone = (env.get(PREFIX + "PROGRAMME_PHONE") or "").strip()
-    email = (env.get(PREFIX + "PROGRAMME_EMAIL") or "").strip()
+    """The programme office's phone and e-mail (``MEDIATION_PROGRAMME_PHONE``, ``MEDIATION_PROGRAMME_EMAIL``);
+    demonstration values until an installation sets its own."""
+    phone = (env.get(PREFIX + "PROGRAMME_PHONE") or DEMO_PROGRAMME_PHONE).strip()
+    email = (env.get(PREFIX + "PROGRAMME_EMAIL") or DEMO_PROGRAMME_EMAIL).strip()
     if phone and not PHONE.fullmatch(phone):
         raise CareSettingsError(f"{PREFIX}PROGRAMME_PHONE must be a phone number, got {phone!r}")
     if email and not EMAIL.fullmatch(email):

@@ -21,6 +21,7 @@ MEMORY_STORAGE = "memory://"
 TRUSTED_HOST = re.compile(r"\.?[a-z0-9-]+(\.[a-z0-9-]+)*")
 RATE_LIMIT_STORAGE_SCHEMES = ("memory", "redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster")
 MAX_PAGE_SIZE = 500
+# The programme's office, shown on the public request form; a deployment sets its own (demo values otherwise).
 
 
 class SettingsError(ValueError):
@@ -65,6 +66,7 @@ class RateLimits:
     sign_in_failures_per_account: str  # per client and username: failed sign-ins
     sign_in_failures_global: str  # every client together: failed sign-ins (throttles only clients that fail)
     activation: str  # per client: portal activations
+    request_status: str = "20 per hour"  # per client: "check my request" (receipt code and secret)
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,15 @@ class Settings:
     secret_key_from_env: str | None = None
     keyring_from_env: str | None = None
     care: Care = field(default_factory=lambda: load_care({}))  # support resources, quick exit (config.care)
+
+    @property
+    def programme_phone(self) -> str:
+        """The programme office's phone, shown on the public and participant pages (config.care)."""
+        return self.care.programme.phone
+
+    @property
+    def programme_email(self) -> str:
+        return self.care.programme.email
 
     @property
     def is_production(self) -> bool:
@@ -209,6 +220,7 @@ def _rate_limits(env: Mapping[str, str]) -> RateLimits:
         sign_in_failures_per_account=_limit(env, "RATELIMIT_SIGN_IN_FAILURES_PER_ACCOUNT", "5 per 15 minutes"),
         sign_in_failures_global=_limit(env, "RATELIMIT_SIGN_IN_FAILURES_GLOBAL", "100 per 15 minutes"),
         activation=_limit(env, "RATELIMIT_ACTIVATION", "10 per hour"),
+        request_status=_limit(env, "RATELIMIT_REQUEST_STATUS", "20 per hour"),
     )
 ROLES = ("admin", "mediator", "staff", "participant")
 PRODUCTION_TWO_FACTOR_ROLES = "admin,mediator,staff"  # the roles that see content or every case's metadata

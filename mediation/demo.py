@@ -29,6 +29,7 @@ from mediation.services import (
     workflow,
 )
 from mediation.services.contacts import ContactDetails
+from mediation.services.intake_details import ReferralDetails, RequestDetails
 from mediation.services.lookup import find_case
 from workflows.safety import CONFIDENTIALITY_VERSION
 from workflows.vocabulary import CaseState, Modality, ParticipantRole, Relationship
@@ -59,6 +60,19 @@ DEMO_LETTER = ("I would like you to know how that night changed my family's life
                "or to accuse, but to be heard, and to ask you three questions.")
 DEMO_REPLY = "Thank you for writing. I will answer each of your questions as honestly as I can."
 DEMO_START_AGAIN = "I stepped back because it was too much at the time. I think I am ready to try again now."
+
+# What the public form and the staff referral carry when a demo case begins.
+DEMO_REQUEST = RequestDetails(
+    ContactDetails("Dana Example", "12 Example Street, Kingston", "555-0100", "dana@example.org",
+                   "weekdays after 5 pm", preferred_contact="phone", may_leave_message="no", language="en",
+                   accessibility_needs="Letters in large print, please."),
+    who_harmed_them="The driver of the other car",
+    account="A car crash on the highway in 2019; my brother was badly hurt. I would like to ask some questions.")
+DEMO_REFERRAL = ReferralDetails("Eli Example", "123456A", "Example Institution, unit B", "parole_officer")
+DEMO_WAITING_REQUEST = RequestDetails(
+    ContactDetails("Frances Example", "", "", "frances@example.org", "any time", preferred_contact="email",
+                   may_leave_message="yes", language="fr"),
+    account="Mon fils a été agressé en 2021.")
 
 # A path is a list of (step, argument) pairs that build_case walks through the services.
 Step = tuple[str, str | None]
@@ -228,10 +242,11 @@ def build_case(runtime: Runtime, admin: User, mediator: User, staff: User, *, st
     walk ``steps``."""
     with runtime.transaction() as s:
         if origin is Origin.OFFENDER_REQUEST:
-            reference = intake.forward_offender_request(s, staff, willing_to_take_responsibility=True).reference
+            reference = intake.forward_offender_request(s, runtime.vault, staff, willing_to_take_responsibility=True,
+                                                        referral=DEMO_REFERRAL).reference
         else:  # the public form holds the request; the coordinator accepts it as a case
-            held = intake.submit_harmed_party_request(s, Relationship.VICTIM.value)
-            reference = intake.accept_held_request(s, admin, held.id).reference
+            held = intake.submit_harmed_party_request(s, runtime.vault, Relationship.VICTIM.value, DEMO_REQUEST)
+            reference = intake.accept_held_request(s, runtime.vault, admin, held.id).reference
     if ("unassigned", None) in steps:
         return reference
     with runtime.transaction() as s:
@@ -258,5 +273,7 @@ def load_demo(runtime: Runtime) -> bool:
         mediator = made["mediator.ada"] if index % 3 else made["mediator.ben"]
         origin = Origin.OFFENDER_REQUEST if index % 2 else Origin.HARMED_PARTY_REQUEST
         build_case(runtime, admin, mediator, staff, steps=steps, origin=origin)
+    with runtime.transaction() as s:  # one request from the public form still waits for the coordinator
+        intake.submit_harmed_party_request(s, runtime.vault, Relationship.VICTIM_FAMILY.value, DEMO_WAITING_REQUEST)
     return True
 

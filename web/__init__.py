@@ -83,6 +83,7 @@ def configure(app: Flask, settings: Settings) -> None:
         TWO_FACTOR_REQUIRED_ROLES=settings.two_factor_required_roles,
         PAGE_SIZE=settings.page_size,
         CARE=settings.care,  # support resources, quick exit, the programme's contact (config.care)
+        PROGRAMME_OFFICE={"programme_phone": settings.programme_phone, "programme_email": settings.programme_email},
         WTF_CSRF_TIME_LIMIT=None,  # the session's idle timeout already bounds a form's life
         WTF_CSRF_SSL_STRICT=True,  # over HTTPS a form must also come with a Referer from this very site
         HSTS_SECONDS=settings.serving.hsts_seconds if settings.is_production else 0,

@@ -33,7 +33,7 @@ def requests() -> ResponseReturnValue:
 
 @bp.route("/requests/<int(max=2147483647):request_id>/accept", methods=["POST"])
 def accept_request(request_id: int) -> ResponseReturnValue:
-    case = call_as_user(intake.accept_held_request, request_id)
+    case = call_with_vault(intake.accept_held_request, request_id)
     flash(_("The request was accepted as case %(reference)s.", reference=case.reference), "info")
     return redirect(url_for("admin.requests"), code=303)
 

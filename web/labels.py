@@ -74,6 +74,11 @@ LABELS: dict[str, LazyString] = {
     "kind": _l("kind of sentence"), "years": _l("years"), "months": _l("months"), "days": _l("days"),
     "length": _l("length"), "name": _l("name"), "address": _l("address"), "phone": _l("phone number"),
     "email": _l("e-mail address"), "safe_times_to_call": _l("safe times to call"),
+    # intake: the referring staff member's role, ways to reach a person, languages, a request's standing
+    "chaplain": _l("chaplain"),
+    "elder": _l("Elder"), "post": _l("post"), "yes": _l("yes"),
+    "no": _l("no"), "en": _l("English"), "fr": _l("French"), "received": _l("received"),
+    "with_mediator": _l("being looked at by a mediator"),
 }
 
 
@@ -95,6 +100,7 @@ EVENTS: dict[str, LazyString] = {
     "content:draft:saved": _l("draft saved"),
     "content:draft:decrypted": _l("draft read"), "content:cover_note:written": _l("cover note written"),
     "content:cover_note:decrypted": _l("cover note read"),
+    "content:intake:recorded": _l("intake recorded"), "content:intake:decrypted": _l("intake read"),
 }
 
 

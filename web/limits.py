@@ -1,4 +1,5 @@
-"""Rate limits on what anyone can do without an account: the request form, signing in, activating an account.
+"""Rate limits on what anyone can do without an account: the request form and checking a request's status,
+signing in, activating an account.
 
 Flask-Limiter counts; this module says what is counted, for whom, and on which endpoint, so the route modules
 carry no limits themselves. The limits are built so that nobody can turn them into a lockout of someone else:
@@ -114,6 +115,7 @@ def _rules(limiter: Limiter, limits: RateLimits) -> dict[str, list[Callable[[Cal
     ceiling = FailureCeiling(limiter, limits.sign_in_failures, limits.sign_in_failures_global)
     return {
         "public.request_mediation": [limiter.limit(limits.request_form, methods=post)],
+        "public.request_status": [limiter.limit(limits.request_status, methods=post)],
         "auth.login": [
             limiter.limit(limits.sign_in, methods=post),
             limiter.shared_limit(limits.sign_in_failures, FAILURES_SCOPE, methods=post, deduct_when=sign_in_failed),

@@ -12,6 +12,7 @@ from mediation.errors import DatabaseBusy
 from mediation.models import Role
 from mediation.services import (
     contacts,
+    intake_records,
     invitations,
     messages,
     notes,
@@ -127,6 +128,13 @@ def contact(reference: str, participant_id: int) -> ResponseReturnValue:
     card = call_with_vault(contacts.contact_details, reference, participant_id)
     return render_template("mediator/contact.html", reference=reference, participant_id=participant_id,
                            card=card or ContactDetails())
+
+
+@bp.route("/cases/<reference>/intake")
+def case_intake(reference: str) -> ResponseReturnValue:
+    """What the case began with, in the requester's words or the referral's (sealed; the reading is audited)."""
+    records = call_with_vault(intake_records.intake_records, reference)
+    return render_template("mediator/intake.html", reference=reference, records=records)
 
 
 @bp.route("/cases/<reference>/participants/<int(max=2147483647):participant_id>/invite", methods=["POST"])

@@ -1,36 +1,25 @@
-"""Pages for everyone: what the programme is, the harmed person's request form, the language switch."""
+"""Pages for everyone: what the programme is, the harmed person's request form, checking where a request stands,
+the language switch."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired
+from flask_babel import get_locale
 
+from mediation.errors import InvalidInput
 from mediation.services import intake
+from mediation.services.request_status import request_standing
 from web.back import back_to
-from web.calls import call
+from web.calls import call, read, runtime
+from web.intake_forms import RequestForm, StatusForm, refuse
 
 bp = Blueprint("public", __name__)
 
-RELATIONSHIPS = [
-    SelectChoice("victim", _l("I was harmed by the crime")),
-    SelectChoice("registered_victim",
-                 _l("I was harmed, and I am registered as a victim with the correctional service")),
-    SelectChoice("victim_representative", _l("I represent a person who was harmed")),
-    SelectChoice("victim_family", _l("I am a family member of a person who was harmed")),
-    SelectChoice("offender_family", _l("I am a family member of the person who caused the harm")),
-]
 
-
-class IntakeForm(FlaskForm):
-    relationship = SelectField(_l("How are you connected to the crime?"), choices=RELATIONSHIPS,
-                               validators=[DataRequired()])
-    understood = BooleanField(_l("I understand that taking part is voluntary and that I can stop at any time"),
-                              validators=[DataRequired(message=_l("Please confirm that you understand this."))])
+def _office() -> dict[str, str]:
+    """How to reach the programme's office, shown beside the forms (MEDIATION_PROGRAMME_PHONE and _EMAIL)."""
+    return dict(current_app.config["PROGRAMME_OFFICE"])
 
 
 @bp.route("/")
@@ -40,11 +29,31 @@ def home() -> ResponseReturnValue:
 
 @bp.route("/request", methods=["GET", "POST"])
 def request_mediation() -> ResponseReturnValue:
-    form = IntakeForm()
+    form = RequestForm()
+    if request.method == "GET" and not form.language.data:
+        form.language.data = "fr" if str(get_locale() or "en") == "fr" else "en"
     if form.validate_on_submit():
-        held = call(intake.submit_harmed_party_request, form.relationship.data or "")
-        return render_template("public/request_received.html", receipt=held.receipt_code)
-    return render_template("public/request.html", form=form), 400 if form.errors else 200
+        try:
+            receipt = call(intake.submit_harmed_party_request, runtime().vault, form.relationship.data or "",
+                           form.details())
+        except InvalidInput as error:
+            refuse(form, error)
+        else:
+            return render_template("public/request_received.html", receipt=receipt.receipt_code,
+                                   secret=receipt.status_secret, **_office())
+    return render_template("public/request.html", form=form, **_office()), 400 if form.errors else 200
+
+
+@bp.route("/request/status", methods=["GET", "POST"])
+def request_status() -> ResponseReturnValue:
+    """Where a request stands, for whoever holds its receipt code and status secret; nothing else is shown."""
+    form = StatusForm()
+    if form.validate_on_submit():
+        standing = read(request_standing, form.receipt.data, form.secret.data)
+        if standing is not None:
+            return render_template("public/request_status.html", form=None, standing=standing, **_office())
+        return render_template("public/request_status.html", form=form, not_found=True, **_office()), 404
+    return render_template("public/request_status.html", form=form, **_office()), 400 if form.errors else 200
 
 
 @bp.route("/language/<code>", methods=["POST"])

@@ -6,21 +6,23 @@ from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional
 
+from mediation.errors import InvalidInput
 from mediation.models import Role
 from mediation.services import intake
 from web.auth import role_blueprint
-from web.calls import call_as_user, read_as_user
+from web.calls import call_with_vault, read_as_user
+from web.intake_forms import ReferralForm, refuse
 from web.lists import list_query
+from workflows.errors import InvalidSentence
 
 bp = role_blueprint("staff", Role.STAFF)
 
 
-class ForwardForm(FlaskForm):
+class ForwardForm(ReferralForm):
     willing = BooleanField(
         _l("The offender states that they are willing to take responsibility for their actions"),
         validators=[DataRequired(message=_l("A request can be forwarded only with this statement."))])
@@ -45,7 +47,12 @@ def forward() -> ResponseReturnValue:
     if form.validate_on_submit():
         sentence = ({"kind": form.kind.data, "years": form.years.data, "months": form.months.data,
                      "days": form.days.data} if form.kind.data else None)
-        case = call_as_user(intake.forward_offender_request, willing_to_take_responsibility=True, sentence=sentence)
-        flash(_("The request was forwarded. Its reference is %(reference)s.", reference=case.reference), "info")
-        return redirect(url_for("staff.referrals"), code=303)
+        try:
+            case = call_with_vault(intake.forward_offender_request, willing_to_take_responsibility=True,
+                                   referral=form.referral(), sentence=sentence)
+        except (InvalidInput, InvalidSentence) as error:
+            refuse(form, error)
+        else:
+            flash(_("The request was forwarded. Its reference is %(reference)s.", reference=case.reference), "info")
+            return redirect(url_for("staff.referrals"), code=303)
     return render_template("staff/forward.html", form=form), 400 if form.errors else 200

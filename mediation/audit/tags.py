@@ -40,6 +40,8 @@ class AuditTag(StrEnum):
     CONTACT_RECORDED = "content:contact:recorded"
     CONTACT_DECRYPTED = "content:contact:decrypted"
     NAME_DECRYPTED = "content:name:decrypted"
+    INTAKE_RECORDED = "content:intake:recorded"  # a new case's sealed intake record and first contact card
+    INTAKE_DECRYPTED = "content:intake:decrypted"
     NOTE_ADDED = "content:note:added"
     NOTES_DECRYPTED = "content:note:decrypted"
     RATIONALE_DECRYPTED = "content:rationale:decrypted"

@@ -4,6 +4,7 @@ from mediation.models.audit import SYSTEM_CHAIN, AuditChainHead, AuditEntry, cas
 from mediation.models.case import Case, CaseReferenceCounter, Origin
 from mediation.models.content import AssessmentNote, Blob, CaseKey, Message, MessageShare
 from mediation.models.held_request import HeldRequest, RequestStatus
+from mediation.models.intake_record import IntakeRecord
 from mediation.models.invitation import Invitation
 from mediation.models.login_session import LoginSession
 from mediation.models.notice import Notice, NoticeKind
@@ -29,6 +30,7 @@ __all__ = [
     "Draft",
     "DraftPurpose",
     "HeldRequest",
+    "IntakeRecord",
     "Invitation",
     "LoginSession",
     "Message",

@@ -10,7 +10,7 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, ForeignKey, Index, String
+from sqlalchemy import DateTime, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mediation.db import Base, utcnow
@@ -47,6 +47,16 @@ class HeldRequest(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    # SHA-256 of the status secret the requester was shown once: with the receipt code it shows where the
+    # request stands (mediation.services.request_status). The secret itself is never stored.
+    status_secret_hash: Mapped[str | None] = mapped_column(String(64))
+    # Who the requester is and how to reach them, sealed under the request's own data key, itself wrapped by
+    # the active KEK (mediation.crypto.request_keys): a held request has no case, so no case data key. The key
+    # is destroyed once the details moved onto the case, or when the request is dismissed.
+    kek_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sealed_details: Mapped[bytes | None] = mapped_column(LargeBinary)
+    key_destroyed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     def __repr__(self) -> str:
         return f"<HeldRequest {self.id} {self.status}>"

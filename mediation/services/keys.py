@@ -2,7 +2,8 @@
 cases past their retention period (crypto-shredding: the content becomes unrecoverable, counts remain).
 
 Accounts' TOTP secrets are sealed under a KEK too (``services/two_factor.py``): they follow every rotation,
-and count as keys in use."""
+and count as keys in use. So do held requests' own data keys (``services/request_keys.py``): rewrapped,
+checked and counted with the cases' keys."""
 
 from __future__ import annotations
 
@@ -34,13 +35,13 @@ from mediation.models import (
     TwoFactorCredential,
     User,
 )
-from mediation.services import two_factor
+from mediation.services import request_keys, two_factor
 from workflows.vocabulary import CaseState
 
 
 def rewrap_batch(session: Session, vault: Vault, *, limit: int = 500) -> int:
-    """Rewrap up to ``limit`` data keys (then sealed TOTP secrets) not yet under the active KEK; ciphertexts
-    are not touched."""
+    """Rewrap up to ``limit`` data keys (cases', then held requests', then sealed TOTP secrets) not yet under the
+    active KEK; ciphertexts are not touched."""
     keyring = vault.keyring
     rows = session.execute(
         select(CaseKey.case_id, CaseKey.kek_id, CaseKey.wrapped_key)
@@ -52,7 +53,8 @@ def rewrap_batch(session: Session, vault: Vault, *, limit: int = 500) -> int:
         new_kek, new_wrapped = keyring.wrap(case_id, data_key)
         session.execute(update(CaseKey).where(CaseKey.case_id == case_id, CaseKey.kek_id == kek_id)
                         .values(kek_id=new_kek, wrapped_key=new_wrapped, rewrapped_at=now))
-    return len(rows) + two_factor.reseal_batch(session, keyring, limit=limit - len(rows))
+    done = len(rows) + request_keys.rewrap_batch(session, keyring, limit=limit - len(rows))
+    return done + two_factor.reseal_batch(session, keyring, limit=limit - done)
 
 
 def check_all_open(session: Session, vault: Vault) -> int:
@@ -61,7 +63,8 @@ def check_all_open(session: Session, vault: Vault) -> int:
                            .where(CaseKey.wrapped_key.is_not(None))).all()
     for case_id, kek_id, wrapped in rows:
         vault.keyring.unwrap(case_id, str(kek_id), cast(bytes, wrapped))
-    return len(rows) + two_factor.check_all_open(session, vault.keyring)
+    return (len(rows) + request_keys.check_all_open(session, vault.keyring)
+            + two_factor.check_all_open(session, vault.keyring))
 
 
 def record_rotation(session: Session, vault: Vault, rewrapped: int) -> None:
@@ -74,13 +77,15 @@ def keys_in_use(session: Session) -> dict[str, int]:
     rows = session.execute(select(CaseKey.kek_id, func.count()).where(CaseKey.wrapped_key.is_not(None))
                            .group_by(CaseKey.kek_id)).all()
     in_use = {kek_id: count for kek_id, count in rows if kek_id is not None}
-    for kek_id, count in two_factor.secrets_by_kek(session).items():
+    held = request_keys.keys_by_kek(session).items()
+    for kek_id, count in [*held, *two_factor.secrets_by_kek(session).items()]:
         in_use[kek_id] = in_use.get(kek_id, 0) + count
     return in_use
 
 
 def unopenable_data_keys(engine: Engine, keyring: Keyring) -> dict[str, int]:
-    """How many live data keys do not open with ``keyring``, by the KEK that wraps them (empty: all open)."""
+    """How many live data keys (cases' and held requests') do not open with ``keyring``, by the KEK that wraps
+    them (empty: all open)."""
     failing: dict[str, int] = {}
     with engine.connect() as connection:
         rows = connection.execute(select(CaseKey.case_id, CaseKey.kek_id, CaseKey.wrapped_key)
@@ -90,6 +95,8 @@ def unopenable_data_keys(engine: Engine, keyring: Keyring) -> dict[str, int]:
                 keyring.unwrap(case_id, str(kek_id), wrapped)
             except KeyUnavailable:
                 failing[str(kek_id)] = failing.get(str(kek_id), 0) + 1
+        for kek_id, count in request_keys.unopenable(connection, keyring).items():
+            failing[kek_id] = failing.get(kek_id, 0) + count
     return failing
 
 
@@ -98,7 +105,8 @@ def live_data_keys(engine: Engine) -> int:
     if not inspect(engine).has_table(CaseKey.__tablename__):
         return 0
     with engine.connect() as connection:
-        return connection.scalar(select(func.count()).select_from(CaseKey).where(CaseKey.wrapped_key.is_not(None)))
+        cases = connection.scalar(select(func.count()).select_from(CaseKey).where(CaseKey.wrapped_key.is_not(None)))
+        return (cases or 0) + request_keys.live_count(connection)
 
 
 def check_retirable(session: Session, vault: Vault, kek_id: str) -> None:

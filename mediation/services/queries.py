@@ -168,5 +168,6 @@ def case_for_operator(session: Session, reference: str) -> Case:
 
 
 def timeline(session: Session, case: Case) -> list[AuditEntry]:
-    """The case's audit entries in order; they hold codes and ids, no personal data."""
-    return list(session.scalars(select(AuditEntry).where(AuditEntry.case_id == case.id).order_by(AuditEntry.seq)))
+    """The case's audit entries (its workflow chain and its content chain) in the order they were written; they
+    hold codes and ids, no personal data."""
+    return list(session.scalars(select(AuditEntry).where(AuditEntry.case_id == case.id).order_by(AuditEntry.id)))

@@ -116,11 +116,14 @@ class Visitor(Navigator):
     def home(self) -> None:
         self.visit("/")
 
-    def ask_to_take_part(self, relationship: str = "victim") -> str:
-        """Fill the public intake form; return the receipt code the confirmation page gives (no case yet)."""
+    def ask_to_take_part(self, relationship: str = "victim", **contact: str) -> str:
+        """Fill the public intake form (``contact``: field labels and values; a name and a phone by default);
+        return the receipt code the confirmation page gives (no case yet)."""
         self.follow(self.page.get_by_role("link", name="Ask to take part").first)
         self.screenshot("intake")
         self.page.get_by_label("How are you connected to the crime?").select_option(relationship)
+        for label, value in (contact or {"Your name": "Robin Example", "Phone number": "555-0142"}).items():
+            self.page.get_by_label(label, exact=True).fill(value)
         self.page.get_by_label("I understand that taking part is voluntary").check()
         self.submit(self.page.get_by_role("button", name="Send my request"))
         expect(self.page.locator("h1")).to_have_text("Your request was received")
@@ -383,10 +386,15 @@ class Officer(SignedIn):
     def referrals(self) -> None:
         self.visit("/staff/")
 
-    def forward(self, *, years: int | None = None) -> str:
-        """Forward an offender's request with their statement of willingness; return its reference."""
+    def forward(self, *, years: int | None = None, offender: tuple[str, str, str] = (
+            "Sam Example", "123456A", "Example Institution"), role: str = "Parole officer") -> str:
+        """Forward an offender's request (who and where they are, the officer's role, their statement of
+        willingness); return its reference."""
         self.follow(self.page.get_by_role("navigation").get_by_role("link", name="Forward a request"))
         self.screenshot("forward")
+        for label, value in zip(("The offender's name", "FPS number", "Institution"), offender, strict=True):
+            self.page.get_by_label(label, exact=True).fill(value)
+        self.page.get_by_label("Your role").select_option(label=role)
         self.page.get_by_label("The offender states that they are willing to take responsibility").check()
         if years is not None:
             self.page.get_by_label("Sentence (if known)").select_option("fixed")

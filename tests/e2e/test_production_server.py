@@ -229,7 +229,7 @@ def test_a_form_posted_from_another_site_is_refused(browser: Browser, contexts: 
     page.goto(f"{site.public_url}/request")
     token = page.locator("input[name=csrf_token]").first.get_attribute("value")
     assert token
-    form = {"csrf_token": token, "relationship": "victim", "understood": "y"}
+    form = {"csrf_token": token, "relationship": "victim", "understood": "y", "name": "Robin", "phone": "555-0142"}
     api = page.context.request
     for headers in ({"Origin": "https://evil.example", "Referer": "https://evil.example/page"},
                     {"Referer": "https://evil.example/page"}):

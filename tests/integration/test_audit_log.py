@@ -5,6 +5,7 @@ and the signed checkpoints that catch a history rewritten or cut short consisten
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -22,6 +23,7 @@ from mediation.audit.chain import GENESIS_HASH, entry_hash
 from mediation.audit.checkpoint import create_checkpoint, read_checkpoint
 from mediation.audit.verify import AuditReport, ChainHead, verify_audit_log
 from mediation.db import utcnow
+from mediation.demo import DEMO_REFERRAL, DEMO_REQUEST
 from mediation.errors import InvalidInput
 from mediation.keyfiles import load_audit_signing_key
 from mediation.models import (
@@ -32,6 +34,7 @@ from mediation.models import (
     CaseKey,
     ConfidentialityAcknowledgement,
     HeldRequest,
+    IntakeRecord,
     Role,
     SafetyAssessment,
     SentenceRecord,
@@ -239,6 +242,23 @@ def journey(runtime: Runtime, actors: Any) -> Journey:
     act = trail.act
     admin, mediator, other, staff = actors.admin, actors.mediator, actors.other_mediator, actors.staff
     s = CaseState
+    vault = runtime.vault
+
+    intake_ids: dict[str, tuple[int, str]] = {}
+
+    def opened(session: Session, case: Case) -> Case:
+        """Note the intake record a new case begins with, in the transaction that opened it."""
+        session.flush()
+        record = session.scalars(select(IntakeRecord).where(IntakeRecord.case_id == case.id)).one()
+        intake_ids[case.reference] = (record.participant_id, record.id)
+        return case
+
+    def intake_recorded(case: Case, actor: User, role: str, **more: int) -> Expect:
+        """The sealed intake record and first contact card a new case begins with (ids only)."""
+        participant_id, intake_id = intake_ids[case.reference]
+        return Expect(AuditTag.INTAKE_RECORDED, actor, role, case.reference, chain="content",
+                      details={"participant_id": participant_id, "intake_id": intake_id, "contact_revision": 1,
+                               **more})
 
     def fire(actor: User, reference: str, trigger: str, **arguments: Any) -> Callable[[Session], Any]:
         return lambda session: workflow.fire(session, actor, reference, trigger, **arguments)
@@ -253,13 +273,17 @@ def journey(runtime: Runtime, actors: Any) -> Journey:
 
     # 1. A harmed party's request, held (nothing is written: spam must not fill the log), accepted by the
     #    coordinator, and taken through the whole dialogue, a withdrawal and a reopening.
-    held = act("request", lambda session: intake.submit_harmed_party_request(session, Relationship.VICTIM), [])
-    case = act("accept request", lambda session: intake.accept_held_request(session, admin, held.id),
+    held = act("request", lambda session: intake.submit_harmed_party_request(session, vault, Relationship.VICTIM,
+                                                                           DEMO_REQUEST), [])
+    case = act("accept request", lambda session: opened(session, intake.accept_held_request(session, vault, admin,
+                                                                                                 held.id)),
                lambda case: [Expect(AuditTag.REQUEST_RECEIVED, None, "public", case.reference, None, s.REQUESTED,
                                     details={"relationship": "victim", "participant_id": case.participants[0].id}),
                              Expect(AuditTag.REQUEST_ACCEPTED, admin, Role.ADMIN, case.reference,
-                                    details={"request_id": held.id})])
-    spam = act("spam", lambda session: intake.submit_harmed_party_request(session, "victim_family"), [])
+                                    details={"request_id": held.id}),
+                             intake_recorded(case, admin, Role.ADMIN, request_id=held.id)])
+    spam = act("spam", lambda session: intake.submit_harmed_party_request(session, vault, "victim_family",
+                                                                          DEMO_REQUEST), [])
     act("dismiss spam", lambda session: intake.dismiss_held_request(session, admin, spam.id),
         [Expect(AuditTag.REQUEST_DISMISSED, admin, Role.ADMIN, details={"request_id": spam.id})])
     ref = case.reference
@@ -353,12 +377,13 @@ def journey(runtime: Runtime, actors: Any) -> Journey:
         move("close", s.CLOSING, s.CLOSED, reason="needs_addressed"))
 
     # 2. An offender's request forwarded with its sentence, then declined.
-    case = act("referral", lambda session: intake.forward_offender_request(
-        session, staff, willing_to_take_responsibility=True, sentence={"kind": "life"}),
+    case = act("referral", lambda session: opened(session, intake.forward_offender_request(
+        session, vault, staff, willing_to_take_responsibility=True, referral=DEMO_REFERRAL, sentence={"kind": "life"})),
         lambda case: [Expect(AuditTag.REFERRAL_RECEIVED, staff, Role.STAFF, case.reference, None, s.REQUESTED,
                              details={"participant_id": case.participants[0].id}),
                       Expect(AuditTag.SENTENCE_RECORDED, staff, Role.STAFF, case.reference,
-                             details={"kind": "life", "eligible": True})])
+                             details={"kind": "life", "eligible": True}),
+                      intake_recorded(case, staff, Role.STAFF)])
     ref = case.reference
     trail.journey.references.append(ref)
     act("assign referral", lambda session: assignment.assign_mediator(session, admin, ref, mediator.id),
@@ -369,13 +394,16 @@ def journey(runtime: Runtime, actors: Any) -> Journey:
         move("decline", s.ASSESSMENT, s.CLOSED, reason="responsibility_not_accepted", outcome="unsuitable"))
 
     # 3. A request whose sentence is too short: screened straight to closed.
-    held = act("short request", lambda session: intake.submit_harmed_party_request(session, "victim_family"), [])
-    case = act("accept short", lambda session: intake.accept_held_request(session, admin, held.id),
+    held = act("short request", lambda session: intake.submit_harmed_party_request(session, vault, "victim_family",
+                                                                                 DEMO_REQUEST), [])
+    case = act("accept short", lambda session: opened(session, intake.accept_held_request(session, vault, admin,
+                                                                                                 held.id)),
                lambda case: [Expect(AuditTag.REQUEST_RECEIVED, None, "public", case.reference, None, s.REQUESTED,
                                     details={"relationship": "victim_family",
                                              "participant_id": case.participants[0].id}),
                              Expect(AuditTag.REQUEST_ACCEPTED, admin, Role.ADMIN, case.reference,
-                                    details={"request_id": held.id})])
+                                    details={"request_id": held.id}),
+                             intake_recorded(case, admin, Role.ADMIN, request_id=held.id)])
     ref = case.reference
     trail.journey.references.append(ref)
     act("assign short", lambda session: assignment.assign_mediator(session, admin, ref, mediator.id),
@@ -434,7 +462,8 @@ DETAIL_CODES: dict[str, set[str]] = {
     "wording_version": {CONFIDENTIALITY_VERSION},
 }
 DETAIL_FLAGS = {"eligible", "computed", "reset", "for_them", "on_behalf", "takes_part_in_meetings"}
-DETAIL_COUNTS = {"hours"}
+DETAIL_COUNTS = {"hours", "contact_revision"}
+DETAIL_RECORD_IDS = {"intake_id"}  # random record ids (mediation.models.content.new_record_id)
 DETAIL_IDS = {"participant_id", "mediator_id", "previous_mediator_id", "user_id", "request_id",
               "supports_participant_id", "support_participant_id"}
 REASON_CODES = {*PAUSE_REASONS, *DECLINE_REASONS, *WITHDRAW_REASONS, *CLOSE_REASONS}
@@ -459,6 +488,8 @@ def test_audit_entries_hold_only_ids_and_codes_never_personal_text(runtime, jour
                 assert type(value) is bool, (entry.tag, key, value)
             elif key in DETAIL_COUNTS:
                 assert type(value) is int, (entry.tag, key, value)
+            elif key in DETAIL_RECORD_IDS:
+                assert re.fullmatch(r"[0-9a-f]{32}", value), (entry.tag, key, value)
             else:
                 assert value in DETAIL_CODES[key], (entry.tag, key, value)
         row = json.dumps([entry.tag, entry.actor_role, entry.from_state, entry.to_state, entry.reason,
@@ -470,7 +501,7 @@ def test_audit_entries_hold_only_ids_and_codes_never_personal_text(runtime, jour
 def test_entries_chain_in_order_and_each_case_records_its_chain_head(runtime, journey):
     with runtime.transaction() as session:
         chains = session.scalars(select(AuditEntry.chain).distinct()).all()
-        assert len(chains) == 5  # three cases, the first case's content chain and the system chain
+        assert len(chains) == 7  # three cases, their content chains (each begins with an intake record), the system
         for chain in chains:
             entries = chain_entries(session, chain)
             assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
@@ -570,7 +601,8 @@ def test_an_intact_log_reports_intact_with_and_without_a_checkpoint(runtime, act
     report = verify(runtime)
     assert report.intact
     assert report.problems == []
-    assert (report.chains_checked, report.entries_checked) == (3, total)
+    # the system chain, and each case's workflow and content chains (every case begins with a sealed intake record)
+    assert (report.chains_checked, report.entries_checked) == (5, total)
     assert report.heads[case_chain(case.id)] == ChainHead(case.audit_head_seq, case.audit_head_hash)
     assert verify(runtime, signed_checkpoint(runtime)).intact
 
@@ -737,10 +769,12 @@ def _delete_the_system_chain(session: Session, _: Ledger) -> str:
 
 def _delete_the_whole_case(session: Session, ledger: Ledger) -> str:
     case = case_row(session, ledger.paused)
-    session.execute(delete(AuditEntry).where(AuditEntry.case_id == case.id))
+    session.execute(delete(AuditEntry).where(AuditEntry.case_id == case.id))  # both its chains
+    session.execute(delete(AuditChainHead).where(AuditChainHead.chain == content_chain(case.id)))
     session.execute(delete(HeldRequest).where(HeldRequest.case_id == case.id))  # the request it came from
-    # What points at it and its participants: safety assessments (sealed, hence its data key) and acknowledgements.
-    for record in (SafetyAssessment, ConfidentialityAcknowledgement, CaseKey):
+    # What points at it and its participants: safety assessments (sealed, hence its data key), acknowledgements,
+    # and what it began with.
+    for record in (SafetyAssessment, ConfidentialityAcknowledgement, IntakeRecord, CaseKey):
         session.execute(delete(record).where(record.case_id == case.id))
     session.delete(case)  # with its participants and sentence
     return case_chain(case.id)
@@ -754,6 +788,14 @@ def test_the_system_chain_deleted_but_its_head_kept_is_detected_without_a_checkp
     assert problem.startswith("system log: all ") and problem.endswith(" audit entries are missing")
 
 
+def label(chain: str) -> str:
+    """How the verifier names a chain in a problem."""
+    if chain == SYSTEM_CHAIN:
+        return "system log"
+    kind, case_id = chain.split(":")
+    return f"{'content log of ' if kind == 'content' else ''}case #{case_id} (deleted)"
+
+
 @pytest.mark.parametrize("vanish", [
     pytest.param(_delete_the_system_chain, id="system-log"),
     pytest.param(_delete_the_whole_case, id="case-and-its-chain"),
@@ -764,9 +806,10 @@ def test_a_chain_that_vanished_is_detected_with_a_checkpoint(runtime, ledger, va
     with runtime.transaction() as session:
         chain = vanish(session, ledger)
     assert verify(runtime).intact
-    label = "system log" if chain == SYSTEM_CHAIN else f"case #{chain.split(':')[1]} (deleted)"
+    gone = [chain] if chain == SYSTEM_CHAIN else [chain, content_chain(int(chain.split(":")[1]))]
     assert verify(runtime, checkpoint).problems == [
-        f"{label}: held {checkpoint[chain].seq} entries at the checkpoint and is now gone"]
+        f"{label(gone_chain)}: held {checkpoint[gone_chain].seq} entries at the checkpoint and is now gone"
+        for gone_chain in gone]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -777,7 +820,7 @@ def test_a_checkpoint_round_trips_through_json(runtime, ledger):
     key = load_audit_signing_key(runtime.settings.audit_signing_key_file)
     report = verify(runtime)
     document = create_checkpoint(report, key, utcnow())
-    assert document["payload"]["chains"] == 3
+    assert document["payload"]["chains"] == 5  # the system's, and each case's workflow and content chains
     assert read_checkpoint(json.loads(json.dumps(document)), key.public_key()) == report.heads
 
 
@@ -845,6 +888,6 @@ def test_history_that_grew_after_a_checkpoint_still_verifies(runtime, actors, le
         assert len(case_entries(session, newcomer)) > 1
     report = verify(runtime, checkpoint)
     assert report.problems == []
-    assert report.chains_checked == len(checkpoint) + 1
+    assert report.chains_checked == len(checkpoint) + 2  # the newcomer's workflow and content chains
     assert report.heads[paused_chain].seq == checkpoint[paused_chain].seq + 1
     assert report.heads[SYSTEM_CHAIN].seq == checkpoint[SYSTEM_CHAIN].seq + 1

@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
 
+from mediation.demo import DEMO_REFERRAL, DEMO_REQUEST
 from mediation.errors import Conflict, Forbidden, InvalidInput, NotFound, WrongState
-from mediation.models import AuditEntry, Case, CaseReferenceCounter, Origin
+from mediation.models import AuditEntry, Case, CaseReferenceCounter, HeldRequest, Origin
 from mediation.services import assignment, intake, participants, safety, sentences, workflow
 from mediation.services.listing import ListQuery
 from mediation.services.lookup import find_case
@@ -42,35 +43,39 @@ def _numbers_taken(runtime) -> int:
 
 def test_a_harmed_persons_request_is_held_without_a_case_or_a_reference(runtime):
     with runtime.transaction() as session:
-        held = intake.submit_harmed_party_request(session, "victim_family")
+        held = intake.submit_harmed_party_request(session, runtime.vault, "victim_family", DEMO_REQUEST)
     assert re.fullmatch(r"HR-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", held.receipt_code)
-    assert (held.status, held.case_id) == ("pending", None)
+    with runtime.transaction() as session:
+        row = session.get(HeldRequest, held.id)
+        assert row is not None and (row.status, row.case_id) == ("pending", None)
     assert (_count(runtime, Case.id), _numbers_taken(runtime), _count(runtime, AuditEntry.id)) == (0, 0, 0)
 
 
 def test_accepting_a_held_request_opens_exactly_one_case_with_the_next_reference(runtime, actors):
     with runtime.transaction() as session:
-        held = intake.submit_harmed_party_request(session, "victim_family")
+        held = intake.submit_harmed_party_request(session, runtime.vault, "victim_family", DEMO_REQUEST)
     with runtime.transaction() as session:
-        case = intake.accept_held_request(session, actors.admin, held.id)
+        case = intake.accept_held_request(session, runtime.vault, actors.admin, held.id)
     assert re.fullmatch(r"RO-\d{4}-00001", case.reference)
     assert case.state == CaseState.REQUESTED and case.origin == Origin.HARMED_PARTY_REQUEST
     assert [p.relationship_to_case for p in case.participants] == ["victim_family"]
-    received, accepted = _entries(runtime, case.reference)
+    received, accepted, recorded = sorted(_entries(runtime, case.reference), key=lambda entry: entry.id)
     assert (received.tag, received.actor_id, received.actor_role) == ("case:request:received", None, "public")
     assert (accepted.tag, accepted.actor_id) == ("case:request:accepted", actors.admin.id)
+    assert (recorded.tag, recorded.actor_id) == ("content:intake:recorded", actors.admin.id)  # ids only
     with pytest.raises(Conflict, match="already accepted"), runtime.transaction() as session:
-        intake.accept_held_request(session, actors.admin, held.id)
+        intake.accept_held_request(session, runtime.vault, actors.admin, held.id)
     assert (_count(runtime, Case.id), _numbers_taken(runtime)) == (1, 1)
 
 
 def test_dismissing_a_held_request_opens_nothing_and_only_the_coordinator_decides(runtime, actors):
     with runtime.transaction() as session:
-        spam = intake.submit_harmed_party_request(session, "victim")
+        spam = intake.submit_harmed_party_request(session, runtime.vault, "victim", DEMO_REQUEST)
     for outsider in (actors.mediator, actors.staff, actors.harmed_user):
-        for decide in (intake.accept_held_request, intake.dismiss_held_request):
-            with pytest.raises(Forbidden), runtime.transaction() as session:
-                decide(session, outsider, spam.id)
+        with pytest.raises(Forbidden), runtime.transaction() as session:
+            intake.accept_held_request(session, runtime.vault, outsider, spam.id)
+        with pytest.raises(Forbidden), runtime.transaction() as session:
+            intake.dismiss_held_request(session, outsider, spam.id)
         with pytest.raises(Forbidden), runtime.transaction() as session:
             intake.pending_requests(session, outsider, ListQuery(size=10))
     with runtime.transaction() as session:
@@ -79,7 +84,7 @@ def test_dismissing_a_held_request_opens_nothing_and_only_the_coordinator_decide
     with runtime.transaction() as session:
         intake.dismiss_held_request(session, actors.admin, spam.id)
     with pytest.raises(Conflict, match="already dismissed"), runtime.transaction() as session:
-        intake.accept_held_request(session, actors.admin, spam.id)
+        intake.accept_held_request(session, runtime.vault, actors.admin, spam.id)
     with pytest.raises(NotFound), runtime.transaction() as session:
         intake.dismiss_held_request(session, actors.admin, spam.id + 1000)
     with runtime.transaction() as session:
@@ -89,27 +94,30 @@ def test_dismissing_a_held_request_opens_nothing_and_only_the_coordinator_decide
 
 def test_references_count_up_within_the_year_and_only_for_accepted_requests(runtime, actors):
     with runtime.transaction() as session:
-        first, spam, second = (intake.submit_harmed_party_request(session, "victim") for _ in range(3))
+        first, spam, second = (intake.submit_harmed_party_request(session, runtime.vault, "victim", DEMO_REQUEST)
+                               for _ in range(3))
     with runtime.transaction() as session:
         intake.dismiss_held_request(session, actors.admin, spam.id)
     with runtime.transaction() as session:
-        one = intake.accept_held_request(session, actors.admin, first.id).reference
+        one = intake.accept_held_request(session, runtime.vault, actors.admin, first.id).reference
     with runtime.transaction() as session:
-        two = intake.accept_held_request(session, actors.admin, second.id).reference
+        two = intake.accept_held_request(session, runtime.vault, actors.admin, second.id).reference
     assert int(two[-5:]) == int(one[-5:]) + 1
 
 
 @pytest.mark.parametrize("relationship", ["offender", "neighbour", ""])
 def test_intake_refuses_a_relationship_that_cannot_ask(runtime, relationship):
     with pytest.raises(InvalidInput, match="how you are connected"), runtime.transaction() as session:
-        intake.submit_harmed_party_request(session, relationship)
+        intake.submit_harmed_party_request(session, runtime.vault, relationship, DEMO_REQUEST)
 
 
 def test_staff_forward_an_offenders_request_only_with_the_statement_of_willingness(runtime, actors):
     with pytest.raises(InvalidInput, match="willing to take responsibility"), runtime.transaction() as session:
-        intake.forward_offender_request(session, actors.staff, willing_to_take_responsibility=False)
+        intake.forward_offender_request(session, runtime.vault, actors.staff, willing_to_take_responsibility=False,
+                                        referral=DEMO_REFERRAL)
     with runtime.transaction() as session:
-        case = intake.forward_offender_request(session, actors.staff, willing_to_take_responsibility=True,
+        case = intake.forward_offender_request(session, runtime.vault, actors.staff,
+                                               willing_to_take_responsibility=True, referral=DEMO_REFERRAL,
                                                sentence={"kind": "fixed", "years": 4})
     assert case.origin == Origin.OFFENDER_REQUEST
     assert [p.willing_to_take_responsibility for p in case.participants] == [True]
@@ -118,7 +126,8 @@ def test_staff_forward_an_offenders_request_only_with_the_statement_of_willingne
 
 def test_only_staff_may_forward_an_offenders_request(runtime, actors):
     with pytest.raises(Forbidden), runtime.transaction() as session:
-        intake.forward_offender_request(session, actors.mediator, willing_to_take_responsibility=True)
+        intake.forward_offender_request(session, runtime.vault, actors.mediator, willing_to_take_responsibility=True,
+                                        referral=DEMO_REFERRAL)
 
 
 def test_referring_staff_see_received_then_acknowledged_and_nothing_more(runtime, actors, make_case):

@@ -25,7 +25,7 @@ from mediation.cli import main
 from mediation.db import make_engine, utcnow
 from mediation.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from mediation.keyfiles import load_audit_signing_key
-from mediation.models import SYSTEM_CHAIN, AuditEntry, User, case_chain
+from mediation.models import SYSTEM_CHAIN, AuditEntry, User, case_chain, content_chain
 from mediation.passwords import verify_password
 from mediation.services import accounts, sentences
 from tests.integration.test_audit_log import (
@@ -231,7 +231,8 @@ def test_show_prints_the_eligibility_explanation_and_the_timeline(cli, runtime, 
     with runtime.transaction() as session:
         case = case_row(session, reference)
         explanation = case.sentence.explanation
-        entries = case_entries(session, reference)
+        entries = list(session.scalars(select(AuditEntry).where(AuditEntry.case_id == case.id)
+                                       .order_by(AuditEntry.id)))  # both its chains, as they were written
     lines = result.stdout.splitlines()
     assert lines[0].startswith(f"{reference}  state=paused  modality=written")
     assert "paused from: dialogue_written" in lines
@@ -241,7 +242,8 @@ def test_show_prints_the_eligibility_explanation_and_the_timeline(cli, runtime, 
     shown = timeline(result.stdout)
     assert [line.split()[0] for line in shown] == [f"#{e.seq}" for e in entries]
     assert [line.split()[4] for line in shown] == [e.tag for e in entries]
-    assert shown[4].endswith("case:workflow:screen requested->assessment")
+    assert shown[5].endswith("case:workflow:screen requested->assessment")
+    assert shown[2].endswith("content:intake:recorded")  # the request's sealed details, as ids only
     assert shown[-1].endswith("case:workflow:pause dialogue_written->paused reason=wellbeing")
 
 
@@ -286,7 +288,7 @@ def test_verify_audit_passes_an_intact_log(cli, runtime, two_cases):
         total = session.scalar(select(func.count(AuditEntry.id)))
     result = cli("verify-audit")
     assert (result.exit_code, result.stderr) == (0, "")
-    assert result.stdout == f"audit log intact: {total} entries in 3 chains\n"
+    assert result.stdout == f"audit log intact: {total} entries in 5 chains\n"  # two cases' two chains, the system's
 
 
 @pytest.mark.parametrize(("tamper", "problem"), [
@@ -332,7 +334,7 @@ def test_a_checkpoint_file_catches_a_history_changed_consistently(cli, runtime, 
     checkpoint.parent.mkdir()
     written = cli("audit-checkpoint", "-o", checkpoint)
     assert written.exit_code == 0, written.output
-    assert written.stdout == f"checkpoint of 3 chains written to {checkpoint}; copy it off this server\n"
+    assert written.stdout == f"checkpoint of 5 chains written to {checkpoint}; copy it off this server\n"
     passed = cli("verify-audit", "--checkpoint", checkpoint)
     assert passed.exit_code == 0, passed.output
     assert passed.stdout.endswith(", consistent with the checkpoint\n")
@@ -352,7 +354,8 @@ def test_audit_checkpoint_prints_a_signed_checkpoint_to_standard_output(cli, run
     heads = read_checkpoint(json.loads(result.stdout), key.public_key())
     with runtime.transaction() as session:
         assert heads == verify_audit_log(session).heads
-        assert set(heads) == {SYSTEM_CHAIN, *(case_chain(case_row(session, r).id) for r in two_cases)}
+        assert set(heads) == {SYSTEM_CHAIN, *(chain(case_row(session, r).id) for r in two_cases
+                                              for chain in (case_chain, content_chain))}
 
 
 def test_audit_checkpoint_refuses_to_sign_a_damaged_log(cli, runtime, two_cases, tmp_path):

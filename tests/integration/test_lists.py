@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from mediation.db import utcnow
+from mediation.demo import DEMO_REQUEST
 from mediation.errors import InvalidInput
 from mediation.models import Case, Origin
 from mediation.services import intake, messages, queries, users
@@ -103,7 +104,7 @@ def test_the_other_lists_walk_both_ways_on_both_databases(runtime, actors, make_
     assert len(forward) == 8 and [u.id for u in backward] == [u.id for u in forward]
 
     with runtime.transaction() as s:
-        held = [intake.submit_harmed_party_request(s, "victim").id for _ in range(3)]
+        held = [intake.submit_harmed_party_request(s, runtime.vault, "victim", DEMO_REQUEST).id for _ in range(3)]
 
     def requests(query: ListQuery) -> Page[Any]:
         with runtime.transaction() as s:

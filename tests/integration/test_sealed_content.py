@@ -238,17 +238,13 @@ def test_a_contact_card_copied_into_another_case_fails_to_open(runtime, actors, 
 # --- data keys ------------------------------------------------------------------------------------------------
 
 def test_the_data_key_is_created_on_first_use_and_stored_only_wrapped(runtime, actors, make_case):
-    reference = make_case()
     vault = runtime.vault
+    with runtime.transaction() as session, pytest.raises(KeyUnavailable, match="has no encrypted content yet"):
+        vault.data_key(session, 424242)  # a case that never sealed anything has no key
+    reference = make_case()  # its first content, the intake (the requester's card and words), makes its key
     with runtime.transaction() as session:
         case = find_case(session, actors.mediator, reference)
         case_id, participant_id = case.id, case.participants[0].id
-        assert session.get(CaseKey, case_id) is None
-        with pytest.raises(KeyUnavailable, match="has no encrypted content yet"):
-            vault.data_key(session, case_id)
-    with runtime.transaction() as session:
-        contacts.record_contact_details(session, vault, actors.mediator, reference, participant_id=participant_id,
-                                        details=HARMED_CARD)
     with runtime.transaction() as session:
         row = session.execute(select(*CaseKey.__table__.columns).where(CaseKey.case_id == case_id)).one()
         data_key = vault.data_key(session, case_id)
@@ -259,6 +255,9 @@ def test_the_data_key_is_created_on_first_use_and_stored_only_wrapped(runtime, a
         assert data_key not in (value if isinstance(value, bytes) else str(value).encode())
         assert data_key.hex() not in str(value)
     with runtime.transaction() as session:  # later content uses the same key: still one row, unchanged
+        contacts.record_contact_details(session, vault, actors.mediator, reference, participant_id=participant_id,
+                                        details=HARMED_CARD)
+    with runtime.transaction() as session:
         notes.add_assessment_note(session, vault, actors.mediator, reference, text=GENERAL_NOTE)
     with runtime.transaction() as session:
         assert session.scalar(select(func.count()).select_from(CaseKey).where(CaseKey.case_id == case_id)) == 1

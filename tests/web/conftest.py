@@ -29,7 +29,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from config import Settings, load_settings
-from mediation.demo import build_case, path_to
+from mediation.demo import DEMO_REQUEST, build_case, path_to
 from mediation.keyfiles import ensure_instance
 from mediation.models import Origin, Participant, User
 from mediation.passwords import new_password
@@ -131,6 +131,8 @@ class World:
     own_withdrawn: str  # mediator's case the harmed party withdrew from (before any dialogue) ...
     start_again: str  # ... and asked, on their private line, to start again (a request to reopen)
     versions: dict[str, int]
+    held_receipt: str = ""  # its receipt code and status secret, as the requester was shown them
+    held_secret: str = ""
 
     def version(self, reference: str) -> int:
         return self.versions[reference]
@@ -258,7 +260,7 @@ def build_world(runtime: Runtime) -> World:
         notice = notices.my_notices(s, mediator)[0].id
         other_notice = notices.my_notices(s, other_mediator)[0].id
     with tx() as s:
-        held_request = intake.submit_harmed_party_request(s, "victim").id
+        receipt = intake.submit_harmed_party_request(s, vault, "victim", DEMO_REQUEST)
 
     own_withdrawn = case(CaseState.ASSESSMENT)
     _link(runtime, mediator, own_withdrawn, {"harmed": made["harmed"].id})
@@ -280,8 +282,9 @@ def build_world(runtime: Runtime) -> World:
         relay_harmed=relay_ids["harmed"], own_video=own_video, video_message=video, video_bytes=data, other=other,
         other_harmed=other_ids["harmed"], other_offender=other_ids["responsible"], other_message=other_message,
         new_referral=new_referral, other_referral=other_referral, notice=notice, other_notice=other_notice,
-        taken_away=taken_away, handed_over=handed_over, held_request=held_request, own_support=own_support,
-        requested_support=requested_support, own_withdrawn=own_withdrawn, start_again=start_again, versions=versions)
+        taken_away=taken_away, handed_over=handed_over, held_request=receipt.id, own_support=own_support,
+        requested_support=requested_support, own_withdrawn=own_withdrawn, start_again=start_again, versions=versions,
+        held_receipt=receipt.receipt_code, held_secret=receipt.status_secret)
 
 
 def _settings(folder: Path) -> Settings:
@@ -565,7 +568,12 @@ ROUTES: tuple[Route, ...] = (
     Route("public.home", "GET", lambda w, o: "/", scoped=False),
     Route("public.request_mediation", "GET", lambda w, o: "/request", scoped=False),
     Route("public.request_mediation", "POST", lambda w, o: "/request", scoped=False,
-          data=lambda w, o: {"relationship": "victim", "understood": "y"}),
+          data=lambda w, o: {"relationship": "victim", "understood": "y", "name": "Robin Requester",
+                             "phone": "555-0142", "preferred_contact": "phone", "may_leave_message": "no",
+                             "language": "en"}),
+    Route("public.request_status", "GET", lambda w, o: "/request/status", scoped=False),
+    Route("public.request_status", "POST", lambda w, o: "/request/status", scoped=False,
+          data=lambda w, o: {"receipt": w.held_receipt, "secret": w.held_secret}),
     Route("public.language", "POST", lambda w, o: "/language/fr", ok=303, done=lambda w: "/request", scoped=False,
           data=lambda w, o: {"back": "/request"}),  # back to the page the switch was on
     Route("static", "GET", lambda w, o: "/static/site.css", scoped=False),
@@ -650,6 +658,7 @@ ROUTES: tuple[Route, ...] = (
     Route("mediator.invite", "POST",
           lambda w, o: f"/mediator/cases/{w.other if o else w.own_assessment}/participants/"
                        f"{w.other_harmed if o else w.assessment_harmed}/invite"),
+    Route("mediator.case_intake", "GET", _mediator_case("/intake")),
     Route("mediator.case_notes", "GET", _mediator_case("/notes")),
     Route("mediator.case_notes", "POST", _mediator_case("/notes"), ok=303,
           data=lambda w, o: {"text": "Met both; calm.", "participant_id": ""},
@@ -739,7 +748,9 @@ ROUTES: tuple[Route, ...] = (
     Route("staff.referrals", "GET", lambda w, o: "/staff/", scoped=False),
     Route("staff.forward", "GET", lambda w, o: "/staff/forward", scoped=False),
     Route("staff.forward", "POST", lambda w, o: "/staff/forward", ok=303, scoped=False,
-          data=lambda w, o: {"willing": "y", "kind": ""}, done=lambda w: "/staff/"),
+          data=lambda w, o: {"willing": "y", "kind": "", "offender_name": "Sam Forwarded", "fps_number": "654321B",
+                             "institution": "Example Institution", "referrer_role": "chaplain"},
+          done=lambda w: "/staff/"),
     # the coordinator
     Route("admin.cases", "GET", lambda w, o: "/admin/", scoped=False),
     Route("admin.assign", "POST", lambda w, o: f"/admin/cases/{w.own}/assign", ok=303, scoped=False,

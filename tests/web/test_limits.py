@@ -22,7 +22,7 @@ from web.limits import client_address
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 REQUIRED = os.environ.get("MEDIATION_E2E_REQUIRED", "") not in ("", "0")
-REQUEST = {"relationship": "victim", "understood": "y"}
+REQUEST = {"relationship": "victim", "understood": "y", "name": "Robin", "phone": "555-0142"}
 
 
 def limited_app(runtime: Runtime, **limits: Any) -> Flask:

@@ -16,7 +16,7 @@ from flask import Flask
 from sqlalchemy import event, select, update
 
 from mediation.db import utcnow
-from mediation.demo import build_case, path_to
+from mediation.demo import DEMO_REFERRAL, DEMO_REQUEST, build_case, path_to
 from mediation.models import Case, Origin, User
 from mediation.runtime import Runtime
 from mediation.services import intake, messages, users, workflow
@@ -192,7 +192,8 @@ def test_referrals_come_in_pages_newest_first_and_filter_by_what_staff_may_know(
     made = []
     for _ in range(3):
         with web_runtime.transaction() as s:
-            made.append(intake.forward_offender_request(s, staff, willing_to_take_responsibility=True).reference)
+            made.append(intake.forward_offender_request(s, web_runtime.vault, staff, referral=DEMO_REFERRAL,
+                                                        willing_to_take_responsibility=True).reference)
     officer = small_pages("staff")
     forward, backward = walk(officer, "/staff/", rows)
     assert [r for page in forward for r in page] == [*made[::-1], world.new_referral, world.own]
@@ -301,7 +302,7 @@ def grow(runtime: Runtime, world: World, rounds: int) -> None:
         with runtime.transaction() as s:
             messages.submit_message(s, runtime.vault, harmed, world.own, text=f"More words {number}")
         with runtime.transaction() as s:
-            intake.submit_harmed_party_request(s, "victim")
+            intake.submit_harmed_party_request(s, runtime.vault, "victim", DEMO_REQUEST)
         with runtime.transaction() as s:
             users.create_user(s, None, username=f"extra.{number}", display_name="Extra", role="mediator",
                               password=None)

@@ -21,6 +21,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from mediation.db import utcnow
+from mediation.demo import DEMO_REFERRAL
 from mediation.models import AssessmentNote, Case, CaseReferenceCounter, HeldRequest, Message, User
 from mediation.runtime import Runtime
 from mediation.services import invitations
@@ -138,12 +139,14 @@ def test_the_home_page_explains_the_programme_and_links_to_the_request_form(brow
 
 
 @covers("public.request_mediation GET")
-def test_the_request_form_asks_only_how_the_person_is_connected(browser: Browser) -> None:
+def test_the_request_form_asks_who_they_are_how_to_reach_them_and_shows_the_office(browser: Browser) -> None:
     response = browser.get("/request")
     assert response.status_code == 200
     html = page_text(response)
-    assert 'name="relationship"' in html
-    assert 'name="understood"' in html
+    for name in ("relationship", "name", "phone", "email", "address", "preferred_contact", "may_leave_message",
+                 "safe_times_to_call", "language", "accessibility_needs", "who_harmed_them", "account", "understood"):
+        assert f'name="{name}"' in html, name
+    assert 'href="tel:1-800-555-0199"' in html and "restorative.opportunities@example.org" in html
     assert 'name="csrf_token"' in html
     assert 'value="offender"' not in html  # the offender's request comes through staff, not this form
 
@@ -164,7 +167,8 @@ def held(runtime: Runtime, receipt: str) -> HeldRequest | None:
 @covers("public.request_mediation POST")
 def test_a_valid_request_answers_with_a_receipt_code_and_opens_no_case(browser: Browser, web_runtime: Runtime) -> None:
     cases, numbers = count(web_runtime, Case), reference_counter(web_runtime)
-    response = browser.post("/request", {"relationship": "victim_family", "understood": "y"})
+    response = browser.post("/request", {"relationship": "victim_family", "understood": "y", "name": "Robin",
+                                         "email": "robin@example.org"})
     assert response.status_code == 200
     html = page_text(response)
     match = RECEIPT.search(html)
@@ -215,6 +219,22 @@ def test_the_language_switch_changes_the_language_and_returns_to_the_page(browse
     assert urlsplit(response.headers["Location"]).path == "/"  # never back to another site
     assert urlsplit(response.headers["Location"]).netloc in ("", "localhost")
     assert '<html lang="en">' in page_text(browser.get("/"))
+
+
+@covers("public.request_status GET", "public.request_status POST")
+def test_the_receipt_code_and_secret_show_where_the_request_stands_and_nothing_else(browser: Browser,
+                                                                                   world: World) -> None:
+    form = page_text(browser.get("/request/status"))
+    assert 'name="receipt"' in form and 'name="secret"' in form
+    answer = browser.post("/request/status", {"receipt": world.held_receipt, "secret": world.held_secret})
+    assert answer.status_code == 200
+    assert "Your request was received." in readable(answer)
+    assert not REFERENCE.search(page_text(answer)) and "Dana" not in page_text(answer)
+    wrong = [browser.post("/request/status", {"receipt": receipt, "secret": secret}) for receipt, secret in (
+        (world.held_receipt, "AAAA-AAAA-AAAA-AAAA-AAAA"), ("HR-0000-0000-0000", world.held_secret))]
+    assert {r.status_code for r in wrong} == {404}
+    problems = {re.search(r'<div class="error-summary".*?</div>', page_text(r), re.S).group(0) for r in wrong}
+    assert len(problems) == 1 and "We found no request" in problems.pop()  # the same answer either way
 
 
 # --- signing in and out, and portal activation ---------------------------------------------------------------
@@ -833,7 +853,19 @@ def test_a_video_over_the_limit_is_refused_with_413(fresh_app: Flask, world: Wor
     assert count(web_runtime, Message) == before
 
 
+@covers("mediator.case_intake GET")
+def test_the_mediator_reads_how_the_case_began(browser_for, world: World) -> None:
+    html = readable(browser_for("mediator").get(f"/mediator/cases/{world.own}/intake"))
+    for shown in (DEMO_REFERRAL.offender_name, DEMO_REFERRAL.fps_number, DEMO_REFERRAL.institution,
+                  "parole officer"):
+        assert shown in html, shown
+
+
 # --- referring staff ------------------------------------------------------------------------------------------
+
+REFERRAL = {"offender_name": "Sam Forwarded", "fps_number": "654321B", "institution": "Example Institution",
+            "referrer_role": "chaplain"}
+
 
 @covers("staff.forward GET", "staff.forward POST")
 def test_forwarding_needs_the_statement_of_willingness(browser_for, web_runtime: Runtime) -> None:
@@ -848,7 +880,7 @@ def test_forwarding_needs_the_statement_of_willingness(browser_for, web_runtime:
             in page_text(refused))
     assert count(web_runtime, Case) == before
 
-    response = staff.post("/staff/forward", {"willing": "y", "kind": "fixed", "years": "5"})
+    response = staff.post("/staff/forward", {"willing": "y", "kind": "fixed", "years": "5", **REFERRAL})
     assert response.status_code == 303
     assert urlsplit(response.headers["Location"]).path == "/staff/"
     html = page_text(staff.follow(response))
@@ -865,10 +897,10 @@ def test_forwarding_needs_the_statement_of_willingness(browser_for, web_runtime:
 def test_forwarding_with_bad_sentence_data_creates_nothing(browser_for, web_runtime: Runtime) -> None:
     staff = browser_for("staff")
     before = count(web_runtime, Case)
-    response = staff.post("/staff/forward", {"willing": "y", "kind": "fixed", "years": "abc"},
-                          headers=back_to("/staff/forward"))
-    assert response.status_code == 303
-    assert any(text.startswith("Invalid sentence") for text in flashes(page_text(staff.follow(response))))
+    response = staff.post("/staff/forward", {"willing": "y", "kind": "fixed", "years": "abc", **REFERRAL})
+    assert response.status_code == 400  # said on the form, which keeps what was typed
+    html = readable(response)
+    assert "Invalid sentence" in html and 'value="Sam Forwarded"' in html
     assert count(web_runtime, Case) == before
 
 
@@ -898,7 +930,8 @@ def test_the_coordinator_sees_every_case_as_metadata_only(browser_for, world: Wo
 
 def file_request(browser: Browser, relationship: str = "victim") -> str:
     """File a request through the public form; return its receipt code."""
-    match = RECEIPT.search(page_text(browser.post("/request", {"relationship": relationship, "understood": "y"})))
+    match = RECEIPT.search(page_text(browser.post("/request", {"relationship": relationship, "understood": "y",
+                                                              "name": "Robin", "phone": "555-0142"})))
     assert match
     return match.group(1)
 

@@ -190,7 +190,8 @@ def test_over_https_a_form_with_this_sites_referer_works(web_runtime, world):
     """What a browser sends with Referrer-Policy same-origin: the form succeeds (no-referrer made it fail)."""
     visitor = https_browser(production_app(web_runtime), world)
     token = csrf_from(page_text(visitor.get("/request")))
-    response = visitor.post("/request", {"relationship": "victim", "understood": "y"}, token=token,
+    response = visitor.post("/request", {"relationship": "victim", "understood": "y", "name": "Robin",
+                                         "phone": "555-0142"}, token=token,
                             headers={"Referer": f"{PUBLIC}/request"})
     assert response.status_code == 200
     assert "HR-" in page_text(response)  # the receipt code of a request held for the coordinator
@@ -205,7 +206,8 @@ def test_over_https_a_form_with_this_sites_referer_works(web_runtime, world):
 def test_over_https_a_form_without_this_sites_referer_is_refused(web_runtime, world, headers):
     visitor = https_browser(production_app(web_runtime), world)
     token = csrf_from(page_text(visitor.get("/request")))
-    response = visitor.post("/request", {"relationship": "victim", "understood": "y"}, token=token,
+    response = visitor.post("/request", {"relationship": "victim", "understood": "y", "name": "Robin",
+                                         "phone": "555-0142"}, token=token,
                             headers=headers)
     assert response.status_code == 400
     assert "did not come from this site" in page_text(response)
