@@ -1,7 +1,7 @@
 """messages to persons: each message is addressed to one participant; what is shared with a support person
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-03 21:30:00
 
 ``recipient_side`` stays (history, and dropping it would rebuild the table under its triggers); reading goes by
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0012'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
