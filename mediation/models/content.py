@@ -65,7 +65,7 @@ class Message(Base):
     author_participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
     written_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recipient_side: Mapped[str] = mapped_column(String(16))  # kept for history; reading goes by the person below
-    # The person the message is addressed to (mediation.services.messages.common.is_recipient).
+    # The person the message is addressed to (mediation.services.messages.addressing.is_recipient).
     recipient_participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"), index=True)
     kind: Mapped[str] = mapped_column(String(8))  # text or video
     state: Mapped[str] = mapped_column(String(20), default=MessageState.SUBMITTED.value)

@@ -14,7 +14,8 @@ from mediation.errors import InvalidInput, NotFound
 from mediation.models import Case, Message, User
 from mediation.policy import require_mediator_of
 from mediation.services.lookup import find_case
-from mediation.services.messages.common import field_context, is_recipient, message_for
+from mediation.services.messages.addressing import is_recipient
+from mediation.services.messages.common import field_context, message_for
 from mediation.services.messages.review import review
 from workflows.message_workflow import MessageState
 
