@@ -11,6 +11,7 @@ import base64
 import json
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from mediation.crypto.errors import CryptoError, KeyUnavailable
 from mediation.fileio import write_private
+from workflows.words import Words
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -49,22 +51,30 @@ class Keyring:
 
     def wrap(self, case_id: int, data_key: bytes) -> tuple[str, bytes]:
         """Wrap a case's data key under the active KEK; returns (KEK id, nonce + ciphertext)."""
-        nonce = os.urandom(NONCE_BYTES)
-        sealed = AESGCM(self.keys[self.active]).encrypt(nonce, data_key, _wrap_context(case_id, self.active))
-        return self.active, nonce + sealed
+        return self.wrap_key(data_key, lambda kek_id: _wrap_context(case_id, kek_id))
 
     def unwrap(self, case_id: int, kek_id: str, wrapped: bytes) -> bytes:
+        return self.unwrap_key(kek_id, wrapped, lambda kek: _wrap_context(case_id, kek),
+                               owner=Words("case #%(id)s", id=case_id))
+
+    def wrap_key(self, data_key: bytes, context: Callable[[str], bytes]) -> tuple[str, bytes]:
+        """Wrap any data key under the active KEK, bound to ``context(kek_id)`` (what the key belongs to)."""
+        nonce = os.urandom(NONCE_BYTES)
+        return self.active, nonce + AESGCM(self.keys[self.active]).encrypt(nonce, data_key, context(self.active))
+
+    def unwrap_key(self, kek_id: str, wrapped: bytes, context: Callable[[str], bytes], *, owner: Words) -> bytes:
+        """Open a data key ``wrap_key`` wrapped; ``owner`` names what it belongs to when it cannot be opened."""
         key = self.keys.get(kek_id)
         if key is None:
-            state = "was retired" if kek_id in self.retired else "is not in this keyring"
-            raise KeyUnavailable("the data key of case #%(case_id)s is wrapped by KEK %(kek_id)s, which %(state)s",
-                                 case_id=case_id, kek_id=repr(kek_id), state=str(state))
+            state = Words("was retired") if kek_id in self.retired else Words("is not in this keyring")
+            raise KeyUnavailable("the data key of %(owner)s is wrapped by KEK %(kek_id)s, which %(state)s",
+                                 owner=owner, kek_id=repr(kek_id), state=state)
         try:
-            return AESGCM(key).decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _wrap_context(case_id, kek_id))
+            return AESGCM(key).decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], context(kek_id))
         except InvalidTag:
-            raise KeyUnavailable("the data key of case #%(case_id)s does not open with KEK %(kek_id)s: the "
+            raise KeyUnavailable("the data key of %(owner)s does not open with KEK %(kek_id)s: the "
                                  "key-encryption key is wrong (mistyped or replaced) or the wrapped key was altered",
-                                 case_id=case_id, kek_id=repr(kek_id)) from None
+                                 owner=owner, kek_id=repr(kek_id)) from None
 
     def with_new_active(self, kek_id: str, key: bytes) -> Keyring:
         return Keyring({**self.keys, kek_id: key}, kek_id, self.retired)

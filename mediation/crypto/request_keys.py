@@ -14,12 +14,9 @@ from __future__ import annotations
 import json
 import os
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-from mediation.crypto.errors import KeyUnavailable
-from mediation.crypto.keyring import KEY_BYTES, NONCE_BYTES, Keyring
+from mediation.crypto.keyring import KEY_BYTES, Keyring
 from mediation.crypto.records import RecordContext, open_sealed, seal
+from workflows.words import Words
 
 NO_CASE = 0  # case ids start at 1: a held request's records name case 0 and their own kind and id
 
@@ -38,21 +35,12 @@ def new_data_key() -> bytes:
 
 def wrap(keyring: Keyring, request_id: int, data_key: bytes) -> tuple[str, bytes]:
     """Wrap a request's data key under the active KEK; returns (KEK id, nonce + ciphertext)."""
-    nonce = os.urandom(NONCE_BYTES)
-    kek_id = keyring.active
-    return kek_id, nonce + AESGCM(keyring.keys[kek_id]).encrypt(nonce, data_key, _wrap_context(request_id, kek_id))
+    return keyring.wrap_key(data_key, lambda kek_id: _wrap_context(request_id, kek_id))
 
 
 def unwrap(keyring: Keyring, request_id: int, kek_id: str, wrapped: bytes) -> bytes:
-    key = keyring.keys.get(kek_id)
-    if key is None:
-        state = "was retired" if kek_id in keyring.retired else "is not in this keyring"
-        raise KeyUnavailable(f"the data key of held request #{request_id} is wrapped by KEK {kek_id!r}, which {state}")
-    try:
-        return AESGCM(key).decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], _wrap_context(request_id, kek_id))
-    except InvalidTag:
-        raise KeyUnavailable(f"the data key of held request #{request_id} does not open with KEK {kek_id!r}: the "
-                             "key-encryption key is wrong or the wrapped key was altered") from None
+    return keyring.unwrap_key(kek_id, wrapped, lambda kek: _wrap_context(request_id, kek),
+                              owner=Words("held request #%(id)s", id=request_id))
 
 
 def seal_details(data_key: bytes, request_id: int, text: str) -> bytes:

@@ -332,6 +332,9 @@ def delivery_hold(session: Session, actor: User, reference: str) -> Words | None
     return None if no_safety_concern.holds(case) else no_safety_concern.explanation_for(case)
 
 
+HOLD_MEETING = "hold_meeting"  # the action a future meeting service names (web/labels.py labels it)
+
+
 # --- meetings -----------------------------------------------------------------------------------------------
 
 def require_safe_to_meet(session: Session, actor: User, reference: str) -> None:
@@ -344,4 +347,4 @@ def require_safe_to_meet(session: Session, actor: User, reference: str) -> None:
     require_mediator_of(actor, case)
     refusals = meeting_refusals(case)
     if refusals:
-        raise GuardNotMet("hold_meeting", [g.name for g in refusals], [g.explanation_for(case) for g in refusals])
+        raise GuardNotMet(HOLD_MEETING, [g.name for g in refusals], [g.explanation_for(case) for g in refusals])
