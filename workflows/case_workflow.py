@@ -117,6 +117,10 @@ def _safe_to_meet(modality: Modality) -> tuple[Guard, ...]:
     return (no_safety_concern,) if modality is Modality.FACE_TO_FACE else ()
 
 
+def _resuming_safely(state: CaseState) -> tuple[Guard, ...]:
+    return _safe_to_meet(Modality.FACE_TO_FACE) if state == CaseState.DIALOGUE_FACE_TO_FACE else ()
+
+
 def _transitions() -> tuple[TransitionSpec, ...]:
     s = CaseState
     specs: list[TransitionSpec] = [
@@ -142,7 +146,9 @@ def _transitions() -> tuple[TransitionSpec, ...]:
     specs += [TransitionSpec("conclude", d, s.CLOSING) for d in DIALOGUE_STATES]
     specs.append(TransitionSpec("close", s.CLOSING, s.CLOSED, effects=(_record_completion,)))
     specs += [TransitionSpec("pause", p, s.PAUSED, effects=(_remember_pause_origin,)) for p in PAUSABLE_STATES]
-    specs += [TransitionSpec("resume", s.PAUSED, p, guards=(paused_from_is(p),), effects=(_forget_pause_origin,))
+    # Resuming a face-to-face dialogue brings people together again: not while anyone in it has a concern.
+    specs += [TransitionSpec("resume", s.PAUSED, p, effects=(_forget_pause_origin,),
+                             guards=(paused_from_is(p), *_resuming_safely(p)))
               for p in PAUSABLE_STATES]
     specs += [TransitionSpec("withdraw", o, s.CLOSED, guards=(participant_on_case,), effects=(_record_withdrawal,))
               for o in OPEN_STATES]

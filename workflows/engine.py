@@ -188,24 +188,25 @@ class SharedWorkflow:
                      *, judge_arguments: bool = True) -> tuple[Guard, ...]:
         """Guards that keep ``trigger`` from firing now; empty when it can fire.
 
-        With several candidate transitions, report the one closest to firing; on a tie, what they all lack.
+        With several candidate transitions, report the one closest to firing (fewest guards unmet); on a tie,
+        what they all lack, or else the path this case is on (the one with most guards met).
         """
         arguments = arguments or {}
         candidates = self._specs_by_source.get((model.state, trigger), ())
         if not candidates:
             raise TriggerNotAllowed(trigger, model.state, self.triggers_from(model.state), self.definition.subject)
-        failures: list[tuple[Guard, ...]] = []
+        failures: list[tuple[int, tuple[Guard, ...]]] = []  # (guards met, guards unmet) per candidate
         for spec in candidates:
             checks = (*spec.guards, *(_negated(g) for g in spec.unless))
             failed = tuple(g for g in checks
                            if (judge_arguments or not g.uses_arguments) and not g.holds(model, arguments))
             if not failed:
                 return ()
-            failures.append(failed)
-        fewest = min(len(f) for f in failures)
-        tied = [f for f in failures if len(f) == fewest]
-        common = [g for g in tied[0] if all(g.name in {h.name for h in other} for other in tied[1:])]
-        return tuple(common or tied[0])
+            failures.append((len(checks) - len(failed), failed))
+        fewest = min(len(f) for _, f in failures)
+        tied = [(met, f) for met, f in failures if len(f) == fewest]
+        common = [g for g in tied[0][1] if all(g.name in {h.name for h in other} for _, other in tied[1:])]
+        return tuple(common or max(tied, key=lambda candidate: candidate[0])[1])
 
     def fire(self, model: StatefulModel, trigger: str, **arguments: Any) -> str:
         """Fire ``trigger`` on ``model`` and return the new state; raise if it is refused."""

@@ -19,7 +19,7 @@ from mediation.audit import chain as audit
 from mediation.crypto.records import RecordContext
 from mediation.crypto.vault import Vault
 from mediation.db import utcnow
-from mediation.errors import InvalidInput, NotFound, WrongState
+from mediation.errors import Forbidden, InvalidInput, NotFound, WrongState
 from mediation.models import Case, NoteDirection, NoteKind, Participant, PrivateNote, Role, User
 from mediation.models.content import new_record_id
 from mediation.models.private_line import DraftPurpose, RequestOutcome
@@ -55,9 +55,12 @@ def _context(note: PrivateNote) -> RecordContext:
                          f"body.about-{note.participant_id}")
 
 
-def may_ask_to_start_again(case: Case) -> bool:
-    """A request to reopen makes sense only once the process stopped because someone withdrew."""
-    return case.state == CaseState.CLOSED and case.outcome == Outcome.WITHDRAWN
+def may_ask_to_start_again(case: Case, person: Participant | None = None) -> bool:
+    """A request to reopen makes sense only once the process stopped because someone withdrew, and only that
+    person may ask (the other side must never be able to press for contact again); ``person`` None asks whether
+    anyone may."""
+    withdrawn = case.state == CaseState.CLOSED and case.outcome == Outcome.WITHDRAWN
+    return withdrawn and (person is None or person.id == case.withdrawn_by_participant_id)
 
 
 def _pending_start_again(session: Session, case_id: int, participant_id: int | None = None) -> list[PrivateNote]:
@@ -97,6 +100,8 @@ def write_to_mediator(session: Session, vault: Vault, actor: User, reference: st
         if not may_ask_to_start_again(case):
             raise WrongState("The process is still going on, so there is nothing to start again. You can write "
                              "to your mediator, or ask for a break.")
+        if not may_ask_to_start_again(case, mine):
+            raise Forbidden("Only the person who withdrew can ask to start again. You can write to your mediator.")
         if _pending_start_again(session, case.id, mine.id):
             raise WrongState("Your request to start again is already with your mediator.")
     note = _add_note(session, vault, actor, case, mine, direction=NoteDirection.TO_MEDIATOR, kind=NoteKind(kind),
@@ -175,7 +180,7 @@ def my_line(session: Session, vault: Vault, actor: User, reference: str) -> MyLi
                                  .order_by(PrivateNote.created_at, PrivateNote.id)))
     pending = any(n.kind == NoteKind.START_AGAIN and n.handled_at is None for n in notes)
     return MyLine(case.reference, mediator.display_name if mediator is not None else None,
-                  may_ask_to_start_again(case) and not pending, pending,
+                  may_ask_to_start_again(case, mine) and not pending, pending,
                   _opened(session, vault, actor, case, notes, unread_direction=NoteDirection.TO_PARTICIPANT))
 
 
@@ -260,6 +265,8 @@ def _request(session: Session, actor: User, reference: str, note_id: str) -> tup
 def reopen_on_request(session: Session, actor: User, reference: str, *, note_id: str) -> str:
     """The mediator reopens the case at a participant's request to start again; returns the case's new state."""
     case, note = _request(session, actor, reference, note_id)
+    if note.participant_id != case.withdrawn_by_participant_id:
+        raise Forbidden("Only the person who withdrew can have the case reopened at their request.")
     record = workflow.fire(session, actor, case.reference, "reopen", participant_id=note.participant_id)
     now = utcnow()
     for pending in _pending_start_again(session, case.id):

@@ -286,7 +286,7 @@ class Mediator(SignedIn):
 
     def add_participant(self, relationship: str) -> None:
         form = self.section("participants").locator("form[action$='/participants']")
-        form.get_by_label("Add a participant").select_option(relationship)
+        form.get_by_label("Relationship to the case").select_option(relationship)
         self.submit(form.get_by_role("button", name="Add"))
 
     def record_consent(self, relationship: str, consent: str = "given") -> None:

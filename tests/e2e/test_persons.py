@@ -23,7 +23,7 @@ from workflows.vocabulary import Modality, ParticipantRole, Side
 SHARED = "I am sorry for what I did. I would like to answer your questions in writing."
 KEPT = "There is something I have never told anyone about that night."
 STEPS = [("sentence", "3"), ("screen", None), ("other side", None), ("support", None), ("consent", None),
-         ("safety", None), ("prepare", None), ("modality", "written"), ("begin", None)]
+         ("safety", None), ("acknowledge", None), ("prepare", None), ("modality", "written"), ("begin", None)]
 
 
 def _accounts(app: LiveApp, reference: str) -> dict[str, Credentials]:

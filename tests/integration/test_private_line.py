@@ -120,6 +120,16 @@ def test_asking_to_start_again_is_refused_while_the_process_goes_on(relay: Relay
     assert not my_line(relay, actors.harmed_user).may_ask_to_start_again
 
 
+def test_only_the_person_who_withdrew_may_ask_to_start_again(relay: Relay, actors: Actors) -> None:
+    """The other side can never press for contact again through a request to reopen."""
+    relay.fire(actors.harmed_user, "withdraw", reason="participant_choice")
+    assert not my_line(relay, actors.offender_user).may_ask_to_start_again
+    with pytest.raises(Forbidden, match="Only the person who withdrew"):
+        write(relay, actors.offender_user, "start_again", "Please let us talk again.")
+    assert summary(relay).reopen_requests == []
+    write(relay, actors.offender_user, "message", "I understand.")  # they can still write to their mediator
+
+
 def test_a_withdrawn_participant_asks_to_start_again_and_the_mediator_reopens(relay: Relay, actors: Actors) -> None:
     relay.fire(actors.harmed_user, "withdraw", reason="participant_choice")
     line = my_line(relay, actors.harmed_user)  # still reachable once withdrawn

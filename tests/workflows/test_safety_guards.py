@@ -72,6 +72,22 @@ def test_the_change_to_face_to_face_waits_for_every_concern_to_be_lifted(modalit
     assert case_workflow().fire(case, "change_modality", modality="face_to_face") == S.DIALOGUE_FACE_TO_FACE
 
 
+def test_a_face_to_face_dialogue_paused_for_a_concern_resumes_only_once_it_is_lifted():
+    case = case_in(S.PAUSED, paused_from=S.DIALOGUE_FACE_TO_FACE,
+                   participant_facts=[harmed(), responsible(safety=Safety.CONCERNS)])
+    with pytest.raises(GuardNotMet) as refused:
+        case_workflow().fire(case, "resume")
+    assert "no_safety_concern" in refused.value.unmet and case.state == S.PAUSED
+    case.participant(RESPONSIBLE_ID).safety = Safety.CLEARED.value
+    assert case_workflow().fire(case, "resume") == S.DIALOGUE_FACE_TO_FACE
+
+
+def test_a_written_dialogue_resumes_despite_a_concern_since_deliveries_stay_held():
+    case = case_in(S.PAUSED, paused_from=S.DIALOGUE_WRITTEN,
+                   participant_facts=[harmed(), responsible(safety=Safety.CONCERNS)])
+    assert case_workflow().fire(case, "resume") == S.DIALOGUE_WRITTEN
+
+
 def test_a_meeting_waits_for_every_concern_to_be_lifted():
     case = case_in(S.DIALOGUE_FACE_TO_FACE, participant_facts=[harmed(safety=Safety.CONCERNS), responsible()])
     assert [g.name for g in meeting_refusals(case)] == ["no_safety_concern"]

@@ -17,6 +17,7 @@ from mediation.services.lookup import find_case
 from mediation.services.messages.addressing import is_recipient
 from mediation.services.messages.common import field_context, message_for
 from mediation.services.messages.review import review
+from mediation.services.messages.sharing import is_shared_with
 from workflows.message_workflow import MessageState
 
 MAX_COVER_NOTE = 600
@@ -46,12 +47,14 @@ def approve_with_cover_note(session: Session, vault: Vault, actor: User, referen
 
 def cover_note(session: Session, vault: Vault, actor: User, reference: str, message_id: str) -> str | None:
     """The mediator's cover note on a message delivered to the actor (None if there is none); reading it does
-    not open the message itself."""
+    not open the message itself. The note is the mediator's word to the recipient: a support person the message
+    was shared with reads the message, never the note."""
     case, message = message_for(session, actor, reference, message_id)
     delivered = message.state in (MessageState.DELIVERED, MessageState.READ) and message.delivered_at is not None
-    if not (delivered and is_recipient(actor, case, message)):
+    recipient = delivered and is_recipient(actor, case, message)
+    if not (recipient or (delivered and is_shared_with(session, actor, case, message))):
         raise NotFound("There is no such message on this case.")
-    if message.sealed_cover_note is None:
+    if not recipient or message.sealed_cover_note is None:
         return None
     text = vault.open_text(session, field_context(message, "cover"), message.sealed_cover_note)
     audit.record_content(session, AuditTag.COVER_NOTE_DECRYPTED, case_id=case.id, actor=actor, now=utcnow(),
