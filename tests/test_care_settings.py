@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from config import SettingsError, load_settings
+from config.care import DEMO_PROGRAMME_EMAIL, DEMO_PROGRAMME_PHONE
 
 
 def settings(**env: str):
@@ -20,7 +21,7 @@ def test_the_defaults_offer_support_in_both_languages_and_a_neutral_exit() -> No
     assert [r.phone for r in care.resources_for("en")] == ["911", "988", "1-866-806-2275"]
     assert care.resources_for("fr")[0].name.startswith("Services d'urgence")
     assert care.resources_for("ro") == care.resources_for("en")
-    assert (care.programme.phone, care.programme.email) == ("", "")
+    assert (care.programme.phone, care.programme.email) == (DEMO_PROGRAMME_PHONE, DEMO_PROGRAMME_EMAIL)
 
 
 def test_resources_exit_and_contact_are_read_from_the_environment() -> None:

@@ -31,7 +31,7 @@ def parse_role(role: str | None, kind: Relationship) -> ParticipantRole:
     try:
         return ParticipantRole(role)
     except ValueError:
-        raise InvalidInput("Unknown role %(value)s; choose one of: %(choices)s.", value=repr(role)[:60],
+        raise InvalidInput("Unknown role %(value)s; choose one of: %(choices)s.", value=str(role)[:60],
                            choices=codes([r.value for r in ParticipantRole])) from None
 
 
@@ -39,7 +39,7 @@ def parse_relationship(relationship: str) -> Relationship:
     try:
         return Relationship(relationship)
     except ValueError:
-        raise InvalidInput("Unknown relationship %(value)s; choose one of: %(choices)s.", value=repr(relationship)[:60],
+        raise InvalidInput("Unknown relationship %(value)s; choose one of: %(choices)s.", value=str(relationship)[:60],
                            choices=codes([r.value for r in Relationship])) from None
 
 

@@ -19,7 +19,17 @@ from mediation.db import make_engine
 from mediation.errors import Forbidden, InvalidInput, NotFound
 from mediation.models import AuditEntry, Case, Message, Participant, User, case_chain, content_chain
 from mediation.schema import alembic_config, migrate
-from mediation.services import contacts, messages, participant_names, participants, people, users, views, workflow
+from mediation.services import (
+    contacts,
+    messages,
+    participant_names,
+    participants,
+    people,
+    safety,
+    users,
+    views,
+    workflow,
+)
 from mediation.services import withdrawal as withdrawals
 from mediation.services.contacts import ContactDetails
 from mediation.services.lookup import find_case
@@ -27,6 +37,7 @@ from mediation.services.messages import sharing
 from tests.integration.test_messages import Relay, link_accounts, message_in
 from workflows.errors import GuardNotMet
 from workflows.message_workflow import MessageState
+from workflows.safety import CONFIDENTIALITY_VERSION
 from workflows.vocabulary import CaseState
 
 SHARED_WORDS = "Words the victim chose to show their support person."
@@ -119,6 +130,22 @@ def test_only_the_cases_mediator_adds_people(runtime, actors, assessed):
         people.add_person(s, actors.other_mediator, assessed, "victim_family", role="support", supports=victim.id)
 
 
+def _clear_and_inform(runtime, actors, reference: str, participant_id: int) -> None:
+    """The mediator clears the person's safety and reads them the limits of confidentiality."""
+    with runtime.transaction() as s:
+        safety.record_assessment(s, runtime.vault, actors.mediator, reference, participant_id=participant_id,
+                                 outcome="cleared")
+    with runtime.transaction() as s:
+        person = s.get(Participant, participant_id)
+        if person is not None and person.user_id is not None:  # with an account, they acknowledge it themselves
+            account = s.get(User, person.user_id)
+            assert account is not None
+            safety.acknowledge_confidentiality(s, account, reference, version=CONFIDENTIALITY_VERSION)
+        else:
+            safety.record_acknowledgement_for(s, actors.mediator, reference, participant_id=participant_id,
+                                              version=CONFIDENTIALITY_VERSION)
+
+
 def _ready_except(runtime, actors, reference: str, skip: int | None = None) -> None:
     """Consent given and safety cleared for everyone but ``skip``; the written modality chosen; prepared."""
     for person in _people(runtime, actors, reference).values():
@@ -126,8 +153,7 @@ def _ready_except(runtime, actors, reference: str, skip: int | None = None) -> N
             continue
         with runtime.transaction() as s:
             participants.record_consent(s, actors.mediator, reference, person.id, "given")
-        with runtime.transaction() as s:
-            participants.record_safety_assessment(s, actors.mediator, reference, person.id, "cleared")
+        _clear_and_inform(runtime, actors, reference, person.id)
     with runtime.transaction() as s:
         workflow.choose_modality(s, actors.mediator, reference, "written")
     with runtime.transaction() as s:
@@ -271,8 +297,7 @@ def test_the_mediator_relaying_chooses_a_person_of_the_other_side_who_takes_part
     for person in (victim, family, _people(runtime, actors, reference)["offender"]):
         with runtime.transaction() as s:
             participants.record_consent(s, actors.mediator, reference, person.id, "given")
-        with runtime.transaction() as s:
-            participants.record_safety_assessment(s, actors.mediator, reference, person.id, "cleared")
+        _clear_and_inform(runtime, actors, reference, person.id)
     with runtime.transaction() as s:
         workflow.choose_modality(s, actors.mediator, reference, "relay")
     for trigger in ("prepare", "begin"):

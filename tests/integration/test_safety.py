@@ -261,7 +261,7 @@ def test_reopening_a_case_assesses_everyone_again_and_keeps_the_history(runtime,
     harmed = people(runtime, actors, reference)[Side.HARMED]
     with runtime.transaction() as s:
         workflow.fire(s, actors.mediator, reference, "withdraw", reason="participant_choice",
-                      participant_id=harmed.id)
+                      participant_id=harmed.id, confirmed=True)
     with runtime.transaction() as s:
         workflow.fire(s, actors.mediator, reference, "reopen", participant_id=harmed.id)
     assert {p.safety for p in people(runtime, actors, reference).values()} == {Safety.NOT_ASSESSED}

@@ -54,7 +54,8 @@ def test_the_answer_page_gives_the_receipt_and_a_secret_shown_once(browser: Brow
     ({"phone": "", "email": "", "address": "", "preferred_contact": ""}, "at least one way to reach you"),
     ({"email": "robin-at-example"}, "does not look like one"),
     ({"account": "x" * 5001}, "account of what happened is too long (at most 5000 characters)"),
-    ({"preferred_contact": "carrier-pigeon"}, "Choose the preferred way of contact among: phone, e-mail, post"),
+    ({"preferred_contact": "carrier-pigeon"},
+     "Choose the preferred way of contact among: phone number, e-mail address, post"),
     ({"preferred_contact": "post", "address": ""}, "preferred way of contact is post, so the postal address"),
     ({"language": "de"}, "Choose the language among: English, French"),
 ])
@@ -173,8 +174,7 @@ def test_the_form_shows_the_programmes_own_phone_and_e_mail_from_the_settings(we
                                                                               world: World) -> None:
     settings = load_settings({"MEDIATION_PROGRAMME_PHONE": "613 555 0123",
                               "MEDIATION_PROGRAMME_EMAIL": "office@programme.example"}, cwd=Path("/srv"))
-    app = make_app(web_runtime, replace(web_runtime.settings, programme_phone=settings.programme_phone,
-                                        programme_email=settings.programme_email))
+    app = make_app(web_runtime, replace(web_runtime.settings, care=settings.care))
     for path in ("/request", "/request/status"):
         html = page_text(Browser(app.test_client(), world).get(path))
         assert 'href="tel:6135550123"' in html and 'href="mailto:office@programme.example"' in html

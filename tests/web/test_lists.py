@@ -308,6 +308,8 @@ def grow(runtime: Runtime, world: World, rounds: int) -> None:
                               password=None)
 
 
+DASHBOARDS = ("/mediator/", "/mediator/?stale=1")
+SMALL_PAGE = 3  # the page size small_pages sets
 PAGES = {"/admin/": "admin", "/admin/?state=requested&mediator=none": "admin", "/admin/accounts": "admin",
          "/admin/requests": "admin", "/mediator/": "mediator", "/mediator/?stale=1": "mediator",
          "/mediator/reviews": "mediator", "/staff/": "staff"}
@@ -330,4 +332,8 @@ def test_each_list_page_costs_the_same_number_of_statements_as_cases_grow(small_
     grow(web_runtime, world, rounds=3)
     after = counted()
     assert after == before
-    assert min(before.values()) >= 2 and max(before.values()) <= 6, before  # the user, the page, a count or two
+    # The user, the page, a count or two; the mediator's dashboard also opens the names on the page it shows,
+    # each reading audited (mediation.services.participant_names), so it costs a few statements per case shown.
+    plain = {path: count for path, count in before.items() if path not in DASHBOARDS}
+    assert min(plain.values()) >= 2 and max(plain.values()) <= 6, before
+    assert all(before[path] <= 6 + 5 * SMALL_PAGE for path in DASHBOARDS), before

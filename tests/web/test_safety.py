@@ -161,8 +161,9 @@ def test_a_disclosure_on_a_closed_case_is_refused_on_the_form(browser_for, world
                                                               web_runtime: Runtime) -> None:
     mediator = browser_for("mediator")
     page = case_page_path(world.own)
-    withdrawn = mediator.post(f"{page}/actions/withdraw", {"reason": "participant_choice",
+    withdrawn = mediator.post(f"{page}/withdraw", {"reason": "participant_choice",
                                                            "participant_id": str(world.own_harmed),
+                                                           "confirm": "yes",
                                                            "version": version(web_runtime, world.own)})
     assert withdrawn.status_code == 303 and case_facts(web_runtime, world.own)["state"] == "closed"
     refused = mediator.post(f"{page}/disclosures", {"category": "serious_harm", "note": "Too late."},

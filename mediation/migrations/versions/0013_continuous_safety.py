@@ -73,8 +73,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('participants', schema=None) as batch_op:
-        batch_op.drop_column('confidentiality_acknowledged')
+    # A plain DROP COLUMN (SQLite 3.35+), not a batch copy: copying participants would drop and recreate a table
+    # that messages and message shares point at, which SQLite refuses while they hold rows.
+    op.drop_column('participants', 'confidentiality_acknowledged')
 
     with op.batch_alter_table('safety_assessments', schema=None) as batch_op:
         batch_op.drop_index('ix_safety_assessments_participant')
