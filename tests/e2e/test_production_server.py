@@ -90,6 +90,14 @@ def unverified() -> ssl.SSLContext:
     return context
 
 
+def fill_request(page: Page) -> None:
+    """The public request as a harmed person fills it: how they are connected, who they are, how to reach them."""
+    page.get_by_label("How are you connected to the crime?").select_option("victim")
+    page.get_by_label("Your name", exact=True).fill("Robin Example")
+    page.get_by_label("Phone number", exact=True).fill("555-0142")
+    page.get_by_label("I understand that taking part is voluntary").check()
+
+
 def raw_request(port: int, method: str, path: str, headers: dict[str, str] | None = None,
                 body: str | None = None) -> http.client.HTTPResponse:
     """One HTTPS request as a script (not a browser) sends it: any Host, any headers. The body is read."""
@@ -216,8 +224,7 @@ def test_forms_work_over_https_and_links_use_the_public_url(browser: Browser, co
     # Someone harmed by a crime asks to take part, without an account.
     visitor = new_page(browser, contexts)
     visitor.goto(f"{site.public_url}/request")
-    visitor.get_by_label("How are you connected to the crime?").select_option("victim")
-    visitor.get_by_label("I understand that taking part is voluntary").check()
+    fill_request(visitor)
     assert submit(visitor, "Send my request") == 200
     expect(visitor.locator("h1")).to_have_text("Your request was received")
 
@@ -267,8 +274,7 @@ def test_a_flood_of_requests_meets_a_page_that_says_when_to_try_again(browser: B
     page.add_init_script(path=str(AXE_SCRIPT))
     for _ in range(8):
         page.goto(f"{site.public_url}/request")
-        page.get_by_label("How are you connected to the crime?").select_option("victim")
-        page.get_by_label("I understand that taking part is voluntary").check()
+        fill_request(page)
         with page.expect_navigation() as navigation:
             page.get_by_role("button", name="Send my request", exact=True).click()
         response = navigation.value
