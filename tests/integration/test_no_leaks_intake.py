@@ -26,11 +26,11 @@ from sqlalchemy import select
 from mediation.models import Case, HeldRequest
 from mediation.runtime import Runtime
 from mediation.schema import sqlite_file
-from mediation.services import accounts, assignment
+from mediation.services import assignment
 from tests.integration.test_no_leaks import pg_dump, scan, scan_files, scan_postgres_tables
+from tests.integration.web_sessions import client_signed_in_as
 from tests.web.conftest import csrf_from
 from web import create_app
-from web.auth import SESSION_KEY
 
 # The canaries' digits stand in for an FPS number: digits only, so they pass its format check.
 REQUEST_FIELDS = ("name", "phone", "email", "address", "safe_times_to_call", "accessibility_needs",
@@ -65,18 +65,6 @@ def app(runtime: Runtime) -> Flask:
     return app
 
 
-def browser(app: Flask, user_id: int | None = None) -> FlaskClient:
-    client = app.test_client()
-    if user_id is not None:
-        runtime: Runtime = app.extensions["mediation.runtime"]
-        with runtime.transaction() as s:
-            key = accounts.start_session(s, user_id)
-        with client.session_transaction() as session:
-            session["_user_id"], session["_fresh"], session["seen"] = str(user_id), True, int(time.time())
-            session[SESSION_KEY] = key
-    return client
-
-
 def post_form(client: FlaskClient, path: str, fields: dict[str, str]):
     token = csrf_from(client.get(path).get_data(as_text=True))
     return client.post(path, data={**fields, "csrf_token": token})
@@ -85,9 +73,10 @@ def post_form(client: FlaskClient, path: str, fields: dict[str, str]):
 def file_request(app: Flask, canaries: dict[str, str]) -> str:
     """The public form, as a harmed person fills it; returns the receipt code."""
     fields = {name: canaries[f"request_{name}"] for name in REQUEST_FIELDS}
-    response = post_form(browser(app), "/request", {**fields, "relationship": "victim", "understood": "y",
-                                                    "preferred_contact": "email", "may_leave_message": "no",
-                                                    "language": "fr"})
+    visitor = client_signed_in_as(app, None)
+    response = post_form(visitor, "/request", {**fields, "relationship": "victim", "understood": "y",
+                                               "preferred_contact": "email", "may_leave_message": "no",
+                                               "language": "fr"})
     assert response.status_code == 200, response.get_data(as_text=True)[:2000]
     match = re.search(r'class="receipt">(HR-[0-9A-Z-]+)<', response.get_data(as_text=True))
     assert match
@@ -102,13 +91,13 @@ def test_no_intake_canary_leaks_and_each_comes_back_to_the_mediator_only(runtime
     spam = file_request(app, canaries)  # dismissed: its sealed details are destroyed with their key
     with runtime.transaction() as s:
         held = {r.receipt_code: r.id for r in s.scalars(select(HeldRequest))}
-    coordinator = browser(app, actors.admin.id)
+    coordinator = client_signed_in_as(app, actors.admin.id)
     listing = coordinator.get("/admin/requests").get_data(as_text=True)
     assert receipt in listing and not scan("the coordinator's list", listing.encode(), canaries)
     token = csrf_from(listing)
     assert coordinator.post(f"/admin/requests/{held[spam]}/dismiss", data={"csrf_token": token}).status_code == 303
     assert coordinator.post(f"/admin/requests/{held[receipt]}/accept", data={"csrf_token": token}).status_code == 303
-    referral = post_form(browser(app, actors.staff.id), "/staff/forward", {
+    referral = post_form(client_signed_in_as(app, actors.staff.id), "/staff/forward", {
         "willing": "y", "kind": "", "offender_name": canaries["referral_offender_name"],
         "fps_number": canaries["referral_fps"], "institution": canaries["referral_institution"],
         "referrer_role": "psychologist"})
@@ -129,7 +118,7 @@ def test_no_intake_canary_leaks_and_each_comes_back_to_the_mediator_only(runtime
             assignment.assign_mediator(s, actors.admin, reference, actors.mediator.id)
 
     # Not vacuous: the mediator reads every canary back through the pages, decrypted.
-    mediator = browser(app, actors.mediator.id)
+    mediator = client_signed_in_as(app, actors.mediator.id)
     seen = ""
     for case_id, reference in references.items():
         seen += mediator.get(f"/mediator/cases/{reference}/intake").get_data(as_text=True)

@@ -17,7 +17,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mediation.schema import sqlite_file
-from mediation.services import accounts
 from tests.integration.test_messages import link_accounts
 from tests.integration.test_no_leaks import (
     application_logs_at_debug,
@@ -27,9 +26,9 @@ from tests.integration.test_no_leaks import (
     scan_postgres_tables,
 )
 from tests.integration.test_upload_leaks import signed_in
+from tests.integration.web_sessions import client_signed_in_as
 from tests.web.conftest import csrf_from
 from web import create_app
-from web.auth import SESSION_KEY
 from workflows.vocabulary import CaseState
 
 LABELS = ("private_note", "break_words", "mediator_reply", "draft_sent_later", "draft_left_waiting",
@@ -46,7 +45,7 @@ def test_no_canary_of_the_private_line_drafts_or_cover_notes_leaks(runtime, acto
     app.config.update(TESTING=True)
     harmed, harmed_token = signed_in(app, actors.harmed_user.id, reference)
     offender, offender_token = signed_in(app, actors.offender_user.id, reference)
-    mediator = signed_in_mediator(app, actors.mediator.id)
+    mediator = client_signed_in_as(app, actors.mediator.id)
     portal, line = f"/portal/cases/{reference}", f"/portal/cases/{reference}/mediator"
     log_file = runtime.settings.instance_dir / "debug.log"
 
@@ -112,17 +111,6 @@ def test_no_canary_of_the_private_line_drafts_or_cover_notes_leaks(runtime, acto
             assert b"COPY public.private_notes" in dump
             leaks += scan("pg_dump", dump, canaries)
     assert leaks == []
-
-
-def signed_in_mediator(app: Flask, user_id: int) -> FlaskClient:
-    """A test client signed in as the mediator (a server-side session, as signing in makes one)."""
-    client = app.test_client()
-    with app.extensions["mediation.runtime"].transaction() as s:
-        key = accounts.start_session(s, user_id)
-    with client.session_transaction() as session:
-        session["_user_id"], session["_fresh"], session["seen"] = str(user_id), True, int(time.time())
-        session[SESSION_KEY] = key
-    return client
 
 
 def token_of(client: FlaskClient, path: str) -> str:

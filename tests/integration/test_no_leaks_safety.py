@@ -15,12 +15,9 @@ import re
 import time
 import uuid
 
-from flask import Flask
 from flask.testing import FlaskClient
 
-from mediation.runtime import Runtime
 from mediation.schema import sqlite_file
-from mediation.services import accounts
 from mediation.services.lookup import find_case
 from tests.integration.test_no_leaks import (
     application_logs_at_debug,
@@ -29,25 +26,14 @@ from tests.integration.test_no_leaks import (
     scan_files,
     scan_postgres_tables,
 )
+from tests.integration.web_sessions import client_signed_in_as
 from tests.web.conftest import csrf_from
 from web import create_app
-from web.auth import SESSION_KEY
 from workflows.vocabulary import CaseState, Side
 
 # Codes no other part of this run chooses (the demo paths consult a parole officer, nothing else).
 CODE_CANARIES = {"risk_factor_code": "no_contact_condition", "consultation_code": "victim_services",
                  "disclosure_category": "child_protection"}
-
-
-def signed_in(app: Flask, user_id: int) -> FlaskClient:
-    client = app.test_client()
-    runtime: Runtime = app.extensions["mediation.runtime"]
-    with runtime.transaction() as s:
-        key = accounts.start_session(s, user_id)
-    with client.session_transaction() as session:
-        session["_user_id"], session["_fresh"], session["seen"] = str(user_id), True, int(time.time())
-        session[SESSION_KEY] = key
-    return client
 
 
 def case_version(client: FlaskClient, reference: str) -> tuple[str, str]:
@@ -70,7 +56,7 @@ def test_no_risk_factor_consultation_or_disclosure_leaks(runtime, actors, make_c
         people = {p.side: p.id for p in find_case(s, actors.mediator, reference).participants}
     app = create_app(settings, runtime)
     app.config.update(TESTING=True)
-    mediator = signed_in(app, actors.mediator.id)
+    mediator = client_signed_in_as(app, actors.mediator.id)
 
     caplog.set_level(logging.DEBUG)
     with application_logs_at_debug(log_file):
