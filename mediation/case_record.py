@@ -40,6 +40,7 @@ class CaseRecord(CaseFactsMixin):
     withdrawn_by_participant_id: int | None
     withdrawn_from: str | None
     assigned_mediator_id: int | None
+    co_mediator_id: int | None
     closed_at: datetime | None
     updated_at: datetime
     audit_head_seq: int

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, exists, false, select, true
+from sqlalchemy import ColumnElement, exists, false, or_, select, true
 
 from mediation.errors import Forbidden, NotFound
 from mediation.models import Case, Participant, Role, User
@@ -19,6 +19,7 @@ class CaseWithPeople(Protocol):
     """What the policy reads of a case: the ORM ``Case`` or the hot path's ``CaseRecord``."""
 
     assigned_mediator_id: int | None
+    co_mediator_id: int | None
 
     @property
     def participants(self) -> Sequence[Participant]: ...
@@ -39,12 +40,17 @@ def visibility(role: str, actor_id: Any) -> ColumnElement[bool]:
     if role == Role.ADMIN:
         return true()
     if role == Role.MEDIATOR:
-        return Case.assigned_mediator_id == actor_id
+        return mediated_by(actor_id)
     if role == Role.STAFF:
         return Case.referred_by_id == actor_id
     if role == Role.PARTICIPANT:
         return exists(select(Participant.id).where(Participant.case_id == Case.id, Participant.user_id == actor_id))
     return false()
+
+
+def mediated_by(mediator_id: Any) -> ColumnElement[bool]:
+    """Cases a mediator works on, as the assigned mediator or the co-mediator; the one clause for it."""
+    return or_(Case.assigned_mediator_id == mediator_id, Case.co_mediator_id == mediator_id)
 
 
 def visible_cases(actor: User) -> ColumnElement[bool]:
@@ -82,9 +88,16 @@ def require_may_fire(actor: User, case: CaseWithPeople, trigger: str, participan
             raise Forbidden("You can only withdraw yourself.")
 
 
-def require_mediator_of(actor: User, case: Case) -> None:
+def mediates(actor: User, case: CaseWithPeople) -> bool:
+    """The actor is an active mediator of this case: the assigned mediator or the co-mediator, who sees and acts
+    on it like the first (DESIGN.md section 3)."""
+    return (actor.is_active and actor.role == Role.MEDIATOR
+            and actor.id in (case.assigned_mediator_id, case.co_mediator_id))
+
+
+def require_mediator_of(actor: User, case: CaseWithPeople) -> None:
     require_active(actor)
-    if actor.role != Role.MEDIATOR or case.assigned_mediator_id != actor.id:
+    if not mediates(actor, case):
         raise Forbidden("Only the mediator assigned to this case may do this.")
 
 

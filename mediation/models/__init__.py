@@ -1,5 +1,6 @@
 """The ORM models, one module per aggregate; importing this package registers them all on ``Base``."""
 
+from mediation.models.activity import Activity, ActivityAttendee
 from mediation.models.audit import SYSTEM_CHAIN, AuditChainHead, AuditEntry, case_chain, content_chain
 from mediation.models.case import Case, CaseReferenceCounter, Origin
 from mediation.models.content import AssessmentNote, Blob, CaseKey, Message, MessageShare
@@ -18,6 +19,8 @@ from mediation.models.user import Role, User
 
 __all__ = [
     "SYSTEM_CHAIN",
+    "Activity",
+    "ActivityAttendee",
     "AssessmentNote",
     "AuditChainHead",
     "AuditEntry",

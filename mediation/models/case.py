@@ -54,6 +54,7 @@ class Case(CaseFactsMixin, Base):
     __table_args__ = (
         Index("ix_cases_state_updated", "state", "updated_at", "id"),
         Index("ix_cases_mediator_state_updated", "assigned_mediator_id", "state", "updated_at", "id"),
+        Index("ix_cases_co_mediator_state_updated", "co_mediator_id", "state", "updated_at", "id"),
         Index("ix_cases_referrer_created", "referred_by_id", "created_at", "id"),
     )
 
@@ -69,6 +70,8 @@ class Case(CaseFactsMixin, Base):
     withdrawn_by_participant_id: Mapped[int | None] = mapped_column()
     withdrawn_from: Mapped[str | None] = mapped_column(String(32))
     assigned_mediator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A second mediator who sees and acts on the case like the first (mediation.policy.mediates).
+    co_mediator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

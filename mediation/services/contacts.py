@@ -16,7 +16,7 @@ from mediation.crypto.vault import Vault
 from mediation.db import utcnow
 from mediation.errors import Forbidden, InvalidInput, NotFound
 from mediation.models import Participant, Role, User
-from mediation.policy import participant_of, require_active
+from mediation.policy import mediates, participant_of, require_active
 from mediation.services.lookup import case_to_change, find_case
 from workflows.vocabulary import OPEN_STATES
 from workflows.words import Code, Words, codes
@@ -129,7 +129,7 @@ def contact_details(session: Session, vault: Vault, actor: User, reference: str,
     if actor.role == Role.PARTICIPANT:
         if participant.user_id != actor.id:
             raise NotFound("There is no such participant on this case.")
-    elif actor.role != Role.MEDIATOR or case.assigned_mediator_id != actor.id:
+    elif not mediates(actor, case):
         raise Forbidden("Only the case's mediator and the participant themselves may see contact details.")
     card = open_card(session, vault, participant)
     if card is not None:

@@ -21,7 +21,7 @@ from mediation.crypto.records import RecordContext
 from mediation.crypto.vault import Vault
 from mediation.db import utcnow
 from mediation.models import Case, Participant, Role, User
-from mediation.policy import require_mediator_of, require_role
+from mediation.policy import mediated_by, require_mediator_of, require_role
 from mediation.services.contacts import open_card
 from mediation.services.lookup import find_case
 
@@ -90,7 +90,7 @@ def names_on_my_list(session: Session, vault: Vault, actor: User,
         return {}
     rows = session.execute(select(Case.id, Case.reference, Participant).join(Participant,
                                                                             Participant.case_id == Case.id)
-                           .where(Case.reference.in_(list(references)), Case.assigned_mediator_id == actor.id)
+                           .where(Case.reference.in_(list(references)), mediated_by(actor.id))
                            .order_by(Case.id, Participant.id))
     by_case: dict[tuple[int, str], list[Participant]] = {}
     for case_id, reference, participant in rows:

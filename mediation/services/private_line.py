@@ -23,7 +23,14 @@ from mediation.errors import Forbidden, InvalidInput, NotFound, WrongState
 from mediation.models import Case, NoteDirection, NoteKind, Participant, PrivateNote, Role, User
 from mediation.models.content import new_record_id
 from mediation.models.private_line import DraftPurpose, RequestOutcome
-from mediation.policy import own_participation, participant_of, require_active, require_mediator_of, require_role
+from mediation.policy import (
+    mediated_by,
+    own_participation,
+    participant_of,
+    require_active,
+    require_mediator_of,
+    require_role,
+)
 from mediation.services import workflow
 from mediation.services.drafts import forget_draft
 from mediation.services.lookup import checked_record_id, find_case
@@ -237,7 +244,7 @@ def unread_lines(session: Session, actor: User) -> list[UnreadLine]:
     require_role(actor, Role.MEDIATOR)
     rows = session.execute(
         select(Case.reference, PrivateNote.kind, func.count()).join(Case, Case.id == PrivateNote.case_id)
-        .where(Case.assigned_mediator_id == actor.id, PrivateNote.direction == NoteDirection.TO_MEDIATOR.value,
+        .where(mediated_by(actor.id), PrivateNote.direction == NoteDirection.TO_MEDIATOR.value,
                PrivateNote.read_at.is_(None))
         .group_by(Case.reference, PrivateNote.kind).order_by(Case.reference)).all()
     by_case: dict[str, dict[str, int]] = {}

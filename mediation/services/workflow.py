@@ -13,7 +13,7 @@ from mediation.case_record import CaseRecord, load_record, save_record
 from mediation.db import utcnow
 from mediation.errors import InvalidInput, NotFound
 from mediation.models import Case, Role, User
-from mediation.policy import own_participation, require_may_fire, triggers_for
+from mediation.policy import mediates, own_participation, require_may_fire, triggers_for
 from mediation.services import messages
 from mediation.services.lookup import case_to_change, normalise_reference, require_version
 from mediation.services.people import require_withdrawable
@@ -127,7 +127,7 @@ def actions_for(actor: User, case: CaseRecord | Case) -> list[ActionOption]:
     """Derived from the machine (triggers of the current state) and the actor's role; never a kept list."""
     specs = case_workflow(case.workflow_version).definition.triggers
     allowed = triggers_for(actor)
-    if actor.role == Role.MEDIATOR and case.assigned_mediator_id != actor.id:
+    if actor.role == Role.MEDIATOR and not mediates(actor, case):
         allowed = frozenset()
     if actor.role == Role.PARTICIPANT and own_participation(actor, case) is None:
         allowed = frozenset()

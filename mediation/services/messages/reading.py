@@ -16,7 +16,7 @@ from mediation.crypto.vault import Vault
 from mediation.db import utcnow
 from mediation.errors import Forbidden, NotFound
 from mediation.models import Blob, Case, Message, MessageShare, Role, User
-from mediation.policy import own_participation, require_active, require_mediator_of
+from mediation.policy import mediated_by, mediates, own_participation, require_active, require_mediator_of
 from mediation.services.listing import KeyPart, ListQuery, Page, fetch_page, starts_with
 from mediation.services.lookup import REFERENCE_PATTERN, find_case
 from mediation.services.messages.addressing import is_recipient
@@ -197,7 +197,7 @@ def _require_reviewer(actor: User) -> None:
 
 
 def _awaiting(actor: User) -> list[ColumnElement[bool]]:
-    return [Case.assigned_mediator_id == actor.id, Message.state == MessageState.SUBMITTED.value]
+    return [mediated_by(actor.id), Message.state == MessageState.SUBMITTED.value]
 
 
 def awaiting_review(session: Session, actor: User, query: ListQuery) -> Page[AwaitingReview]:
@@ -238,7 +238,7 @@ def open_video(session: Session, vault: Vault, blobs: BlobStore, actor: User, re
     case, message = message_for(session, actor, reference, message_id)
     if message.kind != "video" or message.blob_id is None:
         raise NotFound("There is no such video on this case.")
-    is_mediator = actor.role == Role.MEDIATOR and case.assigned_mediator_id == actor.id
+    is_mediator = mediates(actor, case)
     delivered = message.state in (MessageState.DELIVERED, MessageState.READ)
     if not (is_mediator or is_author(actor, case, message) or (delivered and is_recipient(actor, case, message))
             or is_shared_with(session, actor, case, message)):

@@ -1,0 +1,23 @@
+"""The words of the work done with people during a case (DESIGN.md section 1): kinds of contact and their status."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ActivityKind(StrEnum):
+    """Every contact with the people of a case is one of these; a face-to-face meeting is planned apart
+    (mediation.models.meeting) and followed by a debrief."""
+
+    PREPARATION_MEETING = "preparation_meeting"
+    CALL = "call"
+    LETTER = "letter"
+    VISIT = "visit"
+    CONSULTATION = "consultation"
+    DEBRIEF = "debrief"
+
+
+class ActivityStatus(StrEnum):
+    PLANNED = "planned"  # in the calendar; overdue once its time has passed without being recorded
+    DONE = "done"
+    CANCELLED = "cancelled"
