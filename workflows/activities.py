@@ -15,6 +15,8 @@ class ActivityKind(StrEnum):
     VISIT = "visit"
     CONSULTATION = "consultation"
     DEBRIEF = "debrief"
+    # Planned with its visitors, clearances and checklist (mediation.models.meeting), never through the plain form.
+    FACE_TO_FACE_MEETING = "face_to_face_meeting"
 
 
 class ActivityStatus(StrEnum):
