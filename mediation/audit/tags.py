@@ -70,6 +70,15 @@ class AuditTag(StrEnum):
     COVER_NOTE_WRITTEN = "content:cover_note:written"
     COVER_NOTE_DECRYPTED = "content:cover_note:decrypted"
     READ_RECEIPTS_SET = "case:read_receipts:set"
+    # A face-to-face meeting (mediation.services.meetings): ids and codes only.
+    MEETING_PLANNED = "case:meeting:planned"
+    MEETING_CLEARANCE_SET = "case:meeting:clearance"
+    MEETING_READINESS_SET = "case:meeting:readiness"
+    MEETING_HELD = "case:meeting:held"  # with the debrief it planned
+    MEETING_CANCELLED = "case:meeting:cancelled"
+    MEETING_RESCHEDULED = "case:meeting:rescheduled"
+    MEETING_ARRANGEMENTS_RECORDED = "content:meeting:recorded"  # safety plan, escorts, travel (sealed)
+    MEETING_ARRANGEMENTS_DECRYPTED = "content:meeting:decrypted"
     # One tag per workflow trigger.
     SCREEN = "case:workflow:screen"
     PREPARE = "case:workflow:prepare"

@@ -9,6 +9,7 @@ from mediation.models.held_request import HeldRequest, RequestStatus
 from mediation.models.intake_record import IntakeRecord
 from mediation.models.invitation import Invitation
 from mediation.models.login_session import LoginSession
+from mediation.models.meeting import FaceToFaceMeeting, MeetingPerson
 from mediation.models.notice import Notice, NoticeKind
 from mediation.models.participant import Participant
 from mediation.models.private_line import Draft, DraftPurpose, NoteDirection, NoteKind, PrivateNote
@@ -35,10 +36,12 @@ __all__ = [
     "Disclosure",
     "Draft",
     "DraftPurpose",
+    "FaceToFaceMeeting",
     "HeldRequest",
     "IntakeRecord",
     "Invitation",
     "LoginSession",
+    "MeetingPerson",
     "Message",
     "MessageShare",
     "NoteDirection",
