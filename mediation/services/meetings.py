@@ -237,7 +237,7 @@ def open_arrangements(session: Session, vault: Vault, actor: User, reference: st
 
 # --- holding, cancelling, rescheduling ------------------------------------------------------------------------
 
-def _who(case: Case, person: MeetingPerson) -> Words:
+def who_is(case: Case, person: MeetingPerson) -> Words:
     """A person at the meeting by role and side, never by name."""
     if person.participant_id is not None:
         return person_named(participant_of(case, person.participant_id))
@@ -246,7 +246,7 @@ def _who(case: Case, person: MeetingPerson) -> Words:
 
 def checklist_of(case: Case, meeting: FaceToFaceMeeting) -> list[ChecklistLine]:
     """The meeting's checklist, each line saying who or what it still waits for."""
-    people = [PersonReadiness(_who(case, p), p.clearance,
+    people = [PersonReadiness(who_is(case, p), p.clearance,
                               p.prepared if p.participant_id is not None else None,
                               p.confirmed if p.participant_id is not None else None) for p in meeting.people]
     return checklist(people, meeting.sealed_safety_plan is not None)
@@ -268,7 +268,7 @@ def hold_meeting(session: Session, actor: User, reference: str, meeting_id: obje
     now = now or utcnow()
     case, meeting, activity = _planned(session, actor, reference, meeting_id, allowed=HOLDABLE_IN,
                                        action="hold a meeting", expected_version=expected_version)
-    starts_at = _aware(activity.starts_at)
+    starts_at = aware(activity.starts_at)
     if now < starts_at:
         raise WrongState("The meeting has not started yet; it can be marked held from its start time.")
     missing = missing_from(checklist_of(case, meeting))
@@ -327,11 +327,11 @@ def reschedule_meeting(session: Session, actor: User, reference: str, meeting_id
     meeting.updated_at = now
     audit.record(session, AuditTag.MEETING_RESCHEDULED, actor=actor, now=now, case=case,
                  details={"activity_id": activity.id, "moved_by_minutes":
-                          int((starts - _aware(previous)) / timedelta(minutes=1))})
+                          int((starts - aware(previous)) / timedelta(minutes=1))})
     return activity
 
 
-def _aware(moment: datetime) -> datetime:
+def aware(moment: datetime) -> datetime:
     """SQLite gives back naive datetimes; every time here is UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
