@@ -21,6 +21,7 @@ from web import (
     labels,
     mediator,
     mediator_care,  # noqa: F401 - adds its routes to the mediator's blueprint
+    meetings,  # noqa: F401 - face-to-face meetings, on the mediator's blueprint
     people,  # noqa: F401 - adds its routes to the mediator's and the portal's blueprints
     portal,
     portal_care,  # noqa: F401 - adds its routes to the portal's blueprint

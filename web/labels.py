@@ -49,6 +49,13 @@ LABELS: dict[str, LazyString] = {
     "victim_services": _l("victim services"), "serious_harm": _l("risk of serious harm"),
     "new_offence": _l("a new offence"), "child_protection": _l("child protection"),
     "hold_meeting": _l("Hold a meeting"),
+    # face-to-face meetings (workflows.meetings, workflows.activities)
+    "institution": _l("at the institution"), "other_place": _l("at another place"),
+    "not_requested": _l("not requested"), "granted": _l("granted"), "refused": _l("refused"),
+    "clearances_granted": _l("security clearances granted"), "safety_plan_recorded": _l("safety plan recorded"),
+    "everyone_prepared": _l("everyone prepared"), "everyone_confirmed": _l("everyone confirmed"),
+    "checklist_complete": _l("checklist complete"), "meeting_planned": _l("planned"),
+    "meeting_done": _l("held"), "meeting_cancelled": _l("cancelled"),
     # message states and kinds
     "submitted": _l("submitted"), "returned": _l("returned"), "awaiting_author": _l("awaiting the author"),
     "delivered": _l("delivered"), "read": _l("read"), "withheld": _l("withheld"), "text": _l("written"),
@@ -100,6 +107,12 @@ EVENTS: dict[str, LazyString] = {
     "content:draft:saved": _l("draft saved"),
     "content:draft:decrypted": _l("draft read"), "content:cover_note:written": _l("cover note written"),
     "content:cover_note:decrypted": _l("cover note read"),
+    "case:meeting:planned": _l("face-to-face meeting planned"),
+    "case:meeting:clearance": _l("meeting clearance recorded"),
+    "case:meeting:readiness": _l("meeting readiness recorded"), "case:meeting:held": _l("meeting held"),
+    "case:meeting:cancelled": _l("meeting cancelled"), "case:meeting:rescheduled": _l("meeting moved"),
+    "content:meeting:recorded": _l("meeting arrangements recorded"),
+    "content:meeting:decrypted": _l("meeting arrangements read"),
     "content:intake:recorded": _l("intake recorded"), "content:intake:decrypted": _l("intake read"),
 }
 

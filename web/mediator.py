@@ -14,6 +14,7 @@ from mediation.services import (
     contacts,
     intake_records,
     invitations,
+    meeting_views,
     messages,
     notes,
     notices,
@@ -69,6 +70,7 @@ def _case_page(reference: str, **sentence_form: Any) -> str:
     names = call_with_vault(participant_names.names_for_mediator, reference)
     return render_template("mediator/case.html", page=page, names=names,
                            safety=read_as_user(safety.safety_panel, reference),
+                           meetings=read_as_user(meeting_views.case_meetings, reference),
                            summary=read_as_user(private_line.line_summary, reference), **sentence_form)
 
 

@@ -78,7 +78,7 @@ def _planned(session: Session, actor: User, reference: str, meeting_id: object, 
     activity = _activity(session, meeting)
     if activity.status != ActivityStatus.PLANNED:
         raise WrongState("This meeting is %(status)s; only a planned meeting can be changed.",
-                         status=Code(activity.status))
+                         status=Code(f"meeting_{activity.status}"))
     return case, meeting, activity
 
 

@@ -18,6 +18,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -40,6 +41,7 @@ from mediation.services import (
     contacts,
     intake,
     invitations,
+    meetings,
     messages,
     notes,
     notices,
@@ -70,9 +72,13 @@ CANARY_OFFENDER_ADDRESS = "Canary-offender-address-Unit B7"  # the offender's co
 CANARY_OTHER_MESSAGE = "Canary-other-message-V3N8: on another case"  # delivered on the other mediator's case
 CANARY_OTHER_NOTE = "Canary-other-note-H2D4"
 CANARY_OTHER_ADDRESS = "Canary-other-address-99 Oak Road"
+CANARY_SAFETY_PLAN = "Canary-safetyplan-Z8L4: exit by the east door"  # a meeting's sealed arrangements on own_face
+CANARY_ESCORTS = "Canary-escorts-R5C1: officer Dunn escorts him"
+CANARY_TRAVEL = "Canary-travel-M7Y6: pick-up at 4 Birch Lane"
 
+MEETING_CANARIES = (CANARY_SAFETY_PLAN, CANARY_ESCORTS, CANARY_TRAVEL)
 OWN_CANARIES = (CANARY_DELIVERED, CANARY_PENDING, CANARY_RETURNED, CANARY_REVIEW_NOTE, CANARY_NOTE,
-                CANARY_HARMED_ADDRESS, CANARY_OFFENDER_ADDRESS)
+                CANARY_HARMED_ADDRESS, CANARY_OFFENDER_ADDRESS, *MEETING_CANARIES)
 OTHER_CANARIES = (CANARY_OTHER_MESSAGE, CANARY_OTHER_NOTE, CANARY_OTHER_ADDRESS)
 ALL_CANARIES = OWN_CANARIES + OTHER_CANARIES
 
@@ -133,6 +139,12 @@ class World:
     versions: dict[str, int]
     held_receipt: str = ""  # its receipt code and status secret, as the requester was shown them
     held_secret: str = ""
+    # Face-to-face meetings (web.meetings): a face-to-face dialogue of the mediator's, its two people, and a
+    # meeting planned on it (in the future, its checklist not done; its safety plan is a canary).
+    own_face: str = ""
+    face_harmed: int = 0
+    face_offender: int = 0
+    face_meeting: str = ""
 
     def version(self, reference: str) -> int:
         return self.versions[reference]
@@ -270,7 +282,16 @@ def build_world(runtime: Runtime) -> World:
         start_again = private_line.write_to_mediator(s, vault, made["harmed"], own_withdrawn, kind="start_again",
                                                      text=None).id
 
-    references = (own, own_requested, own_assessment, own_relay, own_video, other, new_referral, other_referral)
+    own_face = case(CaseState.DIALOGUE_FACE_TO_FACE)
+    face_ids = _link(runtime, mediator, own_face, {})
+    with tx() as s:
+        face_meeting = meetings.plan_meeting(s, mediator, own_face, **meeting_form(face_ids)).activity_id
+    with tx() as s:
+        meetings.record_arrangements(s, vault, mediator, own_face, face_meeting, safety_plan=CANARY_SAFETY_PLAN,
+                                     escorts=CANARY_ESCORTS, travel=CANARY_TRAVEL)
+
+    references = (own, own_requested, own_assessment, own_relay, own_video, other, new_referral, other_referral,
+                  own_face)
     with tx() as s:
         versions = {ref: find_case(s, admin, ref).version for ref in references}
     return World(
@@ -284,7 +305,15 @@ def build_world(runtime: Runtime) -> World:
         new_referral=new_referral, other_referral=other_referral, notice=notice, other_notice=other_notice,
         taken_away=taken_away, handed_over=handed_over, held_request=receipt.id, own_support=own_support,
         requested_support=requested_support, own_withdrawn=own_withdrawn, start_again=start_again, versions=versions,
-        held_receipt=receipt.receipt_code, held_secret=receipt.status_secret)
+        held_receipt=receipt.receipt_code, held_secret=receipt.status_secret, own_face=own_face,
+        face_harmed=face_ids["harmed"], face_offender=face_ids["responsible"], face_meeting=face_meeting)
+
+
+def meeting_form(ids: dict[str, int], days: int = 10) -> dict[str, Any]:
+    """A meeting at the institution some days from now, with both people of the case."""
+    day = (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%d")
+    return {"venue": "institution", "institution": "Northfield Institution", "room": "Chapel room", "day": day,
+            "start": "10:00", "end": "11:30", "attendees": [ids["harmed"], ids["responsible"]]}
 
 
 def _settings(folder: Path) -> Settings:
@@ -560,6 +589,21 @@ def _versioned(own: Callable[[World], str], **fields: str) -> Callable[[World, b
     return lambda w, other: {**fields, "version": str(w.version(ref(w, other)))}
 
 
+def _meeting(suffix: str) -> Callable[[World, bool], str]:
+    """A path under own_face's planned meeting (the other case, with the same meeting id, answers 404)."""
+    return lambda w, other: (f"/mediator/cases/{w.other if other else w.own_face}/face-to-face/{w.face_meeting}"
+                             f"{suffix}")
+
+
+def _meeting_page(w: World) -> str:
+    return f"/mediator/cases/{w.own_face}/face-to-face/{w.face_meeting}"
+
+
+def _meeting_fields(w: World, days: int = 10) -> dict[str, str]:
+    form = meeting_form({"harmed": w.face_harmed, "responsible": w.face_offender}, days)
+    return {name: form[name] for name in ("venue", "institution", "room", "day", "start", "end")}
+
+
 CONTACT_CARD = {"name": "Hana H.", "address": "New address 1", "phone": "555-0199", "email": "h@example.org",
                 "safe_times_to_call": "mornings"}
 
@@ -773,6 +817,28 @@ ROUTES: tuple[Route, ...] = (
     Route("admin.reset_two_factor", "POST",
           lambda w, o: f"/admin/accounts/{w.users['other_mediator']}/two-factor/reset", ok=303, scoped=False,
           done=lambda w: "/admin/accounts"),
+    # face-to-face meetings (web.meetings): own_face and its planned meeting; the other case answers 404
+    Route("mediator.face_to_face_new", "GET", _mediator_case("/face-to-face/new", lambda w: w.own_face)),
+    Route("mediator.face_to_face_plan", "POST", _mediator_case("/face-to-face", lambda w: w.own_face), ok=303,
+          data=lambda w, o: {**_versioned(lambda w: w.own_face)(w, o), **_meeting_fields(w),
+                             f"attendee_{w.face_harmed}": "on", f"attendee_{w.face_offender}": "on"}),
+    Route("mediator.face_to_face_meeting", "GET", _meeting("")),
+    Route("mediator.face_to_face_clearance", "POST", _meeting("/clearance"), ok=303, done=_meeting_page,
+          data=lambda w, o: {**_versioned(lambda w: w.own_face)(w, o), "visitor": f"mediator-{w.users['mediator']}",
+                             "clearance": "requested"}),
+    Route("mediator.face_to_face_readiness", "POST",
+          lambda w, o: _meeting(f"/people/{w.face_harmed}")(w, o), ok=303, done=_meeting_page,
+          data=_versioned(lambda w: w.own_face, prepared="yes", confirmed="yes")),
+    Route("mediator.face_to_face_arrangements", "GET", _meeting("/arrangements")),
+    Route("mediator.face_to_face_arrangements", "POST", _meeting("/arrangements"), ok=303, done=_meeting_page,
+          data=lambda w, o: {"safety_plan": "Exit by the side door.", "escorts": "", "travel": ""}),
+    # Refused (the meeting has not started): the refusal comes back to the page the form was on.
+    Route("mediator.face_to_face_hold", "POST", _meeting("/hold"), ok=303,
+          data=_versioned(lambda w: w.own_face)),
+    Route("mediator.face_to_face_cancel", "POST", _meeting("/cancel"), ok=303, done=_meeting_page,
+          data=_versioned(lambda w: w.own_face)),
+    Route("mediator.face_to_face_reschedule", "POST", _meeting("/reschedule"), ok=303, done=_meeting_page,
+          data=lambda w, o: {**_versioned(lambda w: w.own_face)(w, o), **_meeting_fields(w, days=12)}),
 )
 ROUTE_BY_ID = {route.id: route for route in ROUTES}
 

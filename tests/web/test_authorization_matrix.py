@@ -24,6 +24,7 @@ from tests.web.conftest import (
     CANARY_HARMED_ADDRESS,
     CANARY_NOTE,
     MEDIATOR_NAME,
+    MEETING_CANARIES,
     OTHER_CANARIES,
     OTHER_MEDIATOR_NAME,
     ROLE_HOME,
@@ -61,8 +62,8 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "mediator_own": OTHER_CANARIES,
     "mediator_other": OTHER_CANARIES,
     # the offender: never the other case, the harmed party's contact card, or the mediator's notes
-    "participant_own": (*OTHER_CANARIES, CANARY_HARMED_ADDRESS, CANARY_NOTE),
-    "participant_other": (*OTHER_CANARIES, CANARY_HARMED_ADDRESS, CANARY_NOTE),
+    "participant_own": (*OTHER_CANARIES, CANARY_HARMED_ADDRESS, CANARY_NOTE, *MEETING_CANARIES),
+    "participant_other": (*OTHER_CANARIES, CANARY_HARMED_ADDRESS, CANARY_NOTE, *MEETING_CANARIES),
 }
 # Case progress referring staff must never see (the firewall of DESIGN.md section 1): codes and their labels.
 STATE_WORDS = re.compile(
