@@ -1299,7 +1299,7 @@ def test_garbage_in_the_address_never_gives_a_server_error(browser_for, world: W
     token = browser.token()
     own_path = route.path(world, False)
     ids = {world.own, world.own_video, world.own_relay, world.own_assessment, world.own_requested, world.pending,
-           world.delivered, world.returned, world.video_message}
+           world.delivered, world.returned, world.video_message, world.own_face, world.face_meeting}
     for garbage in GARBAGE_SEGMENTS:
         path = "/".join(garbage if part in ids else part for part in own_path.split("/"))
         data = None if route.method == "GET" else {**route.data(world, False), "csrf_token": token}
@@ -1472,6 +1472,7 @@ def test_the_coordinator_resets_a_lost_phone_and_the_mediator_enrols_again_at_ne
 
 
 # The safety and informed-consent routes are covered by their own module (its tests mark them with ``covers``).
+import tests.web.test_meetings  # noqa: E402  (face-to-face meetings' routes, @covers there)
 import tests.web.test_safety  # noqa: E402, F401
 
 # The people-in-a-case routes are covered by tests/web/test_persons.py, which records them with ``covers`` above
