@@ -65,19 +65,19 @@ class ChecklistLine:
 
 def checklist(people: Sequence[PersonReadiness], safety_plan_recorded: bool) -> list[ChecklistLine]:
     """The four lines of the checklist in order, each saying who or what it is still waiting for."""
-    def line(item: ChecklistItem, waiting: list[Words], sentence: str) -> ChecklistLine:
-        return ChecklistLine(item, not waiting, Words(sentence, people=tuple(waiting)) if waiting else None)
-
-    not_cleared = [p.who for p in people if p.clearance is not None and p.clearance != Clearance.GRANTED]
-    unprepared = [p.who for p in people if p.prepared is False]
-    unconfirmed = [p.who for p in people if p.confirmed is False]
-    plan = ChecklistLine(ChecklistItem.SAFETY_PLAN_RECORDED, safety_plan_recorded,
-                         None if safety_plan_recorded else Words("no safety plan is recorded"))
+    not_cleared = tuple(p.who for p in people if p.clearance is not None and p.clearance != Clearance.GRANTED)
+    unprepared = tuple(p.who for p in people if p.prepared is False)
+    unconfirmed = tuple(p.who for p in people if p.confirmed is False)
     return [
-        line(ChecklistItem.CLEARANCES_GRANTED, not_cleared, "no security clearance granted yet for %(people)s"),
-        plan,
-        line(ChecklistItem.EVERYONE_PREPARED, unprepared, "not yet prepared: %(people)s"),
-        line(ChecklistItem.EVERYONE_CONFIRMED, unconfirmed, "not yet confirmed: %(people)s"),
+        ChecklistLine(ChecklistItem.CLEARANCES_GRANTED, not not_cleared,
+                      Words("no security clearance granted yet for %(people)s", people=not_cleared)
+                      if not_cleared else None),
+        ChecklistLine(ChecklistItem.SAFETY_PLAN_RECORDED, safety_plan_recorded,
+                      None if safety_plan_recorded else Words("no safety plan is recorded")),
+        ChecklistLine(ChecklistItem.EVERYONE_PREPARED, not unprepared,
+                      Words("not yet prepared: %(people)s", people=unprepared) if unprepared else None),
+        ChecklistLine(ChecklistItem.EVERYONE_CONFIRMED, not unconfirmed,
+                      Words("not yet confirmed: %(people)s", people=unconfirmed) if unconfirmed else None),
     ]
 
 
