@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from mediation.models import Role
-from mediation.services import drafts, messages, views, workflow
+from mediation.services import drafts, meeting_views, messages, views, workflow
 from mediation.services.messages import care, sharing
 from web.auth import role_blueprint
 from web.calls import call_as_user, call_with_vault, read_as_user, runtime
@@ -66,7 +66,8 @@ def _my_case(reference: str) -> views.PortalCase:
 @bp.route("/")
 def home() -> ResponseReturnValue:
     cases = read_as_user(views.portal_cases)
-    return render_template("portal/home.html", cases=cases, plain_words=plain_words)
+    return render_template("portal/home.html", cases=cases, plain_words=plain_words,
+                           meetings=read_as_user(meeting_views.my_meetings))
 
 
 @bp.route("/cases/<reference>/messages")

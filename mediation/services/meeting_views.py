@@ -10,14 +10,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mediation.models import Activity, Case, FaceToFaceMeeting, User
-from mediation.policy import require_mediator_of
+from mediation.db import utcnow
+from mediation.models import Activity, ActivityAttendee, Case, FaceToFaceMeeting, Participant, Role, User
+from mediation.policy import require_mediator_of, require_role
 from mediation.services.lookup import find_case
 from mediation.services.meetings import aware, checklist_of, meeting_of, who_is
 from workflows.activities import ActivityStatus
 from workflows.case_guards import gates_dialogue
 from workflows.meetings import HOLDABLE_IN, PLANNABLE_IN, ChecklistLine, Clearance, missing_from
 from workflows.safety import person_named
+from workflows.vocabulary import OPEN_STATES
 from workflows.words import Words
 
 SHOWN_ON_CASE_PAGE = 5  # the newest meetings of a case; a case has a handful at most
@@ -52,6 +54,7 @@ class MeetingView:
     debrief_at: datetime | None
     can_change: bool
     can_hold: bool
+    can_cancel: bool
     clearances: tuple[str, ...] = tuple(c.value for c in Clearance)
 
     @property
@@ -80,7 +83,7 @@ def _view(session: Session, case: Case, meeting: FaceToFaceMeeting) -> MeetingVi
         {"safety_plan": meeting.sealed_safety_plan is not None, "escorts": meeting.sealed_escorts is not None,
          "travel": meeting.sealed_travel is not None},
         aware(debrief.starts_at) if debrief else None, planned and case.state in PLANNABLE_IN,
-        planned and case.state in HOLDABLE_IN)
+        planned and case.state in HOLDABLE_IN, planned and case.state in OPEN_STATES)
 
 
 def meeting_view(session: Session, actor: User, reference: str, meeting_id: object) -> MeetingView:
@@ -126,3 +129,32 @@ def planning_form(session: Session, actor: User, reference: str) -> PlanningForm
               for p in case.participants]
     return PlanningForm(case.reference, case.version, case.state, case.state in PLANNABLE_IN,
                         case.co_mediator_id is not None, people)
+
+
+@dataclass(frozen=True)
+class MyMeeting:
+    """What a participant is told of a meeting they attend: the day and the institution, nothing more (not who
+    else comes, nor any clearance)."""
+
+    reference: str
+    starts_at: datetime
+    institution: str
+
+
+MY_MEETINGS_SHOWN = 10
+
+
+def my_meetings(session: Session, actor: User) -> list[MyMeeting]:
+    """The planned meetings to come that this participant attends, soonest first."""
+    require_role(actor, Role.PARTICIPANT)
+    rows = session.execute(
+        select(Case.reference, Activity.starts_at, FaceToFaceMeeting.institution)
+        .join(Activity, Activity.id == FaceToFaceMeeting.activity_id)
+        .join(ActivityAttendee, ActivityAttendee.activity_id == Activity.id)
+        .join(Participant, Participant.id == ActivityAttendee.participant_id)
+        .join(Case, Case.id == FaceToFaceMeeting.case_id)
+        .where(Participant.user_id == actor.id, Participant.case_id == Case.id,
+               Activity.status == ActivityStatus.PLANNED.value, Activity.starts_at >= utcnow(),
+               Case.state.in_(OPEN_STATES))
+        .order_by(Activity.starts_at, Activity.id).limit(MY_MEETINGS_SHOWN))
+    return [MyMeeting(reference, aware(starts_at), institution) for reference, starts_at, institution in rows]

@@ -41,7 +41,7 @@ from workflows.meetings import (
     missing_from,
 )
 from workflows.safety import person_named
-from workflows.vocabulary import ParticipantRole, Safety, Side
+from workflows.vocabulary import OPEN_STATES, ParticipantRole, Safety, Side
 from workflows.words import Code, Words
 
 MEETING = Words("meeting")
@@ -303,7 +303,8 @@ def _debrief_moment(day: object, at: object, starts_at: datetime, now: datetime)
 
 def cancel_meeting(session: Session, actor: User, reference: str, meeting_id: object, *,
                    expected_version: int | None = None) -> Activity:
-    case, meeting, activity = _planned(session, actor, reference, meeting_id, allowed=PLANNABLE_IN,
+    """Cancel a planned meeting, in any open step (a paused case's meeting must leave the calendar too)."""
+    case, meeting, activity = _planned(session, actor, reference, meeting_id, allowed=OPEN_STATES,
                                        action="cancel a meeting", expected_version=expected_version)
     now = utcnow()
     activity.status, activity.updated_at, meeting.updated_at = ActivityStatus.CANCELLED.value, now, now

@@ -351,3 +351,34 @@ def test_the_case_page_lists_the_case_s_meetings(runtime, actors, face_to_face):
     with runtime.transaction() as s:
         listed = meeting_views.case_meetings(s, actors.mediator, face_to_face)
     assert [m.id for m in listed] == [meeting_id] and listed[0].missing
+
+
+def test_a_paused_case_s_meeting_can_still_be_cancelled_but_not_changed(runtime, actors, face_to_face):
+    from mediation.services import workflow
+    meeting_id = plan(runtime, actors.mediator, face_to_face, **plan_form(people_of(runtime, actors, face_to_face)))
+    with runtime.transaction() as s:
+        workflow.fire(s, actors.mediator, face_to_face, "pause", reason="wellbeing")
+    with runtime.transaction() as s, pytest.raises(WrongState):
+        meetings.reschedule_meeting(s, actors.mediator, face_to_face, meeting_id, **when(SOON))
+    assert view(runtime, actors, face_to_face, meeting_id).can_cancel
+    with runtime.transaction() as s:
+        meetings.cancel_meeting(s, actors.mediator, face_to_face, meeting_id)
+    assert view(runtime, actors, face_to_face, meeting_id).status == "cancelled"
+
+
+def test_an_attendee_is_told_the_day_and_the_institution_and_nothing_else(runtime, actors, make_case):
+    from tests.integration.test_messages import link_accounts
+    face_to_face = make_case(CaseState.PREPARATION, Modality.FACE_TO_FACE)
+    relay = link_accounts(runtime, actors, face_to_face)
+    with runtime.transaction() as s:
+        support = people.add_person(s, actors.mediator, face_to_face, "victim_family", role="support",
+                                    supports=relay.harmed_id, takes_part_in_meetings=True)
+        support.user_id = actors.stranger.id
+    plan(runtime, actors.mediator, face_to_face,
+         **plan_form(people_of(runtime, actors, face_to_face), attendees=[relay.harmed_id, relay.offender_id]))
+    with runtime.transaction() as s:
+        mine = meeting_views.my_meetings(s, actors.harmed_user)
+        assert [(m.reference, m.institution) for m in mine] == [(face_to_face, "Northfield Institution")]
+        assert meeting_views.my_meetings(s, actors.stranger) == []  # on the case, but not attending
+        with pytest.raises(Forbidden):
+            meeting_views.my_meetings(s, actors.mediator)

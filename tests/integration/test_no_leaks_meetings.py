@@ -75,6 +75,10 @@ def test_no_safety_plan_escort_or_travel_leaks(runtime, actors, make_case, datab
     for text in canaries.values():
         assert text in opened, text
     assert re.search(r"/face-to-face/[0-9a-f]{32}$", meeting_page)
+    for key in ("harmed", "offender"):  # each attendee is told the day and the institution, not the room or who
+        portal = pages[f"{key}'s portal"]
+        assert f"A meeting is planned on {day} at 10:00 UTC at Northfield." in portal and "Chapel" not in portal
+        assert "clearance" not in portal.lower()
     with runtime.transaction() as s:
         assert s.query(FaceToFaceMeeting).one().sealed_travel is not None
     leaks = []
