@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from mediation.db import utcnow
 from mediation.models import Activity, ActivityAttendee, Case, FaceToFaceMeeting, Participant, Role, User
 from mediation.policy import require_mediator_of, require_role
-from mediation.services.lookup import find_case
-from mediation.services.meetings import aware, checklist_of, meeting_of, who_is
+from mediation.services.lookup import checked_record_id, find_case
+from mediation.services.meetings import MEETING, aware, checklist_of, meeting_of, who_is
 from workflows.activities import ActivityStatus
 from workflows.case_guards import gates_dialogue
 from workflows.meetings import HOLDABLE_IN, PLANNABLE_IN, ChecklistLine, Clearance, missing_from
@@ -87,6 +87,7 @@ def _view(session: Session, case: Case, meeting: FaceToFaceMeeting) -> MeetingVi
 
 
 def meeting_view(session: Session, actor: User, reference: str, meeting_id: object) -> MeetingView:
+    checked_record_id(meeting_id, MEETING)  # before any query
     case = find_case(session, actor, reference)
     require_mediator_of(actor, case)
     return _view(session, case, meeting_of(session, case, meeting_id))

@@ -70,6 +70,7 @@ def _planned(session: Session, actor: User, reference: str, meeting_id: object, 
              action: str, expected_version: int | None = None,
              ) -> tuple[Case, FaceToFaceMeeting, Activity]:
     """The case (locked), its planned meeting and its activity, for one of its mediators to change."""
+    checked_record_id(meeting_id, MEETING)  # before any query
     case = find_case(session, actor, reference, lock=True)
     require_mediator_of(actor, case)
     require_version(case, expected_version)
@@ -221,6 +222,7 @@ def record_arrangements(session: Session, vault: Vault, actor: User, reference: 
 def open_arrangements(session: Session, vault: Vault, actor: User, reference: str,
                       meeting_id: object) -> dict[str, str]:
     """The sealed arrangements, opened for the case's mediators only; the reading is audited."""
+    checked_record_id(meeting_id, MEETING)
     case = find_case(session, actor, reference)
     require_mediator_of(actor, case)
     meeting = meeting_of(session, case, meeting_id)
