@@ -70,6 +70,9 @@ class AuditTag(StrEnum):
     COVER_NOTE_WRITTEN = "content:cover_note:written"
     COVER_NOTE_DECRYPTED = "content:cover_note:decrypted"
     READ_RECEIPTS_SET = "case:read_receipts:set"
+    # The closing questionnaire (answers counted only in aggregate) and the coordinator's reading of its comments.
+    EVALUATION_ANSWERED = "content:evaluation:answered"
+    EVALUATION_COMMENTS_DECRYPTED = "system:evaluation_comments:decrypted"
     # One tag per workflow trigger.
     SCREEN = "case:workflow:screen"
     PREPARE = "case:workflow:prepare"
