@@ -133,6 +133,7 @@ class World:
     versions: dict[str, int]
     held_receipt: str = ""  # its receipt code and status secret, as the requester was shown them
     held_secret: str = ""
+    own_closed: str = ""  # statistics: mediator's case closed (completed); harmed and offender accounts linked
 
     def version(self, reference: str) -> int:
         return self.versions[reference]
@@ -270,6 +271,10 @@ def build_world(runtime: Runtime) -> World:
         start_again = private_line.write_to_mediator(s, vault, made["harmed"], own_withdrawn, kind="start_again",
                                                      text=None).id
 
+    # Statistics and the closing questionnaire: a closed case whose people may answer it.
+    own_closed = case(CaseState.CLOSED)
+    _link(runtime, mediator, own_closed, {"harmed": made["harmed"].id, "responsible": made["offender"].id})
+
     references = (own, own_requested, own_assessment, own_relay, own_video, other, new_referral, other_referral)
     with tx() as s:
         versions = {ref: find_case(s, admin, ref).version for ref in references}
@@ -284,7 +289,7 @@ def build_world(runtime: Runtime) -> World:
         new_referral=new_referral, other_referral=other_referral, notice=notice, other_notice=other_notice,
         taken_away=taken_away, handed_over=handed_over, held_request=receipt.id, own_support=own_support,
         requested_support=requested_support, own_withdrawn=own_withdrawn, start_again=start_again, versions=versions,
-        held_receipt=receipt.receipt_code, held_secret=receipt.status_secret)
+        held_receipt=receipt.receipt_code, held_secret=receipt.status_secret, own_closed=own_closed)
 
 
 def _settings(folder: Path) -> Settings:
@@ -773,6 +778,15 @@ ROUTES: tuple[Route, ...] = (
     Route("admin.reset_two_factor", "POST",
           lambda w, o: f"/admin/accounts/{w.users['other_mediator']}/two-factor/reset", ok=303, scoped=False,
           done=lambda w: "/admin/accounts"),
+    # programme statistics and the closing questionnaire
+    Route("admin.statistics", "GET", lambda w, o: "/admin/statistics?from=2026-01&to=2027-12", scoped=False),
+    Route("admin.statistics_csv", "GET", lambda w, o: "/admin/statistics.csv?from=2026-01&to=2027-12", scoped=False),
+    Route("admin.statistics_comments", "GET", lambda w, o: "/admin/statistics/comments?from=2026-01&to=2027-12",
+          scoped=False),
+    Route("portal.evaluation_page", "GET", lambda w, o: f"/portal/cases/{w.other if o else w.own_closed}/evaluation"),
+    Route("portal.answer_evaluation", "POST",
+          lambda w, o: f"/portal/cases/{w.other if o else w.own_closed}/evaluation", ok=303,
+          data=lambda w, o: {"felt_safe": "yes", "would_recommend": "not_sure"}, done=lambda w: "/portal/"),
 )
 ROUTE_BY_ID = {route.id: route for route in ROUTES}
 

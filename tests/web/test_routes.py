@@ -1298,7 +1298,8 @@ def test_garbage_in_the_address_never_gives_a_server_error(browser_for, world: W
     browser = browser_for(ACCOUNT_FOR[route.area])
     token = browser.token()
     own_path = route.path(world, False)
-    ids = {world.own, world.own_video, world.own_relay, world.own_assessment, world.own_requested, world.pending,
+    ids = {world.own, world.own_video, world.own_relay, world.own_assessment, world.own_requested, world.own_closed,
+           world.pending,
            world.delivered, world.returned, world.video_message}
     for garbage in GARBAGE_SEGMENTS:
         path = "/".join(garbage if part in ids else part for part in own_path.split("/"))
@@ -1477,3 +1478,6 @@ import tests.web.test_safety  # noqa: E402, F401
 # The people-in-a-case routes are covered by tests/web/test_persons.py, which records them with ``covers`` above
 # (imported last: it imports this module's helpers).
 from tests.web import test_persons  # noqa: E402, F401
+
+# The statistics and questionnaire routes are covered by tests/web/test_statistics_pages.py.
+from tests.web import test_statistics_pages  # noqa: E402, F401
