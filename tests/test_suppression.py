@@ -75,5 +75,5 @@ def test_a_lone_count_is_hidden_from_one_to_four() -> None:
 
 
 def test_negative_counts_are_refused() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="never negative"):
         hidden_labels({"a": -1})

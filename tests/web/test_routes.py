@@ -1475,9 +1475,10 @@ def test_the_coordinator_resets_a_lost_phone_and_the_mediator_enrols_again_at_ne
 # The safety and informed-consent routes are covered by their own module (its tests mark them with ``covers``).
 import tests.web.test_safety  # noqa: E402, F401
 
-# The people-in-a-case routes are covered by tests/web/test_persons.py, which records them with ``covers`` above
-# (imported last: it imports this module's helpers).
-from tests.web import test_persons  # noqa: E402, F401
-
-# The statistics and questionnaire routes are covered by tests/web/test_statistics_pages.py.
-from tests.web import test_statistics_pages  # noqa: E402, F401
+# The people-in-a-case routes are covered by tests/web/test_persons.py, and the statistics and questionnaire routes
+# by tests/web/test_statistics_pages.py, which record them with ``covers`` above (imported last: they import this
+# module's helpers).
+from tests.web import (  # noqa: E402
+    test_persons,  # noqa: F401
+    test_statistics_pages,  # noqa: F401
+)
