@@ -47,20 +47,23 @@ class Period:
         return f"{self.last:%Y-%m}"
 
 
-def _month(value: object, what: str) -> date:
+def _month(value: object, *, first: bool) -> date:
     if value is None or value == "":
-        raise InvalidInput("Give the %(what)s month of the period (YYYY-MM).", what=Words(what))
-    text = checked_string(value, Words(what), max_length=20).strip()
+        if first:
+            raise InvalidInput("Give the first month of the period (YYYY-MM).")
+        raise InvalidInput("Give the last month of the period (YYYY-MM).")
+    what = Words("first month") if first else Words("last month")
+    text = checked_string(value, what, max_length=20).strip()
     found = _MONTH.match(text)
     if found is None or not 1 <= int(found.group(2)) <= 12 or int(found.group(1)) < 1900:
-        raise InvalidInput("The %(what)s month %(value)s is not a month; write it as YYYY-MM, e.g. 2026-01.",
-                           what=Words(what), value=shown(text))
+        raise InvalidInput("The %(what)s %(value)s is not a month; write it as YYYY-MM, e.g. 2026-01.",
+                           what=what, value=shown(text))
     return date(int(found.group(1)), int(found.group(2)), 1)
 
 
 def parse_period(first: object, last: object) -> Period:
     """A period from two YYYY-MM texts; a period with no end, an end before its start, or one too long is refused."""
-    start, end = _month(first, "first"), _month(last, "last")
+    start, end = _month(first, first=True), _month(last, first=False)
     if end < start:
         raise InvalidInput("The period ends (%(last)s) before it starts (%(first)s).", last=f"{end:%Y-%m}",
                            first=f"{start:%Y-%m}")
