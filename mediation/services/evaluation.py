@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from mediation.audit import AuditTag
 from mediation.audit import chain as audit
+from mediation.crypto.errors import KeyUnavailable
 from mediation.crypto.records import RecordContext
 from mediation.crypto.vault import Vault
 from mediation.db import utcnow
@@ -112,6 +113,16 @@ def answers_in_period(session: Session, period: Period) -> int:
     return session.scalar(select(func.count()).select_from(Evaluation).join(Case, _in_period(period))) or 0
 
 
+def _opened(session: Session, vault: Vault, row: Evaluation) -> str | None:
+    """The comment, or None when there is none or its case's content was destroyed at the end of its retention."""
+    if row.sealed_comment is None:
+        return None
+    try:
+        return vault.open_text(session, _context(row), row.sealed_comment)
+    except KeyUnavailable:
+        return None
+
+
 @dataclass(frozen=True)
 class Comments:
     """A page of comments of a period: no case, no person, no date, in the order of random ids."""
@@ -136,8 +147,7 @@ def period_comments(session: Session, vault: Vault, actor: User, period: Period,
                            .where(Evaluation.sealed_comment.is_not(None)).order_by(Evaluation.id)
                            .offset(page * COMMENTS_PAGE).limit(COMMENTS_PAGE + 1)).all()
     shown_rows = rows[:COMMENTS_PAGE]
-    texts = [vault.open_text(session, _context(row), row.sealed_comment) for row in shown_rows
-             if row.sealed_comment is not None]
+    texts = [text for text in (_opened(session, vault, row) for row in shown_rows) if text is not None]
     audit.record(session, AuditTag.EVALUATION_COMMENTS_DECRYPTED, actor=actor, now=utcnow(),
                  details={"from": period.label_from, "to": period.label_to, "page": page, "count": len(texts)})
     return Comments(answers, texts, True, len(rows) > COMMENTS_PAGE)

@@ -13,7 +13,7 @@ from mediation.audit import AuditTag
 from mediation.demo_statistics import insert_closed_cases
 from mediation.errors import Conflict, Forbidden, InvalidInput, NotFound, WrongState
 from mediation.models import AuditEntry, Evaluation
-from mediation.services import evaluation
+from mediation.services import evaluation, keys
 from mediation.statistics.period import parse_period
 from tests.integration.test_messages import link_accounts
 from workflows.vocabulary import CaseState
@@ -101,3 +101,19 @@ def test_comments_are_read_by_the_coordinator_only_for_5_answers_or_more_and_aud
         [read] = s.scalars(select(AuditEntry).where(
             AuditEntry.tag == AuditTag.EVALUATION_COMMENTS_DECRYPTED.value)).all()
     assert read.actor_id == actors.admin.id and json.loads(read.details)["count"] == len(many.comments)
+
+
+def test_comments_of_purged_cases_are_left_out_not_an_error(runtime, actors) -> None:
+    with runtime.transaction() as s:
+        insert_closed_cases(s, 30, mediator=actors.mediator, vault=runtime.vault, seed=5,
+                            closed_from=datetime(2020, 1, 1, tzinfo=UTC), closed_until=datetime(2020, 12, 1,
+                                                                                                tzinfo=UTC))
+    period = parse_period("2020-01", "2020-12")
+    with runtime.transaction() as s:
+        before = evaluation.period_comments(s, runtime.vault, actors.admin, period)
+    with runtime.transaction() as s:
+        keys.purge_expired(s, runtime.vault, retention_days=365)
+    with runtime.transaction() as s:
+        after = evaluation.period_comments(s, runtime.vault, actors.admin, period)
+    assert before.readable and before.comments and after.readable and after.comments == []
+    assert after.answers == before.answers  # the answers themselves stay, for the statistics
