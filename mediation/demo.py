@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from mediation.crypto.vault import Vault
 from mediation.demo_meetings import add_demo_meetings
+from mediation.demo_statistics import load_statistics_demo
 from mediation.models import Case, Origin, Participant, Role, User
 from mediation.passwords import new_password
 from mediation.runtime import Runtime
@@ -277,5 +278,6 @@ def load_demo(runtime: Runtime) -> bool:
     add_demo_meetings(runtime, admin, made["mediator.ada"], staff)
     with runtime.transaction() as s:  # one request from the public form still waits for the coordinator
         intake.submit_harmed_party_request(s, runtime.vault, Relationship.VICTIM_FAMILY.value, DEMO_WAITING_REQUEST)
+    load_statistics_demo(runtime)
     return True
 

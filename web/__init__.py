@@ -25,9 +25,11 @@ from web import (
     people,  # noqa: F401 - adds its routes to the mediator's and the portal's blueprints
     portal,
     portal_care,  # noqa: F401 - adds its routes to the portal's blueprint
+    portal_evaluation,  # noqa: F401 - adds its routes to the portal's blueprint
     public,
     safety,  # noqa: F401 - its views join the mediator's and the portal's blueprints
     staff,
+    statistics,  # noqa: F401 - adds its routes to the coordinator's blueprint
     two_factor,
 )
 from web.back import here

@@ -79,6 +79,9 @@ class AuditTag(StrEnum):
     MEETING_RESCHEDULED = "case:meeting:rescheduled"
     MEETING_ARRANGEMENTS_RECORDED = "content:meeting:recorded"  # safety plan, escorts, travel (sealed)
     MEETING_ARRANGEMENTS_DECRYPTED = "content:meeting:decrypted"
+    # The closing questionnaire (answers counted only in aggregate) and the coordinator's reading of its comments.
+    EVALUATION_ANSWERED = "content:evaluation:answered"
+    EVALUATION_COMMENTS_DECRYPTED = "system:evaluation_comments:decrypted"
     # One tag per workflow trigger.
     SCREEN = "case:workflow:screen"
     PREPARE = "case:workflow:prepare"

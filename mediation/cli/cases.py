@@ -5,8 +5,11 @@ from __future__ import annotations
 import click
 
 from mediation.cli.base import clean_errors, cli_runtime, main
-from mediation.services import keys as keyservice
+from mediation.db import utcnow
 from mediation.services import queries, workflow
+from mediation.statistics.csv_export import text_tables, to_csv
+from mediation.statistics.period import parse_period
+from mediation.statistics.report import build_report
 from workflows.case_workflow import CASE_WORKFLOW
 from workflows.diagram import dot, mermaid
 from workflows.message_workflow import MESSAGE_WORKFLOW
@@ -70,12 +73,16 @@ def diagram(which: str, fmt: str, current: str | None) -> None:
 
 
 @main.command()
+@click.option("--from", "first", metavar="YYYY-MM", help="First month of the period (default: January this year).")
+@click.option("--to", "last", metavar="YYYY-MM", help="Last month of the period (default: this month).")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (the same suppressed figures).")
 @clean_errors
-def stats() -> None:
-    """Anonymous programme statistics: cases by state, outcome and modality, messages by state."""
+def stats(first: str | None, last: str | None, as_csv: bool) -> None:
+    """Programme statistics of a period, every count under 5 suppressed (the coordinator's page, as text)."""
+    if first is None and last is None:
+        today = utcnow()
+        first, last = f"{today.year:04d}-01", f"{today:%Y-%m}"
+    period = parse_period(first, last)
     with cli_runtime() as runtime, runtime.transaction(read_only=True) as session:
-        figures = keyservice.statistics(session)
-    for title, counts in (("cases by state", figures.cases_by_state), ("cases by outcome", figures.cases_by_outcome),
-                          ("cases by modality", figures.cases_by_modality),
-                          ("messages by state", figures.messages_by_state)):
-        click.echo(f"{title}: " + (", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "none"))
+        report = build_report(session, period)
+    click.echo(to_csv(report) if as_csv else text_tables(report), nl=False)

@@ -5,6 +5,7 @@ from mediation.models.agreement import Agreement, AgreementItem, ParticipantNeed
 from mediation.models.audit import SYSTEM_CHAIN, AuditChainHead, AuditEntry, case_chain, content_chain
 from mediation.models.case import Case, CaseReferenceCounter, Origin
 from mediation.models.content import AssessmentNote, Blob, CaseKey, Message, MessageShare
+from mediation.models.evaluation import Evaluation
 from mediation.models.held_request import HeldRequest, RequestStatus
 from mediation.models.intake_record import IntakeRecord
 from mediation.models.invitation import Invitation
@@ -36,6 +37,7 @@ __all__ = [
     "Disclosure",
     "Draft",
     "DraftPurpose",
+    "Evaluation",
     "FaceToFaceMeeting",
     "HeldRequest",
     "IntakeRecord",

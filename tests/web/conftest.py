@@ -145,6 +145,7 @@ class World:
     face_harmed: int = 0
     face_offender: int = 0
     face_meeting: str = ""
+    own_closed: str = ""  # statistics: mediator's case closed (completed); harmed and offender accounts linked
 
     def version(self, reference: str) -> int:
         return self.versions[reference]
@@ -290,8 +291,12 @@ def build_world(runtime: Runtime) -> World:
         meetings.record_arrangements(s, vault, mediator, own_face, face_meeting, safety_plan=CANARY_SAFETY_PLAN,
                                      escorts=CANARY_ESCORTS, travel=CANARY_TRAVEL)
 
+    # Statistics and the closing questionnaire: a closed case whose people may answer it.
+    own_closed = case(CaseState.CLOSED)
+    _link(runtime, mediator, own_closed, {"harmed": made["harmed"].id, "responsible": made["offender"].id})
+
     references = (own, own_requested, own_assessment, own_relay, own_video, other, new_referral, other_referral,
-                  own_face)
+                  own_face, own_closed)
     with tx() as s:
         versions = {ref: find_case(s, admin, ref).version for ref in references}
     return World(
@@ -306,7 +311,8 @@ def build_world(runtime: Runtime) -> World:
         taken_away=taken_away, handed_over=handed_over, held_request=receipt.id, own_support=own_support,
         requested_support=requested_support, own_withdrawn=own_withdrawn, start_again=start_again, versions=versions,
         held_receipt=receipt.receipt_code, held_secret=receipt.status_secret, own_face=own_face,
-        face_harmed=face_ids["harmed"], face_offender=face_ids["responsible"], face_meeting=face_meeting)
+        face_harmed=face_ids["harmed"], face_offender=face_ids["responsible"], face_meeting=face_meeting,
+        own_closed=own_closed)
 
 
 def meeting_form(ids: dict[str, int], days: int = 10) -> dict[str, Any]:
@@ -839,6 +845,15 @@ ROUTES: tuple[Route, ...] = (
           data=_versioned(lambda w: w.own_face)),
     Route("mediator.face_to_face_reschedule", "POST", _meeting("/reschedule"), ok=303, done=_meeting_page,
           data=lambda w, o: {**_versioned(lambda w: w.own_face)(w, o), **_meeting_fields(w, days=12)}),
+    # programme statistics and the closing questionnaire
+    Route("admin.statistics", "GET", lambda w, o: "/admin/statistics?from=2026-01&to=2027-12", scoped=False),
+    Route("admin.statistics_csv", "GET", lambda w, o: "/admin/statistics.csv?from=2026-01&to=2027-12", scoped=False),
+    Route("admin.statistics_comments", "GET", lambda w, o: "/admin/statistics/comments?from=2026-01&to=2027-12",
+          scoped=False),
+    Route("portal.evaluation_page", "GET", lambda w, o: f"/portal/cases/{w.other if o else w.own_closed}/evaluation"),
+    Route("portal.answer_evaluation", "POST",
+          lambda w, o: f"/portal/cases/{w.other if o else w.own_closed}/evaluation", ok=303,
+          data=lambda w, o: {"felt_safe": "yes", "would_recommend": "not_sure"}, done=lambda w: "/portal/"),
 )
 ROUTE_BY_ID = {route.id: route for route in ROUTES}
 

@@ -1298,8 +1298,8 @@ def test_garbage_in_the_address_never_gives_a_server_error(browser_for, world: W
     browser = browser_for(ACCOUNT_FOR[route.area])
     token = browser.token()
     own_path = route.path(world, False)
-    ids = {world.own, world.own_video, world.own_relay, world.own_assessment, world.own_requested, world.pending,
-           world.delivered, world.returned, world.video_message, world.own_face, world.face_meeting}
+    ids = {world.own, world.own_video, world.own_relay, world.own_assessment, world.own_requested, world.own_closed,
+           world.pending, world.delivered, world.returned, world.video_message, world.own_face, world.face_meeting}
     for garbage in GARBAGE_SEGMENTS:
         path = "/".join(garbage if part in ids else part for part in own_path.split("/"))
         data = None if route.method == "GET" else {**route.data(world, False), "csrf_token": token}
@@ -1475,6 +1475,10 @@ def test_the_coordinator_resets_a_lost_phone_and_the_mediator_enrols_again_at_ne
 import tests.web.test_meetings  # noqa: E402  (face-to-face meetings' routes, @covers there)
 import tests.web.test_safety  # noqa: E402, F401
 
-# The people-in-a-case routes are covered by tests/web/test_persons.py, which records them with ``covers`` above
-# (imported last: it imports this module's helpers).
-from tests.web import test_persons  # noqa: E402, F401
+# The people-in-a-case routes are covered by tests/web/test_persons.py, and the statistics and questionnaire routes
+# by tests/web/test_statistics_pages.py, which record them with ``covers`` above (imported last: they import this
+# module's helpers).
+from tests.web import (  # noqa: E402
+    test_persons,  # noqa: F401
+    test_statistics_pages,  # noqa: F401
+)
