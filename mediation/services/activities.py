@@ -273,11 +273,24 @@ def _row(activity: Activity, notes: str | None) -> ActivityRow:
                        tuple(a.participant_id for a in activity.attendees), activity.with_co_mediator, notes)
 
 
-def recent_for_case(session: Session, actor: User, reference: str, limit: int = 3) -> list[ActivityRow]:
-    """The few newest activities for the case page's short section: times and kinds only, nothing opened."""
+@dataclass(frozen=True)
+class CaseSection:
+    """The case page's short section: who mediates it, and the newest activities (nothing sealed opened)."""
+
+    mediator: str | None
+    co_mediator: str | None
+    recent: list[ActivityRow]
+
+
+def case_section(session: Session, actor: User, reference: str, limit: int = 3) -> CaseSection:
     case = find_case(session, actor, reference)
     require_mediator_of(actor, case)
     query = (select(Activity).where(Activity.case_id == case.id)
              .order_by(Activity.starts_at.desc(), Activity.id.desc()).limit(limit))
-    return [_row(a, None) for a in session.scalars(query)]
 
+    def name(user_id: int | None) -> str | None:
+        user = session.get(User, user_id) if user_id is not None else None
+        return user.display_name if user else None
+
+    return CaseSection(name(case.assigned_mediator_id), name(case.co_mediator_id),
+                       [_row(a, None) for a in session.scalars(query)])
