@@ -17,7 +17,7 @@ from web import (
     activities,  # noqa: F401 - adds its routes to the mediator's blueprint
     admin,
     auth,
-    calendar_feed,
+    calendar_feed,  # noqa: F401 - adds the calendar feed to the public blueprint
     forms,
     health,
     labels,
@@ -123,7 +123,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     for blueprint in (public.bp, auth.bp, account.bp, two_factor.bp, mediator.bp, portal.bp, staff.bp, admin.bp,
-                      health.bp, calendar_feed.bp):
+                      health.bp):
         app.register_blueprint(blueprint)
 
 

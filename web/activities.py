@@ -87,7 +87,7 @@ def calendar_page() -> ResponseReturnValue:
 def create_calendar() -> ResponseReturnValue:
     """A new secret address, shown this once (never stored in clear, never in a log)."""
     token = call_as_user(calendar.create_feed)
-    address = url_for("feed.calendar_feed", token=token, _external=True)
+    address = url_for("public.calendar_feed", token=token, _external=True)
     return render_template("mediator/calendar.html", feed=read_as_user(calendar.my_feed), address=address)
 
 

@@ -1,4 +1,5 @@
-"""The iCalendar feed a mediator's calendar application polls: ``GET /calendar/<token>.ics``, without a sign-in.
+"""The iCalendar feed a mediator's calendar application polls: ``GET /calendar/<token>.ics``, without a sign-in
+(on the public blueprint: its address is the only key).
 
 Only a GET (it changes nothing, so it needs no CSRF token); rate-limited per client (web.limits); an unknown or
 revoked token answers 404 like any missing page. Each event holds its times, the kind of activity with the case
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response
+from flask import Response
 from flask.typing import ResponseReturnValue
 from icalendar import Calendar, Event
 
@@ -17,8 +18,8 @@ from mediation.services import calendar
 from mediation.services.calendar import FeedEvent
 from web.calls import read
 from web.labels import label
+from web.public import bp
 
-bp = Blueprint("feed", __name__)
 PATH_PREFIX = "/calendar/"  # web.errors hides what follows it in a log line
 ICS_STATUS = {"planned": "CONFIRMED", "done": "CONFIRMED"}
 

@@ -126,7 +126,7 @@ def _rules(limiter: Limiter, limits: RateLimits) -> dict[str, list[Callable[[Cal
                                  methods=post, deduct_when=sign_in_failed, exempt_when=ceiling.exempt),
         ],
         "auth.activate": [limiter.limit(limits.activation, methods=post)],
-        "feed.calendar_feed": [limiter.limit(limits.calendar_feed, methods=["GET"])],
+        "public.calendar_feed": [limiter.limit(limits.calendar_feed, methods=["GET"])],
         # The second step of signing in, and a password change (which asks for the current password): guessed
         # like a sign-in, so their failures (400) count with the sign-in failures of the same client.
         **{endpoint: [

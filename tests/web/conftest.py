@@ -18,6 +18,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,12 +32,14 @@ from werkzeug.test import TestResponse
 from config import Settings, load_settings
 from mediation.demo import DEMO_REQUEST, build_case, path_to
 from mediation.keyfiles import ensure_instance
-from mediation.models import Origin, Participant, User
+from mediation.models import Activity, Origin, Participant, User
 from mediation.passwords import new_password
 from mediation.runtime import Runtime, open_runtime
 from mediation.services import (
     accounts,
+    activities,
     assignment,
+    calendar,
     contacts,
     intake,
     invitations,
@@ -70,10 +73,12 @@ CANARY_OFFENDER_ADDRESS = "Canary-offender-address-Unit B7"  # the offender's co
 CANARY_OTHER_MESSAGE = "Canary-other-message-V3N8: on another case"  # delivered on the other mediator's case
 CANARY_OTHER_NOTE = "Canary-other-note-H2D4"
 CANARY_OTHER_ADDRESS = "Canary-other-address-99 Oak Road"
+CANARY_ACTIVITY = "Canary-activitynote-L7C2: spoke about the night"  # an activity's notes on the own case
+CANARY_OTHER_ACTIVITY = "Canary-other-activity-Q9F5"  # an activity's notes on the other mediator's case
 
 OWN_CANARIES = (CANARY_DELIVERED, CANARY_PENDING, CANARY_RETURNED, CANARY_REVIEW_NOTE, CANARY_NOTE,
-                CANARY_HARMED_ADDRESS, CANARY_OFFENDER_ADDRESS)
-OTHER_CANARIES = (CANARY_OTHER_MESSAGE, CANARY_OTHER_NOTE, CANARY_OTHER_ADDRESS)
+                CANARY_HARMED_ADDRESS, CANARY_OFFENDER_ADDRESS, CANARY_ACTIVITY)
+OTHER_CANARIES = (CANARY_OTHER_MESSAGE, CANARY_OTHER_NOTE, CANARY_OTHER_ADDRESS, CANARY_OTHER_ACTIVITY)
 ALL_CANARIES = OWN_CANARIES + OTHER_CANARIES
 
 MEDIATOR_NAME = "Morgan Mediatorsson"
@@ -133,6 +138,11 @@ class World:
     versions: dict[str, int]
     held_receipt: str = ""  # its receipt code and status secret, as the requester was shown them
     held_secret: str = ""
+    # activities, the calendar feed, co-mediation
+    activity: str = ""  # a planned call on ``own``, its time passed yesterday (overdue), notes CANARY_ACTIVITY
+    other_activity: str = ""  # the same on ``other``, notes CANARY_OTHER_ACTIVITY
+    feed_token: str = ""  # the mediator's calendar feed
+    co_mediated: str = ""  # mediator's case in assessment, co-mediated by the other mediator
 
     def version(self, reference: str) -> int:
         return self.versions[reference]
@@ -270,6 +280,24 @@ def build_world(runtime: Runtime) -> World:
         start_again = private_line.write_to_mediator(s, vault, made["harmed"], own_withdrawn, kind="start_again",
                                                      text=None).id
 
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    when = {"day": tomorrow.date().isoformat(), "at": "10:00", "duration": 30, "kind": "call"}
+    with tx() as s:
+        activity = activities.plan_activity(s, vault, mediator, own, **when, place="by phone",
+                                            participant_ids=[ids["harmed"]], notes=CANARY_ACTIVITY).id
+    with tx() as s:
+        other_activity = activities.plan_activity(s, vault, other_mediator, other, **when, place="Room 4",
+                                                  participant_ids=[other_ids["harmed"]],
+                                                  notes=CANARY_OTHER_ACTIVITY).id
+    with tx() as s:  # planned days ago for yesterday: now overdue (the service plans only ahead)
+        for planned in (activity, other_activity):
+            s.get(Activity, planned).starts_at = tomorrow - timedelta(days=2)
+    with tx() as s:
+        feed_token = calendar.create_feed(s, mediator)
+    co_mediated = case(CaseState.ASSESSMENT)
+    with tx() as s:
+        assignment.assign_co_mediator(s, admin, co_mediated, other_mediator.id)
+
     references = (own, own_requested, own_assessment, own_relay, own_video, other, new_referral, other_referral)
     with tx() as s:
         versions = {ref: find_case(s, admin, ref).version for ref in references}
@@ -284,7 +312,8 @@ def build_world(runtime: Runtime) -> World:
         new_referral=new_referral, other_referral=other_referral, notice=notice, other_notice=other_notice,
         taken_away=taken_away, handed_over=handed_over, held_request=receipt.id, own_support=own_support,
         requested_support=requested_support, own_withdrawn=own_withdrawn, start_again=start_again, versions=versions,
-        held_receipt=receipt.receipt_code, held_secret=receipt.status_secret)
+        held_receipt=receipt.receipt_code, held_secret=receipt.status_secret, activity=activity,
+        other_activity=other_activity, feed_token=feed_token, co_mediated=co_mediated)
 
 
 def _settings(folder: Path) -> Settings:
@@ -508,6 +537,10 @@ def readable(response: TestResponse) -> str:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Every route of the app, with a request that succeeds for the principal it is meant for.
+
+
+def _in_days(days: int) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).date().isoformat()
 
 
 def _none(_world: World, _other: bool) -> dict[str, Any]:
@@ -773,6 +806,30 @@ ROUTES: tuple[Route, ...] = (
     Route("admin.reset_two_factor", "POST",
           lambda w, o: f"/admin/accounts/{w.users['other_mediator']}/two-factor/reset", ok=303, scoped=False,
           done=lambda w: "/admin/accounts"),
+    # activities, the mediator's agenda and calendar feed, co-mediation (issue 9)
+    Route("mediator.case_activities", "GET", lambda w, o: f"/mediator/cases/{w.other if o else w.own}/activities"),
+    Route("mediator.plan_activity", "POST", lambda w, o: f"/mediator/cases/{w.other if o else w.own}/activities",
+          ok=303, data=lambda w, o: {"kind": "call", "day": _in_days(3), "time": "10:00", "duration": "30",
+                                     "place": "by phone", f"person-{w.other_harmed if o else w.own_harmed}": "yes"},
+          done=lambda w: f"/mediator/cases/{w.own}/activities"),
+    Route("mediator.activity_done", "POST",
+          lambda w, o: f"/mediator/cases/{w.other if o else w.own}/activities/"
+                       f"{w.other_activity if o else w.activity}/done",
+          ok=303, data=lambda w, o: {"notes": "It went well."}, done=lambda w: f"/mediator/cases/{w.own}/activities"),
+    Route("mediator.cancel_activity", "POST",
+          lambda w, o: f"/mediator/cases/{w.other if o else w.own}/activities/"
+                       f"{w.other_activity if o else w.activity}/cancel",
+          ok=303, done=lambda w: f"/mediator/cases/{w.own}/activities"),
+    Route("mediator.my_activities", "GET", lambda w, o: "/mediator/activities/overdue", scoped=False),
+    Route("mediator.calendar_page", "GET", lambda w, o: "/mediator/calendar", scoped=False),
+    Route("mediator.create_calendar", "POST", lambda w, o: "/mediator/calendar", scoped=False),
+    Route("mediator.revoke_calendar", "POST", lambda w, o: "/mediator/calendar/revoke", ok=303, scoped=False,
+          done=lambda w: "/mediator/calendar"),
+    Route("public.calendar_feed", "GET", lambda w, o: f"/calendar/{w.feed_token}.ics", scoped=False),
+    Route("admin.co_mediator", "POST", lambda w, o: f"/admin/cases/{w.own}/co-mediator", ok=303, scoped=False,
+          data=lambda w, o: {"mediator_id": str(w.users["other_mediator"])}, done=lambda w: "/admin/"),
+    Route("admin.remove_co_mediator", "POST", lambda w, o: f"/admin/cases/{w.co_mediated}/co-mediator/remove",
+          ok=303, scoped=False, done=lambda w: "/admin/"),
 )
 ROUTE_BY_ID = {route.id: route for route in ROUTES}
 
