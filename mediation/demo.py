@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mediation.crypto.vault import Vault
+from mediation.demo_activities import add_demo_activities
 from mediation.models import Case, Origin, Participant, Role, User
 from mediation.passwords import new_password
 from mediation.runtime import Runtime
@@ -275,5 +276,6 @@ def load_demo(runtime: Runtime) -> bool:
         build_case(runtime, admin, mediator, staff, steps=steps, origin=origin)
     with runtime.transaction() as s:  # one request from the public form still waits for the coordinator
         intake.submit_harmed_party_request(s, runtime.vault, Relationship.VICTIM_FAMILY.value, DEMO_WAITING_REQUEST)
+    add_demo_activities(runtime)
     return True
 
