@@ -221,6 +221,7 @@ class ActivityRow:
     participant_ids: tuple[int, ...]
     with_co_mediator: bool
     notes: str | None  # opened for the case's mediators; None when there are none
+    begun: bool  # its time has come: a planned one can be recorded as done
 
     @property
     def ends_at(self) -> datetime:
@@ -229,9 +230,6 @@ class ActivityRow:
     @property
     def key(self) -> tuple[datetime, str]:
         return self.starts_at, self.id
-
-    def overdue(self, now: datetime) -> bool:
-        return self.status == ActivityStatus.PLANNED and _aware(self.starts_at) < now
 
 
 def _aware(moment: datetime) -> datetime:
@@ -262,15 +260,17 @@ def case_activities(session: Session, vault: Vault, actor: User, reference: str,
     if opened:
         audit.record_content(session, AuditTag.ACTIVITY_NOTES_DECRYPTED, case_id=case.id, actor=actor,
                              now=now or utcnow(), details={"activity_ids": sorted(opened)})
-    rows = page.map(lambda row: _row(row[0], opened.get(row[0].id)))
+    moment = now or utcnow()
+    rows = page.map(lambda row: _row(row[0], opened.get(row[0].id), moment))
     return CaseActivities(case.reference, case.version, case.state in OPEN_STATES, case.co_mediator_id is not None,
                           rows)
 
 
-def _row(activity: Activity, notes: str | None) -> ActivityRow:
-    return ActivityRow(activity.id, activity.kind, activity.status, _aware(activity.starts_at),
-                       activity.duration_minutes, activity.place,
-                       tuple(a.participant_id for a in activity.attendees), activity.with_co_mediator, notes)
+def _row(activity: Activity, notes: str | None, now: datetime) -> ActivityRow:
+    starts_at = _aware(activity.starts_at)
+    return ActivityRow(activity.id, activity.kind, activity.status, starts_at, activity.duration_minutes,
+                       activity.place, tuple(a.participant_id for a in activity.attendees),
+                       activity.with_co_mediator, notes, starts_at <= now)
 
 
 @dataclass(frozen=True)
@@ -293,4 +293,4 @@ def case_section(session: Session, actor: User, reference: str, limit: int = 3) 
         return user.display_name if user else None
 
     return CaseSection(name(case.assigned_mediator_id), name(case.co_mediator_id),
-                       [_row(a, None) for a in session.scalars(query)])
+                       [_row(a, None, utcnow()) for a in session.scalars(query)])
