@@ -159,7 +159,7 @@ def plan_activity(session: Session, vault: Vault, actor: User, reference: str, *
     session.add(activity)
     audit.record_content(session, AuditTag.ACTIVITY_RECORDED if done else AuditTag.ACTIVITY_PLANNED,
                          case_id=case.id, actor=actor, now=now,
-                         details={"activity_id": activity.id, "kind": kind, "participant_ids": attendees,
+                         details={"activity_id": activity.id, "activity_kind": kind, "participant_ids": attendees,
                                   "with_co_mediator": with_co_mediator, "notes": bool(text)})
     return activity
 

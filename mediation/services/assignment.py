@@ -54,7 +54,7 @@ def assign_mediator(session: Session, actor: User, reference: str, mediator_id: 
         case.co_mediator_id = None
     audit.record(session, tag, actor=actor, now=now, case=case,
                  details={"mediator_id": mediator.id, "previous_mediator_id": previous,
-                          "was_co_mediator": promoted})
+                          **({"was_co_mediator": True} if promoted else {})})
     if previous is not None:
         notices.tell(session, previous, NoticeKind.CASE_REASSIGNED, case.id, now)
     return case
