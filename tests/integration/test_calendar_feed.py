@@ -22,6 +22,7 @@ from mediation.services.lookup import find_case
 from tests.integration.web_sessions import client_signed_in_as
 from web import create_app
 from web.calendar_feed import render_feed
+from web.errors import logged_path
 from workflows.vocabulary import CaseState
 
 NOTE_CANARY = "Canary-feed-note-5TQ8: he cried"
@@ -155,3 +156,14 @@ def test_the_window_is_sixty_days_back_to_a_year_ahead(runtime, actors, planned)
         s.get(Activity, planned["done"]).starts_at = datetime.now(UTC) - timedelta(days=61)
         token = calendar.create_feed(s, actors.mediator)
     assert {str(e["UID"]).split("@")[0] for e in feed_of(runtime, token).walk("VEVENT")} == {planned["soon"]}
+
+
+def test_a_log_line_about_a_feed_request_never_holds_its_token(runtime, actors) -> None:
+    """The error log names the request's path (web.errors); a calendar feed's token is masked there."""
+    with runtime.transaction() as s:
+        token = calendar.create_feed(s, actors.mediator)
+    app = create_app(runtime.settings, runtime)
+    with app.test_request_context(f"/calendar/{token}.ics"):
+        assert logged_path() == "/calendar/<secret>"
+    with app.test_request_context("/mediator/calendar"):
+        assert logged_path() == "/mediator/calendar"
