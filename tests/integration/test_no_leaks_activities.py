@@ -15,6 +15,8 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+
 from mediation.models import Activity
 from mediation.schema import sqlite_file
 from mediation.services import calendar
@@ -59,11 +61,12 @@ def test_no_activity_note_or_feed_token_leaks(runtime, actors, make_case, databa
             "time": soon.strftime("%H:%M"), "duration": "60", "place": "Room 5", f"person-{harmed}": "yes",
             "notes": canaries["planned_note"]})
         assert planned.status_code == 303, planned.get_data(as_text=True)[:1000]
+        with runtime.transaction() as s:  # time passes: the meeting has begun
+            activity = s.scalars(select(Activity)).one()
+            activity.starts_at = datetime.now(UTC) - timedelta(minutes=5)
         page = mediator.get(path).get_data(as_text=True)
         activity_id = re.search(r"/activities/([0-9a-f]{32})/done", page)
         assert activity_id is not None
-        with runtime.transaction() as s:  # time passes: the meeting has begun
-            s.get(Activity, activity_id.group(1)).starts_at = datetime.now(UTC) - timedelta(minutes=5)
         done = mediator.post(f"{path}/{activity_id.group(1)}/done",
                              data={"csrf_token": csrf_from(page), "notes": canaries["done_note"]})
         assert done.status_code == 303, done.get_data(as_text=True)[:1000]
