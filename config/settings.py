@@ -67,6 +67,7 @@ class RateLimits:
     sign_in_failures_global: str  # every client together: failed sign-ins (throttles only clients that fail)
     activation: str  # per client: portal activations
     request_status: str = "20 per hour"  # per client: "check my request" (receipt code and secret)
+    calendar_feed: str = "60 per hour"  # per client: a mediator's calendar feed (a GET with a secret token)
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,7 @@ def _rate_limits(env: Mapping[str, str]) -> RateLimits:
         sign_in_failures_global=_limit(env, "RATELIMIT_SIGN_IN_FAILURES_GLOBAL", "100 per 15 minutes"),
         activation=_limit(env, "RATELIMIT_ACTIVATION", "10 per hour"),
         request_status=_limit(env, "RATELIMIT_REQUEST_STATUS", "20 per hour"),
+        calendar_feed=_limit(env, "RATELIMIT_CALENDAR_FEED", "60 per hour"),
     )
 ROLES = ("admin", "mediator", "staff", "participant")
 PRODUCTION_TWO_FACTOR_ROLES = "admin,mediator,staff"  # the roles that see content or every case's metadata

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mediation.crypto.vault import Vault
+from mediation.demo_activities import add_demo_activities
 from mediation.demo_meetings import add_demo_meetings
 from mediation.demo_statistics import load_statistics_demo
 from mediation.models import Case, Origin, Participant, Role, User
@@ -279,5 +280,6 @@ def load_demo(runtime: Runtime) -> bool:
     with runtime.transaction() as s:  # one request from the public form still waits for the coordinator
         intake.submit_harmed_party_request(s, runtime.vault, Relationship.VICTIM_FAMILY.value, DEMO_WAITING_REQUEST)
     load_statistics_demo(runtime)
+    add_demo_activities(runtime)
     return True
 

@@ -14,8 +14,10 @@ from mediation.keyfiles import read_secret_key
 from mediation.runtime import Runtime, open_runtime
 from web import (
     account,
+    activities,  # noqa: F401 - adds its routes to the mediator's blueprint
     admin,
     auth,
+    calendar_feed,  # noqa: F401 - adds the calendar feed to the public blueprint
     forms,
     health,
     labels,
@@ -146,7 +148,7 @@ def register_hooks(app: Flask) -> None:
         response.headers["X-Frame-Options"] = "DENY"
         # same-origin: other sites learn nothing of where a visitor was, while our own forms carry the Referer
         # that Flask-WTF's strict check requires over HTTPS (no-referrer made every form fail there).
-        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers.setdefault("Referrer-Policy", "same-origin")  # the calendar feed: no-referrer
         if app.config["HSTS_SECONDS"]:
             response.headers["Strict-Transport-Security"] = f"max-age={app.config['HSTS_SECONDS']}"
         response.headers["Cache-Control"] = "no-store"  # these pages hold sensitive content: never cache them

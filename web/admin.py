@@ -56,6 +56,21 @@ def assign(reference: str) -> ResponseReturnValue:
     return redirect(url_for("admin.cases"), code=303)
 
 
+@bp.route("/cases/<reference>/co-mediator", methods=["POST"])
+def co_mediator(reference: str) -> ResponseReturnValue:
+    call_as_user(assignment.assign_co_mediator, reference, form_int("mediator_id"))
+    flash(_("%(reference)s has a co-mediator.", reference=reference), "info")
+    return redirect(url_for("admin.cases"), code=303)
+
+
+@bp.route("/cases/<reference>/co-mediator/remove", methods=["POST"])
+def remove_co_mediator(reference: str) -> ResponseReturnValue:
+    call_as_user(assignment.remove_co_mediator, reference)
+    flash(_("The co-mediator of %(reference)s was removed; they were told on their page.", reference=reference),
+          "info")
+    return redirect(url_for("admin.cases"), code=303)
+
+
 @bp.route("/cases/<reference>/override", methods=["POST"])
 def override(reference: str) -> ResponseReturnValue:
     call_with_vault(sentences.override_eligibility, reference, eligible=form_text("eligible") == "yes",

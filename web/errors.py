@@ -47,6 +47,16 @@ from web.words import say
 from workflows.errors import DomainError
 
 log = logging.getLogger(__name__)
+SECRET_PATHS = ("/calendar/",)  # what follows is a secret (a calendar feed's token): never in a log line
+
+
+def logged_path() -> str:
+    """The request's path as a log line may show it: a secret in the address is replaced by a placeholder."""
+    for prefix in SECRET_PATHS:
+        if request.path.startswith(prefix):
+            return f"{prefix}<secret>"
+    return request.path
+
 
 CSRF_SESSION_KEY = "csrf_token"  # where Flask-WTF keeps the session's token (WTF_CSRF_FIELD_NAME)
 # Failures of the disk rather than of the request: full, over quota, read-only, or failing.
@@ -77,7 +87,7 @@ def _page_without_account(status: int, title: str, message: str) -> Response:
 
 def _unavailable(error: Unavailable) -> Response:
     """503: the database is busy (try again in a moment) or unreachable, or the storage is gone or full."""
-    log.warning("service unavailable on %s %s: %s%s", request.method, request.path, error,
+    log.warning("service unavailable on %s %s: %s%s", request.method, logged_path(), error,
                 f" ({error.detail})" if error.detail else "")
     if isinstance(error, DatabaseBusy):
         title, message = _("Busy: please try again"), _(
@@ -175,6 +185,6 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> ResponseReturnValue:
-        log.error("unexpected error on %s %s", request.method, request.path, exc_info=error)
+        log.error("unexpected error on %s %s", request.method, logged_path(), exc_info=error)
         return _page_without_account(500, _("Something went wrong"), _(
             "Nothing was changed by this request. Please try again, or tell the coordinator."))

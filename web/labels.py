@@ -86,6 +86,11 @@ LABELS: dict[str, LazyString] = {
     "elder": _l("Elder"), "post": _l("post"), "yes": _l("yes"),
     "no": _l("no"), "en": _l("English"), "fr": _l("French"), "received": _l("received"),
     "with_mediator": _l("being looked at by a mediator"),
+    # activities (workflows.activities): kinds and statuses
+    "preparation_meeting": _l("preparation meeting"), "call": _l("call"), "letter": _l("letter"),
+    "visit": _l("visit"), "consultation": _l("consultation"), "debrief": _l("debrief"),
+    "face_to_face_meeting": _l("face-to-face meeting"), "planned": _l("planned"), "done": _l("done"),
+    "cancelled": _l("cancelled"),
 }
 
 
@@ -113,6 +118,8 @@ EVENTS: dict[str, LazyString] = {
     "case:meeting:cancelled": _l("meeting cancelled"), "case:meeting:rescheduled": _l("meeting moved"),
     "content:meeting:recorded": _l("meeting arrangements recorded"),
     "content:meeting:decrypted": _l("meeting arrangements read"),
+    "case:co_mediation:assigned": _l("co-mediator assigned"),
+    "case:co_mediation:removed": _l("co-mediator removed"),
     "content:intake:recorded": _l("intake recorded"), "content:intake:decrypted": _l("intake read"),
 }
 

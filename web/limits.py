@@ -110,7 +110,8 @@ def _storage_options(storage_url: str) -> dict[str, Any]:
 
 
 def _rules(limiter: Limiter, limits: RateLimits) -> dict[str, list[Callable[[Callable[..., Any]], Any]]]:
-    """Every limit, by endpoint. Each counts POSTs only: reading a page is never limited."""
+    """Every limit, by endpoint. Each counts POSTs only (reading a page is never limited), except the calendar
+    feed: a GET with a secret in its address, which nobody may guess at speed."""
     post = ["POST"]
     ceiling = FailureCeiling(limiter, limits.sign_in_failures, limits.sign_in_failures_global)
     return {
@@ -125,6 +126,7 @@ def _rules(limiter: Limiter, limits: RateLimits) -> dict[str, list[Callable[[Cal
                                  methods=post, deduct_when=sign_in_failed, exempt_when=ceiling.exempt),
         ],
         "auth.activate": [limiter.limit(limits.activation, methods=post)],
+        "public.calendar_feed": [limiter.limit(limits.calendar_feed, methods=["GET"])],
         # The second step of signing in, and a password change (which asks for the current password): guessed
         # like a sign-in, so their failures (400) count with the sign-in failures of the same client.
         **{endpoint: [

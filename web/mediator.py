@@ -11,6 +11,8 @@ from flask_babel import gettext as _
 from mediation.errors import DatabaseBusy
 from mediation.models import Role
 from mediation.services import (
+    activities,
+    agenda,
     contacts,
     intake_records,
     invitations,
@@ -56,7 +58,7 @@ def dashboard() -> ResponseReturnValue:
         names = None
     return render_template("mediator/dashboard.html", board=board, page=board.cases, steps=step_choices(),
                            notices=read_as_user(notices.my_notices), names=names,
-                           lines=read_as_user(private_line.unread_lines))
+                           lines=read_as_user(private_line.unread_lines), agenda=read_as_user(agenda.my_agenda))
 
 
 @bp.route("/cases/<reference>")
@@ -71,7 +73,8 @@ def _case_page(reference: str, **sentence_form: Any) -> str:
     return render_template("mediator/case.html", page=page, names=names,
                            safety=read_as_user(safety.safety_panel, reference),
                            meetings=read_as_user(meeting_views.case_meetings, reference),
-                           summary=read_as_user(private_line.line_summary, reference), **sentence_form)
+                           summary=read_as_user(private_line.line_summary, reference),
+                           section=read_as_user(activities.case_section, reference), **sentence_form)
 
 
 @bp.route("/cases/<reference>/actions/<trigger>", methods=["POST"])

@@ -12,6 +12,8 @@ class AuditTag(StrEnum):
     REFERRAL_RECEIVED = "case:referral:received"
     MEDIATOR_ASSIGNED = "case:assignment:assigned"
     MEDIATOR_REASSIGNED = "case:assignment:reassigned"
+    CO_MEDIATOR_ASSIGNED = "case:co_mediation:assigned"
+    CO_MEDIATOR_REMOVED = "case:co_mediation:removed"
     SENTENCE_RECORDED = "case:sentence:recorded"
     ELIGIBILITY_OVERRIDDEN = "case:eligibility:overridden"
     MODALITY_CHOSEN = "case:modality:chosen"
@@ -31,6 +33,8 @@ class AuditTag(StrEnum):
     RECOVERY_CODES_REGENERATED = "user:recovery_code:regenerated"
     USER_INVITED = "user:invitation:created"
     USER_ACTIVATED = "user:account:activated"
+    CALENDAR_FEED_CREATED = "user:calendar_feed:created"  # a new secret address (any older one revoked)
+    CALENDAR_FEED_REVOKED = "user:calendar_feed:revoked"
     PASSWORD_CHANGED = "user:password:changed"  # noqa: S105 - an audit tag, not a password
     SESSIONS_ENDED = "user:sessions:ended"
     KEYS_ROTATED = "system:keys:rotated"
@@ -69,6 +73,12 @@ class AuditTag(StrEnum):
     DRAFT_DECRYPTED = "content:draft:decrypted"
     COVER_NOTE_WRITTEN = "content:cover_note:written"
     COVER_NOTE_DECRYPTED = "content:cover_note:decrypted"
+    # Activities: every contact with the people of a case (their notes are sealed).
+    ACTIVITY_PLANNED = "content:activity:planned"
+    ACTIVITY_RECORDED = "content:activity:recorded"  # a contact that already happened, logged as done
+    ACTIVITY_DONE = "content:activity:done"
+    ACTIVITY_CANCELLED = "content:activity:cancelled"
+    ACTIVITY_NOTES_DECRYPTED = "content:activity:decrypted"
     READ_RECEIPTS_SET = "case:read_receipts:set"
     # A face-to-face meeting (mediation.services.meetings): ids and codes only.
     MEETING_PLANNED = "case:meeting:planned"

@@ -3,6 +3,7 @@
 from mediation.models.activity import Activity, ActivityAttendee
 from mediation.models.agreement import Agreement, AgreementItem, ParticipantNeed
 from mediation.models.audit import SYSTEM_CHAIN, AuditChainHead, AuditEntry, case_chain, content_chain
+from mediation.models.calendar_feed import CalendarFeed
 from mediation.models.case import Case, CaseReferenceCounter, Origin
 from mediation.models.content import AssessmentNote, Blob, CaseKey, Message, MessageShare
 from mediation.models.evaluation import Evaluation
@@ -30,6 +31,7 @@ __all__ = [
     "AuditChainHead",
     "AuditEntry",
     "Blob",
+    "CalendarFeed",
     "Case",
     "CaseKey",
     "CaseReferenceCounter",

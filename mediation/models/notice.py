@@ -16,6 +16,7 @@ from mediation.db import Base, utcnow
 
 class NoticeKind(StrEnum):
     CASE_REASSIGNED = "case_reassigned"
+    CO_MEDIATION_ENDED = "co_mediation_ended"  # the coordinator removed this co-mediator from the case
 
 
 class Notice(Base):

@@ -1,7 +1,8 @@
-"""The coordinator assigns and reassigns the mediator of a case.
+"""The coordinator assigns and reassigns the mediator of a case, and its co-mediator.
 
 A reassignment hands the case's content (messages, notes, contact cards) to another mediator, so the previous
-mediator is told on their dashboard: the coordinator cannot quietly move a case to an account they control.
+mediator is told on their dashboard: the coordinator cannot quietly move a case to an account they control. A
+co-mediator sees and acts on the case like the first (mediation.policy.mediates); removing one tells them too.
 """
 
 from __future__ import annotations
@@ -20,15 +21,27 @@ from workflows.vocabulary import OPEN_STATES
 from workflows.words import Words
 
 
-def assign_mediator(session: Session, actor: User, reference: str, mediator_id: int,
-                    *, expected_version: int | None = None) -> Case:
+def _open_case(session: Session, actor: User, reference: str, expected_version: int | None,
+               action: Words) -> Case:
     require_role(actor, Role.ADMIN)
     case = find_case(session, actor, reference)
     require_version(case, expected_version)
-    require_state(case, OPEN_STATES, Words("assign a mediator"))
-    mediator = session.get(User, mediator_id)
+    require_state(case, OPEN_STATES, action)
+    return case
+
+
+def _active_mediator(session: Session, mediator_id: object) -> User:
+    mediator = session.get(User, mediator_id) if isinstance(mediator_id, int) and 0 < mediator_id < 2**31 else None
     if mediator is None or mediator.role != Role.MEDIATOR or not mediator.is_active:
         raise InvalidInput("Choose an active mediator account.")
+    return mediator
+
+
+def assign_mediator(session: Session, actor: User, reference: str, mediator_id: int,
+                    *, expected_version: int | None = None) -> Case:
+    """Assign (or reassign) the case's mediator; reassigning it to its co-mediator leaves it without one."""
+    case = _open_case(session, actor, reference, expected_version, Words("assign a mediator"))
+    mediator = _active_mediator(session, mediator_id)
     previous = case.assigned_mediator_id
     if previous == mediator.id:
         raise InvalidInput("%(name)s is already the mediator of %(reference)s.", name=mediator.display_name,
@@ -36,8 +49,50 @@ def assign_mediator(session: Session, actor: User, reference: str, mediator_id: 
     case.assigned_mediator_id = mediator.id
     now = utcnow()
     tag = AuditTag.MEDIATOR_ASSIGNED if previous is None else AuditTag.MEDIATOR_REASSIGNED
+    promoted = case.co_mediator_id == mediator.id
+    if promoted:  # the co-mediator becomes the mediator: one person, one role on the case
+        case.co_mediator_id = None
     audit.record(session, tag, actor=actor, now=now, case=case,
-                 details={"mediator_id": mediator.id, "previous_mediator_id": previous})
+                 details={"mediator_id": mediator.id, "previous_mediator_id": previous,
+                          **({"was_co_mediator": True} if promoted else {})})
     if previous is not None:
         notices.tell(session, previous, NoticeKind.CASE_REASSIGNED, case.id, now)
+    return case
+
+
+def assign_co_mediator(session: Session, actor: User, reference: str, mediator_id: object,
+                       *, expected_version: int | None = None) -> Case:
+    """Give the case a second mediator (or another one: the one replaced is told, as on a removal)."""
+    case = _open_case(session, actor, reference, expected_version, Words("assign a co-mediator"))
+    mediator = _active_mediator(session, mediator_id)
+    if case.assigned_mediator_id is None:
+        raise InvalidInput("Assign the case's mediator before a co-mediator.")
+    if mediator.id == case.assigned_mediator_id:
+        raise InvalidInput("%(name)s is already the mediator of %(reference)s; choose another mediator as "
+                           "co-mediator.", name=mediator.display_name, reference=case.reference)
+    previous = case.co_mediator_id
+    if previous == mediator.id:
+        raise InvalidInput("%(name)s is already the co-mediator of %(reference)s.", name=mediator.display_name,
+                           reference=case.reference)
+    case.co_mediator_id = mediator.id
+    now = utcnow()
+    audit.record(session, AuditTag.CO_MEDIATOR_ASSIGNED, actor=actor, now=now, case=case,
+                 details={"co_mediator_id": mediator.id, "previous_co_mediator_id": previous})
+    if previous is not None:
+        notices.tell(session, previous, NoticeKind.CO_MEDIATION_ENDED, case.id, now)
+    return case
+
+
+def remove_co_mediator(session: Session, actor: User, reference: str,
+                       *, expected_version: int | None = None) -> Case:
+    """The co-mediator leaves the case: they no longer see it, and their dashboard says so."""
+    case = _open_case(session, actor, reference, expected_version, Words("remove the co-mediator"))
+    previous = case.co_mediator_id
+    if previous is None:
+        raise InvalidInput("%(reference)s has no co-mediator.", reference=case.reference)
+    case.co_mediator_id = None
+    now = utcnow()
+    audit.record(session, AuditTag.CO_MEDIATOR_REMOVED, actor=actor, now=now, case=case,
+                 details={"co_mediator_id": previous})
+    notices.tell(session, previous, NoticeKind.CO_MEDIATION_ENDED, case.id, now)
     return case

@@ -60,6 +60,7 @@ class CaseSummary:
     participants: int
     updated_at: datetime
     key: tuple[int, datetime, int] = field(repr=False, compare=False, default=(0, datetime.min, 0))
+    co_mediator: str | None = None
 
 
 def _conditions(actor: User, query: ListQuery, cutoff: datetime) -> list[ColumnElement[bool]]:
@@ -114,15 +115,16 @@ def case_list(session: Session, actor: User, query: ListQuery, *, stale_days: in
         return Page([], query)
     pages = (branches[0] if len(branches) == 1 else union_all(*(select(b.subquery()) for b in branches))
              ).subquery("pages")
-    mediator = aliased(User)
+    mediator, co_mediator = aliased(User), aliased(User)
     people = select(func.count(Participant.id)).where(Participant.case_id == Case.id).scalar_subquery()
     _, order = position((pages.c.step, pages.c.moment, pages.c.id), query.cursor)
     rows = session.execute(
         select(Case.reference, Case.state, Case.modality, Case.outcome, mediator.username, people, Case.updated_at,
-               pages.c.step, pages.c.moment, pages.c.id)
+               pages.c.step, pages.c.moment, pages.c.id, co_mediator.username.label("co"))
         .join(Case, Case.id == pages.c.id).outerjoin(mediator, mediator.id == Case.assigned_mediator_id)
+        .outerjoin(co_mediator, co_mediator.id == Case.co_mediator_id)
         .order_by(*order).limit(query.size + 1)).all()
-    summaries = [CaseSummary(*row[:7], key=(row.step, row.moment, row.id)) for row in rows]
+    summaries = [CaseSummary(*row[:7], key=(row.step, row.moment, row.id), co_mediator=row.co) for row in rows]
     return page_of(summaries, query, lambda summary: summary.key, CASE_KEY)
 
 

@@ -209,8 +209,8 @@ class Coordinator(SignedIn):
 
     def assign(self, reference: str, mediator_name: str) -> None:
         row = self.case_row(reference)
-        row.get_by_label("Mediator").select_option(label=mediator_name)
-        self.submit(row.get_by_role("button", name="Assign"))
+        row.get_by_label("Mediator", exact=True).select_option(label=mediator_name)  # not "Co-mediator"
+        self.submit(row.get_by_role("button", name="Assign", exact=True))
         assert f"{reference} is assigned" in self.flash()
 
     def accounts(self) -> None:

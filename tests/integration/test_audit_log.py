@@ -8,7 +8,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -30,6 +30,7 @@ from mediation.models import (
     SYSTEM_CHAIN,
     AuditChainHead,
     AuditEntry,
+    CalendarFeed,
     Case,
     CaseKey,
     ConfidentialityAcknowledgement,
@@ -46,7 +47,9 @@ from mediation.passwords import new_password
 from mediation.runtime import Runtime
 from mediation.services import (
     accounts,
+    activities,
     assignment,
+    calendar,
     intake,
     invitations,
     participant_names,
@@ -56,6 +59,8 @@ from mediation.services import (
     users,
     workflow,
 )
+from mediation.services.listing import ListQuery
+from workflows.activities import ActivityKind
 from workflows.case_workflow import CLOSE_REASONS, DECLINE_REASONS, PAUSE_REASONS, WITHDRAW_REASONS
 from workflows.safety import CONFIDENTIALITY_VERSION
 from workflows.vocabulary import CaseState, Consent, Modality, Outcome, ParticipantRole, Relationship, Safety, Side
@@ -235,6 +240,9 @@ SAFETY_NOTE = "Spoke with Mr Dorian Parole at unit C about the visiting schedule
 RATIONALE = "Ms Jolene Example (born 1971) phoned: her son's sentence was miscalculated by the court registry"
 
 
+ACTIVITY_NOTE = "Called Ms Harriet Example at home about the letter from her brother"
+
+
 @pytest.fixture
 def journey(runtime: Runtime, actors: Any) -> Journey:
     """Three cases and some accounts taken through every service action, each step's entries recorded."""
@@ -326,6 +334,34 @@ def journey(runtime: Runtime, actors: Any) -> Journey:
     act("modality", lambda session: workflow.choose_modality(session, mediator, ref, Modality.WRITTEN),
         [Expect(AuditTag.MODALITY_CHOSEN, mediator, Role.MEDIATOR, ref, details={"modality": "written"})])
     act("prepare", fire(mediator, ref, "prepare"), move("prepare", s.ASSESSMENT, s.PREPARATION))
+    # Co-mediation and activities (issue 9): the co-mediator cancels what the mediator planned, then leaves.
+    act("co-mediate", lambda session: assignment.assign_co_mediator(session, admin, ref, other.id),
+        [Expect(AuditTag.CO_MEDIATOR_ASSIGNED, admin, Role.ADMIN, ref,
+                details={"co_mediator_id": other.id, "previous_co_mediator_id": None})])
+    soon = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
+    planned = act("plan activity", lambda session: activities.plan_activity(
+        session, vault, mediator, ref, kind="call", day=soon, at="10:00", duration=30,
+        participant_ids=[side[Side.HARMED]], notes=ACTIVITY_NOTE),
+        lambda made: [Expect(AuditTag.ACTIVITY_PLANNED, mediator, Role.MEDIATOR, ref, chain="content",
+                             details={"activity_id": made.id, "activity_kind": "call",
+                                      "participant_ids": [side[Side.HARMED]], "with_co_mediator": False,
+                                      "notes": True})])
+    act("read activities", lambda session: activities.case_activities(session, vault, other, ref,
+                                                                      ListQuery(size=10)),
+        [Expect(AuditTag.ACTIVITY_NOTES_DECRYPTED, other, Role.MEDIATOR, ref, chain="content",
+                details={"activity_ids": [planned.id]})])
+    act("cancel activity", lambda session: activities.cancel(session, other, ref, planned.id),
+        [Expect(AuditTag.ACTIVITY_CANCELLED, other, Role.MEDIATOR, ref, chain="content",
+                details={"activity_id": planned.id})])
+    act("remove co-mediator", lambda session: assignment.remove_co_mediator(session, admin, ref),
+        [Expect(AuditTag.CO_MEDIATOR_REMOVED, admin, Role.ADMIN, ref, details={"co_mediator_id": other.id})])
+    token, feed_id = act("calendar", lambda session: (calendar.create_feed(session, mediator),
+                                                      session.scalar(select(func.max(CalendarFeed.id)))),
+                         lambda made: [Expect(AuditTag.CALENDAR_FEED_CREATED, mediator, Role.MEDIATOR,
+                                              details={"feed_id": made[1], "replaced_feed_id": None})])
+    trail.journey.private_texts += [ACTIVITY_NOTE, token]
+    act("revoke calendar", lambda session: calendar.revoke_feed(session, mediator),
+        [Expect(AuditTag.CALENDAR_FEED_REVOKED, mediator, Role.MEDIATOR, details={"feed_id": feed_id})])
     act("begin", fire(mediator, ref, "begin"), move("begin", s.PREPARATION, s.DIALOGUE_WRITTEN))
     act("change modality", fire(mediator, ref, "change_modality", modality="video"),
         move("change_modality", s.DIALOGUE_WRITTEN, s.DIALOGUE_VIDEO, modality="video"))
@@ -460,12 +496,17 @@ DETAIL_CODES: dict[str, set[str]] = {
     "participant_role": {r.value for r in ParticipantRole},
     "kind": {"fixed", "life", "dangerous_offender"},
     "wording_version": {CONFIDENTIALITY_VERSION},
+    "activity_kind": {k.value for k in ActivityKind},
 }
-DETAIL_FLAGS = {"eligible", "computed", "reset", "for_them", "on_behalf", "takes_part_in_meetings"}
+DETAIL_FLAGS = {"eligible", "computed", "reset", "for_them", "on_behalf", "takes_part_in_meetings", "was_co_mediator",
+                "with_co_mediator", "notes"}
 DETAIL_COUNTS = {"hours", "contact_revision"}
-DETAIL_RECORD_IDS = {"intake_id"}  # random record ids (mediation.models.content.new_record_id)
+DETAIL_RECORD_IDS = {"intake_id", "activity_id"}  # random record ids (mediation.models.content.new_record_id)
+DETAIL_ID_LISTS = {"participant_ids"}
+DETAIL_RECORD_ID_LISTS = {"activity_ids"}
 DETAIL_IDS = {"participant_id", "mediator_id", "previous_mediator_id", "user_id", "request_id",
-              "supports_participant_id", "support_participant_id"}
+              "supports_participant_id", "support_participant_id", "co_mediator_id", "previous_co_mediator_id",
+              "feed_id", "replaced_feed_id"}
 REASON_CODES = {*PAUSE_REASONS, *DECLINE_REASONS, *WITHDRAW_REASONS, *CLOSE_REASONS}
 
 
@@ -490,6 +531,10 @@ def test_audit_entries_hold_only_ids_and_codes_never_personal_text(runtime, jour
                 assert type(value) is int, (entry.tag, key, value)
             elif key in DETAIL_RECORD_IDS:
                 assert re.fullmatch(r"[0-9a-f]{32}", value), (entry.tag, key, value)
+            elif key in DETAIL_ID_LISTS:
+                assert all(type(item) is int for item in value), (entry.tag, key, value)
+            elif key in DETAIL_RECORD_ID_LISTS:
+                assert all(re.fullmatch(r"[0-9a-f]{32}", item) for item in value), (entry.tag, key, value)
             else:
                 assert value in DETAIL_CODES[key], (entry.tag, key, value)
         row = json.dumps([entry.tag, entry.actor_role, entry.from_state, entry.to_state, entry.reason,

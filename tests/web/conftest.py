@@ -32,12 +32,14 @@ from werkzeug.test import TestResponse
 from config import Settings, load_settings
 from mediation.demo import DEMO_REQUEST, build_case, path_to
 from mediation.keyfiles import ensure_instance
-from mediation.models import Origin, Participant, User
+from mediation.models import Activity, Origin, Participant, User
 from mediation.passwords import new_password
 from mediation.runtime import Runtime, open_runtime
 from mediation.services import (
     accounts,
+    activities,
     assignment,
+    calendar,
     contacts,
     intake,
     invitations,
@@ -75,11 +77,13 @@ CANARY_OTHER_ADDRESS = "Canary-other-address-99 Oak Road"
 CANARY_SAFETY_PLAN = "Canary-safetyplan-Z8L4: exit by the east door"  # a meeting's sealed arrangements on own_face
 CANARY_ESCORTS = "Canary-escorts-R5C1: officer Dunn escorts him"
 CANARY_TRAVEL = "Canary-travel-M7Y6: pick-up at 4 Birch Lane"
+CANARY_ACTIVITY = "Canary-activitynote-L7C2: spoke about the night"  # an activity's notes on the own case
+CANARY_OTHER_ACTIVITY = "Canary-other-activity-Q9F5"  # an activity's notes on the other mediator's case
 
 MEETING_CANARIES = (CANARY_SAFETY_PLAN, CANARY_ESCORTS, CANARY_TRAVEL)
 OWN_CANARIES = (CANARY_DELIVERED, CANARY_PENDING, CANARY_RETURNED, CANARY_REVIEW_NOTE, CANARY_NOTE,
-                CANARY_HARMED_ADDRESS, CANARY_OFFENDER_ADDRESS, *MEETING_CANARIES)
-OTHER_CANARIES = (CANARY_OTHER_MESSAGE, CANARY_OTHER_NOTE, CANARY_OTHER_ADDRESS)
+                CANARY_HARMED_ADDRESS, CANARY_OFFENDER_ADDRESS, CANARY_ACTIVITY, *MEETING_CANARIES)
+OTHER_CANARIES = (CANARY_OTHER_MESSAGE, CANARY_OTHER_NOTE, CANARY_OTHER_ADDRESS, CANARY_OTHER_ACTIVITY)
 ALL_CANARIES = OWN_CANARIES + OTHER_CANARIES
 
 MEDIATOR_NAME = "Morgan Mediatorsson"
@@ -146,6 +150,11 @@ class World:
     face_offender: int = 0
     face_meeting: str = ""
     own_closed: str = ""  # statistics: mediator's case closed (completed); harmed and offender accounts linked
+    # activities, the calendar feed, co-mediation
+    activity: str = ""  # a planned call on ``own``, its time passed yesterday (overdue), notes CANARY_ACTIVITY
+    other_activity: str = ""  # the same on ``other``, notes CANARY_OTHER_ACTIVITY
+    feed_token: str = ""  # the mediator's calendar feed
+    co_mediated: str = ""  # mediator's case in assessment, co-mediated by the other mediator
 
     def version(self, reference: str) -> int:
         return self.versions[reference]
@@ -295,6 +304,24 @@ def build_world(runtime: Runtime) -> World:
     own_closed = case(CaseState.CLOSED)
     _link(runtime, mediator, own_closed, {"harmed": made["harmed"].id, "responsible": made["offender"].id})
 
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    when = {"day": tomorrow.date().isoformat(), "at": "10:00", "duration": 30, "kind": "call"}
+    with tx() as s:
+        activity = activities.plan_activity(s, vault, mediator, own, **when, place="by phone",
+                                            participant_ids=[ids["harmed"]], notes=CANARY_ACTIVITY).id
+    with tx() as s:
+        other_activity = activities.plan_activity(s, vault, other_mediator, other, **when, place="Room 4",
+                                                  participant_ids=[other_ids["harmed"]],
+                                                  notes=CANARY_OTHER_ACTIVITY).id
+    with tx() as s:  # planned days ago for yesterday: now overdue (the service plans only ahead)
+        for planned in (activity, other_activity):
+            s.get(Activity, planned).starts_at = tomorrow - timedelta(days=2)
+    with tx() as s:
+        feed_token = calendar.create_feed(s, mediator)
+    co_mediated = case(CaseState.ASSESSMENT)
+    with tx() as s:
+        assignment.assign_co_mediator(s, admin, co_mediated, other_mediator.id)
+
     references = (own, own_requested, own_assessment, own_relay, own_video, other, new_referral, other_referral,
                   own_face, own_closed)
     with tx() as s:
@@ -312,7 +339,8 @@ def build_world(runtime: Runtime) -> World:
         requested_support=requested_support, own_withdrawn=own_withdrawn, start_again=start_again, versions=versions,
         held_receipt=receipt.receipt_code, held_secret=receipt.status_secret, own_face=own_face,
         face_harmed=face_ids["harmed"], face_offender=face_ids["responsible"], face_meeting=face_meeting,
-        own_closed=own_closed)
+        own_closed=own_closed, activity=activity, other_activity=other_activity, feed_token=feed_token,
+        co_mediated=co_mediated)
 
 
 def meeting_form(ids: dict[str, int], days: int = 10) -> dict[str, Any]:
@@ -543,6 +571,10 @@ def readable(response: TestResponse) -> str:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Every route of the app, with a request that succeeds for the principal it is meant for.
+
+
+def _in_days(days: int) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).date().isoformat()
 
 
 def _none(_world: World, _other: bool) -> dict[str, Any]:
@@ -854,6 +886,30 @@ ROUTES: tuple[Route, ...] = (
     Route("portal.answer_evaluation", "POST",
           lambda w, o: f"/portal/cases/{w.other if o else w.own_closed}/evaluation", ok=303,
           data=lambda w, o: {"felt_safe": "yes", "would_recommend": "not_sure"}, done=lambda w: "/portal/"),
+    # activities, the mediator's agenda and calendar feed, co-mediation (issue 9)
+    Route("mediator.case_activities", "GET", lambda w, o: f"/mediator/cases/{w.other if o else w.own}/activities"),
+    Route("mediator.plan_activity", "POST", lambda w, o: f"/mediator/cases/{w.other if o else w.own}/activities",
+          ok=303, data=lambda w, o: {"kind": "call", "day": _in_days(3), "time": "10:00", "duration": "30",
+                                     "place": "by phone", f"person-{w.other_harmed if o else w.own_harmed}": "yes"},
+          done=lambda w: f"/mediator/cases/{w.own}/activities"),
+    Route("mediator.activity_done", "POST",
+          lambda w, o: f"/mediator/cases/{w.other if o else w.own}/activities/"
+                       f"{w.other_activity if o else w.activity}/done",
+          ok=303, data=lambda w, o: {"notes": "It went well."}, done=lambda w: f"/mediator/cases/{w.own}/activities"),
+    Route("mediator.cancel_activity", "POST",
+          lambda w, o: f"/mediator/cases/{w.other if o else w.own}/activities/"
+                       f"{w.other_activity if o else w.activity}/cancel",
+          ok=303, done=lambda w: f"/mediator/cases/{w.own}/activities"),
+    Route("mediator.my_activities", "GET", lambda w, o: "/mediator/activities/overdue", scoped=False),
+    Route("mediator.calendar_page", "GET", lambda w, o: "/mediator/calendar", scoped=False),
+    Route("mediator.create_calendar", "POST", lambda w, o: "/mediator/calendar", scoped=False),
+    Route("mediator.revoke_calendar", "POST", lambda w, o: "/mediator/calendar/revoke", ok=303, scoped=False,
+          done=lambda w: "/mediator/calendar"),
+    Route("public.calendar_feed", "GET", lambda w, o: f"/calendar/{w.feed_token}.ics", scoped=False),
+    Route("admin.co_mediator", "POST", lambda w, o: f"/admin/cases/{w.own}/co-mediator", ok=303, scoped=False,
+          data=lambda w, o: {"mediator_id": str(w.users["other_mediator"])}, done=lambda w: "/admin/"),
+    Route("admin.remove_co_mediator", "POST", lambda w, o: f"/admin/cases/{w.co_mediated}/co-mediator/remove",
+          ok=303, scoped=False, done=lambda w: "/admin/"),
 )
 ROUTE_BY_ID = {route.id: route for route in ROUTES}
 

@@ -160,6 +160,16 @@ def test_activation_is_limited_per_client(web_runtime, world):
     assert done.status_code == 303
 
 
+def test_guessing_calendar_addresses_is_limited_per_client(web_runtime, world):
+    """The calendar feed is a GET with a secret in its address: fetching it counts, per client."""
+    app = limited_app(web_runtime, calendar_feed="2 per hour")
+    guesser = client(app, world, "198.51.100.90")
+    assert guesser.get("/calendar/" + "A" * 43 + ".ics").status_code == 404
+    assert guesser.get(f"/calendar/{world.feed_token}.ics").status_code == 200
+    assert_throttled(guesser.get(f"/calendar/{world.feed_token}.ics"), at_most=3600)
+    assert client(app, world, "192.0.2.91").get(f"/calendar/{world.feed_token}.ics").status_code == 200
+
+
 # --- who the client is ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("remote", "expected"), [

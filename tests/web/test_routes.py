@@ -26,6 +26,7 @@ from mediation.models import AssessmentNote, Case, CaseReferenceCounter, HeldReq
 from mediation.runtime import Runtime
 from mediation.services import invitations
 from tests.web.conftest import (
+    CANARY_ACTIVITY,
     CANARY_DELIVERED,
     CANARY_HARMED_ADDRESS,
     CANARY_NOTE,
@@ -1327,6 +1328,105 @@ def test_the_health_check_answers_ok_to_anyone_and_says_nothing_more(browser: Br
 
 
 from tests.web import test_private_line  # noqa: E402, F401  (its tests mark the private line's routes @covers)
+
+# --- activities, the agenda, the calendar feed, co-mediation (issue 9) ------------------------------------------
+
+def _soon(days: int = 2) -> str:
+    return (utcnow() + timedelta(days=days)).date().isoformat()
+
+
+@covers("mediator.case_activities GET", "mediator.plan_activity POST", "mediator.activity_done POST",
+        "mediator.cancel_activity POST")
+def test_a_mediator_plans_records_and_cancels_activities_on_their_case(browser_for, world: World) -> None:
+    mediator = browser_for("mediator")
+    path = f"/mediator/cases/{world.own}/activities"
+    page = page_text(mediator.get(path))
+    assert CANARY_ACTIVITY in page and 'name="person-' in page and "face_to_face_meeting" not in page
+    planned = mediator.post(path, {"kind": "preparation_meeting", "day": _soon(), "time": "09:30",
+                                   "duration": "90", "place": "Room 3, Example Institution",
+                                   f"person-{world.own_offender}": "yes", "notes": "Bring the leaflet."})
+    assert planned.status_code == 303
+    page = page_text(mediator.get(path))
+    assert "Room 3, Example Institution" in page and "Bring the leaflet." in page
+    logged = mediator.post(path, {"kind": "letter", "day": (utcnow() - timedelta(days=2)).date().isoformat(),
+                                  "time": "11:00", "duration": "15", "done": "yes"})
+    assert logged.status_code == 303
+    done = mediator.post(f"{path}/{world.activity}/done", {"notes": "Spoke for twenty minutes."})
+    assert done.status_code == 303
+    page = page_text(mediator.get(path))
+    assert "Spoke for twenty minutes." in page and CANARY_ACTIVITY in page
+    again = mediator.post(f"{path}/{world.activity}/cancel", follow_redirects=True)
+    assert "This activity is already done." in flashes(page_text(again))
+
+
+@pytest.mark.parametrize(("form", "words"), [
+    ({"day": "2020-01-01", "time": "10:00"}, "A meeting in the past cannot be planned"),
+    ({"duration": "0"}, "cannot end before it starts"),
+    ({"duration": "721"}, "between 5 and 720 minutes"),
+    ({"kind": "face_to_face_meeting"}, "planned on the meeting page"),
+    ({"day": "2026-02-30"}, "does not exist"),
+    ({"time": "25h"}, "The time must look like 14:30"),
+    ({"place": "x" * 201}, "too long"),
+    ({"person-999999": "yes"}, "no such participant"),
+])
+def test_bad_activities_are_refused_with_a_clear_message(browser_for, world: World, form: dict[str, str],
+                                                         words: str) -> None:
+    mediator = browser_for("mediator")
+    base = {"kind": "call", "day": _soon(), "time": "10:00", "duration": "30"}
+    response = mediator.post(f"/mediator/cases/{world.own}/activities", {**base, **form}, follow_redirects=True)
+    assert response.status_code in (200, 404)  # back on the form with the refusal flashed, or not found
+    assert words in readable(response)
+
+
+@covers("mediator.my_activities GET")
+def test_the_dashboard_shows_what_is_overdue_and_coming_up(browser_for, world: World) -> None:
+    mediator = browser_for("mediator")
+    assert mediator.post(f"/mediator/cases/{world.own}/activities",
+                         {"kind": "visit", "day": _soon(3), "time": "14:00", "duration": "60",
+                          "place": "Visiting hall"}).status_code == 303
+    board = readable(mediator.get("/mediator/"))
+    assert "Coming up (next 14 days)" in board and "Overdue" in board and "Visiting hall" in board
+    assert world.own in board and world.other not in board
+    overdue = readable(mediator.get("/mediator/activities/overdue"))
+    assert world.own in overdue and "by phone" in overdue and "Room 4" not in overdue
+    assert "Visiting hall" in readable(mediator.get("/mediator/activities/upcoming"))
+    assert mediator.get("/mediator/activities/everything").status_code == 404
+
+
+@covers("mediator.calendar_page GET", "mediator.create_calendar POST", "mediator.revoke_calendar POST",
+        "public.calendar_feed GET")
+def test_a_mediator_makes_replaces_and_revokes_their_calendar_address(browser_for, world: World) -> None:
+    mediator, anonymous = browser_for("mediator"), browser_for(None)
+    assert "You have a calendar address" in readable(mediator.get("/mediator/calendar"))
+    shown = page_text(mediator.post("/mediator/calendar"))
+    address = re.search(r'value="(http[^"]+/calendar/[A-Za-z0-9_-]{43}\.ics)"', shown)
+    assert address is not None and "shown only this once" in shown
+    feed = anonymous.get(urlsplit(address.group(1)).path)
+    assert feed.status_code == 200 and feed.mimetype == "text/calendar"
+    assert feed.headers["Referrer-Policy"] == "no-referrer" and feed.headers["Cache-Control"] == "no-store"
+    body = feed.get_data(as_text=True)
+    assert world.own in body and world.other not in body and CANARY_ACTIVITY not in body
+    assert anonymous.get(f"/calendar/{world.feed_token}.ics").status_code == 404  # replaced: the old one is gone
+    assert mediator.post("/mediator/calendar/revoke").status_code == 303
+    assert anonymous.get(urlsplit(address.group(1)).path).status_code == 404
+    assert anonymous.get("/calendar/not-a-token.ics").status_code == 404
+
+
+@covers("admin.co_mediator POST", "admin.remove_co_mediator POST")
+def test_the_coordinator_gives_a_case_a_co_mediator_and_takes_them_off(browser_for, world: World) -> None:
+    admin, other = browser_for("admin"), browser_for("other_mediator")
+    assert other.get(f"/mediator/cases/{world.own}").status_code == 404
+    assert admin.post(f"/admin/cases/{world.own}/co-mediator",
+                      {"mediator_id": str(world.users["other_mediator"])}).status_code == 303
+    case_page = readable(other.get(f"/mediator/cases/{world.own}"))
+    assert "Co-mediator" in case_page and OTHER_MEDIATOR_NAME in case_page and MEDIATOR_NAME in case_page
+    assert "co-mediator" in readable(admin.get("/admin/"))
+    same = admin.post(f"/admin/cases/{world.own}/co-mediator", {"mediator_id": str(world.users["mediator"])},
+                      follow_redirects=True)
+    assert "already the mediator" in readable(same)
+    assert admin.post(f"/admin/cases/{world.own}/co-mediator/remove").status_code == 303
+    assert other.get(f"/mediator/cases/{world.own}").status_code == 404
+    assert "no longer the co-mediator" in readable(other.get("/mediator/"))
 
 
 def test_every_route_of_the_app_is_covered_by_a_test_of_this_module(app: Flask) -> None:
