@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -11,6 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 from config import Settings
+from mediation.sqlite import SCHEMA_CHANGE
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -22,10 +24,33 @@ def alembic_config(engine: Engine) -> Config:
 
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` (default: the newest), creating it on an empty database."""
+    _change_schema(engine, command.upgrade, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the schema back to ``revision`` (operators rarely need it; the migration tests do)."""
+    _change_schema(engine, command.downgrade, revision)
+
+
+def _change_schema(engine: Engine, step: Callable[[Config, str], None], revision: str) -> None:
+    """One transaction for the whole change; on SQLite, with foreign keys checked once at the end (SQLite's
+    recipe for altering a table other tables point at), then switched on again for the pooled connection."""
     config = alembic_config(engine)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as opened:
+        connection = opened.execution_options(**{SCHEMA_CHANGE: True}) if sqlite else opened
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                step(config, revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
+                    if broken is not None:
+                        raise RuntimeError(f"the schema change left a broken reference in table {broken[0]}; "
+                                           "nothing was changed")
+        finally:
+            if sqlite:  # straight to the driver: outside a transaction, where the pragma takes effect
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 def check(engine: Engine) -> None:

@@ -32,6 +32,11 @@ from mediation.errors import DatabaseBusy, DatabaseUnreachable, StorageUnavailab
 log = logging.getLogger(__name__)
 
 READ_ONLY = "mediation_read_only"  # the execution option that asks for a reading transaction
+# The execution option of a migration's transaction: SQLite's own recipe for changing a table others point at
+# (https://sqlite.org/lang_altertable.html#otheralter) turns foreign keys off before BEGIN, so copying and
+# renaming a referenced table (Alembic's batch mode) does not trip over the rows that point at it, and checks
+# every key before the commit instead (mediation.schema).
+SCHEMA_CHANGE = "mediation_schema_change"
 OPTIMIZE_EVERY_SECONDS = 3600.0
 _QUERY_ONLY = "mediation.query_only"  # whether query_only is on, per DBAPI connection
 _MAPPED = "mediation.shm_mapped"  # whether this DBAPI connection ran a transaction, so mapped the -shm file
@@ -243,6 +248,8 @@ def configure(engine: Engine, busy_timeout_ms: int, synchronous: str, database: 
             raise OperationalError("BEGIN", None, error) from None
         try:
             _set_query_only(driver, proxied.info, read_only)
+            if connection.get_execution_options().get(SCHEMA_CHANGE):
+                driver.execute("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction: hence here
             driver.execute("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
         except sqlite3.Error as error:  # as SQLAlchemy would have wrapped it, for ``mediation.db.unavailable``
             raise OperationalError("BEGIN", None, error) from None

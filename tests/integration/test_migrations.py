@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from alembic import command
 from sqlalchemy import inspect
 
 from mediation.db import make_engine
-from mediation.schema import alembic_config, check, migrate
+from mediation.schema import check, downgrade, migrate
 
 
 def test_the_migrated_schema_matches_the_models(database_url):
@@ -20,10 +19,7 @@ def test_the_migrated_schema_matches_the_models(database_url):
 def test_migrations_go_down_to_nothing_and_up_again(database_url):
     engine = make_engine(database_url)
     try:
-        config = alembic_config(engine)
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, "base")
+        downgrade(engine, "base")
         assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
         migrate(engine)
         tables = set(inspect(engine).get_table_names())

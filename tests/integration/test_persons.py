@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from alembic import command
 from sqlalchemy import select, text
 
 from mediation.audit import AuditTag
 from mediation.db import make_engine
 from mediation.errors import Forbidden, InvalidInput, NotFound
 from mediation.models import AuditEntry, Case, Message, Participant, User, case_chain, content_chain
-from mediation.schema import alembic_config, migrate
+from mediation.schema import downgrade, migrate
 from mediation.services import (
     contacts,
     messages,
@@ -333,10 +332,7 @@ def test_the_migration_addresses_earlier_messages_to_that_sides_first_person(run
     runtime.engine.dispose()
     engine = make_engine(database_url)
     try:
-        config = alembic_config(engine)
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0010")
+        downgrade(engine, "0010")
         migrate(engine)
         with engine.connect() as connection:
             rows = dict(connection.execute(text("SELECT id, recipient_participant_id FROM messages")).all())
