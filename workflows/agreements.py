@@ -56,3 +56,11 @@ def _open_items_refusal(case: Any, _: Arguments) -> Words:
 agreement_items_settled = Guard(
     "agreement_items_settled", "agreement items are still open: say what becomes of each in the closing form",
     _items_settled, explain=_open_items_refusal)
+
+
+# Where each piece of the dialogue's work can be recorded (states of workflows.vocabulary.CaseState).
+NEEDS_RECORDABLE_IN = ("assessment", "preparation", "dialogue_face_to_face", "dialogue_written", "dialogue_video",
+                       "dialogue_relay", "closing", "paused")
+AGREEMENT_RECORDABLE_IN = ("dialogue_face_to_face", "dialogue_written", "dialogue_video", "dialogue_relay",
+                           "closing")
+FOLLOW_UP_IN = (*AGREEMENT_RECORDABLE_IN, "paused")
