@@ -16,6 +16,7 @@ from web import (
     account,
     admin,
     auth,
+    dialogue,  # noqa: F401 - needs, agreements, closing and letters join the mediator's and the portal's blueprints
     forms,
     health,
     labels,

@@ -49,6 +49,12 @@ LABELS: dict[str, LazyString] = {
     "victim_services": _l("victim services"), "serious_harm": _l("risk of serious harm"),
     "new_offence": _l("a new offence"), "child_protection": _l("child protection"),
     "hold_meeting": _l("Hold a meeting"),
+    # needs and questions, agreement items and what becomes of them (workflows.agreements)
+    "need": _l("need"), "question": _l("question"), "open": _l("open"), "answered": _l("answered"),
+    "partly_answered": _l("partly answered"), "not_answered": _l("not answered"), "apology": _l("apology"),
+    "answers": _l("answers to give"), "reparation": _l("reparation"), "commitment": _l("commitment"),
+    "partly_completed": _l("partly completed"), "not_completed": _l("not completed"),
+    "handed_over": _l("handed over"),
     # message states and kinds
     "submitted": _l("submitted"), "returned": _l("returned"), "awaiting_author": _l("awaiting the author"),
     "delivered": _l("delivered"), "read": _l("read"), "withheld": _l("withheld"), "text": _l("written"),
@@ -101,6 +107,14 @@ EVENTS: dict[str, LazyString] = {
     "content:draft:decrypted": _l("draft read"), "content:cover_note:written": _l("cover note written"),
     "content:cover_note:decrypted": _l("cover note read"),
     "content:intake:recorded": _l("intake recorded"), "content:intake:decrypted": _l("intake read"),
+    "content:need:recorded": _l("need or question recorded"), "content:need:status": _l("need status changed"),
+    "content:need:decrypted": _l("needs and questions read"), "content:agreement:recorded": _l("agreement recorded"),
+    "content:agreement_item:added": _l("agreement item added"),
+    "content:agreement_item:followed_up": _l("agreement item followed up"),
+    "content:agreement:decrypted": _l("agreement read"),
+    "content:closing_summary:recorded": _l("closing summary recorded"),
+    "content:closing_summary:decrypted": _l("closing summary read"),
+    "content:letter:opened": _l("closing letter opened"),
 }
 
 

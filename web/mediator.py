@@ -14,6 +14,7 @@ from mediation.services import (
     contacts,
     intake_records,
     invitations,
+    letters,
     messages,
     notes,
     notices,
@@ -69,11 +70,15 @@ def _case_page(reference: str, **sentence_form: Any) -> str:
     names = call_with_vault(participant_names.names_for_mediator, reference)
     return render_template("mediator/case.html", page=page, names=names,
                            safety=read_as_user(safety.safety_panel, reference),
-                           summary=read_as_user(private_line.line_summary, reference), **sentence_form)
+                           summary=read_as_user(private_line.line_summary, reference),
+                           letters=read_as_user(letters.letters_of, reference), **sentence_form)
 
 
 @bp.route("/cases/<reference>/actions/<trigger>", methods=["POST"])
 def fire(reference: str, trigger: str) -> ResponseReturnValue:
+    if trigger == "close":  # closing takes a summary and settles open agreement items (web.dialogue)
+        flash(_("A case is closed with its closing summary: fill in the closing form."), "info")
+        return redirect(url_for("mediator.close_case", reference=reference), code=303)
     call_as_user(workflow.fire, reference, trigger, reason=form_text("reason"),
                  participant_id=form_int("participant_id"), modality=form_text("modality"),
                  outcome=form_text("outcome"), expected_version=form_int("version"))
