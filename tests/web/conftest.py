@@ -18,6 +18,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,6 +30,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from config import Settings, load_settings
+from mediation.db import utcnow
 from mediation.demo import DEMO_REQUEST, build_case, path_to
 from mediation.keyfiles import ensure_instance
 from mediation.models import Origin, Participant, User
@@ -36,11 +38,14 @@ from mediation.passwords import new_password
 from mediation.runtime import Runtime, open_runtime
 from mediation.services import (
     accounts,
+    agreements,
     assignment,
+    closure,
     contacts,
     intake,
     invitations,
     messages,
+    needs,
     notes,
     notices,
     people,
@@ -133,6 +138,12 @@ class World:
     versions: dict[str, int]
     held_receipt: str = ""  # its receipt code and status secret, as the requester was shown them
     held_secret: str = ""
+    # needs, agreements and closing (web.dialogue)
+    own_need: str = ""  # the offender's question on ``own``, which also has an agreement ...
+    own_item: str = ""  # ... with this open item
+    own_closing: str = ""  # mediator's case in closing (no agreement)
+    own_closed: str = ""  # mediator's case closed with a summary; the offender's account is linked ...
+    closed_offender: int = 0  # ... to this participant, whose letter it is
 
     def version(self, reference: str) -> int:
         return self.versions[reference]
@@ -270,7 +281,10 @@ def build_world(runtime: Runtime) -> World:
         start_again = private_line.write_to_mediator(s, vault, made["harmed"], own_withdrawn, kind="start_again",
                                                      text=None).id
 
-    references = (own, own_requested, own_assessment, own_relay, own_video, other, new_referral, other_referral)
+    dialogue_work = _dialogue_work(runtime, mediator, made["offender"], own, ids["responsible"], case)
+
+    references = (own, own_requested, own_assessment, own_relay, own_video, other, new_referral, other_referral,
+                  dialogue_work["own_closing"])
     with tx() as s:
         versions = {ref: find_case(s, admin, ref).version for ref in references}
     return World(
@@ -284,7 +298,30 @@ def build_world(runtime: Runtime) -> World:
         new_referral=new_referral, other_referral=other_referral, notice=notice, other_notice=other_notice,
         taken_away=taken_away, handed_over=handed_over, held_request=receipt.id, own_support=own_support,
         requested_support=requested_support, own_withdrawn=own_withdrawn, start_again=start_again, versions=versions,
-        held_receipt=receipt.receipt_code, held_secret=receipt.status_secret)
+        held_receipt=receipt.receipt_code, held_secret=receipt.status_secret, **dialogue_work)
+
+
+def _dialogue_work(runtime: Runtime, mediator: User, offender: User, own: str, own_offender: int,
+                   case: Callable[[CaseState], str]) -> dict[str, Any]:
+    """A need and an agreement item on ``own``, a case in closing, and one closed with a summary and letters."""
+    tx, vault = runtime.transaction, runtime.vault
+    agreed = utcnow().date() - timedelta(days=2)
+    with tx() as s:
+        own_need = needs.record_need(s, vault, mediator, own, participant_id=own_offender, kind="question",
+                                     text="Will she accept my letter?").id
+    with tx() as s:
+        agreements.record_agreement(s, mediator, own, agreed_on=agreed)
+    with tx() as s:
+        own_item = agreements.add_item(s, vault, mediator, own, kind="apology", responsible=str(own_offender),
+                                       what="A letter of apology.", due_on=agreed + timedelta(days=30)).id
+    own_closing = case(CaseState.CLOSING)
+    own_closed = case(CaseState.CLOSING)
+    closed_offender = _link(runtime, mediator, own_closed, {"responsible": offender.id})["responsible"]
+    with tx() as s:
+        closure.close_case(s, vault, mediator, own_closed, summary="Both said what they came to say.",
+                           reason="dialogue_completed")
+    return {"own_need": own_need, "own_item": own_item, "own_closing": own_closing, "own_closed": own_closed,
+            "closed_offender": closed_offender}
 
 
 def _settings(folder: Path) -> Settings:
@@ -773,6 +810,32 @@ ROUTES: tuple[Route, ...] = (
     Route("admin.reset_two_factor", "POST",
           lambda w, o: f"/admin/accounts/{w.users['other_mediator']}/two-factor/reset", ok=303, scoped=False,
           done=lambda w: "/admin/accounts"),
+    # needs and questions, agreements, closing and letters (web.dialogue)
+    Route("mediator.case_needs", "GET", _mediator_case("/needs")),
+    Route("mediator.case_needs", "POST", _mediator_case("/needs"), ok=303,
+          data=lambda w, o: {"participant_id": str(w.other_harmed if o else w.own_harmed), "kind": "need",
+                             "text": "To know he is sorry."}, done=lambda w: f"/mediator/cases/{w.own}/needs"),
+    Route("mediator.need_status", "POST", lambda w, o: f"/mediator/cases/{w.other if o else w.own}/needs/"
+                                                       f"{w.own_need}/status", ok=303,
+          data=lambda w, o: {"status": "answered"}, done=lambda w: f"/mediator/cases/{w.own}/needs"),
+    Route("portal.my_needs", "GET", lambda w, o: f"/portal/cases/{w.other if o else w.own}/needs"),
+    Route("mediator.case_agreement", "GET", _mediator_case("/agreement")),
+    Route("mediator.case_agreement", "POST", _mediator_case("/agreement", lambda w: w.own_relay), ok=303,
+          data=lambda w, o: {"agreed_on": "2026-01-15"}, done=lambda w: f"/mediator/cases/{w.own_relay}/agreement"),
+    Route("mediator.add_item", "POST", _mediator_case("/agreement/items"), ok=303,
+          data=lambda w, o: {"kind": "commitment", "responsible": "mediator", "what": "Send the answers.",
+                             "due_on": "2099-01-01"}, done=lambda w: f"/mediator/cases/{w.own}/agreement"),
+    Route("mediator.follow_up", "POST",
+          lambda w, o: f"/mediator/cases/{w.other if o else w.own}/agreement/items/{w.own_item}/follow-up", ok=303,
+          data=lambda w, o: {"status": "partly_completed", "note": "Half of it."},
+          done=lambda w: f"/mediator/cases/{w.own}/agreement"),
+    Route("mediator.close_case", "GET", _mediator_case("/close", lambda w: w.own_closing)),
+    Route("mediator.close_case", "POST", _mediator_case("/close", lambda w: w.own_closing), ok=303,
+          data=_versioned(lambda w: w.own_closing, reason="needs_addressed", summary="All was said."),
+          done=lambda w: f"/mediator/cases/{w.own_closing}"),
+    Route("mediator.letter", "GET", lambda w, o: f"/mediator/cases/{w.other if o else w.own_closed}/letters/"
+                                                 f"{w.other_harmed if o else w.closed_offender}"),
+    Route("portal.my_letter", "GET", lambda w, o: f"/portal/cases/{w.other if o else w.own_closed}/letter"),
 )
 ROUTE_BY_ID = {route.id: route for route in ROUTES}
 
