@@ -8,6 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from mediation.services import agreements, closure, letters, needs, views
 from web import mediator, portal
@@ -102,8 +103,10 @@ def close_case(reference: str) -> ResponseReturnValue:
 # --- closing letters ----------------------------------------------------------------------------------------
 
 def _render_letter(letter: letters.Letter, back: str) -> str:
+    """The letter in the language of the person it is for, inside a page in the reader's own language."""
     with force_locale(letter.language):
-        return render_template("letters/letter.html", letter=letter, back=back)
+        letter_html = Markup(render_template("letters/letter.html", letter=letter))  # noqa: S704 - rendered escaped
+    return render_template("letters/page.html", letter=letter, letter_html=letter_html, back=back)
 
 
 @mediator.bp.route("/cases/<reference>/letters/<int(max=2147483647):participant_id>")

@@ -317,6 +317,9 @@ def _dialogue_work(runtime: Runtime, mediator: User, offender: User, own: str, o
     own_closing = case(CaseState.CLOSING)
     own_closed = case(CaseState.CLOSING)
     closed_offender = _link(runtime, mediator, own_closed, {"responsible": offender.id})["responsible"]
+    with tx() as s:  # the offender reads French: their closing letter is in French, whoever opens it
+        contacts.record_contact_details(s, vault, mediator, own_closed, participant_id=closed_offender,
+                                        details=ContactDetails("Oscar O.", phone="555-0123", language="fr"))
     with tx() as s:
         closure.close_case(s, vault, mediator, own_closed, summary="Both said what they came to say.",
                            reason="dialogue_completed")
