@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mediation.crypto.vault import Vault
+from mediation.demo_agreements import load_agreements_demo
 from mediation.models import Case, Origin, Participant, Role, User
 from mediation.passwords import new_password
 from mediation.runtime import Runtime
@@ -273,6 +274,7 @@ def load_demo(runtime: Runtime) -> bool:
         mediator = made["mediator.ada"] if index % 3 else made["mediator.ben"]
         origin = Origin.OFFENDER_REQUEST if index % 2 else Origin.HARMED_PARTY_REQUEST
         build_case(runtime, admin, mediator, staff, steps=steps, origin=origin)
+    load_agreements_demo(runtime)  # needs, an agreement in follow-up, a case closed with a summary and letters
     with runtime.transaction() as s:  # one request from the public form still waits for the coordinator
         intake.submit_harmed_party_request(s, runtime.vault, Relationship.VICTIM_FAMILY.value, DEMO_WAITING_REQUEST)
     return True
