@@ -41,6 +41,7 @@ class Letter:
     needs: list[NeedView]
     agreed_on: date | None
     items: list[ItemView]  # follow-up notes are never opened for a letter
+    sides: dict[int, str]  # who is to do an item, named by side only (harmed party, person responsible)
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def _letter(session: Session, vault: Vault, actor: User, case: Case, person: Par
                          details={"participant_id": person.id, "language": language})
     return Letter(case.reference, closure.closed_at.date(), case.outcome or "", language, person.id, person.side,
                   person.role, needs, agreement.agreed_on if agreement else None,
-                  agreement.items if agreement else [])
+                  agreement.items if agreement else [], {p.id: p.side for p in case.participants})
 
 
 def letters_of(session: Session, actor: User, reference: str) -> list[LetterLink]:
