@@ -101,8 +101,3 @@ def my_letter(session: Session, vault: Vault, actor: User, reference: str) -> Le
         raise NotFound("No case %(reference)s was found.", reference=case.reference)
     return _letter(session, vault, actor, case, mine)
 
-
-def has_letter(session: Session, actor: User, reference: str) -> bool:
-    """Whether the participant's portal should offer a closing letter for this case."""
-    case = find_case(session, actor, reference)
-    return session.get(CaseClosure, case.id) is not None

@@ -119,6 +119,8 @@ def test_the_close_guard_holds_whoever_fires_it(closing):
     assert "1 agreement item(s) are still open" in str(refusal.value)
     [option] = [o for o in closing.run(workflow.available_actions) if o.trigger == "close"]
     assert not option.ready and "still open" in str(option.waiting_for[0])
+    with closing.runtime.transaction() as s:  # the same fact on the ORM case as on the hot path's record
+        assert find_case(s, closing.mediator, closing.reference).open_agreement_items == 1
 
 
 def test_only_a_case_in_closing_is_closed_and_only_by_its_mediators(runtime, actors, make_case, closing):
