@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from mediation.crypto.vault import Vault
 from mediation.demo_activities import add_demo_activities
+from mediation.demo_agreements import load_agreements_demo
 from mediation.demo_meetings import add_demo_meetings
 from mediation.demo_statistics import load_statistics_demo
 from mediation.models import Case, Origin, Participant, Role, User
@@ -277,6 +278,7 @@ def load_demo(runtime: Runtime) -> bool:
         origin = Origin.OFFENDER_REQUEST if index % 2 else Origin.HARMED_PARTY_REQUEST
         build_case(runtime, admin, mediator, staff, steps=steps, origin=origin)
     add_demo_meetings(runtime, admin, made["mediator.ada"], staff)
+    load_agreements_demo(runtime)  # needs, an agreement in follow-up, a case closed with a summary and letters
     with runtime.transaction() as s:  # one request from the public form still waits for the coordinator
         intake.submit_harmed_party_request(s, runtime.vault, Relationship.VICTIM_FAMILY.value, DEMO_WAITING_REQUEST)
     load_statistics_demo(runtime)

@@ -18,6 +18,7 @@ from web import (
     admin,
     auth,
     calendar_feed,  # noqa: F401 - adds the calendar feed to the public blueprint
+    dialogue,  # noqa: F401 - needs, agreements, closing and letters join the mediator's and the portal's blueprints
     forms,
     health,
     labels,

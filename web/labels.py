@@ -56,6 +56,12 @@ LABELS: dict[str, LazyString] = {
     "everyone_prepared": _l("everyone prepared"), "everyone_confirmed": _l("everyone confirmed"),
     "checklist_complete": _l("checklist complete"), "meeting_planned": _l("planned"),
     "meeting_done": _l("held"), "meeting_cancelled": _l("cancelled"),
+    # needs and questions, agreement items and what becomes of them (workflows.agreements)
+    "need": _l("need"), "question": _l("question"), "open": _l("open"), "answered": _l("answered"),
+    "partly_answered": _l("partly answered"), "not_answered": _l("not answered"), "apology": _l("apology"),
+    "answers": _l("answers to give"), "reparation": _l("reparation"), "commitment": _l("commitment"),
+    "partly_completed": _l("partly completed"), "not_completed": _l("not completed"),
+    "handed_over": _l("handed over"),
     # message states and kinds
     "submitted": _l("submitted"), "returned": _l("returned"), "awaiting_author": _l("awaiting the author"),
     "delivered": _l("delivered"), "read": _l("read"), "withheld": _l("withheld"), "text": _l("written"),
@@ -121,6 +127,14 @@ EVENTS: dict[str, LazyString] = {
     "case:co_mediation:assigned": _l("co-mediator assigned"),
     "case:co_mediation:removed": _l("co-mediator removed"),
     "content:intake:recorded": _l("intake recorded"), "content:intake:decrypted": _l("intake read"),
+    "content:need:recorded": _l("need or question recorded"), "content:need:status": _l("need status changed"),
+    "content:need:decrypted": _l("needs and questions read"), "content:agreement:recorded": _l("agreement recorded"),
+    "content:agreement_item:added": _l("agreement item added"),
+    "content:agreement_item:followed_up": _l("agreement item followed up"),
+    "content:agreement:decrypted": _l("agreement read"),
+    "content:closing_summary:recorded": _l("closing summary recorded"),
+    "content:closing_summary:decrypted": _l("closing summary read"),
+    "content:letter:opened": _l("closing letter opened"),
 }
 
 

@@ -16,6 +16,7 @@ from mediation.services import (
     contacts,
     intake_records,
     invitations,
+    letters,
     meeting_views,
     messages,
     notes,
@@ -74,11 +75,15 @@ def _case_page(reference: str, **sentence_form: Any) -> str:
                            safety=read_as_user(safety.safety_panel, reference),
                            meetings=read_as_user(meeting_views.case_meetings, reference),
                            summary=read_as_user(private_line.line_summary, reference),
-                           section=read_as_user(activities.case_section, reference), **sentence_form)
+                           section=read_as_user(activities.case_section, reference),
+                           letters=read_as_user(letters.letters_of, reference), **sentence_form)
 
 
 @bp.route("/cases/<reference>/actions/<trigger>", methods=["POST"])
 def fire(reference: str, trigger: str) -> ResponseReturnValue:
+    if trigger == "close":  # closing takes a summary and settles open agreement items (web.dialogue)
+        flash(_("A case is closed with its closing summary: fill in the closing form."), "info")
+        return redirect(url_for("mediator.close_case", reference=reference), code=303)
     call_as_user(workflow.fire, reference, trigger, reason=form_text("reason"),
                  participant_id=form_int("participant_id"), modality=form_text("modality"),
                  outcome=form_text("outcome"), expected_version=form_int("version"))

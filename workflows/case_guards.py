@@ -47,6 +47,9 @@ class CaseFacts(Protocol):
     @property
     def participant_facts(self) -> Sequence[ParticipantFacts]: ...
 
+    @property
+    def open_agreement_items(self) -> int: ...
+
 
 def _sentence_recorded(case: CaseFacts, _: Arguments) -> bool:
     return case.sentence_recorded

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from workflows.agreements import agreement_items_settled
 from workflows.case_guards import (
     all_consented,
     both_sides_present,
@@ -144,7 +145,9 @@ def _transitions() -> tuple[TransitionSpec, ...]:
         for source in Modality for target in Modality if source is not target
     ]
     specs += [TransitionSpec("conclude", d, s.CLOSING) for d in DIALOGUE_STATES]
-    specs.append(TransitionSpec("close", s.CLOSING, s.CLOSED, effects=(_record_completion,)))
+    # Closing says what becomes of every agreement item still open (mediation.services.closure settles them first).
+    specs.append(TransitionSpec("close", s.CLOSING, s.CLOSED, guards=(agreement_items_settled,),
+                                effects=(_record_completion,)))
     specs += [TransitionSpec("pause", p, s.PAUSED, effects=(_remember_pause_origin,)) for p in PAUSABLE_STATES]
     # Resuming a face-to-face dialogue brings people together again: not while anyone in it has a concern.
     specs += [TransitionSpec("resume", s.PAUSED, p, effects=(_forget_pause_origin,),

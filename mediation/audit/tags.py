@@ -92,6 +92,17 @@ class AuditTag(StrEnum):
     # The closing questionnaire (answers counted only in aggregate) and the coordinator's reading of its comments.
     EVALUATION_ANSWERED = "content:evaluation:answered"
     EVALUATION_COMMENTS_DECRYPTED = "system:evaluation_comments:decrypted"
+    # Needs and questions, the agreement and its follow-up, the closing summary and letters (never their words).
+    NEED_RECORDED = "content:need:recorded"
+    NEED_STATUS_SET = "content:need:status"
+    NEEDS_DECRYPTED = "content:need:decrypted"
+    AGREEMENT_RECORDED = "content:agreement:recorded"
+    AGREEMENT_ITEM_ADDED = "content:agreement_item:added"
+    AGREEMENT_ITEM_FOLLOWED_UP = "content:agreement_item:followed_up"
+    AGREEMENT_DECRYPTED = "content:agreement:decrypted"
+    CLOSING_SUMMARY_RECORDED = "content:closing_summary:recorded"
+    CLOSING_SUMMARY_DECRYPTED = "content:closing_summary:decrypted"
+    LETTER_OPENED = "content:letter:opened"
     # One tag per workflow trigger.
     SCREEN = "case:workflow:screen"
     PREPARE = "case:workflow:prepare"

@@ -1,7 +1,7 @@
 """The ORM models, one module per aggregate; importing this package registers them all on ``Base``."""
 
 from mediation.models.activity import Activity, ActivityAttendee
-from mediation.models.agreement import Agreement, AgreementItem, ParticipantNeed
+from mediation.models.agreement import Agreement, AgreementItem, CaseClosure, ParticipantNeed
 from mediation.models.audit import SYSTEM_CHAIN, AuditChainHead, AuditEntry, case_chain, content_chain
 from mediation.models.calendar_feed import CalendarFeed
 from mediation.models.case import Case, CaseReferenceCounter, Origin
@@ -33,6 +33,7 @@ __all__ = [
     "Blob",
     "CalendarFeed",
     "Case",
+    "CaseClosure",
     "CaseKey",
     "CaseReferenceCounter",
     "ConfidentialityAcknowledgement",

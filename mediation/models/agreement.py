@@ -69,3 +69,15 @@ class AgreementItem(Base):
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CaseClosure(Base):
+    """How a completed case was closed: the mediator's closing summary, sealed (never shown to a participant)."""
+
+    __tablename__ = "case_closures"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True, autoincrement=False)
+    id: Mapped[str] = mapped_column(String(32), unique=True, default=new_record_id)  # bound into the ciphertext
+    sealed_summary: Mapped[bytes] = mapped_column(LargeBinary)
+    closed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

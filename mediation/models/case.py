@@ -7,10 +7,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, false
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import DateTime, ForeignKey, Index, String, false, func, select
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from mediation.db import Base, utcnow
+from mediation.models.agreement import AgreementItem
+from workflows.agreements import AgreementItemStatus
 from workflows.case_workflow import CASE_WORKFLOW_VERSION
 from workflows.vocabulary import CaseState
 
@@ -27,6 +29,7 @@ class Origin(StrEnum):
 class CaseFactsMixin:
     """The facts the workflow guards read (workflows.case_guards.CaseFacts), from a sentence and participants."""
 
+    id: int
     state: str
     sentence: SentenceRecord | None
     participants: list[Participant]
@@ -42,6 +45,16 @@ class CaseFactsMixin:
     @property
     def participant_facts(self) -> Sequence[Participant]:
         return self.participants
+
+    @property
+    def open_agreement_items(self) -> int:
+        """How many agreement items are still open (a count query in the case's own session: the ORM case's,
+        or the hot path record's ``session``), read by the ``close`` guard."""
+        session = getattr(self, "session", None) or object_session(self)
+        if session is None:
+            return 0
+        return int(session.scalar(select(func.count()).select_from(AgreementItem).where(
+            AgreementItem.case_id == self.id, AgreementItem.status == AgreementItemStatus.OPEN.value)) or 0)
 
     @property
     def is_open(self) -> bool:

@@ -268,6 +268,14 @@ class Mediator(SignedIn):
     def actions(self) -> list[str]:
         return self.section("actions-title").locator("button").all_inner_texts()
 
+    def close_case(self, summary: str, reason: str = "dialogue completed") -> None:
+        """From the case page, the closing form: its reason and the closing summary (with no agreement item left
+        open; tests/e2e/test_agreements.py settles some on the form)."""
+        self.follow(self.page.get_by_role("link", name="Close the case with a closing summary"))
+        self.page.get_by_label("Reason").select_option(label=reason)
+        self.page.get_by_label("Closing summary").fill(summary)
+        self.submit(self.page.locator("main form").get_by_role("button", name="Close the case"))
+
     def record_sentence(self, years: int, months: int = 0, days: int = 0) -> None:
         form = self.section("eligibility").locator("form")
         form.get_by_label("Kind of sentence").select_option("fixed")

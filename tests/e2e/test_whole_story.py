@@ -180,7 +180,7 @@ def test_a_case_from_the_public_request_to_its_close(people: People, live_app: L
     assert mediator.state() == "closing"
     harmed.home()
     assert harmed.status() == "The dialogue has ended. The mediator is closing the process with you."
-    mediator.do("Close the case", reason="dialogue completed")
+    mediator.close_case("Both were heard; nothing is left open.")
     assert mediator.state() == "closed"
     assert "Outcome: completed" in mediator.main_text()
     assert "Close the case" not in mediator.actions()

@@ -30,6 +30,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from config import Settings, load_settings
+from mediation.db import utcnow
 from mediation.demo import DEMO_REQUEST, build_case, path_to
 from mediation.keyfiles import ensure_instance
 from mediation.models import Activity, Origin, Participant, User
@@ -38,13 +39,16 @@ from mediation.runtime import Runtime, open_runtime
 from mediation.services import (
     accounts,
     activities,
+    agreements,
     assignment,
     calendar,
+    closure,
     contacts,
     intake,
     invitations,
     meetings,
     messages,
+    needs,
     notes,
     notices,
     people,
@@ -149,12 +153,18 @@ class World:
     face_harmed: int = 0
     face_offender: int = 0
     face_meeting: str = ""
-    own_closed: str = ""  # statistics: mediator's case closed (completed); harmed and offender accounts linked
     # activities, the calendar feed, co-mediation
     activity: str = ""  # a planned call on ``own``, its time passed yesterday (overdue), notes CANARY_ACTIVITY
     other_activity: str = ""  # the same on ``other``, notes CANARY_OTHER_ACTIVITY
     feed_token: str = ""  # the mediator's calendar feed
     co_mediated: str = ""  # mediator's case in assessment, co-mediated by the other mediator
+    # needs, agreements and closing (web.dialogue)
+    own_need: str = ""  # the offender's question on ``own``, which also has an agreement ...
+    own_item: str = ""  # ... with this open item
+    own_closing: str = ""  # mediator's case in closing (no agreement)
+    own_closed: str = ""  # mediator's case closed with a summary; the harmed party's and offender's accounts
+    # are linked (the questionnaire's and letters' tests) ...
+    closed_offender: int = 0  # ... to this participant, whose letter it is
 
     def version(self, reference: str) -> int:
         return self.versions[reference]
@@ -300,10 +310,6 @@ def build_world(runtime: Runtime) -> World:
         meetings.record_arrangements(s, vault, mediator, own_face, face_meeting, safety_plan=CANARY_SAFETY_PLAN,
                                      escorts=CANARY_ESCORTS, travel=CANARY_TRAVEL)
 
-    # Statistics and the closing questionnaire: a closed case whose people may answer it.
-    own_closed = case(CaseState.CLOSED)
-    _link(runtime, mediator, own_closed, {"harmed": made["harmed"].id, "responsible": made["offender"].id})
-
     tomorrow = datetime.now(UTC) + timedelta(days=1)
     when = {"day": tomorrow.date().isoformat(), "at": "10:00", "duration": 30, "kind": "call"}
     with tx() as s:
@@ -322,8 +328,10 @@ def build_world(runtime: Runtime) -> World:
     with tx() as s:
         assignment.assign_co_mediator(s, admin, co_mediated, other_mediator.id)
 
+    dialogue_work = _dialogue_work(runtime, mediator, made, own, ids["responsible"], case)
+
     references = (own, own_requested, own_assessment, own_relay, own_video, other, new_referral, other_referral,
-                  own_face, own_closed)
+                  own_face, dialogue_work["own_closing"], dialogue_work["own_closed"])
     with tx() as s:
         versions = {ref: find_case(s, admin, ref).version for ref in references}
     return World(
@@ -339,8 +347,8 @@ def build_world(runtime: Runtime) -> World:
         requested_support=requested_support, own_withdrawn=own_withdrawn, start_again=start_again, versions=versions,
         held_receipt=receipt.receipt_code, held_secret=receipt.status_secret, own_face=own_face,
         face_harmed=face_ids["harmed"], face_offender=face_ids["responsible"], face_meeting=face_meeting,
-        own_closed=own_closed, activity=activity, other_activity=other_activity, feed_token=feed_token,
-        co_mediated=co_mediated)
+        activity=activity, other_activity=other_activity, feed_token=feed_token,
+        co_mediated=co_mediated, **dialogue_work)
 
 
 def meeting_form(ids: dict[str, int], days: int = 10) -> dict[str, Any]:
@@ -348,6 +356,33 @@ def meeting_form(ids: dict[str, int], days: int = 10) -> dict[str, Any]:
     day = (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%d")
     return {"venue": "institution", "institution": "Northfield Institution", "room": "Chapel room", "day": day,
             "start": "10:00", "end": "11:30", "attendees": [ids["harmed"], ids["responsible"]]}
+
+
+def _dialogue_work(runtime: Runtime, mediator: User, made: dict[str, User], own: str, own_offender: int,
+                   case: Callable[[CaseState], str]) -> dict[str, Any]:
+    """A need and an agreement item on ``own``, a case in closing, and one closed with a summary and letters."""
+    tx, vault = runtime.transaction, runtime.vault
+    agreed = utcnow().date() - timedelta(days=2)
+    with tx() as s:
+        own_need = needs.record_need(s, vault, mediator, own, participant_id=own_offender, kind="question",
+                                     text="Will she accept my letter?").id
+    with tx() as s:
+        agreements.record_agreement(s, mediator, own, agreed_on=agreed)
+    with tx() as s:
+        own_item = agreements.add_item(s, vault, mediator, own, kind="apology", responsible=str(own_offender),
+                                       what="A letter of apology.", due_on=agreed + timedelta(days=30)).id
+    own_closing = case(CaseState.CLOSING)
+    own_closed = case(CaseState.CLOSING)
+    closed_offender = _link(runtime, mediator, own_closed,
+                            {"harmed": made["harmed"].id, "responsible": made["offender"].id})["responsible"]
+    with tx() as s:  # the offender reads French: their closing letter is in French, whoever opens it
+        contacts.record_contact_details(s, vault, mediator, own_closed, participant_id=closed_offender,
+                                        details=ContactDetails("Oscar O.", phone="555-0123", language="fr"))
+    with tx() as s:
+        closure.close_case(s, vault, mediator, own_closed, summary="Both said what they came to say.",
+                           reason="dialogue_completed")
+    return {"own_need": own_need, "own_item": own_item, "own_closing": own_closing, "own_closed": own_closed,
+            "closed_offender": closed_offender}
 
 
 def _settings(folder: Path) -> Settings:
@@ -910,6 +945,32 @@ ROUTES: tuple[Route, ...] = (
           data=lambda w, o: {"mediator_id": str(w.users["other_mediator"])}, done=lambda w: "/admin/"),
     Route("admin.remove_co_mediator", "POST", lambda w, o: f"/admin/cases/{w.co_mediated}/co-mediator/remove",
           ok=303, scoped=False, done=lambda w: "/admin/"),
+    # needs and questions, agreements, closing and letters (web.dialogue)
+    Route("mediator.case_needs", "GET", _mediator_case("/needs")),
+    Route("mediator.case_needs", "POST", _mediator_case("/needs"), ok=303,
+          data=lambda w, o: {"participant_id": str(w.other_harmed if o else w.own_harmed), "kind": "need",
+                             "text": "To know he is sorry."}, done=lambda w: f"/mediator/cases/{w.own}/needs"),
+    Route("mediator.need_status", "POST", lambda w, o: f"/mediator/cases/{w.other if o else w.own}/needs/"
+                                                       f"{w.own_need}/status", ok=303,
+          data=lambda w, o: {"status": "answered"}, done=lambda w: f"/mediator/cases/{w.own}/needs"),
+    Route("portal.my_needs", "GET", lambda w, o: f"/portal/cases/{w.other if o else w.own}/needs"),
+    Route("mediator.case_agreement", "GET", _mediator_case("/agreement")),
+    Route("mediator.case_agreement", "POST", _mediator_case("/agreement", lambda w: w.own_relay), ok=303,
+          data=lambda w, o: {"agreed_on": "2026-01-15"}, done=lambda w: f"/mediator/cases/{w.own_relay}/agreement"),
+    Route("mediator.add_item", "POST", _mediator_case("/agreement/items"), ok=303,
+          data=lambda w, o: {"kind": "commitment", "responsible": "mediator", "what": "Send the answers.",
+                             "due_on": "2099-01-01"}, done=lambda w: f"/mediator/cases/{w.own}/agreement"),
+    Route("mediator.follow_up", "POST",
+          lambda w, o: f"/mediator/cases/{w.other if o else w.own}/agreement/items/{w.own_item}/follow-up", ok=303,
+          data=lambda w, o: {"status": "partly_completed", "note": "Half of it."},
+          done=lambda w: f"/mediator/cases/{w.own}/agreement"),
+    Route("mediator.close_case", "GET", _mediator_case("/close", lambda w: w.own_closing)),
+    Route("mediator.close_case", "POST", _mediator_case("/close", lambda w: w.own_closing), ok=303,
+          data=_versioned(lambda w: w.own_closing, reason="needs_addressed", summary="All was said."),
+          done=lambda w: f"/mediator/cases/{w.own_closing}"),
+    Route("mediator.letter", "GET", lambda w, o: f"/mediator/cases/{w.other if o else w.own_closed}/letters/"
+                                                 f"{w.other_harmed if o else w.closed_offender}"),
+    Route("portal.my_letter", "GET", lambda w, o: f"/portal/cases/{w.other if o else w.own_closed}/letter"),
 )
 ROUTE_BY_ID = {route.id: route for route in ROUTES}
 

@@ -154,7 +154,8 @@ def test_the_mediators_cases_come_in_pages_and_never_include_anothers(small_page
     linked = re.compile(r'<td><a href="/mediator/cases/(RO-\d{4}-\d{5})">')
     forward, backward = walk(small_pages("mediator"), "/mediator/", linked.findall)
     mine = [world.own, world.own_requested, world.own_assessment, world.own_relay, world.own_video,
-            world.handed_over, world.own_withdrawn, world.own_face, world.own_closed, world.co_mediated]
+            world.handed_over, world.own_withdrawn, world.own_face, world.own_closed, world.co_mediated,
+            world.own_closing]
     assert [r for page in forward for r in page] == step_then_activity(web_runtime, mine)
     assert backward == forward
 

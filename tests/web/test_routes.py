@@ -1300,7 +1300,8 @@ def test_garbage_in_the_address_never_gives_a_server_error(browser_for, world: W
     token = browser.token()
     own_path = route.path(world, False)
     ids = {world.own, world.own_video, world.own_relay, world.own_assessment, world.own_requested, world.own_closed,
-           world.pending, world.delivered, world.returned, world.video_message, world.own_face, world.face_meeting}
+           world.pending, world.delivered, world.returned, world.video_message, world.own_face, world.face_meeting,
+           world.own_need, world.own_item, world.own_closing}
     for garbage in GARBAGE_SEGMENTS:
         path = "/".join(garbage if part in ids else part for part in own_path.split("/"))
         data = None if route.method == "GET" else {**route.data(world, False), "csrf_token": token}
@@ -1327,7 +1328,8 @@ def test_the_health_check_answers_ok_to_anyone_and_says_nothing_more(browser: Br
     assert response.get_json() == {"status": "ok"}
 
 
-from tests.web import test_private_line  # noqa: E402, F401  (its tests mark the private line's routes @covers)
+# Their tests mark the private line's routes, and those of needs, agreements, closing and letters, @covers.
+from tests.web import test_dialogue_pages, test_private_line  # noqa: E402, F401
 
 # --- activities, the agenda, the calendar feed, co-mediation (issue 9) ------------------------------------------
 

@@ -63,6 +63,7 @@ class FakeCase:
     sentence_recorded: bool = True
     sentence_qualifies: bool = True
     participant_facts: list[FakeParticipant] = field(default_factory=lambda: [harmed(), responsible()])
+    open_agreement_items: int = 0
 
     def participant(self, participant_id: int) -> FakeParticipant:
         [person] = [p for p in self.participant_facts if p.id == participant_id]

@@ -32,7 +32,7 @@ NOT_CLEARED = [s.value for s in Safety if s is not Safety.CLEARED]
 def test_the_fake_case_has_every_fact_the_guards_read():
     members = {name for name in vars(CaseFacts) if not name.startswith("_")} | set(CaseFacts.__annotations__)
     assert members == {"state", "modality", "paused_from", "outcome", "sentence_recorded", "sentence_qualifies",
-                       "participant_facts", "withdrawn_from"}
+                       "participant_facts", "withdrawn_from", "open_agreement_items"}
     assert all(hasattr(FakeCase(), name) for name in members)
 
 

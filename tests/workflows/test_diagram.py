@@ -151,7 +151,7 @@ digraph "message review" {
 
 def test_parallel_transitions_share_one_edge_in_the_case_diagram():
     edges = mermaid_edges(mermaid(CASE_WORKFLOW))
-    assert edges[("closing", "closed")] == ["close", "withdraw [participant_on_case]"]
+    assert edges[("closing", "closed")] == ["close [agreement_items_settled]", "withdraw [participant_on_case]"]
     assert edges[("assessment", "closed")] == ["decline", "withdraw [participant_on_case]"]
     assert edges[("requested", "closed")] == ["screen [sentence_recorded, not sentence_qualifies]",
                                               "withdraw [participant_on_case]"]
