@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from config import Settings
 from mediation.sqlite import SCHEMA_CHANGE
@@ -33,24 +34,43 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 
 def _change_schema(engine: Engine, step: Callable[[Config, str], None], revision: str) -> None:
-    """One transaction for the whole change; on SQLite, with foreign keys checked once at the end (SQLite's
-    recipe for altering a table other tables point at), then switched on again for the pooled connection."""
     config = alembic_config(engine)
+    with schema_change(engine) as connection:
+        config.attributes["connection"] = connection
+        step(config, revision)
+
+
+@contextmanager
+def schema_change(engine: Engine) -> Iterator[Connection]:
+    """One transaction for a whole schema change. On SQLite it follows SQLite's recipe for altering a table
+    other tables point at: foreign keys off before BEGIN, every key checked before COMMIT, then on again; a
+    connection that cannot be shown to have them back on is thrown away rather than returned to the pool."""
     sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as opened:
         connection = opened.execution_options(**{SCHEMA_CHANGE: True}) if sqlite else opened
         try:
             with connection.begin():
-                config.attributes["connection"] = connection
-                step(config, revision)
+                yield connection
                 if sqlite:
                     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
                     if broken is not None:
-                        raise RuntimeError(f"the schema change left a broken reference in table {broken[0]}; "
-                                           "nothing was changed")
+                        raise RuntimeError("the schema change would leave a broken reference in table "
+                                           + str(broken[0]) + "; nothing was changed")
         finally:
-            if sqlite:  # straight to the driver: outside a transaction, where the pragma takes effect
-                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+            if sqlite:
+                _foreign_keys_back_on(opened)
+
+
+def _foreign_keys_back_on(connection: Connection) -> None:
+    driver = connection.connection.driver_connection
+    try:  # straight to the driver: outside a transaction, where the pragma takes effect
+        driver.execute("PRAGMA foreign_keys=ON")
+        back_on = driver.execute("PRAGMA foreign_keys").fetchone() == (1,)
+    except Exception:
+        back_on = False
+    if not back_on:
+        connection.invalidate()
+
 
 
 def check(engine: Engine) -> None:

@@ -7,6 +7,7 @@ from alembic import context
 import mediation.models  # noqa: F401  (registers every table on Base.metadata)
 from config import load_settings
 from mediation.db import Base, make_engine
+from mediation.schema import schema_change
 
 config = context.config
 target_metadata = Base.metadata
@@ -29,12 +30,14 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = make_engine(_url())
-    with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
-        with context.begin_transaction():
-            context.run_migrations()
-    engine.dispose()
+    engine = make_engine(_url())  # `alembic upgrade` from a shell: the same transaction as mediation.schema
+    try:
+        with schema_change(engine) as connection:
+            context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+            with context.begin_transaction():
+                context.run_migrations()
+    finally:
+        engine.dispose()
 
 
 if context.is_offline_mode():

@@ -39,7 +39,7 @@ class Agreement(Base):
     __tablename__ = "agreements"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_record_id)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True, unique=True)  # one per case
     agreed_on: Mapped[date] = mapped_column(Date)
     sealed_summary: Mapped[bytes | None] = mapped_column(LargeBinary)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

@@ -17,16 +17,16 @@ from mediation.models import Case, NoticeKind, Role, User
 from mediation.policy import require_role
 from mediation.services import notices
 from mediation.services.lookup import find_case, require_state, require_version
-from workflows.vocabulary import OPEN_STATES
+from workflows.vocabulary import OPEN_STATES, CaseState
 from workflows.words import Words
 
 
 def _open_case(session: Session, actor: User, reference: str, expected_version: int | None,
-               action: Words) -> Case:
+               action: Words, *, allowed: tuple[str, ...] = OPEN_STATES) -> Case:
     require_role(actor, Role.ADMIN)
     case = find_case(session, actor, reference)
     require_version(case, expected_version)
-    require_state(case, OPEN_STATES, action)
+    require_state(case, allowed, action)
     return case
 
 
@@ -86,7 +86,9 @@ def assign_co_mediator(session: Session, actor: User, reference: str, mediator_i
 def remove_co_mediator(session: Session, actor: User, reference: str,
                        *, expected_version: int | None = None) -> Case:
     """The co-mediator leaves the case: they no longer see it, and their dashboard says so."""
-    case = _open_case(session, actor, reference, expected_version, Words("remove the co-mediator"))
+    # Taking someone's access away is always possible, a closed case included.
+    case = _open_case(session, actor, reference, expected_version, Words("remove the co-mediator"),
+                      allowed=tuple(CaseState))
     previous = case.co_mediator_id
     if previous is None:
         raise InvalidInput("%(reference)s has no co-mediator.", reference=case.reference)

@@ -23,7 +23,7 @@ from mediation.db import utcnow
 from mediation.errors import InvalidInput, NotFound
 from mediation.models import Activity, CalendarFeed, Case, Role, User
 from mediation.policy import mediated_by, require_role
-from workflows.activities import ActivityStatus
+from workflows.activities import ActivityKind, ActivityStatus
 
 DAYS_BACK, DAYS_AHEAD = 60, 365
 TOKEN_BYTES = 32
@@ -54,6 +54,8 @@ def my_feed(session: Session, actor: User) -> FeedStatus:
 def create_feed(session: Session, actor: User) -> str:
     """A new secret address for the actor's calendar (the token, shown once); any older one stops working."""
     require_role(actor, Role.MEDIATOR)
+    # The account's row is locked first, so two clicks at once leave one live address, not two.
+    session.execute(select(User.id).where(User.id == actor.id).with_for_update())
     now = utcnow()
     previous = _live_feed(session, actor.id)
     if previous is not None:
@@ -88,6 +90,11 @@ class FeedEvent:
     place: str | None
 
 
+# A visit may be to someone's home: its place stays on the case page and never reaches a calendar, which
+# calendar applications copy to servers the programme does not control.
+PRIVATE_PLACES = frozenset({ActivityKind.VISIT.value})
+
+
 def feed_events(session: Session, token: object, now: datetime | None = None) -> list[FeedEvent]:
     """The events behind a feed token; NotFound for anything but a live token of an active mediator."""
     if not isinstance(token, str) or not TOKEN_PATTERN.match(token):
@@ -109,5 +116,5 @@ def feed_events(session: Session, token: object, now: datetime | None = None) ->
     for activity_id, reference, kind, status, starts_at, minutes, place in rows:
         start = starts_at if starts_at.tzinfo else starts_at.replace(tzinfo=UTC)
         events.append(FeedEvent(activity_id, reference, kind, status, start, start + timedelta(minutes=minutes),
-                                place))
+                                None if kind in PRIVATE_PLACES else place))
     return events

@@ -72,9 +72,10 @@ def require_state(case: Case, allowed: Iterable[str], action: str | Words) -> No
 
 def case_to_change(session: Session, actor: User, reference: str, *, allowed: Iterable[str], action: str | Words,
                    expected_version: int | None = None) -> Case:
-    """The case its assigned mediator is about to change: visible, theirs, unchanged since they looked, and in
-    a state where ``action`` is possible."""
-    case = find_case(session, actor, reference)
+    """The case one of its mediators is about to change: visible, theirs, unchanged since they looked, and in
+    a state where ``action`` is possible. The row is locked, so the state checked here is still the state when
+    the change commits (on PostgreSQL a close or a pause waits, and anything added after it sees it)."""
+    case = find_case(session, actor, reference, lock=True)
     require_mediator_of(actor, case)
     require_version(case, expected_version)
     require_state(case, allowed, action)

@@ -14,7 +14,7 @@ from mediation.db import utcnow
 from mediation.models import Activity, ActivityAttendee, Case, FaceToFaceMeeting, Participant, Role, User
 from mediation.policy import require_mediator_of, require_role
 from mediation.services.lookup import checked_record_id, find_case
-from mediation.services.meetings import MEETING, aware, checklist_of, meeting_of, who_is
+from mediation.services.meetings import MEETING, aware, checklist_of, current_people, meeting_of, who_is
 from workflows.activities import ActivityStatus
 from workflows.case_guards import gates_dialogue
 from workflows.meetings import HOLDABLE_IN, PLANNABLE_IN, ChecklistLine, Clearance, missing_from
@@ -70,12 +70,13 @@ def _view(session: Session, case: Case, meeting: FaceToFaceMeeting) -> MeetingVi
     activity = session.get(Activity, meeting.activity_id)
     assert activity is not None
     debrief = session.get(Activity, meeting.debrief_activity_id) if meeting.debrief_activity_id else None
+    planned = activity.status == ActivityStatus.PLANNED
+    present = current_people(case, meeting, activity.with_co_mediator) if planned else meeting.people
     people = [PersonLine(f"participant-{p.participant_id}" if p.participant_id is not None
                          else f"mediator-{p.mediator_id}", who_is(case, p), p.participant_id,
-                         p.clearance, p.prepared, p.confirmed) for p in meeting.people]
-    lines = checklist_of(case, meeting)
+                         p.clearance, p.prepared, p.confirmed) for p in present]
+    lines = checklist_of(case, meeting, present)
     starts_at = aware(activity.starts_at)
-    planned = activity.status == ActivityStatus.PLANNED
     return MeetingView(
         meeting.activity_id, case.reference, case.version, activity.status, starts_at,
         starts_at + timedelta(minutes=activity.duration_minutes), meeting.venue, meeting.institution, meeting.room,

@@ -80,7 +80,24 @@ def _planned(session: Session, actor: User, reference: str, meeting_id: object, 
     if activity.status != ActivityStatus.PLANNED:
         raise WrongState("This meeting is %(status)s; only a planned meeting can be changed.",
                          status=Code(f"meeting_{activity.status}"))
+    meeting.people = current_people(case, meeting, activity.with_co_mediator)
     return case, meeting, activity
+
+
+def _mediators_of(case: Case, with_co_mediator: bool) -> list[int]:
+    return [m for m in (case.assigned_mediator_id, case.co_mediator_id if with_co_mediator else None)
+            if m is not None]
+
+
+def current_people(case: Case, meeting: FaceToFaceMeeting, with_co_mediator: bool) -> list[MeetingPerson]:
+    """The meeting's people with its mediators as the case has them now: a mediator taken off the case leaves
+    the meeting (and its clearance with them), and one newly given the case joins it needing a clearance, so a
+    reassignment can never bring someone uncleared into the institution."""
+    mediators = _mediators_of(case, with_co_mediator)
+    kept = [p for p in meeting.people if p.mediator_id is None or p.mediator_id in mediators]
+    present = {p.mediator_id for p in kept}
+    return kept + [MeetingPerson(mediator_id=m, clearance=Clearance.NOT_REQUESTED.value, prepared=True,
+                                 confirmed=True) for m in mediators if m not in present]
 
 
 # --- planning -----------------------------------------------------------------------------------------------
@@ -144,9 +161,8 @@ def plan_meeting(session: Session, actor: User, reference: str, *, venue: object
     meeting.people = [MeetingPerson(participant_id=p.id, prepared=False, confirmed=False,
                                     clearance=None if held_there(where, p.side, p.role) else needs)
                       for p in people]
-    mediators = [case.assigned_mediator_id, case.co_mediator_id if with_co_mediator else None]
     meeting.people += [MeetingPerson(mediator_id=m, clearance=needs, prepared=True, confirmed=True)
-                       for m in mediators if m is not None]
+                       for m in _mediators_of(case, with_co_mediator)]
     session.add(meeting)
     audit.record(session, AuditTag.MEETING_PLANNED, actor=actor, now=now, case=case,
                  details={"activity_id": activity.id, "venue": where.value, "attendees": [p.id for p in people],
@@ -246,12 +262,13 @@ def who_is(case: Case, person: MeetingPerson) -> Words:
     return MEDIATOR if person.mediator_id == case.assigned_mediator_id else CO_MEDIATOR
 
 
-def checklist_of(case: Case, meeting: FaceToFaceMeeting) -> list[ChecklistLine]:
-    """The meeting's checklist, each line saying who or what it still waits for."""
-    people = [PersonReadiness(who_is(case, p), p.clearance,
-                              p.prepared if p.participant_id is not None else None,
-                              p.confirmed if p.participant_id is not None else None) for p in meeting.people]
-    return checklist(people, meeting.sealed_safety_plan is not None)
+def checklist_of(case: Case, meeting: FaceToFaceMeeting, people: list[MeetingPerson]) -> list[ChecklistLine]:
+    """The meeting's checklist over ``people`` (``current_people`` while it is planned), each line saying who or
+    what it still waits for."""
+    readiness = [PersonReadiness(who_is(case, p), p.clearance,
+                                 p.prepared if p.participant_id is not None else None,
+                                 p.confirmed if p.participant_id is not None else None) for p in people]
+    return checklist(readiness, meeting.sealed_safety_plan is not None)
 
 
 def _concerns_among(case: Case, meeting: FaceToFaceMeeting) -> list[Words]:
@@ -273,7 +290,7 @@ def hold_meeting(session: Session, actor: User, reference: str, meeting_id: obje
     starts_at = aware(activity.starts_at)
     if now < starts_at:
         raise WrongState("The meeting has not started yet; it can be marked held from its start time.")
-    missing = missing_from(checklist_of(case, meeting))
+    missing = missing_from(checklist_of(case, meeting, meeting.people))
     if missing:
         raise GuardNotMet(HOLD_MEETING, ["checklist_complete"], missing)
     require_safe_to_meet(session, actor, reference)

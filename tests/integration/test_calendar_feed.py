@@ -85,6 +85,19 @@ def test_the_feed_holds_times_kind_place_and_reference_and_nothing_else(runtime,
                                                            "LOCATION", "STATUS"}
 
 
+def test_a_visit_keeps_its_place_out_of_the_calendar(runtime, actors, planned) -> None:
+    home = "Canary-home-place 12 Quiet Lane"
+    with runtime.transaction() as s:
+        visit = activities.plan_activity(s, runtime.vault, actors.mediator, planned["reference"], kind="visit",
+                                         duration=60, place=home, **at(4)).id
+    with runtime.transaction() as s:
+        token = calendar.create_feed(s, actors.mediator)
+    events = {str(e["UID"]).split("@")[0]: e for e in feed_of(runtime, token).walk("VEVENT")}
+    assert "LOCATION" not in events[visit] and str(events[planned["soon"]]["LOCATION"]).startswith("Room 7")
+    with runtime.transaction() as s:
+        assert home not in str(calendar.feed_events(s, token))
+
+
 def test_only_the_sha256_of_the_token_is_stored_and_every_change_is_audited(runtime, actors) -> None:
     with runtime.transaction() as s:
         first = calendar.create_feed(s, actors.mediator)

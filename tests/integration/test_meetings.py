@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from mediation.audit import AuditTag
 from mediation.errors import Forbidden, InvalidInput, NotFound, WrongState
 from mediation.models import Activity, AuditEntry, FaceToFaceMeeting, Participant
-from mediation.services import meeting_views, meetings, people
+from mediation.services import assignment, meeting_views, meetings, people
 from mediation.services.lookup import find_case
 from tests.integration.test_safety import assess
 from workflows.activities import ActivityKind, ActivityStatus
@@ -52,9 +52,9 @@ def plan(runtime, actor, reference: str, **form: Any) -> str:
         return meetings.plan_meeting(s, actor, reference, **form).activity_id
 
 
-def view(runtime, actors, reference: str, meeting_id: str) -> meeting_views.MeetingView:
+def view(runtime, actors, reference: str, meeting_id: str, as_mediator=None) -> meeting_views.MeetingView:
     with runtime.transaction() as s:
-        return meeting_views.meeting_view(s, actors.mediator, reference, meeting_id)
+        return meeting_views.meeting_view(s, as_mediator or actors.mediator, reference, meeting_id)
 
 
 def started(runtime, actors, reference: str, **changes: Any) -> str:
@@ -296,6 +296,24 @@ def test_holding_marks_it_done_and_plans_the_debrief_with_the_same_people(runtim
     assert tags(runtime, actors, face_to_face).count(AuditTag.MEETING_HELD.value) == 1
     with runtime.transaction() as s, pytest.raises(WrongState, match="only a planned meeting"):
         meetings.hold_meeting(s, actors.mediator, face_to_face, meeting_id)
+
+
+def test_a_new_mediator_needs_their_own_clearance_before_the_meeting_is_held(runtime, actors, face_to_face):
+    meeting_id = started(runtime, actors, face_to_face)
+    complete(runtime, actors, face_to_face, meeting_id)
+    with runtime.transaction() as s:
+        assignment.assign_mediator(s, actors.admin, face_to_face, actors.other_mediator.id)
+    shown = view(runtime, actors, face_to_face, meeting_id, as_mediator=actors.other_mediator)
+    assert [p.key for p in shown.people if p.participant_id is None] == [f"mediator-{actors.other_mediator.id}"]
+    assert not shown.complete
+    with runtime.transaction() as s, pytest.raises(GuardNotMet) as refusal:
+        meetings.hold_meeting(s, actors.other_mediator, face_to_face, meeting_id)
+    assert "no security clearance granted yet" in str(refusal.value) and "the mediator" in str(refusal.value)
+    with runtime.transaction() as s:
+        meetings.set_clearance(s, actors.other_mediator, face_to_face, meeting_id,
+                               visitor=f"mediator-{actors.other_mediator.id}", status="granted")
+    with runtime.transaction() as s:
+        meetings.hold_meeting(s, actors.other_mediator, face_to_face, meeting_id)
 
 
 def test_the_debrief_defaults_to_the_next_working_day_and_is_never_in_the_past(runtime, actors, face_to_face):

@@ -30,7 +30,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_agreements'))
     )
     with op.batch_alter_table('agreements', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_agreements_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_agreements_case_id'), ['case_id'], unique=True)
 
     op.create_table('agreement_items',
     sa.Column('id', sa.String(length=32), nullable=False),
