@@ -52,6 +52,9 @@ LABELS: dict[str, LazyString] = {
     # face-to-face meetings (workflows.meetings, workflows.activities)
     "institution": _l("at the institution"), "other_place": _l("at another place"),
     "not_requested": _l("not requested"), "granted": _l("granted"), "refused": _l("refused"),
+    # a clearance's status on its own ("requested" alone is a request's step)
+    "clearance_not_requested": _l("not requested"), "clearance_requested": _l("clearance requested"),
+    "clearance_granted": _l("granted"), "clearance_refused": _l("refused"),
     "clearances_granted": _l("security clearances granted"), "safety_plan_recorded": _l("safety plan recorded"),
     "everyone_prepared": _l("everyone prepared"), "everyone_confirmed": _l("everyone confirmed"),
     "checklist_complete": _l("checklist complete"), "meeting_planned": _l("planned"),
