@@ -85,7 +85,8 @@ def fire(
                                     reason=reason, details=details)
     save_record(case)
     case.connection.execute(audit.INSERT_ENTRY, entry)
-    tallies.after_transition(case.connection, case.id, tag, source, case.state, now)  # no query for most triggers
+    # The statistics: no query for most triggers (only screening, entering or leaving closed).
+    tallies.after_transition(case.connection, case.id, tag, source=source, target=case.state, now=now)
     if case.state == CaseState.CLOSED:
         reason = "case_withdrawn" if trigger == "withdraw" else "case_closed"
         messages.withhold_pending(session, actor, case.id, reason)

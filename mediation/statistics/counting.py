@@ -57,9 +57,9 @@ class Contribution:
     steps: dict[str, int] = field(default_factory=dict)  # step -> whole days spent in it
 
     def to_json(self) -> str:
-        return json.dumps({"month": self.month, "counts": sorted([m, label, n] for (m, label), n in self.counts.items()),
-                           "steps": sorted([step, days] for step, days in self.steps.items())},
-                          separators=(",", ":"))
+        counts = sorted([measure, label, n] for (measure, label), n in self.counts.items())
+        steps = sorted([step, days] for step, days in self.steps.items())
+        return json.dumps({"month": self.month, "counts": counts, "steps": steps}, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> Contribution:
@@ -100,13 +100,13 @@ def _add_step_days(connection: Connection, which: Which, found: dict[int, Contri
     entries = table("audit_entries")
     seconds: dict[int, dict[str, float]] = {}
     previous: dict[int, datetime] = {}
-    for case_id, step, moment in connection.execute(
+    for case_id, step, occurred_at in connection.execute(
             select(entries.c.case_id, entries.c.from_state, entries.c.occurred_at)
             .where(which(entries.c.case_id), entries.c.chain.like("case:%"), entries.c.from_state.is_not(None),
                    entries.c.to_state.is_not(None)).order_by(entries.c.case_id, entries.c.seq)):
         if case_id not in found:
             continue
-        moment = _utc(moment)
+        moment = _utc(occurred_at)
         start = previous.get(case_id, _utc(created[case_id]))
         previous[case_id] = moment
         if step != CaseState.CLOSED.value:

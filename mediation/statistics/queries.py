@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import BigInteger, ColumnElement, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from mediation.models import StatisticsStepDays, StatisticsTally
@@ -81,10 +81,13 @@ def step_times(session: Session, period: Period) -> dict[str, tuple[int, float, 
     histogram = (select(days.step, days.days, func.sum(days.count).label("count"))
                  .where(_in(period, days.month)).group_by(days.step, days.days)
                  .having(func.sum(days.count) > 0).subquery("histogram"))
+    # Cast: PostgreSQL sums bigints as numeric, and a rank must be divided as an integer.
     cumulative = select(
         histogram.c.step, histogram.c.days,
-        func.sum(histogram.c.count).over(partition_by=histogram.c.step, order_by=histogram.c.days).label("upto"),
-        func.sum(histogram.c.count).over(partition_by=histogram.c.step).label("n")).subquery("cumulative")
+        cast(func.sum(histogram.c.count).over(partition_by=histogram.c.step, order_by=histogram.c.days),
+             BigInteger).label("upto"),
+        cast(func.sum(histogram.c.count).over(partition_by=histogram.c.step), BigInteger).label("n"),
+    ).subquery("cumulative")
     n = cumulative.c.n
 
     def at(rank: ColumnElement[int]) -> ColumnElement[int]:

@@ -95,7 +95,8 @@ def build_report(session: Session, period: Period) -> Report:
                                            + [Outcome.INELIGIBLE.value]),
         "modalities": queries.by_case_column(session, period, "modalities", [m.value for m in Modality]),
         "needs": queries.by_status(session, period, "needs", [s.value for s in NeedStatus]),
-        "agreement_items": queries.by_status(session, period, "agreement_items", [s.value for s in AgreementItemStatus]),
+        "agreement_items": queries.by_status(session, period, "agreement_items",
+                                             [s.value for s in AgreementItemStatus]),
     }
     tables = [Table(key, (("", suppress(counts)),)) for key, counts in single.items()]
     answers = queries.evaluation_answers(session, period)

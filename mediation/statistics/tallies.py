@@ -86,7 +86,7 @@ def _screening_label(target: str) -> str:
     return "ineligible" if target == CaseState.CLOSED else "eligible"
 
 
-def after_transition(connection: Connection, case_id: int, tag: AuditTag, source: str, target: str,
+def after_transition(connection: Connection, case_id: int, tag: AuditTag, *, source: str, target: str,
                      now: datetime) -> None:
     """After a trigger fired and its audit entry was written: count a screening decision, add what a case
     entering closed contributes (stored on it), or take away what a reopened case had added. Nothing else."""

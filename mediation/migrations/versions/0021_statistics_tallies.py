@@ -1,4 +1,4 @@
-"""statistics tallies: counts by month and label, step-day histogram, each closed case"s contribution
+"""statistics tallies: counts by month and label, step-day histogram, the contribution of each closed case
 
 The tables are filled from the existing rows by ``mediation.statistics.tallies.recount`` (linear in the cases;
 it reads only columns that exist at this revision). ``cases`` gains its column with a plain ALTER TABLE (no
