@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from mediation.models import Agreement, AgreementItem, Case, ParticipantNeed, StatisticsStepDays, StatisticsTally
 from mediation.models.case import Origin
+from mediation.schema import downgrade, migrate
 from mediation.services import evaluation, workflow
 from mediation.services.lookup import find_case
 from mediation.statistics import tallies
@@ -104,3 +105,14 @@ def test_the_tallies_kept_by_the_services_equal_a_recount(runtime, actors, make_
     assert report.table("requests").rows[0][1].total == 7
     outcomes = report.table("outcomes").rows[0][1]
     assert outcomes.total == 5 and outcomes.shown()["declined"] is None  # 5 closed cases, cells of 1 and 2: hidden
+
+
+def test_migration_0021_fills_the_tallies_of_an_existing_database(runtime, actors, make_case) -> None:
+    make_case(CaseState.CLOSED)
+    make_case(steps=[("sentence", "1"), ("screen", None)])
+    make_case(CaseState.PREPARATION)
+    kept = _snapshot(runtime)
+    assert kept[0] and kept[1]
+    downgrade(runtime.engine, "-1")  # to the revision before 0021, whichever it is
+    migrate(runtime.engine)
+    assert _snapshot(runtime) == kept
