@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from mediation.models import Agreement, AgreementItem, Case, ParticipantNeed, StatisticsStepDays, StatisticsTally
 from mediation.models.case import Origin
@@ -16,6 +16,7 @@ from mediation.statistics import tallies
 from mediation.statistics.counting import Contribution
 from mediation.statistics.period import parse_period
 from mediation.statistics.report import build_report
+from tests.integration.test_cli import Cli
 from tests.integration.test_messages import link_accounts
 from workflows.vocabulary import CaseState, Modality
 
@@ -115,4 +116,19 @@ def test_migration_0021_fills_the_tallies_of_an_existing_database(runtime, actor
     assert kept[0] and kept[1]
     downgrade(runtime.engine, "-1")  # to the revision before 0021, whichever it is
     migrate(runtime.engine)
+    assert _snapshot(runtime) == kept
+
+
+def test_stats_recount_repairs_tallies_that_drifted(runtime, actors, make_case, environment) -> None:
+    cli = Cli(environment)
+    make_case(CaseState.CLOSED)
+    make_case(CaseState.ASSESSMENT)
+    kept = _snapshot(runtime)
+    with runtime.transaction() as s:
+        s.execute(delete(StatisticsTally))
+        s.execute(update(Case).values(statistics_contribution=None))
+    now = datetime.now(UTC)
+    result = cli("stats", "--recount", "--from", f"{now:%Y-%m}", "--to", f"{now:%Y-%m}")
+    assert result.exit_code == 0, result.output
+    assert "recounted" in result.output and "Requests received, by month" in result.output
     assert _snapshot(runtime) == kept
