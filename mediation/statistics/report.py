@@ -59,13 +59,13 @@ class Table:
 
 @dataclass(frozen=True)
 class StepTime:
-    """Days a step took for the cases that went through it; all ``None`` below 5 cases."""
+    """Whole days a step took for the cases that went through it; all ``None`` below 5 cases."""
 
     step: str
     cases: int | None
-    q1: float | None
-    median: float | None
-    q3: float | None
+    q1: int | None
+    median: int | None
+    q3: int | None
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def _step(step: str, figures: tuple[int, float, float, float]) -> StepTime:
     n, q1, median, q3 = figures
     if suppress_count(n) is None:
         return StepTime(step, None, None, None, None)
-    return StepTime(step, n, round(q1, 1), round(median, 1), round(q3, 1))
+    return StepTime(step, n, round(q1), round(median), round(q3))
 
 
 def build_report(session: Session, period: Period) -> Report:
