@@ -29,6 +29,7 @@ from mediation.models.evaluation import QUESTIONS
 from mediation.references import PREFIX
 from mediation.runtime import Runtime
 from mediation.services import users
+from mediation.statistics import tallies
 from workflows.agreements import AgreementItemKind, AgreementItemStatus, NeedKind, NeedStatus
 from workflows.case_workflow import CASE_WORKFLOW_VERSION
 from workflows.vocabulary import CaseState, Modality, Outcome
@@ -208,7 +209,8 @@ class _Content:
 def insert_closed_cases(session: Session, count: int, *, mediator: User, closed_from: datetime,
                         closed_until: datetime, seed: int = 9, vault: Vault | None = None) -> None:
     """``count`` closed cases, closed between the two dates, with varied outcomes, modalities, step times, needs,
-    agreement items and questionnaire answers; every case's audit chain verifies."""
+    agreement items and questionnaire answers; every case's audit chain verifies, and the statistics tallies
+    count them."""
     rng = random.Random(seed)  # noqa: S311 - synthetic data, reproducible on purpose
     span = (closed_until - closed_from).total_seconds()
     plans = [(_plan(rng), closed_from + timedelta(seconds=rng.uniform(0, span))) for _ in range(count)]
@@ -237,6 +239,7 @@ def insert_closed_cases(session: Session, count: int, *, mediator: User, closed_
     for name, found in content.rows.items():
         if found:
             session.execute(insert(table(name)), found)
+    tallies.tally_new_cases(session.connection(), ids)  # the statistics count them as if closed by the services
 
 
 def load_statistics_demo(runtime: Runtime) -> None:

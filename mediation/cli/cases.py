@@ -7,6 +7,7 @@ import click
 from mediation.cli.base import clean_errors, cli_runtime, main
 from mediation.db import utcnow
 from mediation.services import queries, workflow
+from mediation.statistics import tallies
 from mediation.statistics.csv_export import text_tables, to_csv
 from mediation.statistics.period import parse_period
 from mediation.statistics.report import build_report
@@ -76,9 +77,15 @@ def diagram(which: str, fmt: str, current: str | None) -> None:
 @click.option("--from", "first", metavar="YYYY-MM", help="First month of the period (default: January this year).")
 @click.option("--to", "last", metavar="YYYY-MM", help="Last month of the period (default: this month).")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV (the same suppressed figures).")
+@click.option("--recount", is_flag=True,
+              help="First rebuild the statistics tallies from the cases (maintenance; takes time on a large database).")
 @clean_errors
-def stats(first: str | None, last: str | None, as_csv: bool) -> None:
+def stats(first: str | None, last: str | None, as_csv: bool, recount: bool) -> None:
     """Programme statistics of a period, every count under 5 suppressed (the coordinator's page, as text)."""
+    if recount:
+        with cli_runtime() as runtime, runtime.transaction() as session:
+            tallies.recount(session.connection())
+        click.echo("The statistics tallies were recounted from the cases.", err=True)
     if first is None and last is None:
         today = utcnow()
         first, last = f"{today.year:04d}-01", f"{today:%Y-%m}"

@@ -18,6 +18,7 @@ from mediation.models.private_line import Draft, DraftPurpose, NoteDirection, No
 from mediation.models.process import ProcessHeartbeat
 from mediation.models.safety import ConfidentialityAcknowledgement, Disclosure, SafetyAssessment
 from mediation.models.sentence import SentenceRecord
+from mediation.models.statistics import StatisticsStepDays, StatisticsTally
 from mediation.models.two_factor import RecoveryCode, TwoFactorCredential
 from mediation.models.user import Role, User
 
@@ -63,6 +64,8 @@ __all__ = [
     "Role",
     "SafetyAssessment",
     "SentenceRecord",
+    "StatisticsStepDays",
+    "StatisticsTally",
     "TwoFactorCredential",
     "User",
     "case_chain",

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, false, func, select
+from sqlalchemy import DateTime, ForeignKey, Index, String, Text, false, func, select
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from mediation.db import Base, utcnow
@@ -96,6 +96,9 @@ class Case(CaseFactsMixin, Base):
     audit_head_seq: Mapped[int] = mapped_column(default=0)
     audit_head_hash: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(default=1)
+    # What this case added to the statistics tallies when it closed (JSON of codes and counts, no content), so a
+    # reopening subtracts exactly that (mediation.statistics.tallies); None while the case is open.
+    statistics_contribution: Mapped[str | None] = mapped_column(Text)
 
     participants: Mapped[list[Participant]] = relationship(
         back_populates="case", order_by="Participant.id", cascade="all, delete-orphan")

@@ -21,6 +21,7 @@ from mediation.models.content import new_record_id
 from mediation.models.evaluation import QUESTIONS
 from mediation.policy import own_participation, require_active
 from mediation.services.lookup import find_case
+from mediation.statistics import tallies
 from mediation.statistics.period import Period
 from mediation.text import checked_string, shown
 from workflows.vocabulary import CaseState
@@ -99,6 +100,7 @@ def answer(session: Session, vault: Vault, actor: User, reference: str, *, felt_
     if text:
         evaluation.sealed_comment = vault.seal_text(session, _context(evaluation), text)
     session.add(evaluation)
+    tallies.evaluation_answered(session.connection(), case.id, checked)
     audit.record_content(session, AuditTag.EVALUATION_ANSWERED, case_id=case.id, actor=actor,
                          now=evaluation.answered_at)
 

@@ -31,6 +31,7 @@ from mediation.services.intake_details import ReferralDetails, RequestDetails
 from mediation.services.listing import KeyPart, ListQuery, Page, fetch_page, starts_with
 from mediation.services.lookup import REFERENCE_PATTERN
 from mediation.services.sentences import store_sentence
+from mediation.statistics import tallies
 from workflows.case_workflow import CASE_WORKFLOW_VERSION
 from workflows.vocabulary import CaseState, ParticipantRole, Relationship, Side
 from workflows.words import Code, codes
@@ -48,6 +49,7 @@ def _open_case(session: Session, origin: Origin, now: datetime, referred_by: Use
                 referred_by_id=referred_by.id if referred_by else None)
     session.add(case)
     session.flush()  # the audit chain is named after the case id
+    tallies.case_received(session.connection(), now)
     return case
 
 

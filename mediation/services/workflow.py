@@ -17,6 +17,7 @@ from mediation.policy import mediates, own_participation, require_may_fire, trig
 from mediation.services import messages
 from mediation.services.lookup import case_to_change, normalise_reference, require_version
 from mediation.services.people import require_withdrawable
+from mediation.statistics import tallies
 from workflows.case_workflow import MODALITY_CHOOSABLE_IN, case_workflow
 from workflows.vocabulary import CaseState, Modality
 from workflows.words import Words, codes
@@ -49,7 +50,8 @@ def fire(
     A mediator withdraws a participant only on their behalf, once ``confirmed``: the audit then says who acted
     (the mediator) and for whom (``participant_id``, ``on_behalf``). A participant's own withdrawal is theirs.
 
-    This is the hot path (see ``mediation.case_record``): one SELECT, one version-checked UPDATE, one INSERT.
+    This is the hot path (see ``mediation.case_record``): one SELECT, one version-checked UPDATE, one INSERT;
+    only a screening decision and a case entering or leaving closed also change the statistics tallies.
     """
     case = _record_for(session, actor, reference)
     workflow = case_workflow(case.workflow_version)
@@ -78,10 +80,13 @@ def fire(
     details: dict[str, object] = {k: arguments[k] for k in _DETAIL_ARGUMENTS if k in arguments}
     if on_behalf:
         details["on_behalf"] = True
-    entry = audit.advance_case_head(case, AuditTag.for_trigger(trigger), actor=actor, now=now, from_state=source,
-                                    to_state=case.state, reason=reason, details=details)
+    tag = AuditTag.for_trigger(trigger)
+    entry = audit.advance_case_head(case, tag, actor=actor, now=now, from_state=source, to_state=case.state,
+                                    reason=reason, details=details)
     save_record(case)
     case.connection.execute(audit.INSERT_ENTRY, entry)
+    # The statistics: no query for most triggers (only screening, entering or leaving closed).
+    tallies.after_transition(case.connection, case.id, tag, source=source, target=case.state, now=now)
     if case.state == CaseState.CLOSED:
         reason = "case_withdrawn" if trigger == "withdraw" else "case_closed"
         messages.withhold_pending(session, actor, case.id, reason)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from mediation.errors import Forbidden
-from mediation.models import AgreementItem, Case, ParticipantNeed, Role, User
+from mediation.models import Role, User
 from mediation.policy import require_active
 from mediation.statistics import queries
 from mediation.statistics.period import Period
@@ -28,7 +28,7 @@ TITLES = {
     "needs": "Needs and questions, by status",
     "agreement_items": "Agreement items, by status",
     "evaluation": "Questionnaire answers",
-    "steps": "Days spent in each step (cases closed in the period)",
+    "steps": "Days spent in each step (cases closed in the period, in whole days)",
 }
 WORDS = {
     "eligible": "eligible", "ineligible": "not eligible", "none": "none", "declined": "declined",
@@ -59,13 +59,13 @@ class Table:
 
 @dataclass(frozen=True)
 class StepTime:
-    """Days a step took for the cases that went through it; all ``None`` below 5 cases."""
+    """Whole days a step took for the cases that went through it; all ``None`` below 5 cases."""
 
     step: str
     cases: int | None
-    q1: float | None
-    median: float | None
-    q3: float | None
+    q1: int | None
+    median: int | None
+    q3: int | None
 
 
 @dataclass(frozen=True)
@@ -82,20 +82,21 @@ def _step(step: str, figures: tuple[int, float, float, float]) -> StepTime:
     n, q1, median, q3 = figures
     if suppress_count(n) is None:
         return StepTime(step, None, None, None, None)
-    return StepTime(step, n, round(q1, 1), round(median, 1), round(q3, 1))
+    return StepTime(step, n, round(q1), round(median), round(q3))
 
 
 def build_report(session: Session, period: Period) -> Report:
-    """Every table of the period, aggregated in SQL and suppressed (no authorization: see ``programme_report``)."""
+    """Every table of the period, read from the tallies and suppressed (no authorization: see ``programme_report``)."""
     single = {
         "requests": queries.requests_by_month(session, period),
         "screening": queries.screening(session, period),
-        "outcomes": queries.by_case_column(session, period, Case.outcome,
+        "outcomes": queries.by_case_column(session, period, "outcomes",
                                            [o.value for o in Outcome if o is not Outcome.INELIGIBLE]
                                            + [Outcome.INELIGIBLE.value]),
-        "modalities": queries.by_case_column(session, period, Case.modality, [m.value for m in Modality]),
-        "needs": queries.by_status(session, period, ParticipantNeed, [s.value for s in NeedStatus]),
-        "agreement_items": queries.by_status(session, period, AgreementItem, [s.value for s in AgreementItemStatus]),
+        "modalities": queries.by_case_column(session, period, "modalities", [m.value for m in Modality]),
+        "needs": queries.by_status(session, period, "needs", [s.value for s in NeedStatus]),
+        "agreement_items": queries.by_status(session, period, "agreement_items",
+                                             [s.value for s in AgreementItemStatus]),
     }
     tables = [Table(key, (("", suppress(counts)),)) for key, counts in single.items()]
     answers = queries.evaluation_answers(session, period)
