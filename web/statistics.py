@@ -17,8 +17,8 @@ from mediation.errors import InvalidInput
 from mediation.services import evaluation
 from mediation.statistics.charts import bar_chart
 from mediation.statistics.csv_export import to_csv
-from mediation.statistics.period import Period, parse_period
-from mediation.statistics.report import Report, programme_report
+from mediation.statistics.period import Period, parse_period, year_period
+from mediation.statistics.report import QUARTILES_FROM, Report, programme_report
 from mediation.statistics.suppression import THRESHOLD
 from web.admin import bp
 from web.calls import call_with_vault, read_as_user
@@ -46,11 +46,10 @@ def word(code: str) -> str:
 
 
 def _period() -> Period:
-    """The period asked for; with neither month given, this year so far."""
+    """The year asked for (as its first and last month); with neither month given, this year so far."""
     first, last = request.args.get("from"), request.args.get("to")
     if first is None and last is None:
-        today = utcnow()
-        first, last = f"{today.year:04d}-01", f"{today:%Y-%m}"
+        return year_period(utcnow().year)
     return parse_period(first, last)
 
 
@@ -76,10 +75,12 @@ def statistics() -> ResponseReturnValue:
         period = _period()
     except InvalidInput as refusal:
         return render_template("statistics/page.html", error=say(refusal), first=first, last=last, report=None,
-                               charts={}, titles=TITLES, word=word, threshold=THRESHOLD), 400
+                               charts={}, titles=TITLES, word=word, threshold=THRESHOLD,
+                               quartiles_from=QUARTILES_FROM), 400
     report = read_as_user(programme_report, period)
     return render_template("statistics/page.html", error=None, first=period.label_from, last=period.label_to,
-                           report=report, charts=_charts(report), titles=TITLES, word=word, threshold=THRESHOLD)
+                           report=report, charts=_charts(report), titles=TITLES, word=word, threshold=THRESHOLD,
+                           quartiles_from=QUARTILES_FROM)
 
 
 @bp.route("/statistics.csv")
@@ -100,4 +101,4 @@ def statistics_comments() -> ResponseReturnValue:
         raise InvalidInput("There is no such page.")
     comments = call_with_vault(evaluation.period_comments, period, page=int(page))
     return render_template("statistics/comments.html", period=period, comments=comments, page=int(page),
-                           minimum=evaluation.MIN_ANSWERS_FOR_COMMENTS)
+                           minimum=evaluation.MIN_CASES_FOR_COMMENTS)

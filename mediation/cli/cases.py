@@ -9,7 +9,7 @@ from mediation.db import utcnow
 from mediation.services import queries, workflow
 from mediation.statistics import tallies
 from mediation.statistics.csv_export import text_tables, to_csv
-from mediation.statistics.period import parse_period
+from mediation.statistics.period import LAST_YEAR, year_period
 from mediation.statistics.report import build_report
 from workflows.case_workflow import CASE_WORKFLOW
 from workflows.diagram import dot, mermaid
@@ -74,22 +74,19 @@ def diagram(which: str, fmt: str, current: str | None) -> None:
 
 
 @main.command()
-@click.option("--from", "first", metavar="YYYY-MM", help="First month of the period (default: January this year).")
-@click.option("--to", "last", metavar="YYYY-MM", help="Last month of the period (default: this month).")
+@click.option("--year", type=click.IntRange(1900, LAST_YEAR), metavar="YYYY",
+              help="The calendar year (default: this year so far); statistics cover whole years only.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV (the same suppressed figures).")
 @click.option("--recount", is_flag=True,
               help="First rebuild the statistics tallies from the cases (maintenance; takes time on a large database).")
 @clean_errors
-def stats(first: str | None, last: str | None, as_csv: bool, recount: bool) -> None:
-    """Programme statistics of a period, every count under 5 suppressed (the coordinator's page, as text)."""
+def stats(year: int | None, as_csv: bool, recount: bool) -> None:
+    """Programme statistics of a calendar year, every count under 5 suppressed (the coordinator's page, as text)."""
     if recount:
         with cli_runtime() as runtime, runtime.transaction() as session:
             tallies.recount(session.connection())
         click.echo("The statistics tallies were recounted from the cases.", err=True)
-    if first is None and last is None:
-        today = utcnow()
-        first, last = f"{today.year:04d}-01", f"{today:%Y-%m}"
-    period = parse_period(first, last)
+    period = year_period(year if year is not None else utcnow().year)
     with cli_runtime() as runtime, runtime.transaction(read_only=True) as session:
         report = build_report(session, period)
     click.echo(to_csv(report) if as_csv else text_tables(report), nl=False)

@@ -5,6 +5,7 @@ only when the period holds enough answers that a comment cannot be matched to it
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
@@ -28,7 +29,7 @@ from workflows.vocabulary import CaseState
 from workflows.words import Code, Words, codes
 
 MAX_COMMENT = 2000
-MIN_ANSWERS_FOR_COMMENTS = 5
+MIN_CASES_FOR_COMMENTS = 5  # comments are read only when the answers come from at least this many cases
 COMMENTS_PAGE = 100
 
 
@@ -111,8 +112,10 @@ def _in_period(period: Period) -> ColumnElement[bool]:
                 Case.closed_at >= period.starts_at, Case.closed_at < period.ends_before)
 
 
-def answers_in_period(session: Session, period: Period) -> int:
-    return session.scalar(select(func.count()).select_from(Evaluation).join(Case, _in_period(period))) or 0
+def cases_answering(session: Session, period: Period) -> int:
+    """How many cases closed in the period have at least one answer (five people of one case are one case)."""
+    return session.scalar(select(func.count(func.distinct(Evaluation.case_id)))
+                          .select_from(Evaluation).join(Case, _in_period(period))) or 0
 
 
 def _opened(session: Session, vault: Vault, row: Evaluation) -> str | None:
@@ -129,22 +132,25 @@ def _opened(session: Session, vault: Vault, row: Evaluation) -> str | None:
 class Comments:
     """A page of comments of a period: no case, no person, no date, in the order of random ids."""
 
-    answers: int
+    year_ended: bool
     comments: list[str]
     readable: bool
     has_more: bool
 
 
-def period_comments(session: Session, vault: Vault, actor: User, period: Period, *, page: int = 0) -> Comments:
-    """The coordinator reads the comments of cases closed in ``period`` (audited), if it holds 5 answers or more."""
+def period_comments(session: Session, vault: Vault, actor: User, period: Period, *, page: int = 0,
+                    now: datetime | None = None) -> Comments:
+    """The coordinator reads the comments of cases closed in ``period`` (audited), once the year has ended and
+    only if its answers come from at least 5 cases: while the year runs, a comment appearing the day after a case
+    closed would point at that case."""
     require_active(actor)
     if actor.role != Role.ADMIN:
         raise Forbidden("Only the coordinator reads the questionnaire's comments.")
     if not isinstance(page, int) or not 0 <= page < 10_000:
         raise InvalidInput("There is no such page.")
-    answers = answers_in_period(session, period)
-    if answers < MIN_ANSWERS_FOR_COMMENTS:
-        return Comments(answers, [], False, False)
+    ended = period.has_ended(now or utcnow())
+    if not ended or cases_answering(session, period) < MIN_CASES_FOR_COMMENTS:
+        return Comments(ended, [], False, False)
     rows = session.scalars(select(Evaluation).join(Case, _in_period(period))
                            .where(Evaluation.sealed_comment.is_not(None)).order_by(Evaluation.id)
                            .offset(page * COMMENTS_PAGE).limit(COMMENTS_PAGE + 1)).all()
@@ -152,4 +158,4 @@ def period_comments(session: Session, vault: Vault, actor: User, period: Period,
     texts = [text for text in (_opened(session, vault, row) for row in shown_rows) if text is not None]
     audit.record(session, AuditTag.EVALUATION_COMMENTS_DECRYPTED, actor=actor, now=utcnow(),
                  details={"from": period.label_from, "to": period.label_to, "page": page, "count": len(texts)})
-    return Comments(answers, texts, True, len(rows) > COMMENTS_PAGE)
+    return Comments(ended, texts, True, len(rows) > COMMENTS_PAGE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from mediation.statistics.report import TITLES, Report, english
+from mediation.statistics.report import QUARTILES_FROM, TITLES, Report, english
 from mediation.statistics.suppression import HIDDEN, NOTE
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -34,7 +34,9 @@ def rows(report: Report) -> list[list[str]]:
     for step in report.steps:
         for name, value in (("cases", step.cases), ("first quartile", step.q1), ("median", step.median),
                             ("third quartile", step.q3)):
-            out.append([TITLES["steps"], english(step.step), name, _shown(value)])
+            hidden = value is None and step.cases is not None and name != "cases"
+            out.append([TITLES["steps"], english(step.step), name,
+                        f"not shown under {QUARTILES_FROM} cases" if hidden else _shown(value)])
     out.append(["note", "", "", NOTE])
     return out
 

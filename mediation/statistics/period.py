@@ -1,4 +1,11 @@
-"""The period a statistics page covers: whole months, from a first month to a last one, both given."""
+"""The period a statistics page covers: one whole calendar year, January to December.
+
+Only whole years, never an arbitrary run of months: two overlapping periods (January to June, and January to
+May) could be subtracted cell by cell to give June's exact counts, the small ones included, and no suppression
+within one table can prevent that. Calendar years never overlap. (A year still in progress grows as cases
+close; comparing its page from one day to the next is the one difference left, and why comments wait for the
+year's end: mediation.services.evaluation.)
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,7 @@ from mediation.errors import InvalidInput
 from mediation.text import checked_string, shown
 from workflows.words import Words
 
-MAX_MONTHS = 120  # ten years: a longer page would be many empty months, and a slow one
+LAST_YEAR = 9998  # the period's end (the next January) must still be a date
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -38,6 +45,9 @@ class Period:
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         return found
 
+    def has_ended(self, now: datetime) -> bool:
+        return now >= self.ends_before
+
     @property
     def label_from(self) -> str:
         return f"{self.first:%Y-%m}"
@@ -55,7 +65,7 @@ def _month(value: object, *, first: bool) -> date:
     what = Words("first month") if first else Words("last month")
     text = checked_string(value, what, max_length=20).strip()
     found = _MONTH.match(text)
-    if found is None or not 1 <= int(found.group(2)) <= 12 or int(found.group(1)) < 1900:
+    if found is None or not 1 <= int(found.group(2)) <= 12 or not 1900 <= int(found.group(1)) <= LAST_YEAR:
         raise InvalidInput("The %(what)s %(value)s is not a month; write it as YYYY-MM, e.g. 2026-01.",
                            what=what, value=shown(text))
     return date(int(found.group(1)), int(found.group(2)), 1)
@@ -67,8 +77,13 @@ def parse_period(first: object, last: object) -> Period:
     if end < start:
         raise InvalidInput("The period ends (%(last)s) before it starts (%(first)s).", last=f"{end:%Y-%m}",
                            first=f"{start:%Y-%m}")
-    months = (end.year - start.year) * 12 + end.month - start.month + 1
-    if months > MAX_MONTHS:
-        raise InvalidInput("The period is %(months)s months long; at most %(limit)s months.", months=months,
-                           limit=MAX_MONTHS)
+    if (start.month, end.month) != (1, 12) or start.year != end.year:
+        raise InvalidInput("Statistics cover one whole calendar year, from January to December of the same year "
+                           "(e.g. %(year)s-01 to %(year)s-12), so that two overlapping periods can never be "
+                           "subtracted to reveal a small count.", year=str(start.year))
     return Period(start, end)
+
+
+def year_period(year: int) -> Period:
+    """The calendar year ``year`` (the default page: this year so far)."""
+    return Period(date(year, 1, 1), date(year, 12, 1))

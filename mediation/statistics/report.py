@@ -59,7 +59,8 @@ class Table:
 
 @dataclass(frozen=True)
 class StepTime:
-    """Whole days a step took for the cases that went through it; all ``None`` below 5 cases."""
+    """Whole days a step took for the cases that went through it: the count from 5 cases, the quartiles from
+    QUARTILES_FROM cases (with 5, each quartile is one real case's time)."""
 
     step: str
     cases: int | None
@@ -78,10 +79,15 @@ class Report:
         return next(t for t in self.tables if t.key == key)
 
 
+QUARTILES_FROM = 10
+
+
 def _step(step: str, figures: tuple[int, float, float, float]) -> StepTime:
     n, q1, median, q3 = figures
     if suppress_count(n) is None:
         return StepTime(step, None, None, None, None)
+    if n < QUARTILES_FROM:
+        return StepTime(step, n, None, None, None)
     return StepTime(step, n, round(q1), round(median), round(q3))
 
 

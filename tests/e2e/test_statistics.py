@@ -15,6 +15,8 @@ from mediation.services import workflow
 from tests.e2e.conftest import LiveApp, People
 from workflows.vocabulary import Modality
 
+LAST_YEAR = datetime.now(UTC).year - 1
+
 COMMENT = "The preparation made me feel ready."
 
 
@@ -25,10 +27,10 @@ def test_the_harmed_party_answers_and_the_coordinator_sees_suppressed_statistics
     for trigger, reason in (("conclude", None), ("close", "dialogue_completed")):
         with live_app.runtime.transaction() as session:
             workflow.fire(session, mediator_user, case.reference, trigger, reason=reason)
-    with live_app.runtime.transaction() as session:  # a programme's past: closed cases of 2024 and 2025
+    with live_app.runtime.transaction() as session:  # a programme's past: cases closed last year
         insert_closed_cases(session, 40, mediator=mediator_user, vault=live_app.runtime.vault, seed=11,
-                            closed_from=datetime(2024, 6, 1, tzinfo=UTC), closed_until=datetime(2025, 6, 1,
-                                                                                                tzinfo=UTC))
+                            closed_from=datetime(LAST_YEAR, 1, 10, tzinfo=UTC),
+                            closed_until=datetime(LAST_YEAR, 12, 1, tzinfo=UTC))
 
     harmed = people.participant(case.harmed)
     harmed.home()
@@ -51,9 +53,11 @@ def test_the_harmed_party_answers_and_the_coordinator_sees_suppressed_statistics
     form.get_by_label("Last month").fill("2026-01")
     coordinator.submit(form.get_by_role("button", name="Show"), refused=True)
     assert "The period ends (2026-01) before it starts (2026-05)." in coordinator.main_text()
-    now = datetime.now(UTC)
-    form.get_by_label("First month").fill("2024-01")
-    form.get_by_label("Last month").fill(f"{now:%Y-%m}")
+    form.get_by_label("First month").fill(f"{LAST_YEAR}-01")
+    form.get_by_label("Last month").fill(f"{LAST_YEAR}-06")  # half a year: it could be subtracted from the whole
+    coordinator.submit(form.get_by_role("button", name="Show"), refused=True)
+    assert "Statistics cover one whole calendar year" in coordinator.main_text()
+    form.get_by_label("Last month").fill(f"{LAST_YEAR}-12")
     coordinator.submit(form.get_by_role("button", name="Show"))
     main = coordinator.main_text()
     assert "fewer than 5*" in main and "Questionnaire answers" in main and "Days spent in each step" in main

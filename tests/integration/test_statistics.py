@@ -16,7 +16,7 @@ from mediation.models import AgreementItem, AuditEntry, Case, Evaluation, Partic
 from mediation.statistics import queries, tallies
 from mediation.statistics.counting import whole_days
 from mediation.statistics.csv_export import text_tables, to_csv
-from mediation.statistics.period import parse_period
+from mediation.statistics.period import parse_period, year_period
 from mediation.statistics.report import build_report, programme_report
 from mediation.statistics.suppression import suppress
 from workflows.vocabulary import CaseState
@@ -87,7 +87,7 @@ def _utc(moment: datetime) -> datetime:
 def test_a_case_closed_through_the_services_counts_in_every_step_it_went_through(runtime, actors, make_case) -> None:
     make_case(CaseState.CLOSED)
     now = datetime.now(UTC)
-    period = parse_period(f"{now:%Y-%m}", f"{now:%Y-%m}")
+    period = year_period(now.year)
     with runtime.transaction() as s:
         steps = queries.step_times(s, period)
         report = build_report(s, period)
@@ -121,7 +121,9 @@ def test_crafted_outcomes_never_give_a_single_case_away(runtime, actors) -> None
 
 @pytest.mark.parametrize(("first", "last", "words"), [
     ("2026-01", None, "Give the last month"), (None, "2026-01", "Give the first month"),
-    ("2026-05", "2026-01", "ends (2026-01) before it starts (2026-05)"), ("2000-01", "2026-01", "at most 120"),
+    ("2026-05", "2026-01", "ends (2026-01) before it starts (2026-05)"),
+    ("2000-01", "2026-12", "one whole calendar year"), ("2026-01", "2026-06", "one whole calendar year"),
+    ("2026-02", "2026-12", "one whole calendar year"), ("9999-01", "9999-12", "is not a month"),
     ("2026-1", "2026-02", "is not a month"), ("2026-00", "2026-02", "is not a month"),
     ("2026-01\x00", "2026-02", "NUL"), (12, "2026-02", "must be text"), ("x" * 500, "2026-02", "too long"),
 ])

@@ -913,9 +913,9 @@ ROUTES: tuple[Route, ...] = (
     Route("mediator.face_to_face_reschedule", "POST", _meeting("/reschedule"), ok=303, done=_meeting_page,
           data=lambda w, o: {**_versioned(lambda w: w.own_face)(w, o), **_meeting_fields(w, days=12)}),
     # programme statistics and the closing questionnaire
-    Route("admin.statistics", "GET", lambda w, o: "/admin/statistics?from=2026-01&to=2027-12", scoped=False),
-    Route("admin.statistics_csv", "GET", lambda w, o: "/admin/statistics.csv?from=2026-01&to=2027-12", scoped=False),
-    Route("admin.statistics_comments", "GET", lambda w, o: "/admin/statistics/comments?from=2026-01&to=2027-12",
+    Route("admin.statistics", "GET", lambda w, o: "/admin/statistics?from=2026-01&to=2026-12", scoped=False),
+    Route("admin.statistics_csv", "GET", lambda w, o: "/admin/statistics.csv?from=2026-01&to=2026-12", scoped=False),
+    Route("admin.statistics_comments", "GET", lambda w, o: "/admin/statistics/comments?from=2026-01&to=2026-12",
           scoped=False),
     Route("portal.evaluation_page", "GET", lambda w, o: f"/portal/cases/{w.other if o else w.own_closed}/evaluation"),
     Route("portal.answer_evaluation", "POST",
