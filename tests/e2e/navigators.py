@@ -201,8 +201,9 @@ class Coordinator(SignedIn):
     role = "admin"
     home_path = "/admin/"
 
-    def cases(self) -> None:
-        self.visit("/admin/")
+    def cases(self, reference: str | None = None) -> None:
+        """The coordinator's case list; with a reference, filtered to it (the shared app holds many cases)."""
+        self.visit("/admin/" if reference is None else f"/admin/?q={reference}")
 
     def case_row(self, reference: str) -> Locator:
         return self.page.locator("tbody tr").filter(has=self.page.locator("td.reference", has_text=reference))

@@ -72,7 +72,7 @@ def test_a_request_reaches_its_person_and_its_status_can_be_checked(people: Peop
     listed = coordinator.main_text()
     assert receipt in listed and NAME not in listed and PHONE not in listed and "knifepoint" not in listed
     reference = coordinator.accept_request(receipt)
-    coordinator.cases()
+    coordinator.cases(reference)
     coordinator.assign(reference, live_app.mediator.display_name)
     assert "being looked at by a mediator" in check_status(later, receipt, secret)
 

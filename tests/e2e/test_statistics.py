@@ -11,7 +11,7 @@ pytest.importorskip("playwright.sync_api", reason="the Python package playwright
 from datetime import UTC, datetime
 
 from mediation.demo_statistics import insert_closed_cases
-from mediation.services import workflow
+from mediation.services import users, workflow
 from tests.e2e.conftest import LiveApp, People
 from workflows.vocabulary import Modality
 
@@ -27,8 +27,11 @@ def test_the_harmed_party_answers_and_the_coordinator_sees_suppressed_statistics
     for trigger, reason in (("conclude", None), ("close", "dialogue_completed")):
         with live_app.runtime.transaction() as session:
             workflow.fire(session, mediator_user, case.reference, trigger, reason=reason)
-    with live_app.runtime.transaction() as session:  # a programme's past: cases closed last year
-        insert_closed_cases(session, 40, mediator=mediator_user, vault=live_app.runtime.vault, seed=11,
+    with live_app.runtime.transaction() as session:  # a programme's past: cases closed last year, by a mediator
+        former = users.create_user(session, None, username="mediator.past", display_name="Past Mediator",
+                                   role="mediator", password=None)  # of their own, off the other stories' lists
+    with live_app.runtime.transaction() as session:
+        insert_closed_cases(session, 40, mediator=former, vault=live_app.runtime.vault, seed=11,
                             closed_from=datetime(LAST_YEAR, 1, 10, tzinfo=UTC),
                             closed_until=datetime(LAST_YEAR, 12, 1, tzinfo=UTC))
 

@@ -38,7 +38,7 @@ def test_a_case_from_the_public_request_to_its_close(people: People, live_app: L
     coordinator = people.coordinator()
     reference = coordinator.accept_request(receipt)
     coordinator.screenshot("requests")
-    coordinator.cases()
+    coordinator.cases(reference)
     row = coordinator.case_row(reference)
     expect(row).to_contain_text("requested")
     mediator_cell = row.locator("td").nth(4)
@@ -189,7 +189,7 @@ def test_a_case_from_the_public_request_to_its_close(people: People, live_app: L
         person.home()
         assert person.status() == "The process is complete."
         expect(person.page.get_by_role("link", name="Withdraw from the process")).to_have_count(0)
-    coordinator.cases()
+    coordinator.cases(reference)
     expect(coordinator.case_row(reference)).to_contain_text("closed")
     expect(coordinator.case_row(reference)).to_contain_text("completed")
     assert REVISED not in coordinator.main_text() and REPLY not in coordinator.main_text()  # metadata only
