@@ -111,6 +111,18 @@ def test_a_meeting_is_planned_prepared_held_and_followed_by_its_debrief(people: 
         debrief = session.scalars(select(Activity).where(Activity.kind == ActivityKind.DEBRIEF)
                                   .order_by(Activity.created_at.desc())).first()
         assert debrief is not None and debrief.status == "planned" and len(debrief.attendees) == 2
+        debrief_id = debrief.id
 
     mediator.follow(mediator.page.get_by_role("link", name="Back to the case"))
     assert "held" in mediator.section("face-to-face").inner_text()
+
+    with live_app.runtime.transaction() as session:  # the debrief's day comes
+        session.get(Activity, debrief_id).starts_at = datetime.now(UTC) - timedelta(hours=1)
+    mediator.visit(f"/mediator/cases/{case.reference}/activities")
+    debriefed = mediator.page.locator("article.activity").filter(has_text="debrief").first
+    debriefed.get_by_label("Notes on how it went (encrypted)").fill("Both said the meeting was worth it.")
+    mediator.submit(debriefed.get_by_role("button", name="Record as done"))
+    assert "recorded as done" in mediator.flash()
+    expect(mediator.page.locator("article.activity").filter(has_text="debrief").first).to_contain_text(
+        "Both said the meeting was worth it.")
+    mediator.screenshot("debrief-recorded")
