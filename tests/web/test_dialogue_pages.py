@@ -82,12 +82,15 @@ def test_the_close_button_leads_to_the_closing_form_which_needs_a_summary(browse
 @covers("mediator.letter GET", "portal.my_letter GET")
 def test_closing_letters_for_the_mediator_to_print_and_in_the_participants_portal(browser_for, world: World) -> None:
     mediator = browser_for("mediator")
+    # The offender reads French (their contact card): their letter is in French, whoever opens it.
     letter = readable(mediator.get(f"/mediator/cases/{world.own_closed}/letters/{world.closed_offender}"))
-    assert "Your restorative process is closed" in letter and world.own_closed in letter
+    assert "Votre démarche de justice réparatrice est terminée" in letter and world.own_closed in letter
+    assert "Your restorative process is closed" not in letter
     assert "Both said what they came to say." not in letter
     assert "letter.css" in letter
     offender = browser_for("offender")
     assert f"/portal/cases/{world.own_closed}/letter" in page_text(offender.get("/portal/"))
     own = readable(offender.get(f"/portal/cases/{world.own_closed}/letter"))
-    assert "Your restorative process is closed" in own and "Both said what they came to say." not in own
+    assert "Votre démarche de justice réparatrice est terminée" in own
+    assert "Both said what they came to say." not in own
     assert offender.get(f"/portal/cases/{world.own}/letter").status_code == 404  # not closed: no letter
