@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from mediation.audit import AuditTag
@@ -24,6 +24,7 @@ from mediation.errors import InvalidInput, NotFound
 from mediation.models import Activity, CalendarFeed, Case, Role, User
 from mediation.policy import mediated_by, require_role
 from workflows.activities import ActivityKind, ActivityStatus
+from workflows.vocabulary import CaseState
 
 DAYS_BACK, DAYS_AHEAD = 60, 365
 TOKEN_BYTES = 32
@@ -109,7 +110,9 @@ def feed_events(session: Session, token: object, now: datetime | None = None) ->
         select(Activity.id, Case.reference, Activity.kind, Activity.status, Activity.starts_at,
                Activity.duration_minutes, Activity.place)
         .join(Case, Case.id == Activity.case_id)
+        # A closed case's plans leave the calendar; what was done stays, as history.
         .where(mediated_by(owner.id), Activity.status.in_(IN_FEED),
+               or_(Activity.status != ActivityStatus.PLANNED.value, Case.state != CaseState.CLOSED.value),
                Activity.starts_at.between(now - timedelta(days=DAYS_BACK), now + timedelta(days=DAYS_AHEAD)))
         .order_by(Activity.starts_at, Activity.id))
     events = []

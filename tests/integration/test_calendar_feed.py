@@ -16,7 +16,7 @@ from sqlalchemy import select
 from mediation.audit import AuditTag
 from mediation.errors import Forbidden, InvalidInput, NotFound
 from mediation.models import Activity, AuditEntry, CalendarFeed
-from mediation.services import activities, assignment, calendar, contacts, users
+from mediation.services import activities, assignment, calendar, contacts, users, workflow
 from mediation.services.contacts import ContactDetails
 from mediation.services.lookup import find_case
 from tests.integration.web_sessions import client_signed_in_as
@@ -96,6 +96,17 @@ def test_a_visit_keeps_its_place_out_of_the_calendar(runtime, actors, planned) -
     assert "LOCATION" not in events[visit] and str(events[planned["soon"]]["LOCATION"]).startswith("Room 7")
     with runtime.transaction() as s:
         assert home not in str(calendar.feed_events(s, token))
+
+
+def test_a_closed_case_s_plans_leave_the_calendar_and_what_was_done_stays(runtime, actors, planned) -> None:
+    with runtime.transaction() as s:
+        workflow.fire(s, actors.mediator, planned["reference"], "withdraw", reason="participant_choice",
+                      participant_id=next(p.id for p in find_case(s, actors.mediator, planned["reference"])
+                                          .participants if p.side == "harmed"), confirmed=True)
+    with runtime.transaction() as s:
+        token = calendar.create_feed(s, actors.mediator)
+    uids = {str(e["UID"]).split("@")[0] for e in feed_of(runtime, token).walk("VEVENT")}
+    assert uids == {planned["done"]}
 
 
 def test_only_the_sha256_of_the_token_is_stored_and_every_change_is_audited(runtime, actors) -> None:
