@@ -30,6 +30,20 @@ def checked_string(value: object, what: str | Words, *, max_length: int) -> str:
     return value
 
 
+def checked_text(value: object, what: Words, limit: int, *, required: bool = False, one_line: bool = False) -> str:
+    """Text a form sent, stripped ("" for nothing): refused when missing (if ``required``), too long, on more
+    than one line (if ``one_line``: a place, a room), or not storable by both databases."""
+    text = "" if value is None else checked_string(value, what, max_length=max(limit * 4, 1000)).strip()
+    if one_line and _CONTROL.search(text):
+        raise InvalidInput("The %(what)s is one line of plain text.", what=what)
+    if required and not text:
+        raise InvalidInput("Write the %(what)s; it cannot be empty.", what=what)
+    if len(text) > limit:
+        raise InvalidInput("The %(what)s is too long (%(length)s characters; at most %(limit)s).", what=what,
+                           length=len(text), limit=limit)
+    return text
+
+
 def clean_name(value: object, what: str | Words, *, max_length: int) -> str:
     """A name as it will be shown: control characters removed, spaces trimmed, not empty, not too long."""
     text = checked_string(value, what, max_length=max(max_length * 4, 1000))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,9 +28,11 @@ from mediation.db import utcnow
 from mediation.errors import InvalidInput, NotFound, WrongState
 from mediation.models import Activity, ActivityAttendee, Case, User
 from mediation.models.content import new_record_id
+from mediation.moments import aware, moment
 from mediation.policy import participant_of, require_mediator_of
 from mediation.services.listing import KeyPart, ListQuery, Page, fetch_page
 from mediation.services.lookup import case_to_change, checked_record_id, find_case
+from mediation.text import checked_text
 from workflows.activities import ActivityKind, ActivityStatus
 from workflows.vocabulary import OPEN_STATES
 from workflows.words import Code, Words, codes
@@ -44,10 +46,7 @@ MAX_ATTENDEES = 50
 FORM_KINDS = tuple(kind.value for kind in ActivityKind if kind != ActivityKind.FACE_TO_FACE_MEETING)
 ACTIVITY = Words("activity")
 ACTIVITY_KEY: tuple[KeyPart, ...] = ("time", "text")  # starts_at, id
-_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-_TIME = re.compile(r"^[0-9]{2}:[0-9]{2}$")
 _MINUTES = re.compile(r"^-?[0-9]{1,6}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 # --- checking what the form sends (before any query) ---------------------------------------------------------
@@ -63,15 +62,7 @@ def _kind(kind: object) -> str:
 
 def local_start(day: object, at: object, zone: tzinfo = TIME_ZONE) -> datetime:
     """The moment a local date (2026-03-31) and time (14:30) name, in UTC; refused clearly if malformed."""
-    if not isinstance(day, str) or not _DAY.match(day.strip()):
-        raise InvalidInput("The date must look like 2026-03-31 (year-month-day).")
-    if not isinstance(at, str) or not _TIME.match(at.strip()):
-        raise InvalidInput("The time must look like 14:30 (hours and minutes).")
-    try:
-        moment = datetime.combine(date.fromisoformat(day.strip()), time.fromisoformat(at.strip()), tzinfo=zone)
-    except ValueError:
-        raise InvalidInput("The date %(day)s at %(time)s does not exist.", day=day.strip(), time=at.strip()) from None
-    return moment.astimezone(UTC)
+    return moment(day, at, Words("date"), time_what=Words("time"), zone=zone)
 
 
 def _minutes(duration: object) -> int:
@@ -89,27 +80,11 @@ def _minutes(duration: object) -> int:
 
 
 def _place(place: object) -> str | None:
-    if place is None:
-        return None
-    if not isinstance(place, str) or _CONTROL.search(place):
-        raise InvalidInput("The place is one line of plain text.")
-    text = place.strip()
-    if len(text) > MAX_PLACE:
-        raise InvalidInput("The %(field)s is too long (at most %(limit)s characters).", field=Words("place"),
-                           limit=MAX_PLACE)
-    return text or None
+    return checked_text(place, Words("place"), MAX_PLACE, one_line=True) or None
 
 
 def _notes(notes: object) -> str:
-    if notes is None:
-        return ""
-    if not isinstance(notes, str) or "\x00" in notes:
-        raise InvalidInput("The notes are plain text.")
-    text = notes.strip()
-    if len(text) > MAX_NOTES:
-        raise InvalidInput("The %(field)s is too long (at most %(limit)s characters).", field=Words("notes"),
-                           limit=MAX_NOTES)
-    return text
+    return checked_text(notes, Words("notes"), MAX_NOTES)
 
 
 def _attendee_ids(ids: Iterable[object]) -> list[int]:
@@ -232,8 +207,6 @@ class ActivityRow:
         return self.starts_at, self.id
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite gives naive UTC back
 
 
 @dataclass(frozen=True)
@@ -267,7 +240,7 @@ def case_activities(session: Session, vault: Vault, actor: User, reference: str,
 
 
 def _row(activity: Activity, notes: str | None, now: datetime) -> ActivityRow:
-    starts_at = _aware(activity.starts_at)
+    starts_at = aware(activity.starts_at)
     return ActivityRow(activity.id, activity.kind, activity.status, starts_at, activity.duration_minutes,
                        activity.place, tuple(a.participant_id for a in activity.attendees),
                        activity.with_co_mediator, notes, starts_at <= now)

@@ -22,9 +22,11 @@ from mediation.db import utcnow
 from mediation.errors import Conflict, InvalidInput, NotFound
 from mediation.models import Agreement, AgreementItem, Case, User
 from mediation.models.content import new_record_id
+from mediation.moments import checked_day
 from mediation.policy import participant_of, require_mediator_of
 from mediation.services.lookup import case_to_change, checked_record_id, find_case
-from mediation.services.needs import checked_choice, checked_text
+from mediation.services.needs import checked_choice
+from mediation.text import checked_text
 from workflows.agreements import (
     AGREEMENT_RECORDABLE_IN,
     FOLLOW_UP_IN,
@@ -72,25 +74,10 @@ def follow_up_context(item: AgreementItem) -> RecordContext:
     return RecordContext(item.case_id, "agreement_item", item.id, item.recorded_by_id, "follow_up")
 
 
-def checked_date(value: object, field: Words) -> date:
-    """A date as a form sends it (YYYY-MM-DD) or a date; anything else refused by name."""
-    if isinstance(value, date):
-        return value
-    text = value.strip() if isinstance(value, str) else ""
-    if not text:
-        raise InvalidInput("Give the %(field)s.", field=field)
-    try:
-        if len(text) != 10:
-            raise ValueError(text)
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput("The %(field)s is not a date (write it as 2026-12-31).", field=field) from None
-
-
 def record_agreement(session: Session, actor: User, reference: str, *, agreed_on: object,
                      today: date | None = None) -> Agreement:
     """Record that the people of the dialogue reached an agreement on ``agreed_on``; items are added next."""
-    agreed = checked_date(agreed_on, Words("date the agreement was reached"))
+    agreed = checked_day(agreed_on, Words("date the agreement was reached"))
     if agreed > (today or utcnow().date()):
         raise InvalidInput("The agreement cannot be dated in the future.")
     case = case_to_change(session, actor, reference, allowed=AGREEMENT_RECORDABLE_IN,
@@ -113,8 +100,8 @@ def add_item(session: Session, vault: Vault, actor: User, reference: str, *, kin
              responsible: str | None, what: str | None, due_on: object) -> AgreementItem:
     """Add one thing someone agreed to do, by a date not before the agreement."""
     chosen = checked_choice(kind, tuple(AgreementItemKind), Words("kind of item"))
-    words = checked_text(what, Words("what was agreed"), MAX_WHAT)
-    due = checked_date(due_on, Words("due date"))
+    words = checked_text(what, Words("what was agreed"), MAX_WHAT, required=True)
+    due = checked_day(due_on, Words("due date"))
     who = responsible.strip() if isinstance(responsible, str) else ""
     if who != MEDIATOR and not (who.isascii() and who.isdigit() and len(who) <= 9):
         raise InvalidInput("Choose who is to do it: a person of the case, or the mediator.")
@@ -158,7 +145,7 @@ def follow_up(session: Session, vault: Vault, actor: User, reference: str, *, it
               note: str | None) -> AgreementItem:
     """Record how an item stands: completed, partly completed, not completed (or still open), with a note."""
     chosen = checked_choice(status, FOLLOW_UP_STATUSES, Words("status"))
-    words = checked_text(note, Words("follow-up note"), MAX_NOTE, required=False)
+    words = checked_text(note, Words("follow-up note"), MAX_NOTE)
     case = case_to_change(session, actor, reference, allowed=FOLLOW_UP_IN, action=Words("follow up an agreement"))
     item = item_on(session, case, item_id)
     previous = item.status

@@ -28,7 +28,8 @@ from mediation.policy import require_mediator_of
 from mediation.services import workflow
 from mediation.services.agreements import AgreementView, item_on, opened_agreement, settle
 from mediation.services.lookup import find_case, require_state, require_version
-from mediation.services.needs import checked_choice, checked_text
+from mediation.services.needs import checked_choice
+from mediation.text import checked_text
 from workflows.agreements import CLOSURE_DISPOSITIONS, AgreementItemStatus
 from workflows.case_workflow import CLOSE_REASONS
 from workflows.vocabulary import CaseState
@@ -85,7 +86,7 @@ def _settle_open_items(session: Session, vault: Vault, case: Case, dispositions:
             raise InvalidInput("Say what becomes of every open agreement item (%(count)s open).",
                                count=str(len(open_items)))
         status = checked_choice(chosen.status, DISPOSITIONS, Words("what becomes of the item"))
-        note = checked_text(chosen.note, Words("note on the item"), MAX_NOTE, required=False)
+        note = checked_text(chosen.note, Words("note on the item"), MAX_NOTE)
         if status == AgreementItemStatus.HANDED_OVER and not note:
             raise InvalidInput("Say in the note to whom an item is handed over and how it will be followed.")
         settle(session, vault, item, status, note=note, now=now)
@@ -97,7 +98,7 @@ def close_case(session: Session, vault: Vault, actor: User, reference: str, *, s
                reason: str | None, dispositions: Mapping[str, Disposition] | None = None,
                expected_version: int | None = None) -> CaseClosure:
     """Seal the closing summary, settle the open items and fire ``close``: all of it or nothing."""
-    words = checked_text(summary, Words("closing summary"), MAX_SUMMARY)
+    words = checked_text(summary, Words("closing summary"), MAX_SUMMARY, required=True)
     chosen_reason = checked_choice(reason, CLOSE_REASONS, Words("reason for closing"))
     case = find_case(session, actor, reference, lock=True)
     require_mediator_of(actor, case)

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from mediation.db import utcnow
 from mediation.models import Activity, ActivityAttendee, Case, FaceToFaceMeeting, Participant, Role, User
+from mediation.moments import aware
 from mediation.policy import require_mediator_of, require_role
 from mediation.services.lookup import checked_record_id, find_case
-from mediation.services.meetings import MEETING, aware, checklist_of, current_people, meeting_of, who_is
+from mediation.services.meetings import MEETING, checklist_of, current_people, meeting_of, who_is
 from workflows.activities import ActivityStatus
 from workflows.case_guards import gates_dialogue
 from workflows.meetings import HOLDABLE_IN, PLANNABLE_IN, ChecklistLine, Clearance, missing_from

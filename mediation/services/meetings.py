@@ -22,10 +22,12 @@ from mediation.db import utcnow
 from mediation.errors import InvalidInput, NotFound, WrongState
 from mediation.models import Activity, ActivityAttendee, Case, FaceToFaceMeeting, MeetingPerson, Participant, User
 from mediation.models.content import new_record_id
+from mediation.moments import aware
 from mediation.policy import participant_of, require_mediator_of
 from mediation.services import meeting_input as check
 from mediation.services.lookup import checked_record_id, find_case, require_state, require_version
 from mediation.services.safety import HOLD_MEETING, require_safe_to_meet
+from mediation.text import checked_text
 from workflows.activities import ActivityKind, ActivityStatus
 from workflows.errors import GuardNotMet
 from workflows.meetings import (
@@ -140,9 +142,10 @@ def plan_meeting(session: Session, actor: User, reference: str, *, venue: object
     mediators) starts with a clearance not yet requested."""
     now = now or utcnow()
     where = check.checked_venue(venue)
-    name = check.checked_text(institution, Words("institution or place"), check.MAX_PLACE, required=True)
-    room_text = check.checked_text(room, Words("room"), check.MAX_ROOM)
-    starts = check.in_the_future(check.moment(day, start, Words("date and time of the meeting")), now,
+    name = checked_text(institution, Words("institution or place"), check.MAX_PLACE, required=True,
+                        one_line=True)
+    room_text = checked_text(room, Words("room"), check.MAX_ROOM, one_line=True)
+    starts = check.in_the_future(check.meeting_moment(day, start, Words("date and time of the meeting")), now,
                                  Words("meeting"))
     minutes = check.span(starts, end)
     case = find_case(session, actor, reference, lock=True)
@@ -219,9 +222,9 @@ def _context(meeting: FaceToFaceMeeting, author_id: int, field: str) -> RecordCo
 def record_arrangements(session: Session, vault: Vault, actor: User, reference: str, meeting_id: object, *,
                         safety_plan: object, escorts: object, travel: object) -> FaceToFaceMeeting:
     """Seal the safety plan, the escorts (who escorts whom) and the travel arrangements; blank clears a field."""
-    texts = {"safety_plan": check.checked_text(safety_plan, Words("safety plan"), check.MAX_SEALED),
-             "escorts": check.checked_text(escorts, Words("escorts"), check.MAX_SEALED),
-             "travel": check.checked_text(travel, Words("travel arrangements"), check.MAX_SEALED)}
+    texts = {"safety_plan": checked_text(safety_plan, Words("safety plan"), check.MAX_SEALED),
+             "escorts": checked_text(escorts, Words("escorts"), check.MAX_SEALED),
+             "travel": checked_text(travel, Words("travel arrangements"), check.MAX_SEALED)}
     case, meeting, activity = _planned(session, actor, reference, meeting_id, allowed=PLANNABLE_IN,
                                        action="record the arrangements of a meeting")
     for field, text in texts.items():
@@ -316,7 +319,7 @@ def _debrief_moment(day: object, at: object, starts_at: datetime, now: datetime)
         on = check.next_working_day(now.date())
         when = datetime.combine(on, time(starts_at.hour, starts_at.minute), tzinfo=UTC)
     else:
-        when = check.moment(day, at or "10:00", Words("date and time of the debrief"))
+        when = check.meeting_moment(day, at or "10:00", Words("date and time of the debrief"))
     return check.in_the_future(when, now, Words("debrief"))
 
 
@@ -337,7 +340,7 @@ def reschedule_meeting(session: Session, actor: User, reference: str, meeting_id
                        now: datetime | None = None) -> Activity:
     """Move a planned meeting to another time to come; its clearances and checklist stay as they are."""
     now = now or utcnow()
-    starts = check.in_the_future(check.moment(day, start, Words("date and time of the meeting")), now,
+    starts = check.in_the_future(check.meeting_moment(day, start, Words("date and time of the meeting")), now,
                                  Words("meeting"))
     minutes = check.span(starts, end)
     case, meeting, activity = _planned(session, actor, reference, meeting_id, allowed=PLANNABLE_IN,
@@ -349,9 +352,3 @@ def reschedule_meeting(session: Session, actor: User, reference: str, meeting_id
                  details={"activity_id": activity.id, "moved_by_minutes":
                           int((starts - aware(previous)) / timedelta(minutes=1))})
     return activity
-
-
-def aware(moment: datetime) -> datetime:
-    """SQLite gives back naive datetimes; every time here is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-

@@ -23,8 +23,8 @@ from mediation.errors import InvalidInput, NotFound
 from mediation.models import Case, ParticipantNeed, Role, User
 from mediation.models.content import new_record_id
 from mediation.policy import own_participation, participant_of, require_active, require_mediator_of
-from mediation.services.contacts import refuse_unstorable
 from mediation.services.lookup import case_to_change, checked_record_id, find_case
+from mediation.text import checked_text
 from workflows.agreements import NEEDS_RECORDABLE_IN, NeedKind, NeedStatus
 from workflows.words import Words, codes
 
@@ -47,17 +47,6 @@ def need_context(need: ParticipantNeed) -> RecordContext:
     return RecordContext(need.case_id, "need", need.id, need.recorded_by_id, f"text.about-{need.participant_id}")
 
 
-def checked_text(text: object, field: Words, limit: int, *, required: bool = True) -> str:
-    """Text a form sent, stripped: refused when missing (if required), too long, or not storable text."""
-    value = text.strip() if isinstance(text, str) else ""
-    if required and not value:
-        raise InvalidInput("Write the %(field)s; it cannot be empty.", field=field)
-    if len(value) > limit:
-        raise InvalidInput("The %(field)s is too long (at most %(limit)s characters).", field=field, limit=limit)
-    refuse_unstorable(value, field)
-    return value
-
-
 def checked_choice(value: object, allowed: tuple[str, ...], field: Words) -> str:
     if not isinstance(value, str) or value not in allowed:
         raise InvalidInput("Choose the %(field)s among: %(allowed)s.", field=field, allowed=codes(allowed))
@@ -68,7 +57,7 @@ def record_need(session: Session, vault: Vault, actor: User, reference: str, *, 
                 kind: str | None, text: str | None) -> ParticipantNeed:
     """A mediator of the case records a need or a question a person brings; it starts open."""
     chosen = checked_choice(kind, tuple(NeedKind), Words("kind"))
-    words = checked_text(text, NEED, MAX_NEED_TEXT)
+    words = checked_text(text, NEED, MAX_NEED_TEXT, required=True)
     if participant_id is None:
         raise InvalidInput("Choose whose need or question this is.")
     case = case_to_change(session, actor, reference, allowed=NEEDS_RECORDABLE_IN,

@@ -134,14 +134,14 @@ def test_planning_in_preparation_is_allowed_and_elsewhere_refused(runtime, actor
     ({"start": "15:00", "end": "14:00"}, "ends before it starts"),
     ({"start": "15:00", "end": "15:00"}, "ends before it starts"),
     ({"day": "2027-02-30"}, "not a date in the calendar"),
-    ({"day": "tomorrow"}, "date like"),
+    ({"day": "tomorrow"}, "must look like 2026-03-31"),
     ({"start": "25:00"}, "not a time of day"),
-    ({"end": "9am"}, "time like"),
+    ({"end": "9am"}, "must look like 14:30"),
     ({"venue": "prison"}, "where the meeting is held"),
-    ({"institution": ""}, "Give the institution"),
+    ({"institution": ""}, "Write the institution or place"),
     ({"institution": "x" * 121}, "too long"),
     ({"room": "r" * 81}, "too long"),
-    ({"day": None}, "date like"),
+    ({"day": None}, "must look like 2026-03-31"),
 ])
 def test_bad_planning_input_is_refused_before_anything_is_written(runtime, actors, face_to_face, changes, says):
     form = plan_form(people_of(runtime, actors, face_to_face), **changes)

@@ -59,7 +59,7 @@ def test_bad_plans_are_refused_on_the_form_and_nothing_is_written(browser_for, w
     for changes, said in (({"day": yesterday}, "The meeting is in the past"),
                           ({"start": "15:00", "end": "14:00"}, "The meeting ends before it starts"),
                           ({"venue": "a castle"}, "Choose where the meeting is held"),
-                          ({"day": "31/12/2030"}, "Give the date and time of the meeting as a date like"),
+                          ({"day": "31/12/2030"}, "The date and time of the meeting must look like 2026-03-31"),
                           ({f"attendee_{world.face_offender}": "no-such"}, "choose at least one person of each")):
         fields = {**_meeting_fields(world), **people, **changes}
         if f"attendee_{world.face_offender}" in changes:

@@ -1366,7 +1366,7 @@ def test_a_mediator_plans_records_and_cancels_activities_on_their_case(browser_f
     ({"duration": "0"}, "cannot end before it starts"),
     ({"duration": "721"}, "between 5 and 720 minutes"),
     ({"kind": "face_to_face_meeting"}, "planned on the meeting page"),
-    ({"day": "2026-02-30"}, "does not exist"),
+    ({"day": "2026-02-30"}, "not a date in the calendar"),
     ({"time": "25h"}, "The time must look like 14:30"),
     ({"place": "x" * 201}, "too long"),
     ({"person-999999": "yes"}, "no such participant"),
