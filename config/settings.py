@@ -15,17 +15,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from config.care import Care, CareSettingsError, load_care
+from config.parsing import PREFIX, SettingsError, flag, one_of, path_setting, whole_number
+from config.timing import Mail, Timing, load_mail, load_timing
 
-PREFIX = "MEDIATION_"
 MEMORY_STORAGE = "memory://"
 TRUSTED_HOST = re.compile(r"\.?[a-z0-9-]+(\.[a-z0-9-]+)*")
 RATE_LIMIT_STORAGE_SCHEMES = ("memory", "redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster")
 MAX_PAGE_SIZE = 500
 # The programme's office, shown on the public request form; a deployment sets its own (demo values otherwise).
-
-
-class SettingsError(ValueError):
-    """A setting is missing, malformed or unsafe; the message names the variable."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +91,8 @@ class Settings:
     secret_key_from_env: str | None = None
     keyring_from_env: str | None = None
     care: Care = field(default_factory=lambda: load_care({}))  # support resources, quick exit (config.care)
+    timing: Timing = field(default_factory=Timing)  # timers and the worker (config.timing)
+    mail: Mail = field(default_factory=Mail)  # outgoing e-mail (config.timing)
 
     @property
     def programme_phone(self) -> str:
@@ -111,42 +110,6 @@ class Settings:
     @property
     def uses_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
-
-
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
-    raw = env.get(PREFIX + name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{PREFIX}{name} must be a whole number, got {raw!r}") from None
-    if value < minimum:
-        raise SettingsError(f"{PREFIX}{name} must be at least {minimum}, got {value}")
-    return value
-
-
-def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
-    value = (env.get(PREFIX + name) or default).upper()
-    if value not in allowed:
-        raise SettingsError(f"{PREFIX}{name} must be one of {', '.join(allowed)}, got {value!r}")
-    return value
-
-
-def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
-    raw = (env.get(PREFIX + name) or "").strip().lower()
-    if not raw:
-        return default
-    if raw in {"1", "true", "yes", "on"}:
-        return True
-    if raw in {"0", "false", "no", "off"}:
-        return False
-    raise SettingsError(f"{PREFIX}{name} must be true or false, got {raw!r}")
-
-
-def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
-    raw = env.get(PREFIX + name)
-    return Path(raw).expanduser() if raw else default
 
 
 def _limit(env: Mapping[str, str], name: str, default: str) -> str:
@@ -194,14 +157,14 @@ def _serving(env: Mapping[str, str], environment: str) -> Serving:
     public_url = _public_url(env)
     return Serving(
         host=env.get(PREFIX + "HOST") or "127.0.0.1",
-        port=_int(env, "PORT", 5000, minimum=1),
+        port=whole_number(env, "PORT", 5000, minimum=1),
         public_url=public_url,
-        proxy_count=_int(env, "PROXY_COUNT", 0),
+        proxy_count=whole_number(env, "PROXY_COUNT", 0),
         trusted_hosts=_trusted_hosts(env, public_url),
-        hsts_seconds=_int(env, "HSTS_SECONDS", 365 * 24 * 3600 if environment == "production" else 0),
-        workers=_int(env, "WEB_WORKERS", 1, minimum=1),
-        threads=_int(env, "WEB_THREADS", 8, minimum=1),
-        timeout_seconds=_int(env, "WEB_TIMEOUT", 60, minimum=1),
+        hsts_seconds=whole_number(env, "HSTS_SECONDS", 365 * 24 * 3600 if environment == "production" else 0),
+        workers=whole_number(env, "WEB_WORKERS", 1, minimum=1),
+        threads=whole_number(env, "WEB_THREADS", 8, minimum=1),
+        timeout_seconds=whole_number(env, "WEB_TIMEOUT", 60, minimum=1),
         tls_cert=Path(tls_cert).expanduser() if tls_cert else None,
         tls_key=Path(tls_key).expanduser() if tls_key else None,
     )
@@ -213,7 +176,7 @@ def _rate_limits(env: Mapping[str, str]) -> RateLimits:
         raise SettingsError(f"{PREFIX}RATELIMIT_STORAGE_URL must be memory:// or a Redis URL such as "
                             f"redis://127.0.0.1:6379/0, got {storage_url!r}")
     return RateLimits(
-        enabled=_flag(env, "RATELIMIT_ENABLED", default=True),
+        enabled=flag(env, "RATELIMIT_ENABLED", default=True),
         storage_url=storage_url,
         request_form=_limit(env, "RATELIMIT_REQUEST_FORM", "5 per hour; 20 per day"),
         sign_in=_limit(env, "RATELIMIT_SIGN_IN", "30 per minute"),
@@ -246,7 +209,7 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
     if environment not in {"development", "production", "test"}:
         raise SettingsError(f"{PREFIX}ENV must be development, production or test, got {environment!r}")
 
-    instance_dir = _path(env, "INSTANCE_DIR", base / "instance")
+    instance_dir = path_setting(env, "INSTANCE_DIR", base / "instance")
     if not instance_dir.is_absolute():
         instance_dir = base / instance_dir
     database_url = env.get(PREFIX + "DATABASE_URL") or f"sqlite:///{instance_dir / 'mediation.db'}"
@@ -258,26 +221,28 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
         environment=environment,
         instance_dir=instance_dir,
         database_url=database_url,
-        secret_key_file=_path(env, "SECRET_KEY_FILE", instance_dir / "secret.key"),
-        audit_signing_key_file=_path(env, "AUDIT_SIGNING_KEY_FILE", instance_dir / "audit-signing.key"),
-        sqlite_busy_timeout_ms=_int(env, "SQLITE_BUSY_TIMEOUT_MS", 5000),
-        sqlite_synchronous=_choice(env, "SQLITE_SYNCHRONOUS", "FULL", ("FULL", "NORMAL", "EXTRA")),
-        keyring_file=_path(env, "KEYRING_FILE", instance_dir / "keyring.json"),
-        blob_dir=_path(env, "BLOB_DIR", instance_dir / "blobs"),
-        video_max_bytes=_int(env, "VIDEO_MAX_BYTES", 500_000_000, minimum=1),
-        retention_days=_int(env, "RETENTION_DAYS", 5 * 365, minimum=1),
-        session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", 30, minimum=1),
-        cookie_secure=_flag(env, "COOKIE_SECURE", default=environment == "production"),
-        stale_case_days=_int(env, "STALE_CASE_DAYS", 14, minimum=1),
-        invitation_hours=_int(env, "INVITATION_HOURS", 72, minimum=1),
+        secret_key_file=path_setting(env, "SECRET_KEY_FILE", instance_dir / "secret.key"),
+        audit_signing_key_file=path_setting(env, "AUDIT_SIGNING_KEY_FILE", instance_dir / "audit-signing.key"),
+        sqlite_busy_timeout_ms=whole_number(env, "SQLITE_BUSY_TIMEOUT_MS", 5000),
+        sqlite_synchronous=one_of(env, "SQLITE_SYNCHRONOUS", "FULL", ("FULL", "NORMAL", "EXTRA")),
+        keyring_file=path_setting(env, "KEYRING_FILE", instance_dir / "keyring.json"),
+        blob_dir=path_setting(env, "BLOB_DIR", instance_dir / "blobs"),
+        video_max_bytes=whole_number(env, "VIDEO_MAX_BYTES", 500_000_000, minimum=1),
+        retention_days=whole_number(env, "RETENTION_DAYS", 5 * 365, minimum=1),
+        session_idle_minutes=whole_number(env, "SESSION_IDLE_MINUTES", 30, minimum=1),
+        cookie_secure=flag(env, "COOKIE_SECURE", default=environment == "production"),
+        stale_case_days=whole_number(env, "STALE_CASE_DAYS", 14, minimum=1),
+        invitation_hours=whole_number(env, "INVITATION_HOURS", 72, minimum=1),
         serving=_serving(env, environment),
         rate_limits=_rate_limits(env),
         two_factor_required_roles=_roles(env, "TWO_FACTOR_REQUIRED_ROLES",
                                          PRODUCTION_TWO_FACTOR_ROLES if environment == "production" else ""),
-        page_size=_int(env, "PAGE_SIZE", 50, minimum=1),
+        page_size=whole_number(env, "PAGE_SIZE", 50, minimum=1),
         secret_key_from_env=secret,
         keyring_from_env=env.get(PREFIX + "KEYRING") or None,
         care=_care(env),
+        timing=load_timing(env),
+        mail=load_mail(env),
     )
     if settings.is_production and settings.uses_sqlite and ":memory:" in settings.database_url:
         raise SettingsError("an in-memory database cannot be used in production")

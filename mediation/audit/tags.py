@@ -40,6 +40,10 @@ class AuditTag(StrEnum):
     KEYS_ROTATED = "system:keys:rotated"
     KEYS_RETIRED = "system:keys:retired"
     KEYS_PURGED = "system:keys:purged"
+    # Timers (mediation.timers): what the worker found moot, and a handler that kept failing. Both name the
+    # timer and its kind; a timer that did its work is audited by the service its handler called.
+    TIMER_MOOT = "system:timer:moot"
+    TIMER_FAILED = "system:timer:failed"
     # Content chain: what was written, reviewed, delivered, and every decryption for display.
     CONTACT_RECORDED = "content:contact:recorded"
     CONTACT_DECRYPTED = "content:contact:decrypted"

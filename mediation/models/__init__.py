@@ -13,12 +13,15 @@ from mediation.models.invitation import Invitation
 from mediation.models.login_session import LoginSession
 from mediation.models.meeting import FaceToFaceMeeting, MeetingPerson
 from mediation.models.notice import Notice, NoticeKind
+from mediation.models.notification_preference import Channel, NotificationPreference
+from mediation.models.outbox import OutboxEvent, OutboxMessage, OutboxState
 from mediation.models.participant import Participant
 from mediation.models.private_line import Draft, DraftPurpose, NoteDirection, NoteKind, PrivateNote
 from mediation.models.process import ProcessHeartbeat
 from mediation.models.safety import ConfidentialityAcknowledgement, Disclosure, SafetyAssessment
 from mediation.models.sentence import SentenceRecord
 from mediation.models.statistics import StatisticsStepDays, StatisticsTally
+from mediation.models.timer import Timer, TimerKind, TimerState
 from mediation.models.two_factor import RecoveryCode, TwoFactorCredential
 from mediation.models.user import Role, User
 
@@ -37,6 +40,7 @@ __all__ = [
     "CaseClosure",
     "CaseKey",
     "CaseReferenceCounter",
+    "Channel",
     "ConfidentialityAcknowledgement",
     "Disclosure",
     "Draft",
@@ -54,7 +58,11 @@ __all__ = [
     "NoteKind",
     "Notice",
     "NoticeKind",
+    "NotificationPreference",
     "Origin",
+    "OutboxEvent",
+    "OutboxMessage",
+    "OutboxState",
     "Participant",
     "ParticipantNeed",
     "PrivateNote",
@@ -66,6 +74,9 @@ __all__ = [
     "SentenceRecord",
     "StatisticsStepDays",
     "StatisticsTally",
+    "Timer",
+    "TimerKind",
+    "TimerState",
     "TwoFactorCredential",
     "User",
     "case_chain",

@@ -1,0 +1,1 @@
+"""Every module that registers a timer handler or a recurring timer; the runner imports this one."""
