@@ -43,9 +43,13 @@ def timers(runtime) -> list[Timer]:
 
 
 def test_a_rolled_back_change_leaves_no_timer(runtime):
-    with pytest.raises(RuntimeError), runtime.transaction() as session:
-        schedule.arm(session, KIND, utcnow())
-        raise RuntimeError("the change failed")
+    def change_that_fails() -> None:
+        with runtime.transaction() as session:
+            schedule.arm(session, KIND, utcnow())
+            raise RuntimeError("the change failed")
+
+    with pytest.raises(RuntimeError):
+        change_that_fails()
     assert timers(runtime) == []
 
 
