@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -62,8 +61,8 @@ def stale_notices_per_case(runtime: Runtime) -> dict[int, int]:
 
 
 @pytest.fixture
-def worker_environment(environment: dict[str, str]) -> Iterator[dict[str, str]]:
-    yield {**environment, "MEDIATION_WORKER_BATCH": "20", "MEDIATION_WORKER_POLL_SECONDS": "1"}
+def worker_environment(environment: dict[str, str]) -> dict[str, str]:
+    return {**environment, "MEDIATION_WORKER_BATCH": "20", "MEDIATION_WORKER_POLL_SECONDS": "1"}
 
 
 def test_a_worker_killed_mid_batch_loses_nothing_and_fires_nothing_twice(runtime, actors, worker_environment):
