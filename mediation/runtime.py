@@ -54,6 +54,7 @@ class Runtime:
         if not read_only:
             self.storage.check()
         with transaction(self.engine, self.sessions, read_only=read_only) as session:
+            session.info["settings"] = self.settings  # the delays of the timers a service arms
             yield session
 
     def run(self, work: Callable[[Session], T], *, read_only: bool = False) -> T:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from mediation.audit.tags import AuditTag
 from mediation.db import table
 from mediation.models import SYSTEM_CHAIN, AuditEntry, User, case_chain, content_chain
+from mediation.services import reminders_arming
 
 GENESIS_HASH = "0" * 64
 HASHED_FIELDS = ("chain", "seq", "case_id", "occurred_at", "actor_id", "actor_role", "tag", "from_state",
@@ -25,6 +26,7 @@ class ChainHolder(Protocol):
     """A case as the audit log sees it: the head of its chain lives on the case row."""
 
     id: int
+    state: str
     audit_head_seq: int
     audit_head_hash: str | None
     updated_at: datetime
@@ -118,11 +120,13 @@ def record(session: Session, tag: AuditTag, *, case: ChainHolder | None = None, 
     """Write the next entry of the case's workflow chain (or the system chain) in the session's transaction.
 
     The case (ORM or record) must already have its id; its new head is flushed with it. Returns the entry hash.
+    An entry on the case's chain is activity on the case: its stale-case timer starts again from now.
     """
     if case is None:
         return _append_to_headed_chain(session, tag, SYSTEM_CHAIN, **fields)
     values = advance_case_head(case, tag, **fields)
     session.connection().execute(INSERT_ENTRY, values)
+    reminders_arming.case_activity(session, case.id, case.state, case.updated_at)
     return str(values["entry_hash"])
 
 

@@ -44,6 +44,8 @@ class AuditTag(StrEnum):
     # timer and its kind; a timer that did its work is audited by the service its handler called.
     TIMER_MOOT = "system:timer:moot"
     TIMER_FAILED = "system:timer:failed"
+    INVITATION_EXPIRED = "system:invitation:expired"  # the worker found an invitation expired unused
+    CHECKPOINT_WRITTEN = "system:checkpoint:written"  # the worker wrote a signed audit checkpoint (its file name)
     # Content chain: what was written, reviewed, delivered, and every decryption for display.
     CONTACT_RECORDED = "content:contact:recorded"
     CONTACT_DECRYPTED = "content:contact:decrypted"

@@ -17,6 +17,13 @@ from mediation.db import Base, utcnow
 class NoticeKind(StrEnum):
     CASE_REASSIGNED = "case_reassigned"
     CO_MEDIATION_ENDED = "co_mediation_ended"  # the coordinator removed this co-mediator from the case
+    CASE_STALE = "case_stale"  # to the case's mediators: no activity for the stale period
+    CASE_STALE_ESCALATION = "case_stale_escalation"  # to every coordinator: still no activity after that
+    REVIEW_WAITING = "review_waiting"  # to the case's mediators: a message has waited for review for days
+    REASSESSMENT_DUE = "reassessment_due"  # to the case's mediators: a participant's safety is due again
+    AGREEMENT_ITEM_DUE = "agreement_item_due"  # to the case's mediators: an agreement item comes due
+    ACTIVITY_DUE = "activity_due"  # to the case's mediators: a planned activity or meeting comes up
+    TIMER_FAILED = "timer_failed"  # to every coordinator: a timer kept failing (no case when it had none)
 
 
 class Notice(Base):
@@ -25,6 +32,6 @@ class Notice(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))  # None: about the system (a timer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     dismissed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

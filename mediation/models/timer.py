@@ -53,6 +53,7 @@ class Timer(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     subject_id: Mapped[int | None] = mapped_column()  # the invitation, message, item, activity... (see the kind)
+    subject_key: Mapped[str | None] = mapped_column(String(32))  # a subject whose id is a record id (a message...)
     case_version: Mapped[int | None] = mapped_column()  # the case's version when armed: has it moved on since?
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     fired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

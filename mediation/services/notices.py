@@ -14,8 +14,8 @@ from mediation.models import Case, Notice, NoticeKind, User
 from mediation.policy import require_active
 
 
-def tell(session: Session, user_id: int, kind: NoticeKind, case_id: int, now: datetime) -> None:
-    """Leave a notice for ``user_id`` in the caller's transaction."""
+def tell(session: Session, user_id: int, kind: NoticeKind, case_id: int | None, now: datetime) -> None:
+    """Leave a notice for ``user_id`` in the caller's transaction (``case_id`` None: about no case)."""
     session.add(Notice(user_id=user_id, kind=kind.value, case_id=case_id, created_at=now))
 
 
@@ -23,7 +23,7 @@ def tell(session: Session, user_id: int, kind: NoticeKind, case_id: int, now: da
 class NoticeView:
     id: int
     kind: str
-    reference: str
+    reference: str | None  # None: a notice about no case (a timer of the system)
     created_at: datetime
 
 
@@ -31,7 +31,7 @@ def my_notices(session: Session, actor: User) -> list[NoticeView]:
     """The actor's notices not yet dismissed, newest first."""
     require_active(actor)
     rows = session.execute(select(Notice.id, Notice.kind, Case.reference, Notice.created_at)
-                           .join(Case, Case.id == Notice.case_id)
+                           .outerjoin(Case, Case.id == Notice.case_id)
                            .where(Notice.user_id == actor.id, Notice.dismissed_at.is_(None))
                            .order_by(Notice.id.desc()))
     return [NoticeView(*row) for row in rows]

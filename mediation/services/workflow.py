@@ -14,7 +14,7 @@ from mediation.db import utcnow
 from mediation.errors import InvalidInput, NotFound
 from mediation.models import Case, Role, User
 from mediation.policy import mediates, own_participation, require_may_fire, triggers_for
-from mediation.services import messages
+from mediation.services import messages, reminders_arming
 from mediation.services.lookup import case_to_change, normalise_reference, require_version
 from mediation.services.people import require_withdrawable
 from mediation.statistics import tallies
@@ -85,6 +85,8 @@ def fire(
                                     reason=reason, details=details)
     save_record(case)
     case.connection.execute(audit.INSERT_ENTRY, entry)
+    reminders_arming.case_activity(session, case.id, case.state, case.updated_at, source=source,
+                                   closed_at=case.closed_at)
     # The statistics: no query for most triggers (only screening, entering or leaving closed).
     tallies.after_transition(case.connection, case.id, tag, source=source, target=case.state, now=now)
     if case.state == CaseState.CLOSED:

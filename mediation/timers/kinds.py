@@ -1,1 +1,3 @@
 """Every module that registers a timer handler or a recurring timer; the runner imports this one."""
+
+from mediation.services import reminders_handlers  # noqa: F401  (the case's reminders)

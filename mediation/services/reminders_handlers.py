@@ -1,0 +1,176 @@
+"""What the case's reminders do when they fire: a notice to whoever must act, or nothing when the case moved on.
+
+Each handler runs in the worker's transaction as the system (``mediation.timers.registry``). It reads the case
+as it is now; when what the timer was armed for has already happened (the message was reviewed, the activity
+held, the case closed), the timer is moot and the runner audits why. A notice names the kind and the case,
+never anything said or written in it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mediation.audit import AuditTag
+from mediation.audit import chain as audit
+from mediation.models import (
+    Activity,
+    AgreementItem,
+    Case,
+    Invitation,
+    Message,
+    NoticeKind,
+    Participant,
+    Role,
+    Timer,
+    TimerKind,
+    TimerState,
+    User,
+)
+from mediation.moments import aware
+from mediation.services import notices
+from mediation.services.reminders_arming import delays, item_due_moment
+from mediation.timers import schedule
+from mediation.timers.registry import SYSTEM_ROLE, Firing, Outcome, handles
+from workflows.vocabulary import OPEN_STATES
+
+_OPEN = frozenset(str(state) for state in OPEN_STATES)
+
+
+def rearm(session: Session, timer: Timer, due_at: datetime) -> None:
+    """Arm the same reminder again later (the one firing now is done: it must not be the one moved)."""
+    timer.state = TimerState.FIRED.value
+    schedule.arm(session, TimerKind(timer.kind), due_at, case_id=timer.case_id, user_id=timer.user_id,
+                 subject_id=timer.subject_id, subject_key=timer.subject_key)
+
+
+def coordinators(session: Session) -> list[int]:
+    return list(session.scalars(select(User.id).where(User.role == Role.ADMIN.value, User.is_active.is_(True))
+                                .order_by(User.id)))
+
+
+def mediators_of(session: Session, case: Case) -> list[int]:
+    """The case's mediator and co-mediator (still active); the coordinators when it has none."""
+    wanted = [user_id for user_id in (case.assigned_mediator_id, case.co_mediator_id) if user_id is not None]
+    active = list(session.scalars(select(User.id).where(User.id.in_(wanted), User.is_active.is_(True))
+                                  .order_by(User.id))) if wanted else []
+    return active or coordinators(session)
+
+
+def tell_all(session: Session, user_ids: list[int], kind: NoticeKind, case_id: int | None, now: datetime) -> None:
+    for user_id in user_ids:
+        notices.tell(session, user_id, kind, case_id, now)
+
+
+def open_case(session: Session, timer: Timer) -> Case | None:
+    """The timer's case if it is still open (None: it closed, so the reminder is moot)."""
+    case = session.get(Case, timer.case_id) if timer.case_id is not None else None
+    return case if case is not None and case.state in _OPEN else None
+
+
+@handles(TimerKind.CASE_STALE)
+def case_stale(session: Session, timer: Timer, firing: Firing) -> Outcome:
+    """No activity for the stale period: tell the mediators, and the coordinators later if still nothing."""
+    case = open_case(session, timer)
+    if case is None:
+        return Outcome.moot_because("case_closed")
+    wait = delays(session)
+    due = aware(case.updated_at) + timedelta(days=wait.stale_days)
+    if due > firing.now:
+        rearm(session, timer, due)
+        return Outcome.moot_because("activity_since")
+    tell_all(session, mediators_of(session, case), NoticeKind.CASE_STALE, case.id, firing.now)
+    schedule.arm(session, TimerKind.CASE_STALE_ESCALATION, firing.now + timedelta(days=wait.escalation_days),
+                 case_id=case.id, now=firing.now)
+    return Outcome.done()
+
+
+@handles(TimerKind.CASE_STALE_ESCALATION)
+def case_stale_escalation(session: Session, timer: Timer, firing: Firing) -> Outcome:
+    case = open_case(session, timer)
+    if case is None:
+        return Outcome.moot_because("case_closed")
+    if aware(case.updated_at) > aware(timer.created_at):
+        return Outcome.moot_because("activity_since")
+    tell_all(session, coordinators(session), NoticeKind.CASE_STALE_ESCALATION, case.id, firing.now)
+    return Outcome.done()
+
+
+@handles(TimerKind.REVIEW_WAITING)
+def review_waiting(session: Session, timer: Timer, firing: Firing) -> Outcome:
+    case = open_case(session, timer)
+    if case is None:
+        return Outcome.moot_because("case_closed")
+    message = session.get(Message, timer.subject_key) if timer.subject_key else None
+    if message is None or message.state != "submitted":
+        return Outcome.moot_because("reviewed")
+    tell_all(session, mediators_of(session, case), NoticeKind.REVIEW_WAITING, case.id, firing.now)
+    return Outcome.done()
+
+
+@handles(TimerKind.REASSESSMENT_DUE)
+def reassessment_due(session: Session, timer: Timer, firing: Firing) -> Outcome:
+    case = open_case(session, timer)
+    if case is None:
+        return Outcome.moot_because("case_closed")
+    participant = session.get(Participant, timer.subject_id) if timer.subject_id is not None else None
+    if participant is None or participant.case_id != case.id:
+        return Outcome.moot_because("no_participant")
+    if participant.safety_assessed_at is not None:
+        due = aware(participant.safety_assessed_at) + timedelta(days=delays(session).reassessment_days)
+        if due > firing.now:
+            rearm(session, timer, due)
+            return Outcome.moot_because("assessed_since")
+    tell_all(session, mediators_of(session, case), NoticeKind.REASSESSMENT_DUE, case.id, firing.now)
+    return Outcome.done()
+
+
+@handles(TimerKind.ACTIVITY_DUE)
+def activity_due(session: Session, timer: Timer, firing: Firing) -> Outcome:
+    case = open_case(session, timer)
+    if case is None:
+        return Outcome.moot_because("case_closed")
+    activity = session.get(Activity, timer.subject_key) if timer.subject_key else None
+    if activity is None or activity.status != "planned":
+        return Outcome.moot_because("activity_settled")
+    tell_all(session, mediators_of(session, case), NoticeKind.ACTIVITY_DUE, case.id, firing.now)
+    return Outcome.done()
+
+
+@handles(TimerKind.AGREEMENT_ITEM_DUE)
+def agreement_item_due(session: Session, timer: Timer, firing: Firing) -> Outcome:
+    case = open_case(session, timer)
+    if case is None:
+        return Outcome.moot_because("case_closed")
+    item = session.get(AgreementItem, timer.subject_key) if timer.subject_key else None
+    if item is None or item.status != "open":
+        return Outcome.moot_because("item_settled")
+    due = item_due_moment(item.due_on) - timedelta(hours=delays(session).reminder_hours)
+    if due > firing.now:
+        rearm(session, timer, due)
+        return Outcome.moot_because("due_date_moved")
+    tell_all(session, mediators_of(session, case), NoticeKind.AGREEMENT_ITEM_DUE, case.id, firing.now)
+    return Outcome.done()
+
+
+@handles(TimerKind.INVITATION_EXPIRES)
+def invitation_expires(session: Session, timer: Timer, firing: Firing) -> Outcome:
+    """An unused invitation ran out: the audit says so (the code was already refused after its expiry)."""
+    invitation = session.get(Invitation, timer.subject_id) if timer.subject_id is not None else None
+    if invitation is None or invitation.used_at is not None:
+        return Outcome.moot_because("used")
+    if invitation.revoked_at is not None:
+        return Outcome.moot_because("replaced")
+    if aware(invitation.expires_at) > firing.now:
+        rearm(session, timer, aware(invitation.expires_at))
+        return Outcome.moot_because("not_expired")
+    details = {"invitation_id": invitation.id, "timer": timer.id}
+    if timer.case_id is not None:
+        audit.record_content(session, AuditTag.INVITATION_EXPIRED, case_id=timer.case_id, actor=None, now=firing.now,
+                             anonymous_role=SYSTEM_ROLE, details=details)
+    else:
+        audit.record(session, AuditTag.INVITATION_EXPIRED, actor=None, now=firing.now, anonymous_role=SYSTEM_ROLE,
+                     details={**details, "user_id": invitation.user_id})
+    return Outcome.done()
