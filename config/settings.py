@@ -253,7 +253,20 @@ def load_settings(env: Mapping[str, str] | None = None, cwd: Path | None = None)
         raise SettingsError(f"{PREFIX}COOKIE_SECURE cannot be off in production: serve the site over HTTPS")
     if settings.is_production:
         _refuse_audit_key_beside_the_data(settings)
+        _refuse_checkpoints_beside_the_data(settings)
     return settings
+
+
+def _refuse_checkpoints_beside_the_data(settings: Settings) -> None:
+    """A checkpoint vouches for the audit log only if whoever can rewrite the instance cannot rewrite it too."""
+    folder = settings.timing.checkpoint_dir
+    if folder is None:
+        return
+    where = Path(os.path.abspath(folder))
+    if where.is_relative_to(Path(os.path.abspath(settings.instance_dir))):
+        raise SettingsError(
+            f"{PREFIX}AUDIT_CHECKPOINT_DIR must not be inside the instance folder in production ({where}): write "
+            "the checkpoints where whoever can change the database cannot, e.g. a mounted folder of another host")
 
 
 def _care(env: Mapping[str, str]) -> Care:

@@ -30,6 +30,7 @@ from mediation.models import Activity, ActivityAttendee, Case, User
 from mediation.models.content import new_record_id
 from mediation.moments import aware, moment
 from mediation.policy import participant_of, require_mediator_of
+from mediation.services import reminders_arming
 from mediation.services.listing import KeyPart, ListQuery, Page, fetch_page
 from mediation.services.lookup import case_to_change, checked_record_id, find_case
 from mediation.text import checked_text
@@ -132,6 +133,8 @@ def plan_activity(session: Session, vault: Vault, actor: User, reference: str, *
     if text:
         activity.sealed_notes = vault.seal_text(session, _context(activity), text)
     session.add(activity)
+    if not done:
+        reminders_arming.activity_planned(session, case.id, activity.id, starts_at)
     audit.record_content(session, AuditTag.ACTIVITY_RECORDED if done else AuditTag.ACTIVITY_PLANNED,
                          case_id=case.id, actor=actor, now=now,
                          details={"activity_id": activity.id, "activity_kind": kind, "participant_ids": attendees,
@@ -168,6 +171,7 @@ def mark_done(session: Session, vault: Vault, actor: User, reference: str, activ
         activity.sealed_notes = vault.seal_text(session, _context(activity),
                                                 f"{earlier}\n\n{text}" if earlier else text)
     activity.status, activity.updated_at = ActivityStatus.DONE.value, now
+    reminders_arming.activity_settled(session, case.id, activity.id)
     audit.record_content(session, AuditTag.ACTIVITY_DONE, case_id=case.id, actor=actor, now=now,
                          details={"activity_id": activity.id, "notes": bool(text)})
     return activity
@@ -178,6 +182,7 @@ def cancel(session: Session, actor: User, reference: str, activity_id: object,
     now = now or utcnow()
     case, activity = _planned_activity(session, actor, reference, activity_id, Words("cancel an activity"))
     activity.status, activity.updated_at = ActivityStatus.CANCELLED.value, now
+    reminders_arming.activity_settled(session, case.id, activity.id)
     audit.record_content(session, AuditTag.ACTIVITY_CANCELLED, case_id=case.id, actor=actor, now=now,
                          details={"activity_id": activity.id})
     return activity

@@ -24,6 +24,7 @@ from mediation.models import Agreement, AgreementItem, Case, User
 from mediation.models.content import new_record_id
 from mediation.moments import checked_day
 from mediation.policy import participant_of, require_mediator_of
+from mediation.services import reminders_arming
 from mediation.services.lookup import case_to_change, checked_record_id, find_case
 from mediation.services.needs import checked_choice
 from mediation.text import checked_text
@@ -119,6 +120,7 @@ def add_item(session: Session, vault: Vault, actor: User, reference: str, *, kin
                          status=AgreementItemStatus.OPEN.value, recorded_by_id=actor.id, created_at=utcnow())
     item.sealed_what = vault.seal_text(session, what_context(item), words)
     session.add(item)
+    reminders_arming.agreement_item_added(session, case.id, item.id, due)
     audit.record_content(session, AuditTag.AGREEMENT_ITEM_ADDED, case_id=case.id, actor=actor, now=item.created_at,
                          details={"item_id": item.id, "kind": chosen, "responsible": who})
     return item
@@ -137,6 +139,10 @@ def settle(session: Session, vault: Vault, item: AgreementItem, status: str, *, 
     """Give the item its status; a note replaces the previous follow-up note (an empty one keeps it)."""
     item.status = status
     item.settled_at = None if status == AgreementItemStatus.OPEN else now
+    if status == AgreementItemStatus.OPEN:
+        reminders_arming.agreement_item_added(session, item.case_id, item.id, item.due_on)
+    else:
+        reminders_arming.agreement_item_settled(session, item.case_id, item.id)
     if note:
         item.sealed_follow_up = vault.seal_text(session, follow_up_context(item), note)
 

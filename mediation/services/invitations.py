@@ -30,7 +30,7 @@ from mediation.errors import Conflict, InvalidInput, NotFound
 from mediation.models import Invitation, Participant, Role, User
 from mediation.passwords import NewPassword
 from mediation.policy import participant_of, require_role
-from mediation.services import participant_names, users
+from mediation.services import participant_names, reminders_arming, users
 from mediation.services.accounts import end_all_sessions
 from mediation.services.lookup import case_to_change
 from workflows.vocabulary import OPEN_STATES
@@ -89,11 +89,17 @@ def _issue(session: Session, actor: User, now: datetime, hours: int, *, particip
         raise InvalidInput("An invitation must last at least one hour.")
     mine = (Invitation.participant_id == participant_id if participant_id is not None
             else Invitation.user_id == user_id)
-    session.execute(update(Invitation).where(mine, Invitation.used_at.is_(None), Invitation.revoked_at.is_(None))
-                    .values(revoked_at=now))
+    unused = (mine, Invitation.used_at.is_(None), Invitation.revoked_at.is_(None))
+    replaced = list(session.scalars(select(Invitation.id).where(*unused)))
+    session.execute(update(Invitation).where(*unused).values(revoked_at=now))
     code = new_code()
-    session.add(Invitation(participant_id=participant_id, user_id=user_id, token_hash=code_key(code),
-                           created_by_id=actor.id, created_at=now, expires_at=now + timedelta(hours=hours)))
+    invitation = Invitation(participant_id=participant_id, user_id=user_id, token_hash=code_key(code),
+                            created_by_id=actor.id, created_at=now, expires_at=now + timedelta(hours=hours))
+    session.add(invitation)
+    session.flush()
+    case_id = session.get(Participant, participant_id).case_id if participant_id is not None else None
+    reminders_arming.invitation_issued(session, invitation.id, invitation.expires_at, case_id=case_id,
+                                       user_id=user_id, replaced=replaced)
     return code
 
 
@@ -248,6 +254,7 @@ def activate_participant(session: Session, vault: Vault, key: str, *, username_s
     participant.user_id = user.id
     participant_names.seal_name(session, vault, participant, name)
     invitation.used_at = now
+    reminders_arming.invitation_used(session, invitation.id)
     audit.record(session, AuditTag.ACCOUNT_ACTIVATED, actor=user, now=now, case=participant.case,
                  details={"participant_id": participant.id, "user_id": user.id})
     return user
@@ -263,6 +270,7 @@ def activate_account(session: Session, key: str, *, password: NewPassword) -> Us
     reset = user.is_activated
     user.password_hash = password.hash
     invitation.used_at = now
+    reminders_arming.invitation_used(session, invitation.id)
     end_all_sessions(session, user.id)
     audit.record(session, AuditTag.USER_ACTIVATED, actor=user, now=now,
                  details={"user_id": user.id, "reset": reset})

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import delete, func, inspect, select, update
+from sqlalchemy import Select, delete, func, inspect, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -178,11 +178,22 @@ def purge_expired(session: Session, vault: Vault, *, retention_days: int, now: d
     outcomes and counts stay for anonymous statistics.
     """
     now = now or utcnow()
-    cutoff = now - timedelta(days=retention_days)
-    rows = session.execute(
-        select(Case.id, Case.reference).join(CaseKey, CaseKey.case_id == Case.id)
-        .where(Case.state == CaseState.CLOSED.value, Case.closed_at < cutoff, CaseKey.wrapped_key.is_not(None))
-        .order_by(Case.id)).all()
+    return purge_cases(session, vault, _expired(now - timedelta(days=retention_days)), retention_days=retention_days,
+                       now=now, dry_run=dry_run)
+
+
+def _expired(cutoff: datetime) -> Select[tuple[int]]:
+    return (select(Case.id).join(CaseKey, CaseKey.case_id == Case.id)
+            .where(Case.state == CaseState.CLOSED.value, Case.closed_at < cutoff, CaseKey.wrapped_key.is_not(None)))
+
+
+def purge_cases(session: Session, vault: Vault, wanted: Select[tuple[int]], *, retention_days: int, now: datetime,
+                dry_run: bool = False, anonymous_role: str = "operator") -> Purge:
+    """Destroy the data keys of the cases ``wanted`` selects (closed ones whose key still exists): the one way
+    both ``mediation purge`` and the worker's retention timer (as ``anonymous_role``) purge a case."""
+    chosen = wanted.where(Case.state == CaseState.CLOSED.value, CaseKey.wrapped_key.is_not(None))
+    rows = session.execute(select(Case.id, Case.reference).where(Case.id.in_(chosen.scalar_subquery()))
+                           .order_by(Case.id)).all()
     case_ids = [case_id for case_id, _ in rows]
     references = [reference for _, reference in rows]
     if not case_ids:
@@ -196,11 +207,16 @@ def purge_expired(session: Session, vault: Vault, *, retention_days: int, now: d
     for case_id in case_ids:
         vault.forget(case_id, session)
         audit.record_content(session, AuditTag.DATA_KEY_DESTROYED, case_id=case_id, actor=None, now=now,
-                             anonymous_role="operator", details={"retention_days": retention_days})
-    audit.record(session, AuditTag.KEYS_PURGED, actor=None, now=now, anonymous_role="operator",
+                             anonymous_role=anonymous_role, details={"retention_days": retention_days})
+    audit.record(session, AuditTag.KEYS_PURGED, actor=None, now=now, anonymous_role=anonymous_role,
                  details={"cases": len(case_ids), "files": len(blob_ids), "accounts": anonymised,
                           "retention_days": retention_days})
     return Purge(references, blob_ids, anonymised, kept)
+
+
+def case_purge(case_id: int) -> Select[tuple[int]]:
+    """The one case the worker's retention timer purges."""
+    return select(Case.id).join(CaseKey, CaseKey.case_id == Case.id).where(Case.id == case_id)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from mediation.models.content import new_record_id
 from mediation.moments import aware
 from mediation.policy import participant_of, require_mediator_of
 from mediation.services import meeting_input as check
+from mediation.services import reminders_arming
 from mediation.services.lookup import checked_record_id, find_case, require_state, require_version
 from mediation.services.safety import HOLD_MEETING, require_safe_to_meet
 from mediation.text import checked_text
@@ -127,6 +128,7 @@ def _new_activity(session: Session, case: Case, actor: User, kind: ActivityKind,
                         with_co_mediator=with_co_mediator, recorded_by_id=actor.id, created_at=now, updated_at=now)
     activity.attendees = [ActivityAttendee(participant_id=p.id) for p in people]
     session.add(activity)
+    reminders_arming.activity_planned(session, case.id, activity.id, starts_at)
     return activity
 
 
@@ -303,6 +305,7 @@ def hold_meeting(session: Session, actor: User, reference: str, meeting_id: obje
                           [Words("a safety concern is recorded for %(people)s", people=tuple(concerns))])
     debrief_at = _debrief_moment(debrief_day, debrief_time, starts_at, now)
     activity.status, activity.updated_at = ActivityStatus.DONE.value, now
+    reminders_arming.activity_settled(session, case.id, activity.id)
     attendees = [participant_of(case, a.participant_id) for a in activity.attendees]
     debrief = _new_activity(session, case, actor, ActivityKind.DEBRIEF, starts_at=debrief_at,
                             minutes=DEBRIEF_MINUTES, place=activity.place, people=attendees,
@@ -330,6 +333,7 @@ def cancel_meeting(session: Session, actor: User, reference: str, meeting_id: ob
                                        action="cancel a meeting", expected_version=expected_version)
     now = utcnow()
     activity.status, activity.updated_at, meeting.updated_at = ActivityStatus.CANCELLED.value, now, now
+    reminders_arming.activity_settled(session, case.id, activity.id)
     audit.record(session, AuditTag.MEETING_CANCELLED, actor=actor, now=now, case=case,
                  details={"activity_id": activity.id})
     return activity
@@ -347,6 +351,7 @@ def reschedule_meeting(session: Session, actor: User, reference: str, meeting_id
                                        action="reschedule a meeting", expected_version=expected_version)
     previous = activity.starts_at
     activity.starts_at, activity.duration_minutes, activity.updated_at = starts, minutes, now
+    reminders_arming.activity_planned(session, case.id, activity.id, starts)
     meeting.updated_at = now
     audit.record(session, AuditTag.MEETING_RESCHEDULED, actor=actor, now=now, case=case,
                  details={"activity_id": activity.id, "moved_by_minutes":

@@ -37,7 +37,7 @@ from mediation.models import (
 )
 from mediation.models.content import new_record_id
 from mediation.policy import own_participation, participant_of, require_active, require_mediator_of
-from mediation.services import workflow
+from mediation.services import reminders_arming, workflow
 from mediation.services.lookup import case_to_change, find_case, require_version
 from workflows.case_guards import gates_dialogue
 from workflows.case_workflow import SAFETY_ASSESSABLE_IN
@@ -118,6 +118,7 @@ def record_assessment(session: Session, vault: Vault, actor: User, reference: st
     assessment.sealed_details = vault.seal_text(session, _assessment_context(assessment), json.dumps(details))
     session.add(assessment)
     participant.safety, participant.safety_assessed_at = outcome, now
+    reminders_arming.safety_assessed(session, case.id, participant.id, now)
     audit.record(session, AuditTag.SAFETY_ASSESSED, actor=actor, now=now, case=case,
                  details={"participant_id": participant.id, "safety": outcome})
     return assessment

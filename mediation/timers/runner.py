@@ -22,6 +22,7 @@ from mediation.db import utcnow
 from mediation.errors import Unavailable
 from mediation.models import Timer, TimerState
 from mediation.runtime import Runtime
+from mediation.services import reminders_upkeep
 from mediation.timers import kinds  # noqa: F401  (registers every handler)
 from mediation.timers.registry import SYSTEM_ROLE, Firing, Outcome, arrangers, handler_for
 
@@ -88,6 +89,7 @@ def _record_failure(session: Session, timer_id: int, error: Exception, now: date
     if timer.attempts >= MAX_ATTEMPTS:
         timer.state, timer.fired_at, timer.outcome = TimerState.FAILED.value, now, "failed"
         _audit(session, AuditTag.TIMER_FAILED, timer, now, "handler_failed")
+        reminders_upkeep.tell_coordinators_of_failure(session, timer, now)
     else:
         timer.due_at = now + min(FIRST_RETRY * 2 ** (timer.attempts - 1), LONGEST_RETRY)
 

@@ -39,6 +39,7 @@ from mediation.models import (
     Role,
     SafetyAssessment,
     SentenceRecord,
+    Timer,
     User,
     case_chain,
     content_chain,
@@ -818,8 +819,8 @@ def _delete_the_whole_case(session: Session, ledger: Ledger) -> str:
     session.execute(delete(AuditChainHead).where(AuditChainHead.chain == content_chain(case.id)))
     session.execute(delete(HeldRequest).where(HeldRequest.case_id == case.id))  # the request it came from
     # What points at it and its participants: safety assessments (sealed, hence its data key), acknowledgements,
-    # and what it began with.
-    for record in (SafetyAssessment, ConfidentialityAcknowledgement, IntakeRecord, CaseKey):
+    # what it began with, and its reminders.
+    for record in (SafetyAssessment, ConfidentialityAcknowledgement, IntakeRecord, CaseKey, Timer):
         session.execute(delete(record).where(record.case_id == case.id))
     session.delete(case)  # with its participants and sentence
     return case_chain(case.id)

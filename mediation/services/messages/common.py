@@ -12,6 +12,7 @@ from mediation.db import utcnow
 from mediation.errors import Forbidden, InvalidInput, NotFound, WrongState
 from mediation.models import Blob, Case, Message, Participant, Role, User
 from mediation.policy import own_participation, participant_of, require_active, require_mediator_of
+from mediation.services import reminders_arming
 from mediation.services.lookup import checked_record_id, find_case
 from mediation.services.messages.addressing import require_may_author, speaks_for_a_side
 from workflows.message_workflow import MessageState, message_workflow
@@ -109,6 +110,7 @@ def is_author(actor: User, case: Case, message: Message) -> bool:
 def move(session: Session, actor: User, message: Message, trigger: str, **arguments: str) -> None:
     now = utcnow()
     message_workflow().fire(message, trigger, **arguments)
+    reminders_arming.message_moved(session, message.case_id, message.id, message.state, now)
     message.reviewed_at = now if trigger in REVIEW_TRIGGERS else message.reviewed_at
     if message.state == MessageState.DELIVERED:
         message.delivered_at = now

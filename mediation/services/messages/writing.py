@@ -12,6 +12,7 @@ from mediation.db import utcnow
 from mediation.errors import Forbidden, InvalidInput
 from mediation.models import Blob, Case, Message, Participant, Role, User
 from mediation.models.content import new_record_id
+from mediation.services import reminders_arming
 from mediation.services.lookup import find_case
 from mediation.services.messages.addressing import recipient_for
 from mediation.services.messages.common import (
@@ -44,6 +45,7 @@ def _chosen(actor: User, to: int | None) -> int | None:
 
 
 def _audit_submission(session: Session, actor: User, message: Message) -> None:
+    reminders_arming.message_moved(session, message.case_id, message.id, message.state, message.submitted_at)
     audit.record_content(session, AuditTag.MESSAGE_SUBMITTED, case_id=message.case_id, actor=actor,
                          now=message.submitted_at, details={"message_id": message.id, "kind": message.kind,
                                                             "author_participant_id": message.author_participant_id,
