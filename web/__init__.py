@@ -33,6 +33,7 @@ from web import (
     safety,  # noqa: F401 - its views join the mediator's and the portal's blueprints
     staff,
     statistics,  # noqa: F401 - adds its routes to the coordinator's blueprint
+    timers,  # noqa: F401 - reminders on the mediator's blueprint, every timer on the coordinator's
     two_factor,
 )
 from web.back import here

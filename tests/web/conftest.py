@@ -33,7 +33,7 @@ from config import Settings, load_settings
 from mediation.db import utcnow
 from mediation.demo import DEMO_REQUEST, build_case, path_to
 from mediation.keyfiles import ensure_instance
-from mediation.models import Activity, Origin, Participant, User
+from mediation.models import Activity, NoticeKind, Origin, Participant, User
 from mediation.passwords import new_password
 from mediation.runtime import Runtime, open_runtime
 from mediation.services import (
@@ -165,6 +165,7 @@ class World:
     own_closed: str = ""  # mediator's case closed with a summary; the harmed party's and offender's accounts
     # are linked (the questionnaire's and letters' tests) ...
     closed_offender: int = 0  # ... to this participant, whose letter it is
+    admin_notice: int = 0  # the coordinator's notice: ``own`` stalled (web.timers)
 
     def version(self, reference: str) -> int:
         return self.versions[reference]
@@ -291,6 +292,9 @@ def build_world(runtime: Runtime) -> World:
     with tx() as s:
         notice = notices.my_notices(s, mediator)[0].id
         other_notice = notices.my_notices(s, other_mediator)[0].id
+        notices.tell(s, admin.id, NoticeKind.CASE_STALE_ESCALATION, find_case(s, admin, own).id, utcnow())
+    with tx() as s:
+        admin_notice = notices.my_notices(s, admin)[0].id
     with tx() as s:
         receipt = intake.submit_harmed_party_request(s, vault, "victim", DEMO_REQUEST)
 
@@ -348,7 +352,7 @@ def build_world(runtime: Runtime) -> World:
         held_receipt=receipt.receipt_code, held_secret=receipt.status_secret, own_face=own_face,
         face_harmed=face_ids["harmed"], face_offender=face_ids["responsible"], face_meeting=face_meeting,
         activity=activity, other_activity=other_activity, feed_token=feed_token,
-        co_mediated=co_mediated, **dialogue_work)
+        co_mediated=co_mediated, admin_notice=admin_notice, **dialogue_work)
 
 
 def meeting_form(ids: dict[str, int], days: int = 10) -> dict[str, Any]:
@@ -733,6 +737,7 @@ ROUTES: tuple[Route, ...] = (
           lambda w, o: f"/mediator/notices/{w.other_notice if o else w.notice}/dismiss", ok=303,
           done=lambda w: "/mediator/"),
     Route("mediator.review_queue", "GET", lambda w, o: "/mediator/reviews", scoped=False),
+    Route("mediator.my_reminders", "GET", lambda w, o: "/mediator/reminders", scoped=False),
     Route("mediator.case", "GET", _mediator_case("")),
     Route("mediator.fire", "POST", _mediator_case("/actions/pause"), ok=303,
           data=_versioned(lambda w: w.own, reason="wellbeing"), done=lambda w: f"/mediator/cases/{w.own}"),
@@ -876,6 +881,10 @@ ROUTES: tuple[Route, ...] = (
           data=lambda w, o: {"eligible": "no", "rationale": "The sentence was reduced on appeal."},
           done=lambda w: "/admin/"),
     Route("admin.requests", "GET", lambda w, o: "/admin/requests", scoped=False),
+    Route("admin.timers", "GET", lambda w, o: "/admin/timers", scoped=False),
+    Route("admin.dismiss_notice", "POST",
+          lambda w, o: f"/admin/notices/{w.notice if o else w.admin_notice}/dismiss", ok=303,
+          done=lambda w: "/admin/timers"),
     Route("admin.accept_request", "POST", lambda w, o: f"/admin/requests/{w.held_request}/accept", ok=303,
           scoped=False, done=lambda w: "/admin/requests"),
     Route("admin.dismiss_request", "POST", lambda w, o: f"/admin/requests/{w.held_request}/dismiss", ok=303,

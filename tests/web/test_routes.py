@@ -1583,4 +1583,5 @@ import tests.web.test_safety  # noqa: E402, F401
 from tests.web import (  # noqa: E402
     test_persons,  # noqa: F401
     test_statistics_pages,  # noqa: F401
+    test_timer_pages,  # noqa: F401  (the timers' pages of issue 10)
 )
