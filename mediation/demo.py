@@ -13,6 +13,7 @@ from mediation.demo_activities import add_demo_activities
 from mediation.demo_agreements import load_agreements_demo
 from mediation.demo_meetings import add_demo_meetings
 from mediation.demo_statistics import load_statistics_demo
+from mediation.demo_timers import add_demo_timers
 from mediation.models import Case, Origin, Participant, Role, User
 from mediation.passwords import new_password
 from mediation.runtime import Runtime
@@ -283,5 +284,6 @@ def load_demo(runtime: Runtime) -> bool:
         intake.submit_harmed_party_request(s, runtime.vault, Relationship.VICTIM_FAMILY.value, DEMO_WAITING_REQUEST)
     load_statistics_demo(runtime)
     add_demo_activities(runtime)
+    add_demo_timers(runtime)  # a few reminders made overdue, as if time had passed
     return True
 

@@ -20,11 +20,14 @@ from mediation.audit import AuditTag
 from mediation.audit.checkpoint import read_checkpoint
 from mediation.audit.verify import verify_audit_log
 from mediation.db import utcnow
+from mediation.demo import load_demo
 from mediation.keyfiles import ensure_instance, load_audit_signing_key
-from mediation.models import AuditEntry, Case, CaseKey, Notice, NoticeKind, Timer, TimerKind, TimerState
+from mediation.models import AuditEntry, Case, CaseKey, Notice, NoticeKind, Timer, TimerKind, TimerState, User
 from mediation.moments import aware
 from mediation.runtime import open_runtime
-from mediation.services import activities, agreements, invitations, safety, workflow
+from mediation.services import activities, agreements, invitations, safety, timer_views, workflow
+from mediation.services import notices as notices_service
+from mediation.services.listing import ListQuery
 from mediation.services.lookup import find_case
 from mediation.timers import registry, runner
 from mediation.worker import Worker
@@ -305,3 +308,21 @@ def test_a_timer_that_fails_for_good_is_told_to_the_coordinators(runtime, actors
         moment += timedelta(hours=7)
     assert [t.state for t in timers(runtime, TimerKind.CASE_STALE, state=None)] == [TimerState.FAILED]
     assert notices(runtime, NoticeKind.TIMER_FAILED) == [(actors.admin.id, case_id_of(runtime, actors, reference))]
+
+
+def test_the_demo_has_overdue_and_upcoming_reminders_and_the_worker_turns_the_overdue_into_notices(runtime):
+    assert load_demo(runtime)
+    with runtime.transaction(read_only=True) as s:
+        ada = s.scalars(select(User).where(User.username == "mediator.ada")).one()
+        admin = s.scalars(select(User).where(User.username == "coordinator")).one()
+        overdue = timer_views.my_reminders(s, ada, ListQuery(size=50), "overdue")
+        upcoming = timer_views.my_reminders(s, ada, ListQuery(size=50), "upcoming")
+        failed = timer_views.all_timers(s, admin, ListQuery(size=50), "failed")
+    assert {row.kind for row in overdue.items} >= {TimerKind.CASE_STALE.value}
+    assert len(upcoming.items) > 3
+    assert [row.kind for row in failed.items] == [TimerKind.AUDIT_CHECKPOINT.value]
+    Worker(runtime).drain()
+    with runtime.transaction(read_only=True) as s:
+        assert timer_views.my_reminders(s, ada, ListQuery(size=50), "overdue").items == []
+        told = {n.kind for n in notices_service.my_notices(s, ada)}
+    assert NoticeKind.CASE_STALE.value in told
