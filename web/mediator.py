@@ -58,7 +58,7 @@ def dashboard() -> ResponseReturnValue:
     except DatabaseBusy:
         names = None
     return render_template("mediator/dashboard.html", board=board, page=board.cases, steps=step_choices(),
-                           notices=read_as_user(notices.my_notices), names=names,
+                           notices=read_as_user(notices.my_notices), notices_shown=notices.NOTICES_SHOWN, names=names,
                            lines=read_as_user(private_line.unread_lines), agenda=read_as_user(agenda.my_agenda))
 
 

@@ -30,7 +30,8 @@ def timers() -> ResponseReturnValue:
     which = parse_which(request.args, COORDINATOR_VIEWS)
     page = read_as_user(timer_views.all_timers, list_query(key=TIMER_KEY), which)
     return render_template("admin/timers.html", page=page, which=which, views=COORDINATOR_VIEWS, now=utcnow(),
-                           notices=read_as_user(notices.my_notices), stale_days=current_app.config["STALE_CASE_DAYS"])
+                           notices=read_as_user(notices.my_notices), notices_shown=notices.NOTICES_SHOWN,
+                           stale_days=current_app.config["STALE_CASE_DAYS"])
 
 
 @admin.bp.route("/notices/<int(max=2147483647):notice_id>/dismiss", methods=["POST"])

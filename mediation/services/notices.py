@@ -27,13 +27,16 @@ class NoticeView:
     created_at: datetime
 
 
-def my_notices(session: Session, actor: User) -> list[NoticeView]:
-    """The actor's notices not yet dismissed, newest first."""
+NOTICES_SHOWN = 20  # a page shows the newest ones; dismissing some brings older ones up
+
+
+def my_notices(session: Session, actor: User, *, limit: int = NOTICES_SHOWN) -> list[NoticeView]:
+    """The actor's newest ``limit`` notices not yet dismissed, newest first (timers can leave many)."""
     require_active(actor)
     rows = session.execute(select(Notice.id, Notice.kind, Case.reference, Notice.created_at)
                            .outerjoin(Case, Case.id == Notice.case_id)
                            .where(Notice.user_id == actor.id, Notice.dismissed_at.is_(None))
-                           .order_by(Notice.id.desc()))
+                           .order_by(Notice.id.desc()).limit(limit))
     return [NoticeView(*row) for row in rows]
 
 

@@ -326,3 +326,20 @@ def test_the_demo_has_overdue_and_upcoming_reminders_and_the_worker_turns_the_ov
         assert timer_views.my_reminders(s, ada, ListQuery(size=50), "overdue").items == []
         told = {n.kind for n in notices_service.my_notices(s, ada)}
     assert NoticeKind.CASE_STALE.value in told
+
+
+def test_many_notices_show_the_newest_and_dismissing_brings_older_ones_up(runtime, actors, make_case):
+    case_id = case_id_of(runtime, actors, make_case(CaseState.ASSESSMENT))
+    with runtime.transaction() as s:
+        for _ in range(notices_service.NOTICES_SHOWN + 5):
+            notices_service.tell(s, actors.admin.id, NoticeKind.CASE_STALE_ESCALATION, case_id, utcnow())
+    with runtime.transaction(read_only=True) as s:
+        shown = notices_service.my_notices(s, actors.admin)
+    assert len(shown) == notices_service.NOTICES_SHOWN
+    assert [n.id for n in shown] == sorted((n.id for n in shown), reverse=True)
+    with runtime.transaction() as s:
+        notices_service.dismiss(s, actors.admin, shown[0].id)
+    with runtime.transaction(read_only=True) as s:
+        again = notices_service.my_notices(s, actors.admin)
+    assert shown[0].id not in {n.id for n in again} and len(again) == notices_service.NOTICES_SHOWN
+    assert min(n.id for n in again) < min(n.id for n in shown)
