@@ -32,10 +32,12 @@ from mediation.models import (
     Message,
     Participant,
     RecoveryCode,
+    TimerKind,
     TwoFactorCredential,
     User,
 )
 from mediation.services import request_keys, two_factor
+from mediation.timers import schedule
 from workflows.vocabulary import CaseState
 
 
@@ -205,6 +207,7 @@ def purge_cases(session: Session, vault: Vault, wanted: Select[tuple[int]], *, r
     session.execute(update(CaseKey).where(CaseKey.case_id.in_(case_ids))
                     .values(wrapped_key=None, kek_id=None, destroyed_at=now))
     for case_id in case_ids:
+        schedule.cancel(session, [TimerKind.RETENTION_ENDS], case_id=case_id, now=now)  # nothing left to end
         vault.forget(case_id, session)
         audit.record_content(session, AuditTag.DATA_KEY_DESTROYED, case_id=case_id, actor=None, now=now,
                              anonymous_role=anonymous_role, details={"retention_days": retention_days})

@@ -25,7 +25,7 @@ from mediation.keyfiles import ensure_instance, load_audit_signing_key
 from mediation.models import AuditEntry, Case, CaseKey, Notice, NoticeKind, Timer, TimerKind, TimerState, User
 from mediation.moments import aware
 from mediation.runtime import open_runtime
-from mediation.services import activities, agreements, invitations, safety, timer_views, workflow
+from mediation.services import activities, agreements, invitations, keys, safety, timer_views, workflow
 from mediation.services import notices as notices_service
 from mediation.services.listing import ListQuery
 from mediation.services.lookup import find_case
@@ -343,3 +343,13 @@ def test_many_notices_show_the_newest_and_dismissing_brings_older_ones_up(runtim
         again = notices_service.my_notices(s, actors.admin)
     assert shown[0].id not in {n.id for n in again} and len(again) == notices_service.NOTICES_SHOWN
     assert min(n.id for n in again) < min(n.id for n in shown)
+
+
+def test_mediation_purge_cancels_the_retention_timer_it_made_moot(runtime, actors, make_case):
+    dialogue = dialogue_of(runtime, actors, make_case(CaseState.CLOSING))
+    dialogue.close()
+    with runtime.transaction() as s:
+        purged = keys.purge_expired(s, runtime.vault, retention_days=1, now=utcnow() + 2 * DAY)
+    assert purged.cases == [dialogue.reference]
+    assert timers(runtime, TimerKind.RETENTION_ENDS) == []
+    assert fire(runtime, (runtime.settings.retention_days + 1) * DAY).total == 0
