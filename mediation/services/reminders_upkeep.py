@@ -12,7 +12,7 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session
 
 from config import Settings
@@ -24,14 +24,17 @@ from mediation.backup import checkpoint_wal
 from mediation.blobs import BlobStore
 from mediation.fileio import write_private
 from mediation.keyfiles import load_audit_signing_key
-from mediation.models import Case, NoticeKind, Timer, TimerKind, TimerState
+from mediation.models import Case, CaseKey, NoticeKind, Timer, TimerKind, TimerState
 from mediation.moments import aware
 from mediation.services import keys
 from mediation.services.reminders_arming import delays
 from mediation.services.reminders_handlers import coordinators, rearm, tell_all
 from mediation.timers import schedule
 from mediation.timers.registry import SYSTEM_ROLE, Firing, Outcome, handles, recurring
-from workflows.vocabulary import CaseState
+from workflows.vocabulary import OPEN_STATES, CaseState
+
+CATCH_UP_BATCH = 500
+_CAUGHT_UP: set[str] = set()  # the databases this process has caught up (see catch_up_cases)
 
 
 @handles(TimerKind.RETENTION_ENDS)
@@ -94,6 +97,40 @@ def audit_checkpoint(session: Session, timer: Timer, firing: Firing) -> Outcome:
                  details={"file": name, "chains": len(report.heads)})
     rearm(session, timer, firing.now + timedelta(hours=timing.checkpoint_hours))
     return Outcome.done()
+
+
+def _without(kind: TimerKind) -> ColumnElement[bool]:
+    """The case never had a timer of ``kind`` (whatever became of it)."""
+    return ~exists().where(Timer.case_id == Case.id, Timer.kind == kind.value)
+
+
+def arm_missing(session: Session, settings: Settings, now: datetime, *, limit: int) -> int:
+    """Arm the stale-case timer of open cases, and the retention timer of closed ones, that never had one (they
+    predate the timers: migration 0023); returns how many were armed (at most ``limit``)."""
+    open_cases = session.execute(
+        select(Case.id, Case.updated_at).where(Case.state.in_([str(s) for s in OPEN_STATES]),
+                                               _without(TimerKind.CASE_STALE)).order_by(Case.id).limit(limit)).all()
+    for case_id, updated_at in open_cases:
+        schedule.arm(session, TimerKind.CASE_STALE, aware(updated_at) + timedelta(days=settings.stale_case_days),
+                     case_id=case_id, now=now)
+    closed_cases = session.execute(
+        select(Case.id, Case.closed_at).join(CaseKey, CaseKey.case_id == Case.id)
+        .where(Case.state == CaseState.CLOSED.value, Case.closed_at.is_not(None), CaseKey.wrapped_key.is_not(None),
+               _without(TimerKind.RETENTION_ENDS)).order_by(Case.id).limit(limit - len(open_cases))).all()
+    for case_id, closed_at in closed_cases:
+        schedule.arm(session, TimerKind.RETENTION_ENDS, aware(closed_at) + timedelta(days=settings.retention_days),
+                     case_id=case_id, now=now)
+    return len(open_cases) + len(closed_cases)
+
+
+@recurring
+def catch_up_cases(session: Session, settings: Settings, now: datetime) -> None:
+    """Cases older than the timers get theirs, a batch per round of the worker until none is left; then this
+    process looks no more (every case since has its timers armed by its own changes)."""
+    if settings.database_url in _CAUGHT_UP:
+        return
+    if arm_missing(session, settings, now, limit=CATCH_UP_BATCH) < CATCH_UP_BATCH:
+        _CAUGHT_UP.add(settings.database_url)
 
 
 def tell_coordinators_of_failure(session: Session, timer: Timer, now: datetime) -> None:

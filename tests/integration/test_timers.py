@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from config import SettingsError, load_settings
 from mediation.audit import AuditTag
@@ -25,7 +25,16 @@ from mediation.keyfiles import ensure_instance, load_audit_signing_key
 from mediation.models import AuditEntry, Case, CaseKey, Notice, NoticeKind, Timer, TimerKind, TimerState, User
 from mediation.moments import aware
 from mediation.runtime import open_runtime
-from mediation.services import activities, agreements, invitations, keys, safety, timer_views, workflow
+from mediation.services import (
+    activities,
+    agreements,
+    invitations,
+    keys,
+    reminders_upkeep,
+    safety,
+    timer_views,
+    workflow,
+)
 from mediation.services import notices as notices_service
 from mediation.services.listing import ListQuery
 from mediation.services.lookup import find_case
@@ -353,3 +362,22 @@ def test_mediation_purge_cancels_the_retention_timer_it_made_moot(runtime, actor
     assert purged.cases == [dialogue.reference]
     assert timers(runtime, TimerKind.RETENTION_ENDS) == []
     assert fire(runtime, (runtime.settings.retention_days + 1) * DAY).total == 0
+
+
+def test_cases_older_than_the_timers_get_theirs_once(runtime, actors, make_case):
+    open_reference = make_case(CaseState.ASSESSMENT)
+    closed = dialogue_of(runtime, actors, make_case(CaseState.CLOSING))
+    closed.close()
+    with runtime.transaction() as s:  # as before migration 0023: no timer at all
+        s.execute(delete(Timer))
+    with runtime.transaction() as s:
+        assert reminders_upkeep.arm_missing(s, runtime.settings, utcnow(), limit=10) == 2
+    with runtime.transaction() as s:
+        assert reminders_upkeep.arm_missing(s, runtime.settings, utcnow(), limit=10) == 0  # never twice
+    [stale] = timers(runtime, TimerKind.CASE_STALE)
+    [retention] = timers(runtime, TimerKind.RETENTION_ENDS)
+    assert stale.case_id == case_id_of(runtime, actors, open_reference)
+    assert retention.case_id == case_id_of(runtime, actors, closed.reference)
+    fire(runtime, 30 * DAY)  # the stale one fired (its mediator told): it is not armed again until activity
+    with runtime.transaction() as s:
+        assert reminders_upkeep.arm_missing(s, runtime.settings, utcnow(), limit=10) == 0
