@@ -104,6 +104,12 @@ def _without(kind: TimerKind) -> ColumnElement[bool]:
     return ~exists().where(Timer.case_id == Case.id, Timer.kind == kind.value)
 
 
+def _armed_meanwhile(session: Session, case_id: int, kind: TimerKind) -> bool:
+    """Lock the case (another worker catching up waits here), then look again: it may have armed it first."""
+    audit.lock_case_row(session, case_id)
+    return bool(session.scalar(select(exists().where(Timer.case_id == case_id, Timer.kind == kind.value))))
+
+
 def arm_missing(session: Session, settings: Settings, now: datetime, *, limit: int) -> int:
     """Arm the stale-case timer of open cases, and the retention timer of closed ones, that never had one (they
     predate the timers: migration 0023); returns how many were armed (at most ``limit``)."""
@@ -111,6 +117,8 @@ def arm_missing(session: Session, settings: Settings, now: datetime, *, limit: i
         select(Case.id, Case.updated_at).where(Case.state.in_([str(s) for s in OPEN_STATES]),
                                                _without(TimerKind.CASE_STALE)).order_by(Case.id).limit(limit)).all()
     for case_id, updated_at in open_cases:
+        if _armed_meanwhile(session, case_id, TimerKind.CASE_STALE):
+            continue
         schedule.arm(session, TimerKind.CASE_STALE, aware(updated_at) + timedelta(days=settings.stale_case_days),
                      case_id=case_id, now=now)
     closed_cases = session.execute(
@@ -118,6 +126,8 @@ def arm_missing(session: Session, settings: Settings, now: datetime, *, limit: i
         .where(Case.state == CaseState.CLOSED.value, Case.closed_at.is_not(None), CaseKey.wrapped_key.is_not(None),
                _without(TimerKind.RETENTION_ENDS)).order_by(Case.id).limit(limit - len(open_cases))).all()
     for case_id, closed_at in closed_cases:
+        if _armed_meanwhile(session, case_id, TimerKind.RETENTION_ENDS):
+            continue
         schedule.arm(session, TimerKind.RETENTION_ENDS, aware(closed_at) + timedelta(days=settings.retention_days),
                      case_id=case_id, now=now)
     return len(open_cases) + len(closed_cases)
