@@ -20,6 +20,7 @@ from mediation.db import table
 from mediation.models import TimerKind, TimerState
 from mediation.moments import aware
 from mediation.timers import schedule
+from workflows.message_workflow import MessageState
 from workflows.vocabulary import OPEN_STATES, CaseState
 
 
@@ -108,7 +109,7 @@ def invitation_used(session: Session, invitation_id: int) -> None:
 
 def message_moved(session: Session, case_id: int, message_id: str, state: str, now: datetime) -> None:
     """A message waits for review (submitted, or revised and submitted again), or no longer does."""
-    if state == "submitted":
+    if state == MessageState.SUBMITTED:
         schedule.arm(session, TimerKind.REVIEW_WAITING, now + timedelta(days=delays(session).review_wait_days),
                      case_id=case_id, subject_key=message_id)
     else:

@@ -34,6 +34,9 @@ from mediation.services import notices
 from mediation.services.reminders_arming import delays, item_due_moment
 from mediation.timers import schedule
 from mediation.timers.registry import SYSTEM_ROLE, Firing, Outcome, handles
+from workflows.activities import ActivityStatus
+from workflows.agreements import AgreementItemStatus
+from workflows.message_workflow import MessageState
 from workflows.vocabulary import OPEN_STATES
 
 _OPEN = frozenset(str(state) for state in OPEN_STATES)
@@ -104,7 +107,7 @@ def review_waiting(session: Session, timer: Timer, firing: Firing) -> Outcome:
     if case is None:
         return Outcome.moot_because("case_closed")
     message = session.get(Message, timer.subject_key) if timer.subject_key else None
-    if message is None or message.state != "submitted":
+    if message is None or message.state != MessageState.SUBMITTED:
         return Outcome.moot_because("reviewed")
     tell_all(session, mediators_of(session, case), NoticeKind.REVIEW_WAITING, case.id, firing.now)
     return Outcome.done()
@@ -133,7 +136,7 @@ def activity_due(session: Session, timer: Timer, firing: Firing) -> Outcome:
     if case is None:
         return Outcome.moot_because("case_closed")
     activity = session.get(Activity, timer.subject_key) if timer.subject_key else None
-    if activity is None or activity.status != "planned":
+    if activity is None or activity.status != ActivityStatus.PLANNED:
         return Outcome.moot_because("activity_settled")
     tell_all(session, mediators_of(session, case), NoticeKind.ACTIVITY_DUE, case.id, firing.now)
     return Outcome.done()
@@ -145,7 +148,7 @@ def agreement_item_due(session: Session, timer: Timer, firing: Firing) -> Outcom
     if case is None:
         return Outcome.moot_because("case_closed")
     item = session.get(AgreementItem, timer.subject_key) if timer.subject_key else None
-    if item is None or item.status != "open":
+    if item is None or item.status != AgreementItemStatus.OPEN:
         return Outcome.moot_because("item_settled")
     due = item_due_moment(item.due_on) - timedelta(hours=delays(session).reminder_hours)
     if due > firing.now:
