@@ -97,7 +97,8 @@ def _issue(session: Session, actor: User, now: datetime, hours: int, *, particip
                             created_by_id=actor.id, created_at=now, expires_at=now + timedelta(hours=hours))
     session.add(invitation)
     session.flush()
-    case_id = session.get(Participant, participant_id).case_id if participant_id is not None else None
+    invited = session.get(Participant, participant_id) if participant_id is not None else None
+    case_id = invited.case_id if invited is not None else None
     reminders_arming.invitation_issued(session, invitation.id, invitation.expires_at, case_id=case_id,
                                        user_id=user_id, replaced=replaced)
     return code
