@@ -28,8 +28,10 @@ from mediation.runtime import open_runtime
 from mediation.services import (
     activities,
     agreements,
+    closure,
     invitations,
     keys,
+    messages,
     reminders_upkeep,
     safety,
     timer_views,
@@ -381,3 +383,49 @@ def test_cases_older_than_the_timers_get_theirs_once(runtime, actors, make_case)
     fire(runtime, 30 * DAY)  # the stale one fired (its mediator told): it is not armed again until activity
     with runtime.transaction() as s:
         assert reminders_upkeep.arm_missing(s, runtime.settings, utcnow(), limit=10) == 0
+
+
+def snapshot(runtime) -> list[tuple]:
+    with runtime.transaction(read_only=True) as s:
+        return [tuple(row) for row in s.execute(select(Timer.id, Timer.kind, Timer.state, Timer.due_at)
+                                                .order_by(Timer.id))]
+
+
+def test_every_change_that_arms_or_moves_a_timer_leaves_none_when_rolled_back(runtime, actors, make_case):
+    dialogue = dialogue_of(runtime, actors, make_case(CaseState.DIALOGUE_WRITTEN))
+    dialogue.agreement()
+    closing = dialogue_of(runtime, actors, make_case(CaseState.CLOSING))
+    vault, mediator = runtime.vault, actors.mediator
+    soon = later(3)
+    changes = {
+        "a message submitted": lambda s: messages.submit_message(s, vault, actors.harmed_user, dialogue.reference,
+                                                                 text="A few words."),
+        "a safety assessment": lambda s: safety.record_assessment(s, vault, mediator, dialogue.reference,
+                                                                  participant_id=dialogue.harmed_id,
+                                                                  outcome="cleared"),
+        "an activity planned": lambda s: activities.plan_activity(s, vault, mediator, dialogue.reference,
+                                                                  kind="call", duration=30, **soon),
+        "an agreement item": lambda s: agreements.add_item(s, vault, mediator, dialogue.reference, kind="apology",
+                                                           responsible=str(dialogue.offender_id), what="Write.",
+                                                           due_on=utcnow().date() + 14 * DAY),
+        "a case closed (retention armed)": lambda s: closure.close_case(s, vault, mediator, closing.reference,
+                                                                        summary="Done.", reason="dialogue_completed"),
+        "a step (stale-case timer moved)": lambda s: workflow.fire(s, mediator, dialogue.reference, "pause",
+                                                                   reason="participant_request"),
+    }
+    for name, change in changes.items():
+        before = snapshot(runtime)
+
+        def change_then_fail(change=change) -> None:
+            with runtime.transaction() as s:
+                change(s)
+                raise RuntimeError("the request failed after the service")
+
+        with pytest.raises(RuntimeError):
+            change_then_fail()
+        assert snapshot(runtime) == before, name
+    for name, change in changes.items():  # the same changes committed do arm or move one
+        before = snapshot(runtime)
+        with runtime.transaction() as s:
+            change(s)
+        assert snapshot(runtime) != before, name
