@@ -44,6 +44,8 @@ class AuditTag(StrEnum):
     # timer and its kind; a timer that did its work is audited by the service its handler called.
     TIMER_MOOT = "system:timer:moot"
     TIMER_FAILED = "system:timer:failed"
+    NOTIFICATIONS_SET = "user:notifications:set"  # e-mail or nothing, language, quiet hours: never the address
+    INVITATION_EMAILED = "participant:invitation:emailed"  # queued for e-mail: never the address or the code
     # Content chain: what was written, reviewed, delivered, and every decryption for display.
     CONTACT_RECORDED = "content:contact:recorded"
     CONTACT_DECRYPTED = "content:contact:decrypted"

@@ -20,6 +20,10 @@ def worker_command(once: bool, batch: int | None) -> None:
     PostgreSQL (nothing is done twice); on SQLite one is enough."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     with cli_runtime() as runtime:
+        if runtime.settings.is_production and not runtime.settings.mail.host_given:
+            raise click.ClickException("in production the worker needs MEDIATION_SMTP_HOST (and MEDIATION_SMTP_PORT, "
+                                       "MEDIATION_SMTP_SECURITY...): it would otherwise send e-mail to a local test "
+                                       "server that does not exist")
         worker = Worker(runtime, batch=batch)
         if once:
             rounds = worker.drain()

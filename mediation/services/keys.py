@@ -1,8 +1,9 @@
 """Key management: rewrapping data keys under a new KEK, retiring old KEKs, and destroying the data keys of
 cases past their retention period (crypto-shredding: the content becomes unrecoverable, counts remain).
 
-Accounts' TOTP secrets are sealed under a KEK too (``services/two_factor.py``): they follow every rotation,
-and count as keys in use. So do held requests' own data keys (``services/request_keys.py``): rewrapped,
+Accounts' TOTP secrets are sealed under a KEK too (``services/two_factor.py``), and so are notification
+addresses and invitations waiting in the outbox (``notifications/sealed.py``): they follow every rotation, and
+count as keys in use. So do held requests' own data keys (``services/request_keys.py``): rewrapped,
 checked and counted with the cases' keys."""
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from mediation.models import (
     TwoFactorCredential,
     User,
 )
+from mediation.notifications import sealed as notification_keys
 from mediation.services import request_keys, two_factor
 from workflows.vocabulary import CaseState
 
@@ -54,7 +56,8 @@ def rewrap_batch(session: Session, vault: Vault, *, limit: int = 500) -> int:
         session.execute(update(CaseKey).where(CaseKey.case_id == case_id, CaseKey.kek_id == kek_id)
                         .values(kek_id=new_kek, wrapped_key=new_wrapped, rewrapped_at=now))
     done = len(rows) + request_keys.rewrap_batch(session, keyring, limit=limit - len(rows))
-    return done + two_factor.reseal_batch(session, keyring, limit=limit - done)
+    done += two_factor.reseal_batch(session, keyring, limit=limit - done)
+    return done + notification_keys.reseal_batch(session, keyring, limit=limit - done)
 
 
 def check_all_open(session: Session, vault: Vault) -> int:
@@ -64,7 +67,8 @@ def check_all_open(session: Session, vault: Vault) -> int:
     for case_id, kek_id, wrapped in rows:
         vault.keyring.unwrap(case_id, str(kek_id), cast(bytes, wrapped))
     return (len(rows) + request_keys.check_all_open(session, vault.keyring)
-            + two_factor.check_all_open(session, vault.keyring))
+            + two_factor.check_all_open(session, vault.keyring)
+            + notification_keys.check_all_open(session, vault.keyring))
 
 
 def record_rotation(session: Session, vault: Vault, rewrapped: int) -> None:
@@ -78,7 +82,8 @@ def keys_in_use(session: Session) -> dict[str, int]:
                            .group_by(CaseKey.kek_id)).all()
     in_use = {kek_id: count for kek_id, count in rows if kek_id is not None}
     held = request_keys.keys_by_kek(session).items()
-    for kek_id, count in [*held, *two_factor.secrets_by_kek(session).items()]:
+    sealed = [*two_factor.secrets_by_kek(session).items(), *notification_keys.sealed_by_kek(session).items()]
+    for kek_id, count in [*held, *sealed]:
         in_use[kek_id] = in_use.get(kek_id, 0) + count
     return in_use
 
