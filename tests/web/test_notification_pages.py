@@ -4,12 +4,15 @@ and the coordinator's outbox page shows counts and failing rows without content 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
 from mediation.models import NotificationPreference, OutboxMessage, OutboxState
 from mediation.runtime import Runtime
 from tests.web.conftest import Browser, World, readable
+from tests.web.test_routes import covers
 
 GOOD = {"channel": "email", "address": "dana@example.org", "language": "fr", "time_zone": "America/Montreal",
         "quiet_from": "22:00", "quiet_until": "07:00"}
@@ -20,6 +23,7 @@ def preference(runtime: Runtime, user_id: int) -> NotificationPreference | None:
         return session.get(NotificationPreference, user_id)
 
 
+@covers("portal.notifications_page GET", "portal.save_notifications_page POST")
 def test_a_participant_sets_their_own_settings_and_sees_them_again(browser: Browser, world: World, web_runtime):
     browser.sign_in("harmed")
     saved = browser.post("/portal/notifications", GOOD)
@@ -46,11 +50,14 @@ def test_nobody_reads_or_changes_someone_elses_settings(browser_for, world: Worl
     assert "dana@example.org" not in admin_page and "sam@example.org" not in admin_page
 
 
+@covers("account.notifications GET", "account.save_notifications POST")
 def test_a_form_without_its_csrf_token_is_refused_and_saves_nothing(browser: Browser, world: World, web_runtime):
     browser.sign_in("mediator")
     refused = browser.post("/account/notifications", GOOD, csrf=False)
     assert refused.status_code == 400
     assert preference(web_runtime, world.users["mediator"]) is None
+    page = readable(browser.get("/account/notifications"))
+    assert "csrf_token" in page and re.search(r"<input[^>]*checked[^>]*value=\"none\"", page)
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -72,6 +79,7 @@ def test_bad_input_is_refused_with_a_message_and_saves_nothing(browser: Browser,
     assert preference(web_runtime, world.users["mediator"]) is None
 
 
+@covers("admin.outbox GET")
 def test_the_outbox_page_shows_counts_and_failing_rows_without_content(browser_for, world: World, web_runtime):
     with web_runtime.transaction() as session:
         session.add(OutboxMessage(event="something_new", user_id=world.users["harmed"], idempotency_key="k-1",
