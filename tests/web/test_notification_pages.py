@@ -93,3 +93,24 @@ def test_the_outbox_page_shows_counts_and_failing_rows_without_content(browser_f
     with web_runtime.transaction(read_only=True) as session:
         assert len(list(session.scalars(select(OutboxMessage)))) == 2
     assert browser_for("mediator").get("/admin/outbox").status_code == 403
+
+
+def test_a_mediator_sends_an_invitation_by_email_only_when_the_person_agreed(browser: Browser, world: World,
+                                                                             web_runtime):
+    browser.sign_in("mediator")
+    path = f"/mediator/cases/{world.own_assessment}/participants/{world.assessment_harmed}/invite"
+    asked = {"by_email": "y", "email": "dana@example.org", "language": "fr"}
+    refused = browser.post(path, asked)  # a refusal comes back to the page it was sent from, saying why
+    assert "agreed to receive it that way" in readable(browser.follow(refused))
+    malformed = browser.post(path, {**asked, "agreed": "y", "email": "dana@"})
+    assert "not an e-mail address" in readable(browser.follow(malformed))
+    with web_runtime.transaction(read_only=True) as session:
+        assert list(session.scalars(select(OutboxMessage))) == []
+    sent = browser.post(path, {**asked, "agreed": "y"})
+    assert sent.status_code == 303
+    page = readable(browser.follow(sent))
+    assert "The invitation goes by e-mail." in page and "dana@example.org" not in page
+    with web_runtime.transaction(read_only=True) as session:
+        [row] = session.scalars(select(OutboxMessage))
+    assert row.event == "invitation" and row.sealed_payload is not None
+    assert b"dana@example.org" not in row.sealed_payload
