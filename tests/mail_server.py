@@ -7,6 +7,7 @@ connection), ``up()`` listens again on the same port.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -29,6 +30,7 @@ def free_port() -> int:
 class MailServer:
     port: int = field(default_factory=free_port)
     mode: str = "accept"
+    delay: float = 0.0  # seconds each message takes to be accepted (a slow server, for the crash tests)
     received: list[EmailMessage] = field(default_factory=list)
     raw: list[bytes] = field(default_factory=list)
     controller: Controller | None = None
@@ -41,6 +43,8 @@ class MailServer:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # aiosmtpd's name
+        if self.delay:
+            await asyncio.sleep(self.delay)
         data = envelope.original_content or envelope.content
         self.raw.append(data)
         self.received.append(cast(EmailMessage, message_from_bytes(data, policy=default)))
