@@ -21,6 +21,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from mediation.db import utcnow
+from mediation.errors import Unavailable
 from mediation.models import OutboxEvent, OutboxMessage, OutboxState, User
 from mediation.moments import aware
 from mediation.notifications import digest_counts, invitation_mail, smtp, wording
@@ -108,11 +109,14 @@ def _envelope(runtime: Runtime, row: OutboxMessage, to: str, language: str, text
     return Envelope(row.id, to, language, text, f"<{row.idempotency_key}@{runtime.settings.mail.domain}>")
 
 
-def _prepare(session: Session, runtime: Runtime, now: datetime) -> Envelope | str | None:
-    """Take the next due row and lease it with its e-mail built; or drop or defer it ("dropped", "deferred")."""
+def _prepare(session: Session, runtime: Runtime, now: datetime, taken: list[int]) -> Envelope | str | None:
+    """Take the next due row and lease it with its e-mail built; or drop or defer it ("dropped", "deferred").
+    ``taken`` receives the row's id first, so a failure can be recorded against it after the rollback."""
+    taken.clear()
     row = _take_next(session, now)
     if row is None:
         return None
+    taken.append(row.id)
     if row.event == OutboxEvent.INVITATION:
         invitation = invitation_mail.opened(session, runtime.vault.keyring, row, now)
         if invitation is None:
@@ -152,7 +156,20 @@ def send_due(runtime: Runtime, limit: int, now: datetime | None = None) -> Sent:
     mail = runtime.settings.mail
     for _ in range(limit):
         moment = aware(now or utcnow())
-        prepared = runtime.run(lambda session, moment=moment: _prepare(session, runtime, moment))
+        taken: list[int] = []
+        try:
+            prepared = runtime.run(lambda session, moment=moment, taken=taken: _prepare(session, runtime, moment,
+                                                                                         taken))
+        except Unavailable:
+            raise  # the database is busy or gone: the worker waits and comes back, nothing is marked
+        except Exception:  # a row that cannot be written (its KEK gone, its time zone unknown): the others go on
+            if not taken:
+                raise
+            log.exception("outbox %s: cannot be prepared", taken[0])
+            runtime.run(lambda session, row_id=taken[0], moment=moment: _record_failure(
+                session, row_id, "cannot_prepare", moment, mail.max_attempts))
+            report.failed += 1
+            continue
         if prepared is None:
             break
         if isinstance(prepared, str):

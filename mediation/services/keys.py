@@ -31,6 +31,9 @@ from mediation.models import (
     Invitation,
     LoginSession,
     Message,
+    NotificationPreference,
+    OutboxMessage,
+    OutboxState,
     Participant,
     RecoveryCode,
     TwoFactorCredential,
@@ -164,10 +167,15 @@ def _unlink_people(session: Session, case_ids: list[int], *, dry_run: bool) -> t
         return len(anonymised), len(elsewhere)
     participant_ids = select(Participant.id).where(Participant.case_id.in_(case_ids)).scalar_subquery()
     session.execute(delete(Invitation).where(Invitation.participant_id.in_(participant_ids)))
+    # An invitation still waiting to be e-mailed holds its code and address, sealed: they go with the case.
+    session.execute(update(OutboxMessage).where(OutboxMessage.participant_id.in_(participant_ids),
+                                                OutboxMessage.state == OutboxState.QUEUED.value)
+                    .values(state=OutboxState.DROPPED.value, last_error="purged", sealed_payload=None, kek_id=None))
     session.execute(update(Participant).where(Participant.case_id.in_(case_ids)).values(user_id=None))
     if anonymised:
-        # Nothing of theirs may sign in again or say when they did: sessions and second factors go too.
-        for model in (LoginSession, TwoFactorCredential, RecoveryCode):
+        # Nothing of theirs may sign in again or say when they did: sessions and second factors go too, and
+        # so does the address they were told at (sealed in their notification preference).
+        for model in (LoginSession, TwoFactorCredential, RecoveryCode, NotificationPreference):
             session.execute(delete(model).where(model.user_id.in_(anonymised)))
     for user_id in anonymised:
         session.execute(update(User).where(User.id == user_id).values(

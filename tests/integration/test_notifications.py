@@ -27,6 +27,7 @@ from mediation.runtime import Runtime, open_runtime
 from mediation.services import keys as keyservice
 from mediation.services import private_line
 from mediation.services.listing import ListQuery
+from mediation.services.lookup import find_case
 from mediation.timers import runner
 from tests.integration.dialogue_steps import dialogue_of
 from tests.integration.test_messages import Relay, link_accounts
@@ -352,7 +353,6 @@ def test_an_invitation_goes_by_email_only_with_consent_and_its_code_is_wiped_onc
                                                                                          mail_server):
     reference = make_case(CaseState.ASSESSMENT)
     with runtime.transaction() as session:
-        from mediation.services.lookup import find_case
         participant_id = find_case(session, actors.mediator, reference).participants[0].id
     with pytest.raises(InvalidInput, match="agreed"), runtime.transaction() as session:
         invitation_mail.invite_by_email(session, runtime.vault.keyring, actors.mediator, reference,
@@ -399,3 +399,38 @@ def test_no_canary_of_case_content_reaches_any_email_or_outbox_row(runtime, acto
     for row in rows(runtime):
         values = " ".join(str(getattr(row, column.key)) for column in OutboxMessage.__table__.columns)
         assert not [canary for canary in canaries if canary in values]
+
+
+# --- what cannot be sent, and what a purge takes away ----------------------------------------------------------
+
+def test_a_row_that_cannot_be_written_fails_alone_and_the_others_go(runtime, actors, relay, mail_server):
+    choose(runtime, actors.harmed_user, address=HARMED_ADDRESS)
+    choose(runtime, actors.offender_user, address=OFFENDER_ADDRESS)
+    deliver(relay, actors.offender_user)
+    deliver(relay, actors.harmed_user)
+    with runtime.transaction() as session:  # a zone this machine's tzdata no longer knows
+        row = session.get(NotificationPreference, actors.harmed_user.id)
+        assert row is not None
+        row.time_zone, row.quiet_from, row.quiet_until = "Gone/Zone", time(22), time(7)
+    report = send(runtime)
+    assert (report.sent, report.failed) == (1, 1)
+    assert [m["To"] for m in mail_server.received] == [OFFENDER_ADDRESS]
+    failed = next(r for r in rows(runtime) if r.user_id == actors.harmed_user.id)
+    assert (failed.state, failed.attempts, failed.last_error) == (OutboxState.QUEUED, 1, "cannot_prepare")
+
+
+def test_a_purge_forgets_the_addresses_of_anonymised_accounts_and_waiting_invitations(runtime, actors, make_case):
+    dialogue = dialogue_of(runtime, actors, make_case(CaseState.CLOSED))
+    choose(runtime, actors.harmed_user, address=HARMED_ADDRESS)
+    with runtime.transaction() as session:
+        session.add(OutboxMessage(event=OutboxEvent.INVITATION.value, participant_id=dialogue.offender_id,
+                                  idempotency_key="waiting-invitation", sealed_payload=b"sealed", kek_id="kek-x"))
+        case = find_case(session, actors.mediator, dialogue.reference)
+        case.closed_at = datetime.now(UTC) - timedelta(days=30)
+    with runtime.transaction() as session:
+        purged = keyservice.purge_expired(session, runtime.vault, retention_days=7)
+    assert purged.accounts_anonymised == 2
+    with runtime.transaction(read_only=True) as session:
+        assert session.get(NotificationPreference, actors.harmed_user.id) is None
+    [waiting] = rows(runtime)
+    assert (waiting.state, waiting.sealed_payload, waiting.kek_id) == (OutboxState.DROPPED, None, None)
