@@ -113,8 +113,8 @@ def move(session: Session, actor: User, message: Message, trigger: str, **argume
     message.reviewed_at = now if trigger in REVIEW_TRIGGERS else message.reviewed_at
     if message.state == MessageState.DELIVERED:
         message.delivered_at = now
-        outbox.something_new_for_participants(session, [message.recipient_participant_id or 0],
-                                              f"message:{message.id}:{message.revision}", now)
+        recipients = [message.recipient_participant_id] if message.recipient_participant_id is not None else []
+        outbox.something_new_for_participants(session, recipients, f"message:{message.id}:{message.revision}", now)
     details = {"message_id": message.id, "revision": message.revision}  # ids only: never the note or text
     audit.record_content(session, AuditTag.for_message_trigger(trigger), case_id=message.case_id, actor=actor,
                          now=now, reason=arguments.get("reason"), details=details)
