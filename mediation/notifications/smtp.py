@@ -61,6 +61,8 @@ def send(mail: Mail, message: EmailMessage) -> None:
             client.send_message(message)
     except smtplib.SMTPAuthenticationError:
         raise SendFailed("auth_failed") from None
+    except smtplib.SMTPNotSupportedError:  # STARTTLS (or login) not offered: never go on in the clear
+        raise SendFailed("tls_unsupported") from None
     except smtplib.SMTPRecipientsRefused as error:
         codes = [code for code, _ in error.recipients.values()]
         raise SendFailed(f"smtp_{codes[0]}" if codes else "smtp_refused") from None

@@ -14,13 +14,14 @@ import pytest
 from sqlalchemy import select
 
 from config import load_settings
+from config.timing import Mail
 from mediation.audit import AuditTag
 from mediation.crypto.keyring import new_kek
 from mediation.errors import InvalidInput
 from mediation.keyfiles import ensure_instance
 from mediation.models import AuditEntry, NotificationPreference, OutboxEvent, OutboxMessage, OutboxState, User
 from mediation.moments import aware
-from mediation.notifications import digest, health, invitation_mail, outbox, preferences, sending, wording
+from mediation.notifications import digest, health, invitation_mail, outbox, preferences, sending, smtp, wording
 from mediation.notifications.preferences import Choice
 from mediation.notifications.quiet_hours import quiet_end
 from mediation.runtime import Runtime, open_runtime
@@ -436,3 +437,14 @@ def test_a_purge_forgets_the_addresses_of_anonymised_accounts_and_waiting_invita
         assert session.get(NotificationPreference, actors.harmed_user.id) is None
     [waiting] = rows(runtime)
     assert (waiting.state, waiting.sealed_payload, waiting.kek_id) == (OutboxState.DROPPED, None, None)
+
+
+@pytest.mark.parametrize(("security", "code"), [("tls", "tls_failed"), ("starttls", "tls_unsupported")])
+def test_a_server_without_the_tls_asked_for_gets_nothing_in_the_clear(mail_server, security, code):
+    mail = Mail(port=mail_server.port, security=security, timeout_seconds=5)
+    message = smtp.build(mail, to=HARMED_ADDRESS, subject="s", body="b", message_id="<k@mediation.invalid>",
+                         language="en")
+    with pytest.raises(smtp.SendFailed) as failed:
+        smtp.send(mail, message)
+    assert failed.value.code == code
+    assert mail_server.received == []
