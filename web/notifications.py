@@ -28,6 +28,10 @@ from web.words import say
 CHANNELS = [SelectChoice("email", _l("By e-mail: only that there is something new, never what")),
             SelectChoice("none", _l("Nothing: I look on the site myself"))]
 
+# The outbox page's words for a row's kind and state (the codes stay in the database and the tests).
+KINDS = {"something_new": _l("Something new"), "digest": _l("Daily digest"), "invitation": _l("Invitation")}
+STATES = {"queued": _l("waiting to be tried again"), "failed": _l("failed")}
+
 
 class NotificationForm(FlaskForm):
     channel = RadioField(_l("How to tell you that there is something new"), choices=CHANNELS, default="none")
@@ -100,4 +104,4 @@ def outbox() -> ResponseReturnValue:
     query = list_query(key=health.OUTBOX_KEY)
     counts = read_as_user(health.counts, utcnow())
     page = read_as_user(health.failing, query)
-    return render_template("admin/outbox.html", counts=counts, page=page)
+    return render_template("admin/outbox.html", counts=counts, page=page, kinds=KINDS, states=STATES)

@@ -16,10 +16,13 @@ from pathlib import Path
 from babel.support import Translations
 
 from mediation.models import OutboxEvent
-from workflows.words import Words
+from workflows.words import Code, Words
 
 # The web UI's compiled catalogue (a data file beside the ``web`` package: nothing of ``web`` is imported).
 CATALOGUE = Path(__file__).resolve().parents[2] / "web" / "translations"
+
+# The values an e-mail's sentence receives when it is written (named here, so each sentence declares them).
+LINK, COUNT, CODE, UNTIL = Code("link"), Code("count"), Code("code"), Code("until")
 
 SUBJECTS = {
     OutboxEvent.SOMETHING_NEW: Words("There is something new for you"),
@@ -30,14 +33,14 @@ BODIES = {
     OutboxEvent.SOMETHING_NEW: Words(
         "Hello,\n\nThere is something new for you on the programme's site. Sign in to see it:\n%(link)s\n\n"
         "This e-mail says nothing more, on purpose. You can change how you are told, or stop these e-mails, on "
-        "the notifications page once signed in."),
+        "the notifications page once signed in.", link=LINK),
     OutboxEvent.DIGEST: Words(
         "Hello,\n\nThings waiting for your attention: %(count)s.\nSign in to see them:\n%(link)s\n\n"
-        "This daily e-mail says nothing more, on purpose."),
+        "This daily e-mail says nothing more, on purpose.", count=COUNT, link=LINK),
     OutboxEvent.INVITATION: Words(
         "Hello,\n\nYou are invited to open your account on the programme's site. Go to this page:\n%(link)s\n"
         "and type this invitation code:\n\n%(code)s\n\nThe code works once, until %(until)s (UTC). If you did not "
-        "expect this e-mail, you can ignore it."),
+        "expect this e-mail, you can ignore it.", link=LINK, code=CODE, until=UNTIL),
 }
 SIGN_IN_PATH = {OutboxEvent.SOMETHING_NEW: "/portal/", OutboxEvent.DIGEST: "/login",
                 OutboxEvent.INVITATION: "/activate"}
@@ -61,5 +64,7 @@ def compose(event: OutboxEvent, language: str, base_url: str, **values: str) -> 
     """The subject and plain-text body of one e-mail, in ``language``."""
     translations = catalogue(language)
     link = base_url.rstrip("/") + SIGN_IN_PATH[event]
-    body = translations.gettext(BODIES[event].text) % {"link": link, **values}
+    words = BODIES[event]
+    given = {"link": link, **values}
+    body = translations.gettext(words.text) % {name: given[name] for name in words.params}
     return Text(translations.gettext(SUBJECTS[event].text), body)

@@ -977,10 +977,10 @@ ROUTES: tuple[Route, ...] = (
     # notifications: each person's own settings, and the coordinator's outbox
     Route("account.notifications", "GET", lambda w, o: "/account/notifications", scoped=False),
     Route("account.save_notifications", "POST", lambda w, o: "/account/notifications", ok=303, scoped=False,
-          data=lambda w, o: NOTIFICATION_CHOICE, done=lambda w: "/account/notifications"),
+          data=lambda w, o: dict(NOTIFICATION_CHOICE), done=lambda w: "/account/notifications"),
     Route("portal.notifications_page", "GET", lambda w, o: "/portal/notifications", scoped=False),
     Route("portal.save_notifications_page", "POST", lambda w, o: "/portal/notifications", ok=303, scoped=False,
-          data=lambda w, o: NOTIFICATION_CHOICE, done=lambda w: "/portal/notifications"),
+          data=lambda w, o: dict(NOTIFICATION_CHOICE), done=lambda w: "/portal/notifications"),
     Route("admin.outbox", "GET", lambda w, o: "/admin/outbox", scoped=False),
 )
 ROUTE_BY_ID = {route.id: route for route in ROUTES}
