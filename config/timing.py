@@ -45,6 +45,7 @@ class Mail:
     sender: str = "no-reply@mediation.invalid"  # the From address (and the Message-ID's domain)
     timeout_seconds: int = 15
     max_attempts: int = 8  # retries with backoff (1 min, 2, 4 ... capped at 6 hours), then failed
+    host_given: bool = False  # MEDIATION_SMTP_HOST was set: production's worker refuses to start without it
 
     @property
     def domain(self) -> str:
@@ -94,4 +95,5 @@ def load_mail(env: Mapping[str, str]) -> Mail:
         sender=sender,
         timeout_seconds=whole_number(env, "SMTP_TIMEOUT", 15, minimum=1),
         max_attempts=whole_number(env, "SMTP_MAX_ATTEMPTS", 8, minimum=1),
+        host_given=bool((env.get(PREFIX + "SMTP_HOST") or "").strip()),
     )

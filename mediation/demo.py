@@ -12,6 +12,7 @@ from mediation.crypto.vault import Vault
 from mediation.demo_activities import add_demo_activities
 from mediation.demo_agreements import load_agreements_demo
 from mediation.demo_meetings import add_demo_meetings
+from mediation.demo_notifications import add_demo_notifications
 from mediation.demo_statistics import load_statistics_demo
 from mediation.demo_timers import add_demo_timers
 from mediation.models import Case, Origin, Participant, Role, User
@@ -274,6 +275,7 @@ def load_demo(runtime: Runtime) -> bool:
                                               role=a.role.value, password=passwords[a.username])
                 for a in DEMO_ACCOUNTS}
     admin, staff = made["coordinator"], made["officer.chen"]
+    add_demo_notifications(runtime, made)  # before the cases: their events queue e-mail as real ones do
     for index, (_, steps) in enumerate(DEMO_CASES):
         mediator = made["mediator.ada"] if index % 3 else made["mediator.ben"]
         origin = Origin.OFFENDER_REQUEST if index % 2 else Origin.HARMED_PARTY_REQUEST

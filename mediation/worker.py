@@ -17,6 +17,7 @@ from datetime import datetime
 from types import FrameType
 
 from mediation.errors import Unavailable
+from mediation.notifications import sending
 from mediation.runtime import Runtime
 from mediation.timers import runner
 
@@ -30,7 +31,12 @@ def _timers(runtime: Runtime, limit: int, now: datetime | None) -> int:
     return runner.fire_due(runtime, limit=limit, now=now).total
 
 
+def _mail(runtime: Runtime, limit: int, now: datetime | None) -> int:
+    return sending.send_due(runtime, limit, now).total
+
+
 JOBS: dict[str, Job] = {"timers": _timers}
+JOBS["mail"] = _mail
 
 
 @dataclass

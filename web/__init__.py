@@ -25,6 +25,7 @@ from web import (
     mediator,
     mediator_care,  # noqa: F401 - adds its routes to the mediator's blueprint
     meetings,  # noqa: F401 - face-to-face meetings, on the mediator's blueprint
+    notifications,  # noqa: F401 - notification settings (account, portal) and the outbox page (coordinator)
     people,  # noqa: F401 - adds its routes to the mediator's and the portal's blueprints
     portal,
     portal_care,  # noqa: F401 - adds its routes to the portal's blueprint

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from mediation.errors import DatabaseBusy
 from mediation.models import Role
+from mediation.notifications import invitation_mail
 from mediation.services import (
     activities,
     agenda,
@@ -33,7 +34,7 @@ from mediation.services import (
 )
 from mediation.services.contacts import ContactDetails
 from web.auth import role_blueprint
-from web.calls import call_as_user, call_with_vault, read_as_user
+from web.calls import actor, call, call_as_user, call_with_vault, read_as_user, runtime
 from web.forms import form_int, form_text
 from web.labels import label
 from web.lists import list_query, step_choices
@@ -150,6 +151,12 @@ def case_intake(reference: str) -> ResponseReturnValue:
 @bp.route("/cases/<reference>/participants/<int(max=2147483647):participant_id>/invite", methods=["POST"])
 def invite(reference: str, participant_id: int) -> ResponseReturnValue:
     hours = current_app.config["INVITATION_HOURS"]
+    if form_text("by_email") == "y":  # the code goes only to the person, by e-mail: it is not shown here
+        call(invitation_mail.invite_by_email, runtime().vault.keyring, actor(), reference,
+             participant_id=participant_id, hours=hours, address=form_text("email") or "",
+             agreed=form_text("agreed") == "y", language=form_text("language") or "en")
+        flash(_("The invitation goes by e-mail. Its code is not shown here: only the person receives it."), "info")
+        return redirect(url_for("mediator.case", reference=reference), code=303)
     code = call_as_user(invitations.invite_participant, reference, participant_id=participant_id, hours=hours)
     return render_template("auth/invitation_code.html", code=code, hours=hours, created=False, username=None,
                            address=url_for("auth.activate", _external=True),

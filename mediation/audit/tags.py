@@ -46,6 +46,8 @@ class AuditTag(StrEnum):
     TIMER_FAILED = "system:timer:failed"
     INVITATION_EXPIRED = "system:invitation:expired"  # the worker found an invitation expired unused
     CHECKPOINT_WRITTEN = "system:checkpoint:written"  # the worker wrote a signed audit checkpoint (its file name)
+    NOTIFICATIONS_SET = "user:notifications:set"  # e-mail or nothing, language, quiet hours: never the address
+    INVITATION_EMAILED = "participant:invitation:emailed"  # queued for e-mail: never the address or the code
     # Content chain: what was written, reviewed, delivered, and every decryption for display.
     CONTACT_RECORDED = "content:contact:recorded"
     CONTACT_DECRYPTED = "content:contact:decrypted"

@@ -24,6 +24,7 @@ from mediation.db import utcnow
 from mediation.errors import InvalidInput
 from mediation.models import AgreementItem, Case, CaseClosure, User
 from mediation.models.content import new_record_id
+from mediation.notifications import outbox
 from mediation.policy import require_mediator_of
 from mediation.services import workflow
 from mediation.services.agreements import AgreementView, item_on, opened_agreement, settle
@@ -113,6 +114,8 @@ def close_case(session: Session, vault: Vault, actor: User, reference: str, *, s
     audit.record_content(session, AuditTag.CLOSING_SUMMARY_RECORDED, case_id=case.id, actor=actor, now=now,
                          details={"closure_id": closure.id, "items": counts})
     workflow.fire(session, actor, case.reference, "close", reason=chosen_reason)
+    outbox.something_new_for_participants(session, [p.id for p in case.participants], f"case-closed:{closure.id}",
+                                          now)
     return closure
 
 

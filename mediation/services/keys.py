@@ -1,8 +1,9 @@
 """Key management: rewrapping data keys under a new KEK, retiring old KEKs, and destroying the data keys of
 cases past their retention period (crypto-shredding: the content becomes unrecoverable, counts remain).
 
-Accounts' TOTP secrets are sealed under a KEK too (``services/two_factor.py``): they follow every rotation,
-and count as keys in use. So do held requests' own data keys (``services/request_keys.py``): rewrapped,
+Accounts' TOTP secrets are sealed under a KEK too (``services/two_factor.py``), and so are notification
+addresses and invitations waiting in the outbox (``notifications/sealed.py``): they follow every rotation, and
+count as keys in use. So do held requests' own data keys (``services/request_keys.py``): rewrapped,
 checked and counted with the cases' keys."""
 
 from __future__ import annotations
@@ -30,12 +31,16 @@ from mediation.models import (
     Invitation,
     LoginSession,
     Message,
+    NotificationPreference,
+    OutboxMessage,
+    OutboxState,
     Participant,
     RecoveryCode,
     TimerKind,
     TwoFactorCredential,
     User,
 )
+from mediation.notifications import sealed as notification_keys
 from mediation.services import request_keys, two_factor
 from mediation.timers import schedule
 from workflows.vocabulary import CaseState
@@ -56,7 +61,8 @@ def rewrap_batch(session: Session, vault: Vault, *, limit: int = 500) -> int:
         session.execute(update(CaseKey).where(CaseKey.case_id == case_id, CaseKey.kek_id == kek_id)
                         .values(kek_id=new_kek, wrapped_key=new_wrapped, rewrapped_at=now))
     done = len(rows) + request_keys.rewrap_batch(session, keyring, limit=limit - len(rows))
-    return done + two_factor.reseal_batch(session, keyring, limit=limit - done)
+    done += two_factor.reseal_batch(session, keyring, limit=limit - done)
+    return done + notification_keys.reseal_batch(session, keyring, limit=limit - done)
 
 
 def check_all_open(session: Session, vault: Vault) -> int:
@@ -66,7 +72,8 @@ def check_all_open(session: Session, vault: Vault) -> int:
     for case_id, kek_id, wrapped in rows:
         vault.keyring.unwrap(case_id, str(kek_id), cast(bytes, wrapped))
     return (len(rows) + request_keys.check_all_open(session, vault.keyring)
-            + two_factor.check_all_open(session, vault.keyring))
+            + two_factor.check_all_open(session, vault.keyring)
+            + notification_keys.check_all_open(session, vault.keyring))
 
 
 def record_rotation(session: Session, vault: Vault, rewrapped: int) -> None:
@@ -80,7 +87,8 @@ def keys_in_use(session: Session) -> dict[str, int]:
                            .group_by(CaseKey.kek_id)).all()
     in_use = {kek_id: count for kek_id, count in rows if kek_id is not None}
     held = request_keys.keys_by_kek(session).items()
-    for kek_id, count in [*held, *two_factor.secrets_by_kek(session).items()]:
+    sealed = [*two_factor.secrets_by_kek(session).items(), *notification_keys.sealed_by_kek(session).items()]
+    for kek_id, count in [*held, *sealed]:
         in_use[kek_id] = in_use.get(kek_id, 0) + count
     return in_use
 
@@ -161,10 +169,15 @@ def _unlink_people(session: Session, case_ids: list[int], *, dry_run: bool) -> t
         return len(anonymised), len(elsewhere)
     participant_ids = select(Participant.id).where(Participant.case_id.in_(case_ids)).scalar_subquery()
     session.execute(delete(Invitation).where(Invitation.participant_id.in_(participant_ids)))
+    # An invitation still waiting to be e-mailed holds its code and address, sealed: they go with the case.
+    session.execute(update(OutboxMessage).where(OutboxMessage.participant_id.in_(participant_ids),
+                                                OutboxMessage.state == OutboxState.QUEUED.value)
+                    .values(state=OutboxState.DROPPED.value, last_error="purged", sealed_payload=None, kek_id=None))
     session.execute(update(Participant).where(Participant.case_id.in_(case_ids)).values(user_id=None))
     if anonymised:
-        # Nothing of theirs may sign in again or say when they did: sessions and second factors go too.
-        for model in (LoginSession, TwoFactorCredential, RecoveryCode):
+        # Nothing of theirs may sign in again or say when they did: sessions and second factors go too, and
+        # so does the address they were told at (sealed in their notification preference).
+        for model in (LoginSession, TwoFactorCredential, RecoveryCode, NotificationPreference):
             session.execute(delete(model).where(model.user_id.in_(anonymised)))
     for user_id in anonymised:
         session.execute(update(User).where(User.id == user_id).values(

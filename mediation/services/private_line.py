@@ -23,6 +23,7 @@ from mediation.errors import Forbidden, InvalidInput, NotFound, WrongState
 from mediation.models import Case, NoteDirection, NoteKind, Participant, PrivateNote, Role, User
 from mediation.models.content import new_record_id
 from mediation.models.private_line import DraftPurpose, RequestOutcome
+from mediation.notifications import outbox
 from mediation.policy import (
     mediated_by,
     own_participation,
@@ -124,8 +125,10 @@ def reply_to_participant(session: Session, vault: Vault, actor: User, reference:
     case = find_case(session, actor, reference, lock=True)
     require_mediator_of(actor, case)
     participant = participant_of(case, participant_id)
-    return _add_note(session, vault, actor, case, participant, direction=NoteDirection.TO_PARTICIPANT,
+    note = _add_note(session, vault, actor, case, participant, direction=NoteDirection.TO_PARTICIPANT,
                      kind=NoteKind.MESSAGE, text=words)
+    outbox.something_new_for_participants(session, [participant.id], f"private-note:{note.id}", note.created_at)
+    return note
 
 
 @dataclass(frozen=True)

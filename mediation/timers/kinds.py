@@ -1,5 +1,6 @@
 """Every module that registers a timer handler or a recurring timer; the runner imports this one."""
 
+from mediation.notifications import digest  # noqa: F401  (the mediators' daily digest)
 from mediation.services import (
     reminders_handlers,  # noqa: F401  (the case's reminders)
     reminders_upkeep,  # noqa: F401  (retention purge, audit checkpoints)

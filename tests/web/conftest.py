@@ -684,6 +684,9 @@ def _meeting_fields(w: World, days: int = 10) -> dict[str, str]:
 CONTACT_CARD = {"name": "Hana H.", "address": "New address 1", "phone": "555-0199", "email": "h@example.org",
                 "safe_times_to_call": "mornings"}
 
+NOTIFICATION_CHOICE = {"channel": "email", "address": "someone@example.org", "language": "en",
+                       "time_zone": "Europe/Paris", "quiet_from": "22:00", "quiet_until": "07:00"}
+
 ROUTES: tuple[Route, ...] = (
     # public pages and signing in
     Route("public.home", "GET", lambda w, o: "/", scoped=False),
@@ -980,6 +983,14 @@ ROUTES: tuple[Route, ...] = (
     Route("mediator.letter", "GET", lambda w, o: f"/mediator/cases/{w.other if o else w.own_closed}/letters/"
                                                  f"{w.other_harmed if o else w.closed_offender}"),
     Route("portal.my_letter", "GET", lambda w, o: f"/portal/cases/{w.other if o else w.own_closed}/letter"),
+    # notifications: each person's own settings, and the coordinator's outbox
+    Route("account.notifications", "GET", lambda w, o: "/account/notifications", scoped=False),
+    Route("account.save_notifications", "POST", lambda w, o: "/account/notifications", ok=303, scoped=False,
+          data=lambda w, o: dict(NOTIFICATION_CHOICE), done=lambda w: "/account/notifications"),
+    Route("portal.notifications_page", "GET", lambda w, o: "/portal/notifications", scoped=False),
+    Route("portal.save_notifications_page", "POST", lambda w, o: "/portal/notifications", ok=303, scoped=False,
+          data=lambda w, o: dict(NOTIFICATION_CHOICE), done=lambda w: "/portal/notifications"),
+    Route("admin.outbox", "GET", lambda w, o: "/admin/outbox", scoped=False),
 )
 ROUTE_BY_ID = {route.id: route for route in ROUTES}
 

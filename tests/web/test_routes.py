@@ -1581,6 +1581,7 @@ import tests.web.test_safety  # noqa: E402, F401
 # by tests/web/test_statistics_pages.py, which record them with ``covers`` above (imported last: they import this
 # module's helpers).
 from tests.web import (  # noqa: E402
+    test_notification_pages,  # noqa: F401
     test_persons,  # noqa: F401
     test_statistics_pages,  # noqa: F401
     test_timer_pages,  # noqa: F401  (the timers' pages of issue 10)

@@ -11,6 +11,7 @@ from mediation.crypto.records import RecordContext
 from mediation.db import utcnow
 from mediation.errors import Forbidden, InvalidInput, NotFound, WrongState
 from mediation.models import Blob, Case, Message, Participant, Role, User
+from mediation.notifications import outbox
 from mediation.policy import own_participation, participant_of, require_active, require_mediator_of
 from mediation.services import reminders_arming
 from mediation.services.lookup import checked_record_id, find_case
@@ -114,6 +115,8 @@ def move(session: Session, actor: User, message: Message, trigger: str, **argume
     message.reviewed_at = now if trigger in REVIEW_TRIGGERS else message.reviewed_at
     if message.state == MessageState.DELIVERED:
         message.delivered_at = now
+        recipients = [message.recipient_participant_id] if message.recipient_participant_id is not None else []
+        outbox.something_new_for_participants(session, recipients, f"message:{message.id}:{message.revision}", now)
     details = {"message_id": message.id, "revision": message.revision}  # ids only: never the note or text
     audit.record_content(session, AuditTag.for_message_trigger(trigger), case_id=message.case_id, actor=actor,
                          now=now, reason=arguments.get("reason"), details=details)

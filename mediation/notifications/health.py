@@ -1,0 +1,61 @@
+"""The outbox's health for the coordinator: how many e-mails are queued, sent, failed or dropped, how old the
+oldest waiting one is, and a page of the rows that are failing (attempts, error code, next attempt).
+
+Never content and never an address: the rows show their kind, state, counts, codes and times only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from mediation.db import utcnow
+from mediation.models import OutboxMessage, OutboxState, Role, User
+from mediation.moments import aware
+from mediation.policy import require_role
+from mediation.services.listing import KeyPart, ListQuery, Page, fetch_page
+
+OUTBOX_KEY: tuple[KeyPart, ...] = ("time", "int")  # next attempt, row id
+
+
+@dataclass(frozen=True)
+class OutboxCounts:
+    by_state: dict[str, int]
+    oldest_queued_age: timedelta | None  # how long the oldest e-mail still queued has waited
+
+
+@dataclass(frozen=True)
+class FailingRow:
+    id: int
+    event: str
+    state: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime
+    created_at: datetime
+
+
+def counts(session: Session, actor: User, now: datetime | None = None) -> OutboxCounts:
+    require_role(actor, Role.ADMIN)
+    rows = session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all()
+    by_state = {state.value: 0 for state in OutboxState} | {str(state): n for state, n in rows}
+    oldest = session.scalar(select(func.min(OutboxMessage.created_at))
+                            .where(OutboxMessage.state == OutboxState.QUEUED.value))
+    age = max((now or utcnow()) - aware(oldest), timedelta(0)) if oldest is not None else None
+    return OutboxCounts(by_state, age)
+
+
+def failing(session: Session, actor: User, query: ListQuery) -> Page[FailingRow]:
+    """A page of the rows that failed for good or are waiting after a failed attempt, by their next attempt."""
+    require_role(actor, Role.ADMIN)
+    statement = select(OutboxMessage.id, OutboxMessage.event, OutboxMessage.state, OutboxMessage.attempts,
+                       OutboxMessage.last_error, OutboxMessage.next_attempt_at, OutboxMessage.created_at).where(
+        or_(OutboxMessage.state == OutboxState.FAILED.value,
+            and_(OutboxMessage.state == OutboxState.QUEUED.value, OutboxMessage.attempts > 0)))
+    page = fetch_page(session, statement, query, keys=(OutboxMessage.next_attempt_at, OutboxMessage.id),
+                      key_of=lambda row: (row.next_attempt_at, row.id), parts=OUTBOX_KEY)
+    return page.map(lambda row: FailingRow(row.id, row.event, row.state, row.attempts, row.last_error,
+                                           aware(row.next_attempt_at), aware(row.created_at)))
