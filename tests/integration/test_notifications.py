@@ -336,7 +336,9 @@ def test_the_daily_digest_counts_what_waits_and_is_armed_once_a_day(runtime, act
     choose(runtime, actors.other_mediator, address="other@example.org")  # nothing waits for them
     relay.submit(actors.offender_user, "For review.")
     relay.submit(actors.harmed_user, "Also for review.")
-    morning = datetime(2099, 3, 1, 6, 0, tzinfo=UTC)
+    # Tomorrow, 06:00 UTC: before the digest hour, and before any of the case's own reminders is due (the
+    # first, the invitations' expiry, is three days away), so only the digest fires here.
+    morning = datetime.combine(datetime.now(UTC).date() + timedelta(days=1), time(6, 0), tzinfo=UTC)
     runner.arrange_recurring(runtime, morning)
     runner.arrange_recurring(runtime, morning)
     assert runner.fire_due(runtime, limit=10, now=morning).total == 0  # not before the digest hour
