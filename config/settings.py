@@ -276,6 +276,32 @@ def _care(env: Mapping[str, str]) -> Care:
         raise SettingsError(str(error)) from None
 
 
+def _require_https_public_url(serving: Serving) -> None:
+    if serving.public_url is None:
+        raise SettingsError(f"{PREFIX}PUBLIC_URL must be set in production (e.g. https://mediation.example.org): "
+                            f"every link the site sends is built from it")
+    if serving.public_scheme != "https":
+        raise SettingsError(f"{PREFIX}PUBLIC_URL must be an https:// address in production, "
+                            f"got {serving.public_url!r}")
+
+
+def check_worker_settings(settings: Settings) -> None:
+    """Refuse to run the worker in production where its e-mail would go astray or travel in the clear: an
+    invitation's e-mail carries a working code and the person's address."""
+    if not settings.is_production:
+        return
+    mail = settings.mail
+    if not mail.host_given:
+        raise SettingsError(f"in production the worker needs {PREFIX}SMTP_HOST (and {PREFIX}SMTP_PORT, "
+                            f"{PREFIX}SMTP_SECURITY...) set explicitly: it would otherwise send e-mail to the "
+                            "development mail catcher's address")
+    if mail.security == "none" and not mail.host_is_loopback:
+        raise SettingsError(f"{PREFIX}SMTP_SECURITY must be starttls or tls in production to send through "
+                            f"{mail.host}: e-mail must not cross the network in the clear (a relay on this "
+                            "machine, 127.0.0.1, may take it without)")
+    _require_https_public_url(settings.serving)  # the links in every e-mail
+
+
 def check_web_settings(settings: Settings) -> None:
     """Refuse to serve the web app in production with settings that would make it unsafe.
 
@@ -285,12 +311,7 @@ def check_web_settings(settings: Settings) -> None:
     if not settings.is_production:
         return
     serving, limits = settings.serving, settings.rate_limits
-    if serving.public_url is None:
-        raise SettingsError(f"{PREFIX}PUBLIC_URL must be set in production (e.g. https://mediation.example.org): "
-                            f"every link the site sends is built from it")
-    if serving.public_scheme != "https":
-        raise SettingsError(f"{PREFIX}PUBLIC_URL must be an https:// address in production, "
-                            f"got {serving.public_url!r}")
+    _require_https_public_url(serving)
     if serving.hsts_seconds == 0:
         raise SettingsError(f"{PREFIX}HSTS_SECONDS cannot be 0 in production: browsers must keep to HTTPS")
     if not limits.enabled:

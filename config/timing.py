@@ -6,6 +6,7 @@ Development needs none of them: e-mail goes to the local mail catcher that ``scr
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -50,6 +51,13 @@ class Mail:
     @property
     def domain(self) -> str:
         return self.sender.rsplit("@", 1)[1]
+
+    @property
+    def host_is_loopback(self) -> bool:
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return self.host == "localhost"
 
 
 def load_timing(env: Mapping[str, str]) -> Timing:

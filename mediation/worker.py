@@ -79,6 +79,8 @@ class Worker:
                     log.info("worker: %s", ", ".join(f"{k} {v}" for k, v in rounds.handled.items()))
             except Unavailable as error:  # the database is busy or away: nothing was half-done; try again later
                 log.warning("worker: %s; trying again in %s s", error, poll)
+            except Exception:  # a bug outside any one item: logged, and the worker keeps its post
+                log.exception("worker: a round failed; trying again in %s s", poll)
             self.stopping.wait(poll)
 
     def stop_on_signals(self) -> None:

@@ -23,19 +23,26 @@ import click
 
 from config import load_settings
 from mediation.cli.base import clean_errors, main
+from mediation.fileio import write_private
+from mediation.storage_guard import make_private_folder
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]")
 
 
 def file_name(content: bytes) -> str:
-    """The file a message is kept in: its Message-ID made safe for a file name (a hash when it has none)."""
+    """The file a message is kept in: its Message-ID made safe for a file name, with a hash of the whole
+    Message-ID so two ids that read alike once made safe (``a/b``, ``a_b``) keep two files; the content's hash
+    when it has none."""
     message_id = str(message_from_bytes(content, policy=default).get("Message-ID") or "").strip().strip("<>")
-    safe = _UNSAFE.sub("_", message_id)[:180].lstrip(".")
-    return (safe or hashlib.sha256(content).hexdigest()) + ".eml"
+    if not message_id:
+        return hashlib.sha256(content).hexdigest() + ".eml"
+    safe = _UNSAFE.sub("_", message_id)[:150].lstrip(".")
+    return f"{safe}.{hashlib.sha256(message_id.encode()).hexdigest()[:12]}.eml"
 
 
 class Keeper:
-    """The aiosmtpd handler: every message accepted is written to the folder (atomically)."""
+    """The aiosmtpd handler: every message accepted is written to the folder, atomically and readable by its
+    owner only (an invitation's e-mail carries a working code)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -43,10 +50,7 @@ class Keeper:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # aiosmtpd's name
         content = envelope.original_content or envelope.content
         data = content if isinstance(content, bytes) else str(content).encode()
-        target = self.folder / file_name(data)
-        partial = target.with_suffix(".part")
-        partial.write_bytes(data)
-        partial.replace(target)
+        write_private(self.folder / file_name(data), data, overwrite=True)
         return "250 Message accepted for delivery"
 
 
@@ -81,7 +85,7 @@ def mail_catcher_command(host: str, port: int, folder: Path | None, listing: boo
         return
     from aiosmtpd.controller import Controller  # only the server needs it
 
-    where.mkdir(parents=True, exist_ok=True)
+    make_private_folder(where)
     controller = Controller(Keeper(where), hostname=host, port=port)
     controller.start()
     stopping = threading.Event()

@@ -7,6 +7,7 @@ import logging
 import click
 
 from config import load_settings
+from config.settings import check_worker_settings
 from mediation.cli.base import clean_errors, cli_runtime, main
 from mediation.worker import Worker
 
@@ -20,11 +21,7 @@ def worker_command(once: bool, batch: int | None) -> None:
     """Fire due timers and send the outbox's e-mail, as the system. Several workers may run at once on
     PostgreSQL (nothing is done twice); on SQLite one is enough."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = load_settings()
-    if settings.is_production and not settings.mail.host_given:
-        raise click.ClickException("in production the worker needs MEDIATION_SMTP_HOST (and MEDIATION_SMTP_PORT, "
-                                   "MEDIATION_SMTP_SECURITY...) set explicitly: it would otherwise send e-mail to the "
-                                   "development mail catcher's address")
+    check_worker_settings(load_settings())
     with cli_runtime() as runtime:
         worker = Worker(runtime, batch=batch)
         if once:

@@ -3,7 +3,8 @@ nothing).
 
 Each row has an idempotency key unique per (event, recipient, cause): writing the same one twice (a retried
 transaction, a handler run again) inserts nothing (``INSERT ... ON CONFLICT DO NOTHING`` on both databases).
-The key is a hash: it becomes the e-mail's Message-ID, which must not spell out whom or what it is about.
+The key is a hash, and the e-mail's Message-ID a keyed hash of it (``sending.message_id_of``): neither spells out
+whom or what it is about.
 "Something new" coalesces: while one is queued and not sent for a person, another adds nothing.
 """
 
@@ -22,7 +23,7 @@ from mediation.models import Channel, NotificationPreference, OutboxEvent, Outbo
 
 
 def idempotency_key(event: OutboxEvent, recipient: str, cause: str) -> str:
-    """Stable for the same (event, recipient, cause), opaque to whoever reads the Message-ID."""
+    """Stable for the same (event, recipient, cause), so an event written twice is queued once."""
     digest = hashlib.sha256(f"rj-outbox|{event.value}|{recipient}|{cause}".encode()).hexdigest()[:40]
     return f"{event.value.replace('_', '-')}.{digest}"
 

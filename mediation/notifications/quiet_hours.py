@@ -21,4 +21,10 @@ def quiet_end(now: datetime, time_zone: str, quiet_from: time | None, quiet_unti
     if not inside:
         return None
     day = local.date() if clock < quiet_until else local.date() + timedelta(days=1)
-    return datetime.combine(day, quiet_until, tzinfo=zone).astimezone(UTC)
+    # When the clocks go back, the end's local time happens twice: the second one (fold=1) if the first has
+    # passed. An end never lies in the past: that would defer the message to now, again and again.
+    for fold in (0, 1):
+        end = datetime.combine(day, quiet_until, tzinfo=zone).replace(fold=fold).astimezone(UTC)
+        if end > now:
+            return end
+    return None

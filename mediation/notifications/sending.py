@@ -3,7 +3,8 @@
 At least once, never twice: a row is taken with ``FOR UPDATE SKIP LOCKED`` and leased (``leased_until``) in a
 first transaction that commits before the SMTP conversation; it is marked sent in a second one. A worker killed
 in between leaves a lease that expires (``MEDIATION_OUTBOX_LEASE_SECONDS``), and the row goes again with the same
-Message-ID (``<idempotency key@mail domain>``), so the receiving side sees one message, not two.
+Message-ID (``message_id_of``: an HMAC of the idempotency key under the instance's secret key, so nobody who
+reads it can work back to the small ids it was made from), so the receiving side sees one message, not two.
 
 Before sending, the row is checked against the person as they are now: someone who chose nothing since (or whose
 account was closed) is DROPPED; one inside their quiet hours is deferred to the end of them. A server that is
@@ -13,15 +14,20 @@ down or refusing leaves the row queued with a code in ``last_error``, tried agai
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from config.timing import Mail
 from mediation.db import utcnow
 from mediation.errors import Unavailable
+from mediation.keyfiles import read_secret_key
 from mediation.models import OutboxEvent, OutboxMessage, OutboxState, User
 from mediation.moments import aware
 from mediation.notifications import digest_counts, invitation_mail, smtp, wording
@@ -106,7 +112,14 @@ def _to_person(session: Session, runtime: Runtime, row: OutboxMessage, now: date
 def _envelope(runtime: Runtime, row: OutboxMessage, to: str, language: str, text: wording.Text, *,
               now: datetime) -> Envelope:
     row.leased_until = now + timedelta(seconds=runtime.settings.timing.lease_seconds)
-    return Envelope(row.id, to, language, text, f"<{row.idempotency_key}@{runtime.settings.mail.domain}>")
+    return Envelope(row.id, to, language, text, message_id_of(runtime, row.idempotency_key))
+
+
+def message_id_of(runtime: Runtime, idempotency_key: str) -> str:
+    """The e-mail's Message-ID: the same for every attempt at one outbox row, opaque to mail providers."""
+    secret = read_secret_key(runtime.settings).encode()
+    token = hmac.new(secret, f"rj-message-id|{idempotency_key}".encode(), hashlib.sha256).hexdigest()[:40]
+    return f"<{token}@{runtime.settings.mail.domain}>"
 
 
 def _prepare(session: Session, runtime: Runtime, now: datetime, taken: list[int]) -> Envelope | str | None:
@@ -149,6 +162,16 @@ def _record_failure(session: Session, row_id: int, code: str, now: datetime, max
         row.next_attempt_at = now + min(FIRST_RETRY * 2 ** (row.attempts - 1), LONGEST_RETRY)
 
 
+def _built(mail: Mail, prepared: Envelope) -> EmailMessage:
+    """The e-mail itself; one whose headers cannot be written (never seen: addresses are checked when chosen)
+    fails as that row's failure instead of stopping the worker."""
+    try:
+        return smtp.build(mail, to=prepared.to, subject=prepared.text.subject, body=prepared.text.body,
+                          message_id=prepared.message_id, language=prepared.language)
+    except (ValueError, TypeError) as error:
+        raise smtp.SendFailed("cannot_build") from error
+
+
 def send_due(runtime: Runtime, limit: int, now: datetime | None = None) -> Sent:
     """Send up to ``limit`` due e-mails, each leased, sent and recorded on its own (``now``: the clock, for
     tests). Stops early when the server is unreachable: the rest would only fail the same way."""
@@ -176,10 +199,8 @@ def send_due(runtime: Runtime, limit: int, now: datetime | None = None) -> Sent:
             report.deferred += prepared == "deferred"
             report.dropped += prepared == "dropped"
             continue
-        message = smtp.build(mail, to=prepared.to, subject=prepared.text.subject, body=prepared.text.body,
-                             message_id=prepared.message_id, language=prepared.language)
         try:
-            smtp.send(mail, message)
+            smtp.send(mail, _built(mail, prepared))
         except smtp.SendFailed as failure:
             log.warning("outbox %s: not sent (%s)", prepared.row_id, failure.code)
             runtime.run(lambda session, failure=failure, row_id=prepared.row_id, moment=moment: _record_failure(

@@ -70,7 +70,10 @@ def test_the_catcher_keeps_each_message_once_and_lists_them(catcher):
         client.send_message(_mail("dana@example.org", "There is something new for you", "<a.1@mediation.invalid>"))
         client.send_message(_mail("dana@example.org", "There is something new for you", "<a.1@mediation.invalid>"))
         client.send_message(_mail("sam@example.org", "Things wait for you", "<b.2@mediation.invalid>"))
-    assert sorted(p.name for p in folder.glob("*.eml")) == ["a.1@mediation.invalid.eml", "b.2@mediation.invalid.eml"]
+    assert sorted(p.name.split(".eml")[0].rsplit(".", 1)[0] for p in folder.glob("*.eml")) == [
+        "a.1@mediation.invalid", "b.2@mediation.invalid"]
+    assert {p.stat().st_mode & 0o777 for p in folder.glob("*.eml")} == {0o600}  # an invitation carries a code
+    assert folder.stat().st_mode & 0o777 == 0o700
     listed = listing(folder)
     assert listed.returncode == 0, listed.stderr
     lines = listed.stdout.strip().splitlines()
@@ -96,11 +99,19 @@ def test_the_worker_delivers_into_the_catcher(catcher, runtime, actors, make_cas
     assert b"To: dana@example.org" in kept.read_bytes()
 
 
-def test_in_production_the_worker_needs_an_smtp_host(tmp_path):
+@pytest.mark.parametrize(("settings", "named"), [
+    ({}, "MEDIATION_SMTP_HOST"),  # it would send to the development catcher's address
+    ({"MEDIATION_SMTP_HOST": "smtp.example.org", "MEDIATION_PUBLIC_URL": "https://mediation.example.org"},
+     "MEDIATION_SMTP_SECURITY"),  # an invitation's code across the network in the clear
+    ({"MEDIATION_SMTP_HOST": "smtp.example.org", "MEDIATION_SMTP_SECURITY": "starttls"},
+     "MEDIATION_PUBLIC_URL"),  # links to the development server's address
+])
+def test_in_production_the_worker_refuses_settings_that_send_mail_astray(tmp_path, settings, named):
     refused = subprocess.run([str(BIN / "mediation"), "worker", "--once"], capture_output=True, text=True, timeout=60,
                              env={**os.environ, "MEDIATION_ENV": "production",
                                   "MEDIATION_INSTANCE_DIR": str(tmp_path / "instance"),
-                                  "MEDIATION_AUDIT_SIGNING_KEY_FILE": str(tmp_path / "keys" / "audit.key")},
+                                  "MEDIATION_AUDIT_SIGNING_KEY_FILE": str(tmp_path / "keys" / "audit.key"),
+                                  **settings},
                              check=False)
     assert refused.returncode == 1
-    assert "MEDIATION_SMTP_HOST" in refused.stderr and "Traceback" not in refused.stderr
+    assert named in refused.stderr and "Traceback" not in refused.stderr

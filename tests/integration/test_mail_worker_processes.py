@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from mediation.models import OutboxMessage, OutboxState, Role
-from mediation.notifications import outbox
+from mediation.notifications import outbox, sending
 from mediation.notifications.preferences import Choice, set_my_preference
 from mediation.runtime import Runtime
 from mediation.services import users
@@ -51,7 +51,7 @@ def queue_for(runtime: Runtime, count: int) -> dict[str, str]:
             addresses[user.id] = address
     with runtime.transaction(read_only=True) as session:
         rows = list(session.scalars(select(OutboxMessage)))
-    return {addresses[row.user_id or 0]: f"<{row.idempotency_key}@mediation.invalid>" for row in rows}
+    return {addresses[row.user_id or 0]: sending.message_id_of(runtime, row.idempotency_key) for row in rows}
 
 
 def received(server: MailServer) -> dict[str, set[str]]:

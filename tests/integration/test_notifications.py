@@ -100,7 +100,7 @@ def test_a_delivered_message_tells_its_recipient_only_and_says_nothing_more(runt
     assert "https://mediation.example.org/portal/" in mail.get_content()
     [row] = rows(runtime)
     assert (row.state, row.event, row.user_id) == (OutboxState.SENT, OutboxEvent.SOMETHING_NEW, actors.harmed_user.id)
-    assert mail["Message-ID"] == f"<{row.idempotency_key}@mediation.invalid>"
+    assert mail["Message-ID"] == sending.message_id_of(runtime, row.idempotency_key)
     assert send(runtime).total == 0 and len(mail_server.received) == 1  # sent once
 
 
@@ -189,6 +189,10 @@ def test_nobody_who_chose_nothing_is_queued_and_a_change_of_mind_drops_what_wait
     (datetime(2026, 12, 4, 16, 0, tzinfo=UTC), "Europe/Paris", ("09:00", "17:00"), None),  # 17:00 there: over
     (datetime(2026, 7, 4, 3, 0, tzinfo=UTC), "Europe/Paris", ("22:00", "07:00"),
      datetime(2026, 7, 4, 5, 0, tzinfo=UTC)),  # summer time: 05:00 there, until 07:00 = 05:00 UTC
+    (datetime(2026, 11, 1, 6, 15, tzinfo=UTC), "America/New_York", ("00:30", "01:30"),
+     datetime(2026, 11, 1, 6, 30, tzinfo=UTC)),  # clocks went back: 01:15 the second time, until the second 01:30
+    (datetime(2026, 11, 1, 5, 15, tzinfo=UTC), "America/New_York", ("00:30", "01:30"),
+     datetime(2026, 11, 1, 5, 30, tzinfo=UTC)),  # ... and the first time, until the first 01:30
 ])
 def test_quiet_hours_are_read_in_the_persons_own_time_zone(now, zone, quiet, end):
     start, until = (time.fromisoformat(t) for t in quiet)
