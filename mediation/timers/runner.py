@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from mediation.audit import AuditTag
@@ -133,9 +133,17 @@ def fire_due(runtime: Runtime, *, limit: int, now: datetime | None = None) -> Fi
     return report
 
 
+# Any constant: the key of the transaction-scoped PostgreSQL lock that lets one worker at a time arrange.
+_ARRANGING_LOCK = 0x726A_7469  # "rjti"
+
+
 def arrange_recurring(runtime: Runtime, now: datetime | None = None) -> None:
-    """Arm the recurring timers that are not armed yet (one transaction)."""
+    """Arm the recurring timers that are not armed yet (one transaction). On PostgreSQL, workers starting
+    together take turns (an advisory lock held to the commit), so the second sees what the first armed instead
+    of arming a second checkpoint or digest beside it; SQLite's single writer serialises them already."""
     def work(session: Session) -> None:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ARRANGING_LOCK})
         for arrange in arrangers():
             arrange(session, runtime.settings, now or utcnow())
     runtime.run(work)

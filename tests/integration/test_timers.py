@@ -9,6 +9,7 @@ checkpoint lands in its folder and verifies.
 from __future__ import annotations
 
 import json
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -295,6 +296,23 @@ def test_the_worker_writes_a_signed_checkpoint_that_verifies_and_keeps_one_pendi
     Worker(runtime).drain()  # nothing new is due: still one file, one pending timer
     assert len(list(folder.glob("audit-checkpoint-*.json"))) == 1
     assert len(timers(runtime, TimerKind.AUDIT_CHECKPOINT)) == 1
+
+
+def test_workers_starting_together_arm_one_checkpoint_and_one_digest(checkpointing):
+    runtime, _ = checkpointing
+    start = threading.Barrier(4)
+
+    def arrange() -> None:
+        start.wait()
+        runner.arrange_recurring(runtime)
+
+    threads = [threading.Thread(target=arrange) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(timers(runtime, TimerKind.AUDIT_CHECKPOINT)) == 1
+    assert len(timers(runtime, TimerKind.MEDIATOR_DIGEST)) == 1
 
 
 def test_production_refuses_a_checkpoint_folder_inside_the_instance(tmp_path: Path):
