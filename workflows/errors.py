@@ -58,3 +58,11 @@ class InvalidSentence(DomainError):
         each = tuple(Words("%(field)s: %(problem)s", field=Code(name), problem=problem)
                      for name, problem in self.problems.items())
         super().__init__(Words("Invalid sentence: %(problems)s.", problems=each))
+
+
+class UnknownProgramme(DomainError):
+    """A programme name this installation does not have (workflows.programmes lists those it has)."""
+
+
+class UnknownTrack(DomainError):
+    """A resocialisation track the programme's definition does not have."""

@@ -13,7 +13,9 @@ from mediation.statistics.period import LAST_YEAR, year_period
 from mediation.statistics.report import build_report
 from workflows.case_workflow import CASE_WORKFLOW
 from workflows.diagram import dot, mermaid
+from workflows.errors import UnknownWorkflowVersion
 from workflows.message_workflow import MESSAGE_WORKFLOW
+from workflows.programmes import programme, programmes
 
 
 @main.command("cases")
@@ -62,12 +64,27 @@ def show(reference: str) -> None:
 
 
 @main.command()
-@click.option("--workflow", "which", type=click.Choice(["case", "message"]), default="case", show_default=True)
+@click.option("--workflow", "which", type=click.Choice(["case", "message"]),
+              help="Draw the case or the message-review workflow of victim-offender mediation.  [default: case]")
+@click.option("--programme", "programme_name", type=click.Choice([p.name for p in programmes()]),
+              help="Draw this programme's workflow instead.")
+@click.option("--version", help="The programme's workflow version (with --programme; default: its current one).")
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True)
 @click.option("--current", help="Mark this state as the current one.")
-def diagram(which: str, fmt: str, current: str | None) -> None:
+def diagram(which: str | None, programme_name: str | None, version: str | None, fmt: str,
+            current: str | None) -> None:
     """Print a workflow as a Mermaid or Graphviz DOT diagram."""
-    definition = CASE_WORKFLOW if which == "case" else MESSAGE_WORKFLOW
+    if programme_name is not None and which is not None:
+        raise click.UsageError("Use either --workflow or --programme, not both.")
+    if programme_name is None and version is not None:
+        raise click.BadParameter("a version is chosen for a programme: add --programme", param_hint="--version")
+    if programme_name is not None:
+        try:
+            definition = programme(programme_name).definition(version)
+        except UnknownWorkflowVersion as unknown:
+            raise click.BadParameter(str(unknown), param_hint="--version") from None
+    else:
+        definition = MESSAGE_WORKFLOW if which == "message" else CASE_WORKFLOW
     if current is not None and current not in definition.states:
         raise click.BadParameter(f"{current!r} is not a state of this workflow", param_hint="--current")
     click.echo((mermaid if fmt == "mermaid" else dot)(definition, current), nl=False)

@@ -36,7 +36,7 @@ DOMAIN_KEYWORDS: dict[str, tuple[int, ...] | None] = {
     "InvalidInput": None, "WrongState": None, "Unavailable": None, "DatabaseBusy": None, "DatabaseUnreachable": None,
     "StorageUnavailable": None, "RaceLost": None, "CryptoError": None, "KeyUnavailable": None,
     "TamperedContent": None, "CheckpointForged": None, "SignInExpired": None, "InvalidArguments": None,
-    "UnknownWorkflowVersion": None,
+    "UnknownWorkflowVersion": None, "UnknownProgramme": None, "UnknownTrack": None,
 }
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, **DOMAIN_KEYWORDS}
 # %(name)s, %(count)d, ... and %%; the formatting the templates (Jinja's newstyle gettext) and gettext(...) apply.
