@@ -7,11 +7,12 @@ from collections import defaultdict
 from workflows.engine import WorkflowDefinition
 
 
-def _edges(definition: WorkflowDefinition) -> dict[tuple[str, str], list[str]]:
-    """Group triggers by (source, dest), with guards in brackets, so parallel edges stay readable."""
+def _edges(definition: WorkflowDefinition, guards: bool = True) -> dict[tuple[str, str], list[str]]:
+    """Group triggers by (source, dest), with guards in brackets (unless ``guards`` is false: a picture small
+    enough for a page), so parallel edges stay readable."""
     edges: dict[tuple[str, str], list[str]] = defaultdict(list)
     for spec in definition.transitions:
-        conditions = [g.name for g in spec.guards] + [f"not {g.name}" for g in spec.unless]
+        conditions = [g.name for g in spec.guards] + [f"not {g.name}" for g in spec.unless] if guards else []
         label = spec.trigger + (f" [{', '.join(conditions)}]" if conditions else "")
         if label not in edges[(spec.source, spec.dest)]:
             edges[(spec.source, spec.dest)].append(label)
@@ -39,13 +40,14 @@ def mermaid(definition: WorkflowDefinition, current: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def dot(definition: WorkflowDefinition, current: str | None = None) -> str:
+def dot(definition: WorkflowDefinition, current: str | None = None, *, guards: bool = True) -> str:
+    """Graphviz DOT source; the current state filled and bold, final states with a double border."""
     lines = [f'digraph "{definition.name}" {{', "    rankdir=LR;", "    node [shape=box, style=rounded];"]
     for state in definition.states:
         marks = ', style="rounded,filled,bold", fillcolor="#ffd966"' if state == current else ""
         peripheries = ", peripheries=2" if state in definition.final_states else ""
         lines.append(f'    "{state}" [label="{state}"{marks}{peripheries}];')
-    for (source, dest), labels in _edges(definition).items():
+    for (source, dest), labels in _edges(definition, guards).items():
         text = "\\n".join(labels)
         lines.append(f'    "{source}" -> "{dest}" [label="{text}"];')
     lines.append("}")

@@ -1,0 +1,99 @@
+"""Workflow pictures drawn on the server: DOT from workflows.diagram, turned into SVG by the ``graphviz-pure``
+binary (a Python dependency, installed in the venv's bin/). Only our own labels go in (states and triggers),
+never anything of a case, so a picture is the same for every case at the same step and is cached.
+
+When the binary is missing or fails, the functions return None and log once: the pages then show the text step
+map alone, never an error.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import subprocess
+import sys
+from functools import lru_cache
+from html import escape
+from pathlib import Path
+
+from workflows.diagram import dot
+from workflows.programmes import programme_of_version
+
+log = logging.getLogger(__name__)
+
+BINARY = "graphviz-pure"
+TIMEOUT_SECONDS = 10.0
+_PROLOG = re.compile(r"<\?xml.*?\?>|<!DOCTYPE.*?>|<!--.*?-->", re.DOTALL)
+_SIZE = re.compile(r'\s(?:width|height)="[^"]*"')
+_warned: set[str] = set()
+
+
+def _warn_once(problem: str, *args: object) -> None:
+    """Log a rendering problem the first time it happens in this process (a page shows the step map meanwhile)."""
+    if problem not in _warned:
+        _warned.add(problem)
+        log.warning(problem, *args)
+
+
+def graphviz_binary() -> str | None:
+    """The ``graphviz-pure`` program: beside this Python (the venv's bin/) first, else on PATH."""
+    beside = Path(sys.executable).parent / BINARY
+    if beside.is_file():
+        return str(beside)
+    return shutil.which(BINARY)
+
+
+def render_svg(source: str) -> str | None:
+    """SVG for DOT ``source`` as the binary writes it, or None (logged once) if it is missing or fails."""
+    binary = graphviz_binary()
+    if binary is None:
+        _warn_once("workflow diagrams are off: the %s program was not found (pip install graphviz-pure)", BINARY)
+        return None
+    try:
+        done = subprocess.run([binary, "-Tsvg"], input=source, capture_output=True, text=True,  # noqa: S603
+                              timeout=TIMEOUT_SECONDS, check=False)
+    except (OSError, subprocess.TimeoutExpired) as failure:
+        _warn_once("workflow diagrams are off: %s could not run: %s", BINARY, failure)
+        return None
+    if done.returncode != 0 or "<svg" not in done.stdout:
+        _warn_once("workflow diagrams are off: %s failed (exit %s): %s", BINARY, done.returncode,
+                   done.stderr.strip()[:200])
+        return None
+    return done.stdout
+
+
+def embeddable(svg: str, title: str) -> str:
+    """The binary's SVG made fit to put inside a page: no XML prolog, DOCTYPE or comments; an image with a
+    name for screen readers; fixed sizes dropped so the viewBox scales it to the width it is given."""
+    body = _PROLOG.sub("", svg).strip()
+    start = body.index("<svg")
+    end = body.index(">", start)
+    opening = _SIZE.sub("", body[start:end])
+    name = escape(title, quote=True)
+    opening += f' width="100%" role="img" aria-label="{name}" focusable="false"'
+    return f"{opening}><title>{escape(title)}</title>{body[end + 1:]}"
+
+
+@lru_cache(maxsize=256)
+def _drawn(version: str, current: str | None) -> str | None:
+    """The SVG of one workflow version with one state marked (only versions x states exist, so all fit)."""
+    definition = programme_of_version(version).definition(version)
+    return render_svg(dot(definition, current, guards=False))
+
+
+def workflow_svg(version: str, current: str | None, title: str | None = None) -> str | None:
+    """The picture of workflow ``version`` with ``current`` marked, ready to embed, or None when it cannot be
+    drawn. ``title`` is what a screen reader says (the page's language); by default in English."""
+    drawn = _drawn(version, current)
+    if drawn is None:
+        return None
+    if title is None:
+        title = f"Workflow of this case; current step: {current}" if current else "Workflow"
+    return embeddable(drawn, title)
+
+
+def forget() -> None:
+    """Drop the cached pictures and the 'logged once' memory (tests, or after installing the binary)."""
+    _drawn.cache_clear()
+    _warned.clear()
