@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from functools import lru_cache
 from html import escape
 from pathlib import Path
@@ -75,17 +76,20 @@ def embeddable(svg: str, title: str) -> str:
     return f"{opening}><title>{escape(title)}</title>{body[end + 1:]}"
 
 
-@lru_cache(maxsize=256)
-def _drawn(version: str, current: str | None) -> str | None:
-    """The SVG of one workflow version with one state marked (only versions x states exist, so all fit)."""
+@lru_cache(maxsize=512)
+def _drawn(version: str, current: str | None, names: tuple[tuple[str, str], ...]) -> str | None:
+    """The SVG of one workflow version with one state marked, in one language's words (only versions x states x
+    languages exist, so all fit)."""
     definition = programme_of_version(version).definition(version)
-    return render_svg(dot(definition, current, guards=False))
+    return render_svg(dot(definition, current, guards=False, names=dict(names)))
 
 
-def workflow_svg(version: str, current: str | None, title: str | None = None) -> str | None:
+def workflow_svg(version: str, current: str | None, title: str | None = None,
+                 names: Mapping[str, str] | None = None) -> str | None:
     """The picture of workflow ``version`` with ``current`` marked, ready to embed, or None when it cannot be
-    drawn. ``title`` is what a screen reader says (the page's language); by default in English."""
-    drawn = _drawn(version, current)
+    drawn. ``title`` is what a screen reader says and ``names`` the words for states and triggers, both in the
+    page's language (English title and the codes by default)."""
+    drawn = _drawn(version, current, tuple(sorted((names or {}).items())))
     if drawn is None:
         return None
     if title is None:

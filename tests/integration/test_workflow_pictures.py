@@ -140,3 +140,13 @@ def test_the_binary_is_found_beside_this_python() -> None:
     found = diagrams.graphviz_binary()
     assert found is not None
     assert Path(found).parent == Path(sys.executable).parent
+
+
+def test_states_and_triggers_are_worded_as_asked_even_with_quotes() -> None:
+    names = {"assessment": 'Évaluation "now" \\ here', "prepare": "Préparer"}
+    svg = diagrams.workflow_svg(CASE_WORKFLOW_VERSION, "assessment", names=names)
+    assert svg is not None
+    texts = [t.text for t in ET.fromstring(svg).iter(f"{SVG}text")]
+    assert 'Évaluation "now" \\ here' in texts and "Préparer" in texts
+    assert "assessment" not in texts and "requested" in texts  # a state without a name keeps its code
+    assert nodes(svg)["assessment"].get("fill") == "#ffd966"

@@ -4,6 +4,7 @@ staff who forward requests see neither."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from dataclasses import replace
@@ -52,6 +53,7 @@ def test_the_mediators_case_page_draws_the_workflow_with_the_current_step(browse
     assert 'role="img"' in svg
     assert 'aria-label="Workflow of this case; current step: assessment"' in svg
     assert marked(svg) == ["assessment"]
+    assert ">Reopen at a participant's request</text>" in html.unescape(svg)  # the triggers in the page's words
     assert "<figure" in page and "<figcaption" in page
     # the text step map stays, as the picture's accessible alternative
     assert re.search(r'<li aria-current="step" class="current-step">\s*<strong>assessment</strong>', page)
@@ -76,11 +78,12 @@ def test_a_case_under_an_older_version_shows_that_version(browser_for, world: Wo
     mediator = browser_for("mediator")
     old_page = readable(mediator.get(f"/mediator/cases/{world.own}"))
     old_svg = picture(old_page)
-    assert "mediation first edition" in old_svg and "change_modality" not in old_svg
+    change = "<title>dialogue_written->dialogue_video</title>"  # an edge of change_modality
+    assert "mediation first edition" in old_svg and change not in old_svg
     assert marked(old_svg) == ["dialogue_written"]
     assert "version vom-0" in old_page
     current_svg = picture(readable(mediator.get(f"/mediator/cases/{world.own_requested}")))
-    assert "victim-offender mediation" in current_svg and "change_modality" in current_svg
+    assert "victim-offender mediation" in current_svg and change in current_svg
 
 
 def test_without_the_drawing_program_the_page_keeps_its_step_map(browser_for, world: World,
@@ -113,3 +116,13 @@ def test_staff_who_forward_requests_see_neither_picture_nor_progress(browser_for
         assert "<svg" not in page
         assert "progress-line" not in page and 'aria-current="step"' not in page
         assert "ffd966" not in page
+
+
+def test_the_picture_speaks_the_pages_language(browser_for, world: World) -> None:
+    mediator = browser_for("mediator")
+    mediator.post("/language/fr", {"back": "/"})
+    svg = html.unescape(picture(page_text(mediator.get(f"/mediator/cases/{world.own_assessment}"))))
+    assert ">évaluation</text>" in svg and ">assessment</text>" not in svg
+    assert marked(svg) == ["assessment"]  # the node ids stay codes
+    english = html.unescape(picture(page_text(browser_for("mediator").get(f"/mediator/cases/{world.own_assessment}"))))
+    assert ">assessment</text>" in english
