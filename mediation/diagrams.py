@@ -27,7 +27,11 @@ BINARY = "graphviz-pure"
 TIMEOUT_SECONDS = 10.0
 _PROLOG = re.compile(r"<\?xml.*?\?>|<!DOCTYPE.*?>|<!--.*?-->", re.DOTALL)
 _SIZE = re.compile(r'\s(?:width|height)="[^"]*"')
+_VIEW_WIDTH = re.compile(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) [\d.]+"')
 _warned: set[str] = set()
+# A page's picture: top to bottom (narrower than left to right), in a sans-serif face large enough to read.
+PAGE_STYLE = ('graph [fontname="Helvetica"];', 'node [fontname="Helvetica", fontsize=16];',
+              'edge [fontname="Helvetica", fontsize=14];')
 
 
 def _warn_once(problem: str, *args: object) -> None:
@@ -66,13 +70,17 @@ def render_svg(source: str) -> str | None:
 
 def embeddable(svg: str, title: str) -> str:
     """The binary's SVG made fit to put inside a page: no XML prolog, DOCTYPE or comments; an image with a
-    name for screen readers; fixed sizes dropped so the viewBox scales it to the width it is given."""
+    name for screen readers; its size one CSS pixel per point of the viewBox (text at its drawn size: a whole
+    workflow scaled down to a page's width is unreadable), the page's stylesheet scaling it and the figure
+    scrolling."""
     body = _PROLOG.sub("", svg).strip()
     start = body.index("<svg")
     end = body.index(">", start)
     opening = _SIZE.sub("", body[start:end])
+    wide = _VIEW_WIDTH.search(opening)
+    width = f"{round(float(wide.group(1)))}" if wide else "100%"
     name = escape(title, quote=True)
-    opening += f' width="100%" role="img" aria-label="{name}" focusable="false"'
+    opening += f' width="{width}" role="img" aria-label="{name}" focusable="false"'
     return f"{opening}><title>{escape(title)}</title>{body[end + 1:]}"
 
 
@@ -81,7 +89,7 @@ def _drawn(version: str, current: str | None, names: tuple[tuple[str, str], ...]
     """The SVG of one workflow version with one state marked, in one language's words (only versions x states x
     languages exist, so all fit)."""
     definition = programme_of_version(version).definition(version)
-    return render_svg(dot(definition, current, guards=False, names=dict(names)))
+    return render_svg(dot(definition, current, guards=False, names=dict(names), rankdir="TB", extra=PAGE_STYLE))
 
 
 def workflow_svg(version: str, current: str | None, title: str | None = None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from workflows.engine import WorkflowDefinition
 
@@ -48,11 +48,13 @@ def _quoted(text: str) -> str:
 
 
 def dot(definition: WorkflowDefinition, current: str | None = None, *, guards: bool = True,
-        names: Mapping[str, str] | None = None) -> str:
+        names: Mapping[str, str] | None = None, rankdir: str = "LR", extra: Sequence[str] = ()) -> str:
     """Graphviz DOT source; the current state filled and bold, final states with a double border. ``names``
-    gives the words shown for states and triggers (codes by default); the nodes keep the codes as their ids."""
+    gives the words shown for states and triggers (codes by default); the nodes keep the codes as their ids.
+    ``rankdir`` and ``extra`` statements (fonts...) shape the picture."""
     names = names or {}
-    lines = [f'digraph "{definition.name}" {{', "    rankdir=LR;", "    node [shape=box, style=rounded];"]
+    lines = [f'digraph "{definition.name}" {{', f"    rankdir={rankdir};", "    node [shape=box, style=rounded];",
+             *(f"    {statement}" for statement in extra)]
     for state in definition.states:
         marks = ', style="rounded,filled,bold", fillcolor="#ffd966"' if state == current else ""
         peripheries = ", peripheries=2" if state in definition.final_states else ""
