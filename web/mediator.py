@@ -8,6 +8,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from mediation.diagrams import workflow_svg
 from mediation.errors import DatabaseBusy
 from mediation.models import Role
 from mediation.notifications import invitation_mail
@@ -72,7 +73,11 @@ def _case_page(reference: str, **sentence_form: Any) -> str:
     """The case page; ``sentence_form`` re-shows a refused sentence form (what was typed, what is wrong)."""
     page = read_as_user(views.case_page, reference)
     names = call_with_vault(participant_names.names_for_mediator, reference)
-    return render_template("mediator/case.html", page=page, names=names,
+    codes = {state for state, _moves in page.steps} | {trigger for _s, moves in page.steps for trigger, _d in moves}
+    picture = workflow_svg(page.workflow_version, page.state,
+                           _("Workflow of this case; current step: %(step)s", step=label(page.state)),
+                           {code: label(code) for code in codes})
+    return render_template("mediator/case.html", page=page, names=names, picture=picture,
                            safety=read_as_user(safety.safety_panel, reference),
                            meetings=read_as_user(meeting_views.case_meetings, reference),
                            summary=read_as_user(private_line.line_summary, reference),

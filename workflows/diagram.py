@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 
 from workflows.engine import WorkflowDefinition
 
 
-def _edges(definition: WorkflowDefinition) -> dict[tuple[str, str], list[str]]:
-    """Group triggers by (source, dest), with guards in brackets, so parallel edges stay readable."""
+def _edges(definition: WorkflowDefinition, guards: bool = True,
+           names: Mapping[str, str] | None = None) -> dict[tuple[str, str], list[str]]:
+    """Group triggers by (source, dest), with guards in brackets (unless ``guards`` is false: a picture small
+    enough for a page), so parallel edges stay readable. ``names`` words the triggers (a page's language)."""
     edges: dict[tuple[str, str], list[str]] = defaultdict(list)
     for spec in definition.transitions:
-        conditions = [g.name for g in spec.guards] + [f"not {g.name}" for g in spec.unless]
-        label = spec.trigger + (f" [{', '.join(conditions)}]" if conditions else "")
+        conditions = [g.name for g in spec.guards] + [f"not {g.name}" for g in spec.unless] if guards else []
+        label = (names or {}).get(spec.trigger, spec.trigger) + (f" [{', '.join(conditions)}]" if conditions else "")
         if label not in edges[(spec.source, spec.dest)]:
             edges[(spec.source, spec.dest)].append(label)
     return edges
@@ -39,14 +42,25 @@ def mermaid(definition: WorkflowDefinition, current: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def dot(definition: WorkflowDefinition, current: str | None = None) -> str:
-    lines = [f'digraph "{definition.name}" {{', "    rankdir=LR;", "    node [shape=box, style=rounded];"]
+def _quoted(text: str) -> str:
+    """Text inside a DOT double-quoted string."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def dot(definition: WorkflowDefinition, current: str | None = None, *, guards: bool = True,
+        names: Mapping[str, str] | None = None, rankdir: str = "LR", extra: Sequence[str] = ()) -> str:
+    """Graphviz DOT source; the current state filled and bold, final states with a double border. ``names``
+    gives the words shown for states and triggers (codes by default); the nodes keep the codes as their ids.
+    ``rankdir`` and ``extra`` statements (fonts...) shape the picture."""
+    names = names or {}
+    lines = [f'digraph "{definition.name}" {{', f"    rankdir={rankdir};", "    node [shape=box, style=rounded];",
+             *(f"    {statement}" for statement in extra)]
     for state in definition.states:
         marks = ', style="rounded,filled,bold", fillcolor="#ffd966"' if state == current else ""
         peripheries = ", peripheries=2" if state in definition.final_states else ""
-        lines.append(f'    "{state}" [label="{state}"{marks}{peripheries}];')
-    for (source, dest), labels in _edges(definition).items():
-        text = "\\n".join(labels)
+        lines.append(f'    "{state}" [label="{_quoted(names.get(state, state))}"{marks}{peripheries}];')
+    for (source, dest), labels in _edges(definition, guards, names).items():
+        text = "\\n".join(_quoted(label) for label in labels)
         lines.append(f'    "{source}" -> "{dest}" [label="{text}"];')
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -6,6 +6,7 @@ import click
 
 from mediation.cli.base import clean_errors, cli_runtime, main
 from mediation.db import utcnow
+from mediation.diagrams import render_svg
 from mediation.services import queries, workflow
 from mediation.statistics import tallies
 from mediation.statistics.csv_export import text_tables, to_csv
@@ -69,11 +70,12 @@ def show(reference: str) -> None:
 @click.option("--programme", "programme_name", type=click.Choice([p.name for p in programmes()]),
               help="Draw this programme's workflow instead.")
 @click.option("--version", help="The programme's workflow version (with --programme; default: its current one).")
-@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "svg"]), default="mermaid", show_default=True,
+              help="svg is drawn by the graphviz-pure program (installed with the project).")
 @click.option("--current", help="Mark this state as the current one.")
 def diagram(which: str | None, programme_name: str | None, version: str | None, fmt: str,
             current: str | None) -> None:
-    """Print a workflow as a Mermaid or Graphviz DOT diagram."""
+    """Print a workflow as a Mermaid or Graphviz DOT diagram, or as an SVG picture."""
     if programme_name is not None and which is not None:
         raise click.UsageError("Use either --workflow or --programme, not both.")
     if programme_name is None and version is not None:
@@ -87,6 +89,13 @@ def diagram(which: str | None, programme_name: str | None, version: str | None, 
         definition = MESSAGE_WORKFLOW if which == "message" else CASE_WORKFLOW
     if current is not None and current not in definition.states:
         raise click.BadParameter(f"{current!r} is not a state of this workflow", param_hint="--current")
+    if fmt == "svg":
+        svg = render_svg(dot(definition, current))
+        if svg is None:
+            raise click.ClickException("The diagram could not be drawn: the graphviz-pure program is missing or "
+                                       "failed (pip install graphviz-pure).")
+        click.echo(svg, nl=False)
+        return
     click.echo((mermaid if fmt == "mermaid" else dot)(definition, current), nl=False)
 
 

@@ -13,16 +13,18 @@ from mediation.errors import Forbidden
 from mediation.models import AuditEntry, Case, Participant, Role, User
 from mediation.models.sentence import SentenceRecord
 from mediation.policy import own_participation, require_active, require_mediator_of, require_role
+from mediation.progress import ProgressStep, progress_line
 from mediation.services.listing import ListQuery, Page
 from mediation.services.lookup import find_case
 from mediation.services.messages import awaiting_review_count
 from mediation.services.messages.common import may_write
 from mediation.services.queries import CaseSummary, StepCounts, case_list, step_counts
 from mediation.services.workflow import ActionOption, actions_for
-from workflows.case_workflow import CASE_WORKFLOW, MODALITY_CHOOSABLE_IN, case_workflow
+from workflows.case_workflow import CASE_WORKFLOW_VERSION, MODALITY_CHOOSABLE_IN, case_workflow
 from workflows.diagram import mermaid, step_map
 from workflows.eligibility import decide, parse_sentence
 from workflows.errors import InvalidSentence
+from workflows.programmes import programme_of_version
 from workflows.vocabulary import CaseState, ParticipantRole, carries_messages
 from workflows.words import Words
 
@@ -76,6 +78,7 @@ class CasePage:
     steps: list[tuple[str, list[tuple[str, str]]]]
     can_choose_modality: bool
     carries_messages: bool
+    workflow_version: str = CASE_WORKFLOW_VERSION  # the case's own version: its picture and step map are of it
 
 
 def _participant_rows(case: Case) -> list[ParticipantRow]:
@@ -104,10 +107,11 @@ def case_page(session: Session, actor: User, reference: str) -> CasePage:
                               .order_by(AuditEntry.seq))
     timeline = [TimelineEntry(e.seq, e.occurred_at, e.actor_role, e.tag, e.from_state, e.to_state, e.reason)
                 for e in entries]
+    definition = programme_of_version(case.workflow_version).definition(case.workflow_version)
     return CasePage(case.reference, case.state, case.modality, case.outcome, case.paused_from, case.version,
                     sentence, _participant_rows(case), actions_for(actor, case), timeline,
-                    mermaid(CASE_WORKFLOW, case.state), step_map(CASE_WORKFLOW),
-                    case.state in MODALITY_CHOOSABLE_IN, carries_messages(case.state))
+                    mermaid(definition, case.state), step_map(definition),
+                    case.state in MODALITY_CHOOSABLE_IN, carries_messages(case.state), case.workflow_version)
 
 
 @dataclass(frozen=True)
@@ -152,6 +156,7 @@ class PortalCase:
     can_withdraw: bool
     withdrawn_by_me: bool
     my_role: str = "primary"
+    progress: tuple[ProgressStep, ...] = ()  # the plain-words phases, the current one marked
 
 
 def portal_cases(session: Session, actor: User) -> list[PortalCase]:
@@ -171,5 +176,6 @@ def portal_cases(session: Session, actor: User) -> list[PortalCase]:
             can_send_video=may_write(mine, case.state, "video"),
             can_withdraw=("withdraw" in case_workflow(case.workflow_version).triggers_from(case.state)
                           and mine.role != ParticipantRole.SUPPORT),
-            withdrawn_by_me=case.withdrawn_by_participant_id == mine.id, my_role=mine.role))
+            withdrawn_by_me=case.withdrawn_by_participant_id == mine.id, my_role=mine.role,
+            progress=tuple(progress_line(case.workflow_version, case.state, case.paused_from))))
     return result

@@ -60,6 +60,12 @@ def test_a_case_from_the_public_request_to_its_close(people: People, live_app: L
     assert "The sentence was recorded" in mediator.flash()
     mediator.do("Check eligibility")
     assert mediator.state() == "assessment"
+    # the workflow drawn on the server, the current step filled; the text step map stays beside it
+    picture = mediator.page.get_by_role("img", name="Workflow of this case; current step: assessment")
+    expect(picture).to_be_visible()
+    expect(picture.locator("g.node").filter(has_text="assessment").locator("path")).to_have_attribute(
+        "fill", "#ffd966")
+    expect(mediator.page.locator("ol.step-map > li[aria-current=step]")).to_contain_text("assessment")
     eligibility = mediator.eligibility()
     assert "Eligible" in eligibility, eligibility
     assert "3 years" in eligibility and "two years" in eligibility, eligibility  # the rule and the data
@@ -96,6 +102,8 @@ def test_a_case_from_the_public_request_to_its_close(people: People, live_app: L
     assert harmed_account.username.startswith("dana.")
     harmed.login(harmed_account)
     assert harmed.status() == "The dialogue is under way in writing, through the mediator."
+    expect(harmed.page.locator("ol.progress-line li[aria-current=step]")).to_have_text("Dialogue (current step)")
+    expect(harmed.page.locator("main svg")).to_have_count(0)
     harmed.screenshot("home")
     offender_account = offender.activate(offender_code, live_app.new_credentials("Eli"))
     offender.login(offender_account)

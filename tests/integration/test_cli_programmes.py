@@ -82,3 +82,25 @@ def test_the_diagram_refuses_what_does_not_exist(draw, args, error):
     assert result.stdout == ""
     assert error in " ".join(result.stderr.split())
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("each", programmes(), ids=lambda p: p.name)
+def test_each_programme_is_drawn_as_an_svg_picture(draw, each):
+    definition = each.definition()
+    result = draw("--programme", each.name, "--format", "svg", "--current", definition.initial)
+    assert result.exit_code == 0
+    assert result.stdout.startswith("<?xml")  # a standalone file, unlike the pages' embedded picture
+    assert "<svg" in result.stdout and result.stdout.rstrip().endswith("</svg>")
+    for state in definition.states:
+        assert f"<title>{state}</title>" in result.stdout
+    assert 'fill="#ffd966"' in result.stdout
+
+
+def test_the_svg_is_refused_clearly_without_the_drawing_program(draw, monkeypatch):
+    from mediation import diagrams
+    monkeypatch.setattr(diagrams, "graphviz_binary", lambda: None)
+    result = draw("--format", "svg")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "the graphviz-pure program is missing" in result.stderr
+    assert "Traceback" not in result.stderr

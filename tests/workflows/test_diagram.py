@@ -164,3 +164,14 @@ def test_the_step_map_lists_every_state_once_with_every_move_leaving_it():
         assert (spec.trigger, str(spec.dest)) in steps[str(spec.source)]
     assert all(len(moves) == len(set(moves)) for moves in steps.values())  # parallel guarded edges listed once
     assert steps["closed"] == [("reopen", "assessment"), ("reopen", "requested")]
+
+
+@pytest.mark.parametrize("definition", DEFINITIONS)
+def test_dot_without_guards_keeps_every_edge_and_trigger_but_no_condition(definition: WorkflowDefinition):
+    full, plain = dot_edges(dot(definition)), dot_edges(dot(definition, guards=False))
+    assert plain.keys() == full.keys()
+    for edge, labels in full.items():
+        assert plain[edge] == list(dict.fromkeys(trigger_of(label) for label in labels))
+    assert "[" not in "".join(label for labels in plain.values() for label in labels)
+    assert dot_nodes(dot(definition, "closed" if "closed" in definition.states else None, guards=False)) == \
+        dot_nodes(dot(definition, "closed" if "closed" in definition.states else None))
