@@ -23,6 +23,7 @@ class NoticeKind(StrEnum):
     REASSESSMENT_DUE = "reassessment_due"  # to the case's mediators: a participant's safety is due again
     AGREEMENT_ITEM_DUE = "agreement_item_due"  # to the case's mediators: an agreement item comes due
     ACTIVITY_DUE = "activity_due"  # to the case's mediators: a planned activity or meeting comes up
+    INVITATION_EMAIL_FAILED = "invitation_email_failed"  # to the case's mediators: invite the person again
     TIMER_FAILED = "timer_failed"  # to every coordinator: a timer kept failing (no case when it had none)
 
 

@@ -28,12 +28,13 @@ from config.timing import Mail
 from mediation.db import utcnow
 from mediation.errors import Unavailable
 from mediation.keyfiles import read_secret_key
-from mediation.models import OutboxEvent, OutboxMessage, OutboxState, User
+from mediation.models import Case, NoticeKind, OutboxEvent, OutboxMessage, OutboxState, Participant, User
 from mediation.moments import aware
 from mediation.notifications import digest_counts, invitation_mail, smtp, wording
 from mediation.notifications.preferences import preference_of
 from mediation.notifications.quiet_hours import quiet_end
 from mediation.runtime import Runtime
+from mediation.services.reminders_handlers import mediators_of, tell_all
 
 log = logging.getLogger(__name__)
 
@@ -158,8 +159,18 @@ def _record_failure(session: Session, row_id: int, code: str, now: datetime, max
     if row.attempts >= max_attempts:
         row.state = OutboxState.FAILED.value
         row.sealed_payload, row.kek_id = None, None
+        if row.event == OutboxEvent.INVITATION:
+            _tell_mediators_the_invitation_failed(session, row, now)
     else:
         row.next_attempt_at = now + min(FIRST_RETRY * 2 ** (row.attempts - 1), LONGEST_RETRY)
+
+
+def _tell_mediators_the_invitation_failed(session: Session, row: OutboxMessage, now: datetime) -> None:
+    """The mediator believes the invitation went: without this notice the person would wait for it forever."""
+    participant = session.get(Participant, row.participant_id) if row.participant_id is not None else None
+    case = session.get(Case, participant.case_id) if participant is not None else None
+    if case is not None:
+        tell_all(session, mediators_of(session, case), NoticeKind.INVITATION_EMAIL_FAILED, case.id, now)
 
 
 def _built(mail: Mail, prepared: Envelope) -> EmailMessage:

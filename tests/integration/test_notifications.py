@@ -19,7 +19,16 @@ from mediation.audit import AuditTag
 from mediation.crypto.keyring import new_kek
 from mediation.errors import InvalidInput
 from mediation.keyfiles import ensure_instance
-from mediation.models import AuditEntry, NotificationPreference, OutboxEvent, OutboxMessage, OutboxState, User
+from mediation.models import (
+    AuditEntry,
+    Notice,
+    NoticeKind,
+    NotificationPreference,
+    OutboxEvent,
+    OutboxMessage,
+    OutboxState,
+    User,
+)
 from mediation.moments import aware
 from mediation.notifications import digest, health, invitation_mail, outbox, preferences, sending, smtp, wording
 from mediation.notifications.preferences import Choice
@@ -383,6 +392,31 @@ def test_an_invitation_goes_by_email_only_with_consent_and_its_code_is_wiped_onc
     with runtime.transaction(read_only=True) as session:
         [entry] = session.scalars(select(AuditEntry).where(AuditEntry.tag == AuditTag.INVITATION_EMAILED))
     assert "p@example.org" not in entry.details
+
+
+def test_an_invitation_that_cannot_be_emailed_tells_the_mediator_to_invite_again(runtime, actors, make_case,
+                                                                              mail_server):
+    reference = make_case(CaseState.ASSESSMENT)
+    with runtime.transaction() as session:
+        case = find_case(session, actors.mediator, reference)
+        participant_id, case_id = case.participants[0].id, case.id
+        invitation_mail.invite_by_email(session, runtime.vault.keyring, actors.mediator, reference,
+                                        participant_id=participant_id, hours=48, address="p@example.org",
+                                        agreed=True, language="en")
+    mail_server.mode = "refuse_554"
+    moment = datetime.now(UTC)
+    for attempt in range(3):
+        assert mediator_notices(runtime, actors.mediator) == []  # not while it may still go
+        moment += timedelta(hours=1 + attempt)
+        assert send(runtime, moment).failed == 1
+    [row] = rows(runtime)
+    assert row.state == OutboxState.FAILED and row.sealed_payload is None
+    assert mediator_notices(runtime, actors.mediator) == [(NoticeKind.INVITATION_EMAIL_FAILED, case_id)]
+
+
+def mediator_notices(runtime: Runtime, user: User) -> list[tuple[str, int | None]]:
+    with runtime.transaction(read_only=True) as session:
+        return [(n.kind, n.case_id) for n in session.scalars(select(Notice).where(Notice.user_id == user.id))]
 
 
 # --- the leak test ------------------------------------------------------------------------------------------------

@@ -5,12 +5,14 @@ timer (upcoming, overdue, failed) with their notices, and never any content on e
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
+from flask_babel import force_locale
 from sqlalchemy import select, update
 
 from mediation.db import utcnow
-from mediation.models import Case, Timer, TimerKind, TimerState
+from mediation.models import Case, NoticeKind, Timer, TimerKind, TimerState
 from mediation.runtime import Runtime
 from tests.web.conftest import ALL_CANARIES, World, readable
 from tests.web.test_routes import covers
@@ -76,3 +78,14 @@ def test_the_coordinator_reads_and_dismisses_their_notices(browser_for, world: W
     assert response.status_code == 303 and urlsplit(response.headers["Location"]).path == "/admin/timers"
     assert text not in readable(admin.follow(response))
     assert admin.post(f"/admin/notices/{world.admin_notice}/dismiss").status_code == 404  # once
+
+
+def test_every_notice_kind_reads_as_its_own_sentence_in_both_languages(app):
+    """A kind the partial forgot would fall through to the last sentence ("reassigned"): a wrong message."""
+    template = app.jinja_env.get_template("_notice.html")
+    for language in ("en", "fr"):
+        with app.test_request_context(headers={"Accept-Language": language}), force_locale(language):
+            sentences = {kind: template.render(n=SimpleNamespace(kind=kind.value, reference="RO-2026-00001"),
+                                               stale_days=14) for kind in NoticeKind}
+        assert len(set(sentences.values())) == len(NoticeKind), sentences
+        assert all("RO-2026-00001" in sentence for sentence in sentences.values())
