@@ -1,5 +1,5 @@
-"""The outbox's health for the coordinator: how many e-mails are queued, sent, failed or dropped, how old the
-oldest waiting one is, and a page of the rows that are failing (attempts, error code, next attempt).
+"""The outbox's health for the coordinator: how many e-mails are queued, sent, failed or dropped, how long the
+oldest one due has waited, and a page of the rows that are failing (attempts, error code, next attempt).
 
 Never content and never an address: the rows show their kind, state, counts, codes and times only.
 """
@@ -24,7 +24,9 @@ OUTBOX_KEY: tuple[KeyPart, ...] = ("time", "int")  # next attempt, row id
 @dataclass(frozen=True)
 class OutboxCounts:
     by_state: dict[str, int]
-    oldest_queued_age: timedelta | None  # how long the oldest e-mail still queued has waited
+    # How long the oldest e-mail due now has waited: one held back by quiet hours, or waiting for its next
+    # attempt after a failure (listed among the failing), is not late.
+    oldest_due_age: timedelta | None
 
 
 @dataclass(frozen=True)
@@ -42,9 +44,11 @@ def counts(session: Session, actor: User, now: datetime | None = None) -> Outbox
     require_role(actor, Role.ADMIN)
     rows = session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all()
     by_state = {state.value: 0 for state in OutboxState} | {str(state): n for state, n in rows}
+    moment = now or utcnow()
     oldest = session.scalar(select(func.min(OutboxMessage.created_at))
-                            .where(OutboxMessage.state == OutboxState.QUEUED.value))
-    age = max((now or utcnow()) - aware(oldest), timedelta(0)) if oldest is not None else None
+                            .where(OutboxMessage.state == OutboxState.QUEUED.value,
+                                   OutboxMessage.next_attempt_at <= moment))
+    age = max(moment - aware(oldest), timedelta(0)) if oldest is not None else None
     return OutboxCounts(by_state, age)
 
 

@@ -218,6 +218,9 @@ def test_a_message_due_in_quiet_hours_waits_for_their_end(runtime, actors, relay
     assert aware(row.next_attempt_at) == late_evening.replace(hour=12)  # 07:00 in Montreal
     assert send(runtime, late_evening.replace(hour=11, minute=59)).total == 0
     assert mail_server.received == []
+    with runtime.transaction(read_only=True) as session:  # held back on purpose: not shown as late
+        assert health.counts(session, actors.admin, now=late_evening.replace(hour=11)).oldest_due_age is None
+        assert health.counts(session, actors.admin, now=late_evening.replace(hour=13)).oldest_due_age is not None
     assert send(runtime, late_evening.replace(hour=12)).sent == 1
     assert [m["To"] for m in mail_server.received] == [HARMED_ADDRESS]
 
