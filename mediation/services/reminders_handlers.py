@@ -8,6 +8,7 @@ never anything said or written in it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -90,72 +91,73 @@ def case_stale(session: Session, timer: Timer, firing: Firing) -> Outcome:
     return Outcome.done()
 
 
-@handles(TimerKind.CASE_STALE_ESCALATION)
-def case_stale_escalation(session: Session, timer: Timer, firing: Firing) -> Outcome:
+def _remind(session: Session, timer: Timer, firing: Firing, kind: NoticeKind,
+            moot: Callable[[Case], str | None], *,
+            recipients: Callable[[Session, Case], list[int]] | None = None
+            ) -> Outcome:
+    """The shape every case reminder shares: moot when the case closed or ``moot`` says why (it may re-arm
+    the timer for later), otherwise a notice to the case's mediators (or ``recipients``)."""
     case = open_case(session, timer)
     if case is None:
         return Outcome.moot_because("case_closed")
-    if aware(case.updated_at) > aware(timer.created_at):
-        return Outcome.moot_because("activity_since")
-    tell_all(session, coordinators(session), NoticeKind.CASE_STALE_ESCALATION, case.id, firing.now)
+    why = moot(case)
+    if why is not None:
+        return Outcome.moot_because(why)
+    tell_all(session, (recipients or mediators_of)(session, case), kind, case.id, firing.now)
     return Outcome.done()
+
+
+@handles(TimerKind.CASE_STALE_ESCALATION)
+def case_stale_escalation(session: Session, timer: Timer, firing: Firing) -> Outcome:
+    def moot(case: Case) -> str | None:
+        return "activity_since" if aware(case.updated_at) > aware(timer.created_at) else None
+    return _remind(session, timer, firing, NoticeKind.CASE_STALE_ESCALATION, moot,
+                   recipients=lambda session, case: coordinators(session))
 
 
 @handles(TimerKind.REVIEW_WAITING)
 def review_waiting(session: Session, timer: Timer, firing: Firing) -> Outcome:
-    case = open_case(session, timer)
-    if case is None:
-        return Outcome.moot_because("case_closed")
-    message = session.get(Message, timer.subject_key) if timer.subject_key else None
-    if message is None or message.state != MessageState.SUBMITTED:
-        return Outcome.moot_because("reviewed")
-    tell_all(session, mediators_of(session, case), NoticeKind.REVIEW_WAITING, case.id, firing.now)
-    return Outcome.done()
+    def moot(case: Case) -> str | None:
+        message = session.get(Message, timer.subject_key) if timer.subject_key else None
+        return "reviewed" if message is None or message.state != MessageState.SUBMITTED else None
+    return _remind(session, timer, firing, NoticeKind.REVIEW_WAITING, moot)
 
 
 @handles(TimerKind.REASSESSMENT_DUE)
 def reassessment_due(session: Session, timer: Timer, firing: Firing) -> Outcome:
-    case = open_case(session, timer)
-    if case is None:
-        return Outcome.moot_because("case_closed")
-    participant = session.get(Participant, timer.subject_id) if timer.subject_id is not None else None
-    if participant is None or participant.case_id != case.id:
-        return Outcome.moot_because("no_participant")
-    if participant.safety_assessed_at is not None:
-        due = aware(participant.safety_assessed_at) + timedelta(days=delays(session).reassessment_days)
-        if due > firing.now:
-            rearm(session, timer, due)
-            return Outcome.moot_because("assessed_since")
-    tell_all(session, mediators_of(session, case), NoticeKind.REASSESSMENT_DUE, case.id, firing.now)
-    return Outcome.done()
+    def moot(case: Case) -> str | None:
+        participant = session.get(Participant, timer.subject_id) if timer.subject_id is not None else None
+        if participant is None or participant.case_id != case.id:
+            return "no_participant"
+        if participant.safety_assessed_at is not None:
+            due = aware(participant.safety_assessed_at) + timedelta(days=delays(session).reassessment_days)
+            if due > firing.now:
+                rearm(session, timer, due)
+                return "assessed_since"
+        return None
+    return _remind(session, timer, firing, NoticeKind.REASSESSMENT_DUE, moot)
 
 
 @handles(TimerKind.ACTIVITY_DUE)
 def activity_due(session: Session, timer: Timer, firing: Firing) -> Outcome:
-    case = open_case(session, timer)
-    if case is None:
-        return Outcome.moot_because("case_closed")
-    activity = session.get(Activity, timer.subject_key) if timer.subject_key else None
-    if activity is None or activity.status != ActivityStatus.PLANNED:
-        return Outcome.moot_because("activity_settled")
-    tell_all(session, mediators_of(session, case), NoticeKind.ACTIVITY_DUE, case.id, firing.now)
-    return Outcome.done()
+    def moot(case: Case) -> str | None:
+        activity = session.get(Activity, timer.subject_key) if timer.subject_key else None
+        return "activity_settled" if activity is None or activity.status != ActivityStatus.PLANNED else None
+    return _remind(session, timer, firing, NoticeKind.ACTIVITY_DUE, moot)
 
 
 @handles(TimerKind.AGREEMENT_ITEM_DUE)
 def agreement_item_due(session: Session, timer: Timer, firing: Firing) -> Outcome:
-    case = open_case(session, timer)
-    if case is None:
-        return Outcome.moot_because("case_closed")
-    item = session.get(AgreementItem, timer.subject_key) if timer.subject_key else None
-    if item is None or item.status != AgreementItemStatus.OPEN:
-        return Outcome.moot_because("item_settled")
-    due = item_due_moment(item.due_on) - timedelta(hours=delays(session).reminder_hours)
-    if due > firing.now:
-        rearm(session, timer, due)
-        return Outcome.moot_because("due_date_moved")
-    tell_all(session, mediators_of(session, case), NoticeKind.AGREEMENT_ITEM_DUE, case.id, firing.now)
-    return Outcome.done()
+    def moot(case: Case) -> str | None:
+        item = session.get(AgreementItem, timer.subject_key) if timer.subject_key else None
+        if item is None or item.status != AgreementItemStatus.OPEN:
+            return "item_settled"
+        due = item_due_moment(item.due_on) - timedelta(hours=delays(session).reminder_hours)
+        if due > firing.now:
+            rearm(session, timer, due)
+            return "due_date_moved"
+        return None
+    return _remind(session, timer, firing, NoticeKind.AGREEMENT_ITEM_DUE, moot)
 
 
 @handles(TimerKind.INVITATION_EXPIRES)
