@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
 from mediation.errors import Forbidden, NotFound
 from mediation.models import Case, Participant, Role, User
+from workflows.programmes import VICTIM_OFFENDER_MEDIATION
 from workflows.words import Code, codes
 
 
@@ -33,10 +34,21 @@ _TRIGGERS_BY_ROLE: dict[str, frozenset[str]] = {
 
 
 def visibility(role: str, actor_id: Any) -> ColumnElement[bool]:
-    """A WHERE clause limiting cases to those an active user of ``role`` may know of.
+    """A WHERE clause limiting cases to the victim-offender mediation cases an active user of ``role`` may know of.
 
-    ``actor_id`` is a value or a bound parameter, so statements can be built once per role and reused.
+    ``actor_id`` is a value or a bound parameter, so statements can be built once per role and reused. The cases
+    of the other programmes are never among them: their own services decide who sees them
+    (``mediation.services.programme_cases``).
     """
+    return and_(mediation_cases(), _visible_to(role, actor_id))
+
+
+def mediation_cases() -> ColumnElement[bool]:
+    """The wall between programmes: only victim-offender mediation's cases."""
+    return Case.programme == VICTIM_OFFENDER_MEDIATION
+
+
+def _visible_to(role: str, actor_id: Any) -> ColumnElement[bool]:
     if role == Role.ADMIN:
         return true()
     if role == Role.MEDIATOR:

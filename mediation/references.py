@@ -10,8 +10,9 @@ from mediation.models import CaseReferenceCounter
 PREFIX = "RO"
 
 
-def next_reference(session: Session, year: int) -> str:
-    """Take the next number for ``year``; the row lock (or SQLite's write lock) keeps numbers unique."""
+def next_reference(session: Session, year: int, prefix: str = PREFIX) -> str:
+    """Take the next number for ``year``; the row lock (or SQLite's write lock) keeps numbers unique. Every
+    programme draws from the one counter, under its own ``prefix`` (mediation.services.programme_cases)."""
     number = session.execute(
         update(CaseReferenceCounter).where(CaseReferenceCounter.year == year)
         .values(last_number=CaseReferenceCounter.last_number + 1).returning(CaseReferenceCounter.last_number)
@@ -19,4 +20,4 @@ def next_reference(session: Session, year: int) -> str:
     if number is None:
         number = 1
         session.execute(insert(CaseReferenceCounter).values(year=year, last_number=number))
-    return f"{PREFIX}-{year}-{number:05d}"
+    return f"{prefix}-{year}-{number:05d}"

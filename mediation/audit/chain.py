@@ -15,6 +15,7 @@ from mediation.audit.tags import AuditTag
 from mediation.db import table
 from mediation.models import SYSTEM_CHAIN, AuditEntry, User, case_chain, content_chain
 from mediation.services import reminders_arming
+from workflows.programmes import VICTIM_OFFENDER_MEDIATION
 
 GENESIS_HASH = "0" * 64
 HASHED_FIELDS = ("chain", "seq", "case_id", "occurred_at", "actor_id", "actor_role", "tag", "from_state",
@@ -126,7 +127,9 @@ def record(session: Session, tag: AuditTag, *, case: ChainHolder | None = None, 
         return _append_to_headed_chain(session, tag, SYSTEM_CHAIN, **fields)
     values = advance_case_head(case, tag, **fields)
     session.connection().execute(INSERT_ENTRY, values)
-    reminders_arming.case_activity(session, case.id, case.state, case.updated_at)
+    # Only mediation has the stale-case reminder; the hot path's record is always a mediation case.
+    if getattr(case, "programme", VICTIM_OFFENDER_MEDIATION) == VICTIM_OFFENDER_MEDIATION:
+        reminders_arming.case_activity(session, case.id, case.state, case.updated_at)
     return str(values["entry_hash"])
 
 

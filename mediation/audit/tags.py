@@ -37,6 +37,8 @@ class AuditTag(StrEnum):
     CALENDAR_FEED_REVOKED = "user:calendar_feed:revoked"
     PASSWORD_CHANGED = "user:password:changed"  # noqa: S105 - an audit tag, not a password
     SESSIONS_ENDED = "user:sessions:ended"
+    PROGRAMME_ROLE_GRANTED = "user:programme_role:granted"  # the programme and role codes, never a name
+    PROGRAMME_ROLE_REVOKED = "user:programme_role:revoked"
     KEYS_ROTATED = "system:keys:rotated"
     KEYS_RETIRED = "system:keys:retired"
     KEYS_PURGED = "system:keys:purged"
@@ -123,6 +125,33 @@ class AuditTag(StrEnum):
     RESUME = "case:workflow:resume"
     WITHDRAW = "case:workflow:withdraw"
     REOPEN = "case:workflow:reopen"
+
+    # The programmes' own workflows (workflows.programmes): one tag per trigger, under the programme's name.
+    CIRCLE_REQUESTED = "circle:request:received"
+    CIRCLE_ASSESS = "circle:workflow:assess"
+    CIRCLE_DECLINE = "circle:workflow:decline"
+    CIRCLE_FORM = "circle:workflow:form"
+    CIRCLE_ADD_VOLUNTEER = "circle:workflow:add_volunteer"
+    CIRCLE_ACTIVATE = "circle:workflow:activate"
+    CIRCLE_PAUSE = "circle:workflow:pause"
+    CIRCLE_RESUME = "circle:workflow:resume"
+    CIRCLE_ANNIVERSARY = "circle:workflow:anniversary"
+    CIRCLE_RENEW = "circle:workflow:renew"
+    CIRCLE_END = "circle:workflow:end"
+    CIRCLE_WITHDRAW = "circle:workflow:withdraw"
+    CLIENT_ENROLLED = "client:enrolment:received"
+    CLIENT_BEGIN_ANAMNESIS = "client:workflow:begin_anamnesis"
+    CLIENT_BEGIN_FOCUS = "client:workflow:begin_focus"
+    CLIENT_BEGIN_EVALUATION = "client:workflow:begin_evaluation"
+    CLIENT_COMPLETE = "client:workflow:complete"
+    CLIENT_CONTINUE_VOLUNTARILY = "client:workflow:continue_voluntarily"
+    CLIENT_END = "client:workflow:end"
+    CLIENT_WITHDRAW = "client:workflow:withdraw"
+
+    @classmethod
+    def for_programme_trigger(cls, subject: str, trigger: str) -> AuditTag:
+        """The tag of a programme's trigger; ``subject`` is the programme's audit subject (circle, client)."""
+        return cls(f"{subject}:workflow:{trigger}")
 
     @classmethod
     def for_trigger(cls, trigger: str) -> AuditTag:

@@ -18,6 +18,7 @@ from mediation.models.outbox import OutboxEvent, OutboxMessage, OutboxState
 from mediation.models.participant import Participant
 from mediation.models.private_line import Draft, DraftPurpose, NoteDirection, NoteKind, PrivateNote
 from mediation.models.process import ProcessHeartbeat
+from mediation.models.programme_role import ProgrammeRole
 from mediation.models.safety import ConfidentialityAcknowledgement, Disclosure, SafetyAssessment
 from mediation.models.sentence import SentenceRecord
 from mediation.models.statistics import StatisticsStepDays, StatisticsTally
@@ -67,6 +68,7 @@ __all__ = [
     "ParticipantNeed",
     "PrivateNote",
     "ProcessHeartbeat",
+    "ProgrammeRole",
     "RecoveryCode",
     "RequestStatus",
     "Role",

@@ -14,6 +14,7 @@ from mediation.db import Base, utcnow
 from mediation.models.agreement import AgreementItem
 from workflows.agreements import AgreementItemStatus
 from workflows.case_workflow import CASE_WORKFLOW_VERSION
+from workflows.programmes import VICTIM_OFFENDER_MEDIATION
 from workflows.vocabulary import CaseState
 
 if TYPE_CHECKING:
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 class Origin(StrEnum):
     HARMED_PARTY_REQUEST = "harmed_party_request"
     OFFENDER_REQUEST = "offender_request"
+    CIRCLE_REQUEST = "circle_request"  # a core member asked for a Circle of Support and Accountability
+    ENROLMENT = "enrolment"  # a client enrolled on the resocialisation training programme
 
 
 class CaseFactsMixin:
@@ -69,10 +72,16 @@ class Case(CaseFactsMixin, Base):
         Index("ix_cases_mediator_state_updated", "assigned_mediator_id", "state", "updated_at", "id"),
         Index("ix_cases_co_mediator_state_updated", "co_mediator_id", "state", "updated_at", "id"),
         Index("ix_cases_referrer_created", "referred_by_id", "created_at", "id"),
+        # A programme's own lists (circles, resocialisation clients) read by programme, step and activity.
+        Index("ix_cases_programme_state_updated", "programme", "state", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
+    # The programme the case belongs to (workflows.programmes); victim-offender mediation's pages and services
+    # see only its own cases (mediation.policy.visibility), each other programme only its own.
+    programme: Mapped[str] = mapped_column(String(40), default=VICTIM_OFFENDER_MEDIATION,
+                                           server_default=VICTIM_OFFENDER_MEDIATION)
     workflow_version: Mapped[str] = mapped_column(String(40), default=CASE_WORKFLOW_VERSION)
     origin: Mapped[str] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(32), default=CaseState.REQUESTED.value)

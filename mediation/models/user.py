@@ -16,6 +16,9 @@ class Role(StrEnum):
     MEDIATOR = "mediator"
     STAFF = "staff"  # parole officers, chaplains, psychologists who forward offenders' requests
     PARTICIPANT = "participant"
+    # A volunteer of Circles of Support and Accountability: an account of its own kind, screened and trained
+    # before joining a circle (mediation.models.programme_role; the circles' own models hold the screening).
+    VOLUNTEER = "volunteer"
 
 
 class User(Base):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Select, delete, func, inspect, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, func, inspect, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -43,7 +43,7 @@ from mediation.models import (
 from mediation.notifications import sealed as notification_keys
 from mediation.services import request_keys, two_factor
 from mediation.timers import schedule
-from workflows.vocabulary import CaseState
+from workflows.programmes import programmes
 
 
 def rewrap_batch(session: Session, vault: Vault, *, limit: int = 500) -> int:
@@ -199,14 +199,19 @@ def purge_expired(session: Session, vault: Vault, *, retention_days: int, now: d
 
 def _expired(cutoff: datetime) -> Select[tuple[int]]:
     return (select(Case.id).join(CaseKey, CaseKey.case_id == Case.id)
-            .where(Case.state == CaseState.CLOSED.value, Case.closed_at < cutoff, CaseKey.wrapped_key.is_not(None)))
+            .where(finished_cases(), Case.closed_at < cutoff, CaseKey.wrapped_key.is_not(None)))
+
+
+def finished_cases() -> ColumnElement[bool]:
+    """Cases resting in a final state of their programme (a mediation closed, a circle ended...)."""
+    return or_(*(and_(Case.programme == p.name, Case.state.in_(p.final_states)) for p in programmes()))
 
 
 def purge_cases(session: Session, vault: Vault, wanted: Select[tuple[int]], *, retention_days: int, now: datetime,
                 dry_run: bool = False, anonymous_role: str = "operator") -> Purge:
     """Destroy the data keys of the cases ``wanted`` selects (closed ones whose key still exists): the one way
     both ``mediation purge`` and the worker's retention timer (as ``anonymous_role``) purge a case."""
-    chosen = wanted.where(Case.state == CaseState.CLOSED.value, CaseKey.wrapped_key.is_not(None))
+    chosen = wanted.where(finished_cases(), CaseKey.wrapped_key.is_not(None))
     rows = session.execute(select(Case.id, Case.reference).where(Case.id.in_(chosen.scalar_subquery()))
                            .order_by(Case.id)).all()
     case_ids = [case_id for case_id, _ in rows]

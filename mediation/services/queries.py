@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 from mediation.db import utcnow
 from mediation.errors import NotFound
 from mediation.models import AuditEntry, Case, Participant, Role, User
-from mediation.policy import require_role, visible_cases
+from mediation.policy import mediation_cases, require_role, visible_cases
 from mediation.services.listing import (
     DATE_FIELDS,
     Cursor,
@@ -156,6 +156,7 @@ def all_cases(session: Session) -> list[CaseSummary]:
     people = select(func.count(Participant.id)).where(Participant.case_id == Case.id).scalar_subquery()
     rows = session.execute(
         select(Case.reference, Case.state, Case.modality, Case.outcome, mediator.username, people, Case.updated_at)
+        .where(mediation_cases())
         .outerjoin(mediator, mediator.id == Case.assigned_mediator_id).order_by(Case.reference)).all()
     return [CaseSummary(*row) for row in rows]
 
@@ -163,7 +164,7 @@ def all_cases(session: Session) -> list[CaseSummary]:
 def case_for_operator(session: Session, reference: str) -> Case:
     """Any case by reference, for the operator at the server's command line; callers print metadata only."""
     wanted = normalise_reference(reference)
-    case = session.scalars(select(Case).where(Case.reference == wanted)).one_or_none()
+    case = session.scalars(select(Case).where(Case.reference == wanted, mediation_cases())).one_or_none()
     if case is None:
         raise NotFound("No case %(reference)s was found.", reference=wanted)
     return case

@@ -26,6 +26,7 @@ from mediation.fileio import write_private
 from mediation.keyfiles import load_audit_signing_key
 from mediation.models import Case, CaseKey, NoticeKind, Timer, TimerKind, TimerState
 from mediation.moments import aware
+from mediation.policy import mediation_cases
 from mediation.services import keys
 from mediation.services.reminders_arming import delays
 from mediation.services.reminders_handlers import coordinators, rearm, tell_all
@@ -114,7 +115,7 @@ def arm_missing(session: Session, settings: Settings, now: datetime, *, limit: i
     """Arm the stale-case timer of open cases, and the retention timer of closed ones, that never had one (they
     predate the timers: migration 0023); returns how many were armed (at most ``limit``)."""
     open_cases = session.execute(
-        select(Case.id, Case.updated_at).where(Case.state.in_([str(s) for s in OPEN_STATES]),
+        select(Case.id, Case.updated_at).where(mediation_cases(), Case.state.in_([str(s) for s in OPEN_STATES]),
                                                _without(TimerKind.CASE_STALE)).order_by(Case.id).limit(limit)).all()
     for case_id, updated_at in open_cases:
         if _armed_meanwhile(session, case_id, TimerKind.CASE_STALE):
