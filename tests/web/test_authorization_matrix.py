@@ -92,10 +92,16 @@ def expected(route: Route, principal: str, world: World) -> tuple[int, str | Non
     return route.ok, done
 
 
+# The other programmes' pages answer to roles given per programme, not to the account's own role: each has its
+# own matrix (tests/web/test_circles_matrix.py, tests/web/test_training_matrix.py) that covers its blueprint.
+PROGRAMME_BLUEPRINTS = ("circles.", "training.")
+
+
 def test_the_matrix_covers_every_route_of_the_app(app: Flask) -> None:
     listed = {(route.endpoint, route.method) for route in ROUTES}
     assert len(listed) == len(ROUTES), "a route is listed twice"
-    assert route_pairs(app) - listed == set(), "routes without a row in the authorization matrix"
+    mediation_routes = {pair for pair in route_pairs(app) if not pair[0].startswith(PROGRAMME_BLUEPRINTS)}
+    assert mediation_routes - listed == set(), "routes without a row in the authorization matrix"
     assert listed - route_pairs(app) == set(), "rows for routes the app does not have"
 
 
