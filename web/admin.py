@@ -9,12 +9,17 @@ from flask_babel import gettext as _
 
 from mediation.models import Role
 from mediation.services import assignment, intake, invitations, queries, sentences, two_factor, users
+from web import programme_roles
 from web.auth import role_blueprint
 from web.calls import call_as_user, call_with_vault, read_as_user
 from web.forms import form_int, form_text
 from web.lists import list_query, step_choices
 
 bp = role_blueprint("admin", Role.ADMIN)
+_ACCOUNT = "/accounts/<int(max=2147483647):user_id>/programmes"
+bp.add_url_rule(_ACCOUNT, "programme_roles", programme_roles.page)
+bp.add_url_rule(_ACCOUNT, "grant_programme_role", programme_roles.grant, methods=["POST"])
+bp.add_url_rule(_ACCOUNT + "/revoke", "revoke_programme_role", programme_roles.revoke, methods=["POST"])
 
 
 @bp.route("/")

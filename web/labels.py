@@ -83,6 +83,12 @@ LABELS: dict[str, LazyString] = {
     # roles
     "admin": _l("coordinator"), "mediator": _l("mediator"), "staff": _l("referring staff"),
     "participant": _l("participant"), "public": _l("the public"), "operator": _l("operator"),
+    "volunteer": _l("volunteer"),
+    # roles given per programme (workflows.programmes)
+    "coordinator": _l("coordinator"), "supervising_staff": _l("supervising staff member"),
+    "core_member": _l("core member"), "outer_circle": _l("outer circle"),
+    "activation_worker": _l("activation worker"), "client": _l("client"),
+    "referring_officer": _l("referring probation officer"),
     "invitee": _l("invited participant"),
     # words the domain's refusals name (workflows.words.Code): what moves, request states, the fields of a
     # sentence and of a contact card

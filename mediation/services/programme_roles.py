@@ -8,6 +8,7 @@ coordinator gives them that role, and a grant in one programme opens nothing in 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -15,12 +16,12 @@ from sqlalchemy.orm import Session
 from mediation import audit
 from mediation.audit import AuditTag
 from mediation.db import utcnow
-from mediation.errors import Forbidden, InvalidInput
+from mediation.errors import Forbidden, InvalidInput, NotFound
 from mediation.models import ProgrammeRole, Role, User
 from mediation.policy import require_active, require_role
 from mediation.services.users import account_to_manage
 from mediation.text import shown
-from workflows.programmes import VICTIM_OFFENDER_MEDIATION, programme
+from workflows.programmes import VICTIM_OFFENDER_MEDIATION, programme, programmes
 from workflows.words import Code, Words, codes
 
 # Which kind of account may hold a programme role; a role not named here is for staff accounts (the
@@ -113,3 +114,23 @@ def roles_of(session: Session, user_id: int) -> list[tuple[str, str]]:
     return [(row.programme, row.role) for row in session.scalars(
         select(ProgrammeRole).where(ProgrammeRole.user_id == user_id)
         .order_by(ProgrammeRole.programme, ProgrammeRole.role))]
+
+
+@dataclass(frozen=True)
+class AccountProgrammes:
+    """One account's programme roles as the coordinator manages them: those held, and those it could be given."""
+
+    user: User
+    held: list[tuple[str, str]]
+    grantable: list[tuple[str, str]]
+
+
+def account_programmes(session: Session, actor: User, user_id: int) -> AccountProgrammes:
+    require_role(actor, Role.ADMIN)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such account.")
+    held = roles_of(session, user.id)
+    grantable = [(p.name, role) for p in programmes() if p.name != VICTIM_OFFENDER_MEDIATION for role in p.roles
+                 if user.role in account_kinds_for(role) and (p.name, role) not in held]
+    return AccountProgrammes(user, held, grantable if user.is_active else [])

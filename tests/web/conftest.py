@@ -53,6 +53,7 @@ from mediation.services import (
     notices,
     people,
     private_line,
+    programme_roles,
     two_factor,
     users,
     workflow,
@@ -203,6 +204,8 @@ def build_world(runtime: Runtime) -> World:
                                           password=secret)
     admin, mediator, other_mediator = made["admin"], made["mediator"], made["other_mediator"]
     staff, other_staff = made["staff"], made["other_staff"]
+    with tx() as s:  # a role in another programme, for the coordinator's programme-roles page to take back
+        programme_roles.grant(s, admin, other_mediator.id, "circles", "coordinator")
 
     def case(state: CaseState, *, by: User = mediator, referrer: User = staff,
              origin: Origin = Origin.HARMED_PARTY_REQUEST, modality: Modality = Modality.WRITTEN,
@@ -902,6 +905,17 @@ ROUTES: tuple[Route, ...] = (
     Route("admin.reset_two_factor", "POST",
           lambda w, o: f"/admin/accounts/{w.users['other_mediator']}/two-factor/reset", ok=303, scoped=False,
           done=lambda w: "/admin/accounts"),
+    # programme roles (web.programme_roles): the coordinator gives another account a role in a programme
+    Route("admin.programme_roles", "GET", lambda w, o: f"/admin/accounts/{w.users['other_mediator']}/programmes",
+          scoped=False),
+    Route("admin.grant_programme_role", "POST",
+          lambda w, o: f"/admin/accounts/{w.users['other_mediator']}/programmes", ok=303, scoped=False,
+          data=lambda w, o: {"grant": "circles:supervising_staff"},
+          done=lambda w: f"/admin/accounts/{w.users['other_mediator']}/programmes"),
+    Route("admin.revoke_programme_role", "POST",
+          lambda w, o: f"/admin/accounts/{w.users['other_mediator']}/programmes/revoke", ok=303, scoped=False,
+          data=lambda w, o: {"grant": "circles:coordinator"},
+          done=lambda w: f"/admin/accounts/{w.users['other_mediator']}/programmes"),
     # face-to-face meetings (web.meetings): own_face and its planned meeting; the other case answers 404
     Route("mediator.face_to_face_new", "GET", _mediator_case("/face-to-face/new", lambda w: w.own_face)),
     Route("mediator.face_to_face_plan", "POST", _mediator_case("/face-to-face", lambda w: w.own_face), ok=303,
