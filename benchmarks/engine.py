@@ -23,6 +23,9 @@ taken in interleaved rounds together with its baseline, and the script prints me
 (d) (a) again on PostgreSQL, in a scratch database created and dropped here, when a server URL is given
     (``--postgres``, or MEDIATION_BENCH_POSTGRES_URL, or MEDIATION_TEST_POSTGRES_URL).
 
+In (a) and (d) the three programmes are loaded: the table holds as many circles and resocialisation enrolments
+as mediation cases, and every programme's machine is built before measuring (``load_other_programmes``).
+
 ``--profile`` adds, after each run of (a) and (d): the SQL of one transition on each side, a ladder that adds
 the service's steps one at a time (transaction with its joined session; + load_record; + machine fire; + audit
 entry computed; + save_record UPDATE; + INSERT = the full service) against the same steps of the Core floor,
@@ -80,10 +83,11 @@ from mediation.models import Case, Origin, User, case_chain
 from mediation.policy import require_may_fire
 from mediation.runtime import Runtime, open_runtime
 from mediation.schema import migrate
-from mediation.services import users, workflow
+from mediation.services import programme_cases, users, workflow
 from mediation.services.lookup import normalise_reference, require_version
 from workflows.case_workflow import CASE_WORKFLOW, CASE_WORKFLOW_VERSION, case_workflow
 from workflows.engine import SharedWorkflow
+from workflows.programmes import CIRCLES, RESOCIALISATION, programmes, workflow_of
 from workflows.vocabulary import CaseState, Modality
 
 WRITTEN = CaseState.DIALOGUE_WRITTEN.value
@@ -202,6 +206,7 @@ def prepare_bed(database: str, url: str, instance: Path, pool: int, synchronous:
         references = [build_case(runtime, admin, mediator, staff, steps=path,
                                  origin=Origin.OFFENDER_REQUEST if i % 2 else Origin.HARMED_PARTY_REQUEST)
                       for i in range(3 * pool + 2 * spares)]
+        load_other_programmes(runtime, admin, len(references))
     except BaseException:
         runtime.close()
         floor_engine.dispose()
@@ -210,6 +215,18 @@ def prepare_bed(database: str, url: str, instance: Path, pool: int, synchronous:
     # Interleave the pools so no side gets all the early (or late) rows.
     return Bed(database, runtime, floor_engine, mediator, mediator.id, main[0::3], main[1::3], main[2::3],
                spare[0::2], spare[1::2])
+
+
+def load_other_programmes(runtime: Runtime, admin: User, count: int) -> None:
+    """Three programmes loaded: as many circles and resocialisation enrolments as mediation cases in the table
+    (opened through the one service every programme uses), and every programme's machine built, so a
+    mediation transition is measured beside the others' rows and machines."""
+    with runtime.transaction() as session:
+        for _ in range(count):
+            programme_cases.open_case(session, admin, CIRCLES, Origin.CIRCLE_REQUEST, AuditTag.CIRCLE_REQUESTED)
+            programme_cases.open_case(session, admin, RESOCIALISATION, Origin.ENROLMENT, AuditTag.CLIENT_ENROLLED)
+    for loaded in programmes():
+        workflow_of(loaded)
 
 
 def check_synchronous(expected: str, *engines: Engine) -> None:
