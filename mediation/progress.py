@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from workflows.programmes import VICTIM_OFFENDER_MEDIATION, programme_of_version
+from workflows.circle_workflow import CircleState
+from workflows.programmes import CIRCLES, RESOCIALISATION, VICTIM_OFFENDER_MEDIATION, programme_of_version
+from workflows.resocialisation_workflow import ClientState
 from workflows.vocabulary import CaseState
 from workflows.words import Words
 
@@ -19,6 +21,22 @@ PHASES: Mapping[str, tuple[tuple[Words, frozenset[str]], ...]] = {
                                        CaseState.DIALOGUE_VIDEO, CaseState.DIALOGUE_RELAY})),
         (Words("Closing"), frozenset({CaseState.CLOSING})),
         (Words("Closed"), frozenset({CaseState.CLOSED})),
+    ),
+    # A paused circle still meets in the core member's eyes: the pause is the staff's to explain.
+    CIRCLES: (
+        (Words("Request received"), frozenset({CircleState.REQUESTED})),
+        (Words("Being assessed"), frozenset({CircleState.ASSESSMENT})),
+        (Words("Circle forming"), frozenset({CircleState.FORMING})),
+        (Words("Circle meeting"), frozenset({CircleState.ACTIVE, CircleState.RENEWAL_DUE, CircleState.PAUSED})),
+        (Words("Ended"), frozenset({CircleState.ENDED})),
+    ),
+    # An ended enrolment marks no phase: the page says in a sentence how it ended.
+    RESOCIALISATION: (
+        (Words("Enrolled"), frozenset({ClientState.ENROLLED})),
+        (Words("Getting to know you"), frozenset({ClientState.ANAMNESIS})),
+        (Words("Working on your goals"), frozenset({ClientState.FOCUS})),
+        (Words("Looking back together"), frozenset({ClientState.EVALUATION})),
+        (Words("Completed"), frozenset({ClientState.COMPLETED, ClientState.CONTINUING})),
     ),
 }
 
