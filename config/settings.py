@@ -299,6 +299,10 @@ def check_worker_settings(settings: Settings) -> None:
         raise SettingsError(f"{PREFIX}SMTP_SECURITY must be starttls or tls in production to send through "
                             f"{mail.host}: e-mail must not cross the network in the clear (a relay on this "
                             "machine, 127.0.0.1, may take it without)")
+    if settings.timing.lease_seconds < 2 * mail.timeout_seconds:
+        raise SettingsError(f"{PREFIX}OUTBOX_LEASE_SECONDS ({settings.timing.lease_seconds}) must be at least twice "
+                            f"{PREFIX}SMTP_TIMEOUT ({mail.timeout_seconds}) in production: a lease that ends while a "
+                            "worker still waits on the mail server lets another worker send the same e-mail again")
     _require_https_public_url(settings.serving)  # the links in every e-mail
 
 

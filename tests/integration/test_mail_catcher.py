@@ -105,6 +105,9 @@ def test_the_worker_delivers_into_the_catcher(catcher, runtime, actors, make_cas
      "MEDIATION_SMTP_SECURITY"),  # an invitation's code across the network in the clear
     ({"MEDIATION_SMTP_HOST": "smtp.example.org", "MEDIATION_SMTP_SECURITY": "starttls"},
      "MEDIATION_PUBLIC_URL"),  # links to the development server's address
+    ({"MEDIATION_SMTP_HOST": "smtp.example.org", "MEDIATION_SMTP_SECURITY": "starttls",
+      "MEDIATION_PUBLIC_URL": "https://mediation.example.org", "MEDIATION_SMTP_TIMEOUT": "90"},
+     "MEDIATION_OUTBOX_LEASE_SECONDS"),  # a lease that ends mid-send: another worker sends it again
 ])
 def test_in_production_the_worker_refuses_settings_that_send_mail_astray(tmp_path, settings, named):
     refused = subprocess.run([str(BIN / "mediation"), "worker", "--once"], capture_output=True, text=True, timeout=60,
