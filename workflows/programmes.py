@@ -36,9 +36,6 @@ class Programme:
     current_version: str  # the version a new case starts under
     definitions: Mapping[str, WorkflowDefinition]  # every version this installation can still run
     machine: Callable[[str], SharedWorkflow]  # the definition module's process-wide machine of a version
-    # The states a case rests in once its programme is over for the person: its retention starts there and its
-    # data key is destroyed when retention ends (mediation.services.keys).
-    final_states: tuple[str, ...] = ()
 
     def definition(self, version: str | None = None) -> WorkflowDefinition:
         """The definition of ``version`` (the current one by default); an unknown version is refused."""
@@ -49,6 +46,12 @@ class Programme:
                 programme=Code(self.name), version=repr(version)[:80], known=", ".join(self.definitions))
         return self.definitions[version]
 
+    @property
+    def final_states(self) -> tuple[str, ...]:
+        """The final states of every version still running: a case resting in one has its retention running, and
+        its data key is destroyed when retention ends (mediation.services.keys)."""
+        return tuple(dict.fromkeys(str(state) for d in self.definitions.values() for state in d.final_states))
+
     def reasons(self, version: str | None = None) -> Mapping[str, tuple[str, ...]]:
         """The vocabulary of reasons: each trigger that needs a reason, with the reasons it accepts."""
         return {name: spec.reasons for name, spec in self.definition(version).triggers.items() if spec.reasons}
@@ -58,18 +61,16 @@ _PROGRAMMES: tuple[Programme, ...] = (
     # The roles are the accounts' roles today (mediation.models.user.Role): "admin" is the programme coordinator.
     Programme(VICTIM_OFFENDER_MEDIATION, Words("Victim-offender mediation"),
               roles=("admin", "mediator", "staff", "participant"),
-              current_version=CASE_WORKFLOW_VERSION, definitions=CASE_DEFINITIONS, machine=case_workflow,
-              final_states=("closed",)),
+              current_version=CASE_WORKFLOW_VERSION, definitions=CASE_DEFINITIONS, machine=case_workflow),
     # The outer circle (parole officer, police liaison, therapist) is recorded but sees no content.
     Programme(CIRCLES, Words("Circles of Support and Accountability"),
               roles=("coordinator", "supervising_staff", "volunteer", "core_member", "outer_circle"),
-              current_version=CIRCLE_WORKFLOW_VERSION, definitions=CIRCLE_DEFINITIONS, machine=circle_workflow,
-              final_states=("ended",)),
+              current_version=CIRCLE_WORKFLOW_VERSION, definitions=CIRCLE_DEFINITIONS, machine=circle_workflow),
     # The referring probation officer receives a completion certificate and nothing else.
     Programme(RESOCIALISATION, Words("Resocialisation training programme"),
               roles=("coordinator", "activation_worker", "client", "referring_officer"),
               current_version=RESOCIALISATION_WORKFLOW_VERSION, definitions=RESOCIALISATION_DEFINITIONS,
-              machine=resocialisation_workflow, final_states=("completed", "ended")),
+              machine=resocialisation_workflow),
 )
 _BY_NAME: Mapping[str, Programme] = {p.name: p for p in _PROGRAMMES}
 

@@ -91,10 +91,11 @@ def fire(session: Session, actor: User | None, case: Case, subject: Subject, tri
     workflow.fire(subject, trigger, **arguments)
     now = utcnow()
     case.updated_at = now
-    if case.state in chosen.final_states and source not in chosen.final_states:
+    final = workflow.definition.final_states
+    if case.state in final and source not in final:
         case.closed_at = now
         reminders_arming.case_closed(session, case.id, now)
-    elif source in chosen.final_states and case.state not in chosen.final_states:
+    elif source in final and case.state not in final:
         case.closed_at = None
         schedule.cancel(session, [TimerKind.RETENTION_ENDS], case_id=case.id)
     audit.record(session, AuditTag.for_programme_trigger(AUDIT_SUBJECTS[chosen.name], trigger), actor=actor,
