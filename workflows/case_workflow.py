@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from workflows.agreements import agreement_items_settled
@@ -21,7 +20,15 @@ from workflows.case_guards import (
     was_withdrawn,
     withdrawn_after_screening,
 )
-from workflows.engine import Guard, SharedWorkflow, TransitionContext, TransitionSpec, TriggerSpec, WorkflowDefinition
+from workflows.engine import (
+    Guard,
+    SharedWorkflow,
+    TransitionContext,
+    TransitionSpec,
+    TriggerSpec,
+    Versions,
+    WorkflowDefinition,
+)
 from workflows.errors import UnknownWorkflowVersion
 from workflows.safety import confidentiality_acknowledged, no_safety_concern
 from workflows.vocabulary import (
@@ -175,21 +182,15 @@ CASE_WORKFLOW = WorkflowDefinition(
     transitions=_transitions(),
 )
 
-_DEFINITIONS = {CASE_WORKFLOW.version: CASE_WORKFLOW}
+_VERSIONS = Versions(CASE_WORKFLOW)
+_DEFINITIONS = _VERSIONS.definitions
 
 
 def case_workflow(version: str = CASE_WORKFLOW_VERSION) -> SharedWorkflow:
     """The process-wide machine for ``version``; a case keeps the version it started under."""
-    if version not in _DEFINITIONS:
-        raise UnknownWorkflowVersion(
-            "this case runs under workflow version %(version)s, which this installation does not know; "
-            "known versions: %(known)s", version=repr(version), known=", ".join(_DEFINITIONS))
-    return _machine_for(version)
-
-
-@cache
-def _machine_for(version: str) -> SharedWorkflow:
-    return SharedWorkflow(_DEFINITIONS[version])
+    return _VERSIONS.machine(version, lambda: UnknownWorkflowVersion(
+        "this case runs under workflow version %(version)s, which this installation does not know; "
+        "known versions: %(known)s", version=repr(version), known=_VERSIONS.known))
 
 
 # Where the non-trigger actions of a case are possible.

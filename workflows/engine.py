@@ -217,3 +217,27 @@ class SharedWorkflow:
             unmet = self.unmet_guards(model, trigger, arguments)
             raise GuardNotMet(trigger, [g.name for g in unmet], [g.explanation_for(model, arguments) for g in unmet])
         return model.state
+
+
+class Versions:
+    """Every version of one workflow this installation still runs, each with its one process-wide machine.
+
+    A case (a circle, a referral...) keeps the version it started under, so a new version goes beside the old
+    one. ``unknown`` builds the refusal for a version not here: each workflow names its own subject in it.
+    """
+
+    def __init__(self, *definitions: WorkflowDefinition) -> None:
+        self.definitions: Mapping[str, WorkflowDefinition] = {d.version: d for d in definitions}
+        self._machines: dict[str, SharedWorkflow] = {}
+
+    @property
+    def known(self) -> str:
+        return ", ".join(self.definitions)
+
+    def machine(self, version: str, unknown: Callable[[], Exception]) -> SharedWorkflow:
+        if version not in self.definitions:
+            raise unknown()
+        machine = self._machines.get(version)
+        if machine is None:  # two threads may build one each; every caller then gets the one kept
+            machine = self._machines.setdefault(version, SharedWorkflow(self.definitions[version]))
+        return machine
