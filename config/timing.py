@@ -26,7 +26,7 @@ class Timing:
     review_wait_days: int = 3  # a message waiting this long for review is flagged
     reassessment_days: int = 90  # a safety assessment is due again after this long
     reminder_hours: int = 24  # activities and agreement items are flagged this long before they are due
-    digest_hour: int = 7  # UTC hour of the mediators' daily digest
+    digest_hour: int = 7  # hour of the mediators' daily digest, in each one's own time zone
     checkpoint_dir: Path | None = None  # where the worker writes signed audit checkpoints; None: it does not
     checkpoint_hours: int = 24
     worker_poll_seconds: int = 5  # how long an idle worker waits before it looks again

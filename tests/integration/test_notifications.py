@@ -368,6 +368,24 @@ def test_the_daily_digest_counts_what_waits_and_is_armed_once_a_day(runtime, act
     assert relay.reference not in mail.as_string()
 
 
+def test_each_person_gets_the_digest_at_the_digest_hour_of_their_own_clock(runtime, actors, relay, mail_server):
+    choose(runtime, actors.mediator, address="mia@example.org", time_zone="America/Montreal")
+    relay.submit(actors.offender_user, "For review.")
+    hour = runtime.settings.timing.digest_hour
+    midnight = datetime.combine(datetime.now(UTC).date() + timedelta(days=1), time(0, 0), tzinfo=UTC)
+    due = digest.next_digest(midnight, hour, "America/Montreal")
+    assert digest.local_time(due, "America/Montreal").hour == hour and due.hour != hour  # not the UTC hour
+    queued_at = []
+    for step in range(30):  # the worker's rounds, hour by hour, from midnight UTC
+        moment = midnight + timedelta(hours=step)
+        runner.arrange_recurring(runtime, moment - timedelta(minutes=5))
+        runner.fire_due(runtime, limit=10, now=moment)
+        if len(rows(runtime)) > len(queued_at):
+            queued_at.append(moment)
+    assert queued_at == [due]  # once, at 07:00 in Montreal, not at 07:00 UTC
+    assert send(runtime, due).sent == 1 and mail_server.received[0]["To"] == "mia@example.org"
+
+
 # --- invitations by e-mail -----------------------------------------------------------------------------------------
 
 def test_an_invitation_goes_by_email_only_with_consent_and_its_code_is_wiped_once_sent(runtime, actors, make_case,
