@@ -47,6 +47,9 @@ class Mail:
     timeout_seconds: int = 15
     max_attempts: int = 8  # retries with backoff (1 min, 2, 4 ... capped at 6 hours), then failed
     host_given: bool = False  # MEDIATION_SMTP_HOST was set: production's worker refuses to start without it
+    # A private certificate authority to trust for the mail server's certificate (an internal relay signed by
+    # the organisation's own CA), in addition to the system's; the host name is checked either way.
+    ca_file: Path | None = None
 
     @property
     def domain(self) -> str:
@@ -104,4 +107,16 @@ def load_mail(env: Mapping[str, str]) -> Mail:
         timeout_seconds=whole_number(env, "SMTP_TIMEOUT", 15, minimum=1),
         max_attempts=whole_number(env, "SMTP_MAX_ATTEMPTS", 8, minimum=1),
         host_given=bool((env.get(PREFIX + "SMTP_HOST") or "").strip()),
+        ca_file=_ca_file(env),
     )
+
+
+def _ca_file(env: Mapping[str, str]) -> Path | None:
+    value = (env.get(PREFIX + "SMTP_CA_FILE") or "").strip()
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise SettingsError(f"{PREFIX}SMTP_CA_FILE must name a readable PEM file of the mail server's certificate "
+                            f"authority, got {value!r}")
+    return path

@@ -43,8 +43,10 @@ def build(mail: Mail, *, to: str, subject: str, body: str, message_id: str, lang
 
 def send(mail: Mail, message: EmailMessage) -> None:
     """Deliver ``message`` or raise ``SendFailed``."""
-    context = ssl.create_default_context()
     try:
+        context = ssl.create_default_context()  # the system's authorities, the host name checked
+        if mail.ca_file is not None:  # a file that is no certificate fails here as tls_failed
+            context.load_verify_locations(cafile=str(mail.ca_file))
         if mail.security == "tls":
             client: smtplib.SMTP = smtplib.SMTP_SSL(mail.host, mail.port, timeout=mail.timeout_seconds,
                                                     context=context)
