@@ -104,8 +104,11 @@ class Navigator:
     def screenshot(self, name: str) -> None:
         self.screenshots.save(self.page, self.role, name)
 
-    def switch_language(self) -> None:
-        self.submit(self.page.locator("form.language-switch button"))
+    def switch_language(self, code: str = "") -> None:
+        """Press the switch to ``code``; without one, to French from English and back to English from French."""
+        if not code:
+            code = "en" if self.page.locator("html").get_attribute("lang") == "fr" else "fr"
+        self.submit(self.page.locator(f"form.language-switch button[lang='{code}']"))
 
 
 class Visitor(Navigator):
