@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from mediation.audit import AuditTag
 from mediation.crypto.errors import KeyUnavailable
 from mediation.crypto.keyring import new_kek
+from mediation.demo_languages import DEMO_ROMANIAN_REQUEST, add_demo_romanian_request
 from mediation.errors import Forbidden, InvalidInput, NotFound
 from mediation.models import AuditEntry, Case, HeldRequest, IntakeRecord
 from mediation.services import assignment, contacts, intake, intake_records, request_keys, sentences, workflow
@@ -141,6 +142,15 @@ def test_a_request_in_romanian_keeps_romanian_as_the_persons_language(runtime, a
         card = contacts.contact_details(session, runtime.vault, actors.mediator, reference, participant.id)
     assert (card.name, card.language, card.safe_times_to_call) == (
         "Ioana Popescu", "ro", "după ora 18, în zilele lucrătoare")
+
+
+def test_the_demos_romanian_request_becomes_a_case_in_romanian(runtime, actors):
+    reference = _accept(runtime, actors, add_demo_romanian_request(runtime))
+    _assign(runtime, actors, reference)
+    with runtime.transaction() as session:
+        participant = find_case(session, actors.mediator, reference).participants[0]
+        card = contacts.contact_details(session, runtime.vault, actors.mediator, reference, participant.id)
+    assert card == DEMO_ROMANIAN_REQUEST.contact and card.language == "ro"
 
 
 def test_a_request_moved_onto_its_case_cannot_be_copied_onto_another_request(runtime):
