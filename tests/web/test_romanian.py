@@ -82,3 +82,14 @@ def test_the_request_form_in_romanian_keeps_romanian_and_refuses_a_language_not_
                                         "language": "hu", "understood": "y"}, headers={"Accept-Language": "ro"})
     assert refused.status_code == 400
     assert "Alegeți limba dintre: Engleză, Franceză, Română." in readable(refused), page_text(refused)[-1500:]
+
+
+def test_before_any_choice_the_e_mails_language_is_the_one_the_person_reads(browser: Browser) -> None:
+    browser.sign_in("harmed")
+    browser.post("/language/ro", {"back": "/"})
+    page = readable(browser.get("/portal/notifications"))
+    assert re.search(r'<option[^>]*selected[^>]*value="ro"|<option[^>]*value="ro"[^>]*selected', page)
+    browser.post("/portal/notifications", {"channel": "email", "address": "ioana@example.org", "language": "fr",
+                                           "time_zone": "Europe/Bucharest"})
+    chosen = readable(browser.get("/portal/notifications"))  # once chosen, the choice is shown, whatever the page
+    assert re.search(r'<option[^>]*selected[^>]*value="fr"|<option[^>]*value="fr"[^>]*selected', chosen)
