@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from playwright.sync_api import ConsoleMessage, Error, Locator, Page, expect
 
+from mediation.languages import DEFAULT_LANGUAGE
 from tests.e2e.french import english_left
 
 if TYPE_CHECKING:
@@ -78,13 +79,14 @@ class Navigator:
             assert errors.count() == 0, f"the page shows an error: {errors.all_inner_texts()}"
 
     def arrived(self) -> None:
-        """Every page visited: no script or policy error, no English left on a French page, and axe-core finds
-        nothing serious."""
+        """Every page visited: no script or policy error, no English left on a French or Romanian page, and
+        axe-core finds nothing serious."""
         __tracebackhide__ = True
         assert not self.problems, "\n".join(self.problems)
-        if self.page.locator("html").get_attribute("lang") == "fr":
-            left = english_left(self.page.locator("body").inner_text())
-            assert not left, f"English on a French page ({self.page.url}): {left}"
+        language = self.page.locator("html").get_attribute("lang") or DEFAULT_LANGUAGE
+        if language != DEFAULT_LANGUAGE:
+            left = english_left(self.page.locator("body").inner_text(), language)
+            assert not left, f"English on a page in {language} ({self.page.url}): {left}"
         self.axe.check(self.page, f"{self.role} at {self.page.url.removeprefix(self.app.base_url)}")
 
     # --- reading --------------------------------------------------------------------------------------------
