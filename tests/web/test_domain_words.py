@@ -203,7 +203,7 @@ def test_a_guard_refusal_is_said_in_romanian_with_romanian_labels(shared_app: Fl
 
 def test_a_state_refusal_lists_the_possible_actions_by_their_romanian_labels(shared_app: Flask) -> None:
     romanian = _say_in(shared_app, "ro", TriggerNotAllowed("begin", "requested", ["screen", "decline"]))
-    assert "„solicitat”" in romanian
+    assert "„cerere primită”" in romanian
     assert "Verificați eligibilitatea" in romanian and "Refuzați cazul" in romanian
     assert "requested" not in romanian and "screen" not in romanian
 
