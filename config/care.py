@@ -1,11 +1,11 @@
 """What participant and public pages offer for people's care: support resources, the quick-exit address, and how
 to reach the programme.
 
-Support resources are ``MEDIATION_SUPPORT_RESOURCES`` (and ``..._FR`` for French pages): entries separated by
-``;``, each ``name|phone|address`` (phone or address may be empty, not both). The quick exit leaves for
-``MEDIATION_QUICK_EXIT_URL``. The programme's phone and e-mail (``MEDIATION_PROGRAMME_PHONE``,
-``MEDIATION_PROGRAMME_EMAIL``) are read here too, for the page that tells a participant how to reach their
-mediator.
+Support resources are ``MEDIATION_SUPPORT_RESOURCES`` (and ``..._FR`` for French pages, ``..._RO`` for Romanian
+ones: one per language of mediation.languages): entries separated by ``;``, each ``name|phone|address`` (phone
+or address may be empty, not both). The quick exit leaves for ``MEDIATION_QUICK_EXIT_URL``. The programme's
+phone and e-mail (``MEDIATION_PROGRAMME_PHONE``, ``MEDIATION_PROGRAMME_EMAIL``) are read here too, for the page
+that tells a participant how to reach their mediator.
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ DEFAULT_RESOURCES = {
            "9-8-8 : Ligne d'aide en cas de crise de suicide (appel ou texto, en tout temps)|988|https://988.ca/fr;"
            "Services aux victimes du Service correctionnel du Canada|1-866-806-2275|"
            "https://www.canada.ca/fr/service-correctionnel/services/victimes.html"),
+    # Romania (the Timișoara network): the single emergency number and the national domestic-violence line.
+    "ro": ("Numărul unic pentru apeluri de urgență (poliție, ambulanță, pompieri)|112|;"
+           "Linia telefonică gratuită pentru victimele violenței domestice (ANES, nonstop)|0800 500 333|"),
 }
 DEFAULT_QUICK_EXIT = "https://www.google.com/"
 
@@ -103,10 +106,14 @@ def programme_contact(env: Mapping[str, str]) -> ProgrammeContact:
     return ProgrammeContact(phone, email)
 
 
+def resources_setting(language: str) -> str:
+    """The setting that lists ``language``'s resources: SUPPORT_RESOURCES for English, then ..._FR, ..._RO."""
+    return "SUPPORT_RESOURCES" + ("" if language == "en" else "_" + language.upper())
+
+
 def load_care(env: Mapping[str, str]) -> Care:
-    resources = {language: parse_resources(f"SUPPORT_RESOURCES{suffix}",
-                                           env.get(f"{PREFIX}SUPPORT_RESOURCES{suffix}") or default)
-                 for language, suffix, default in (("en", "", DEFAULT_RESOURCES["en"]),
-                                                   ("fr", "_FR", DEFAULT_RESOURCES["fr"]))}
+    resources = {language: parse_resources(name, env.get(PREFIX + name) or default)
+                 for language, default in DEFAULT_RESOURCES.items()
+                 for name in [resources_setting(language)]}
     exit_url = _web_address("QUICK_EXIT_URL", (env.get(PREFIX + "QUICK_EXIT_URL") or DEFAULT_QUICK_EXIT).strip())
     return Care(resources, exit_url, programme_contact(env))

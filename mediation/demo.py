@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from mediation.crypto.vault import Vault
 from mediation.demo_activities import add_demo_activities
 from mediation.demo_agreements import load_agreements_demo
+from mediation.demo_languages import add_demo_romanian_request
 from mediation.demo_meetings import add_demo_meetings
 from mediation.demo_notifications import add_demo_notifications
 from mediation.demo_statistics import load_statistics_demo
@@ -284,6 +285,7 @@ def load_demo(runtime: Runtime) -> bool:
     load_agreements_demo(runtime)  # needs, an agreement in follow-up, a case closed with a summary and letters
     with runtime.transaction() as s:  # one request from the public form still waits for the coordinator
         intake.submit_harmed_party_request(s, runtime.vault, Relationship.VICTIM_FAMILY.value, DEMO_WAITING_REQUEST)
+    add_demo_romanian_request(runtime)  # and one in Romanian, from the Timișoara network
     load_statistics_demo(runtime)
     add_demo_activities(runtime)
     add_demo_timers(runtime)  # a few reminders made overdue, as if time had passed

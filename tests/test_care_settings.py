@@ -8,20 +8,32 @@ from pathlib import Path
 import pytest
 
 from config import SettingsError, load_settings
-from config.care import DEMO_PROGRAMME_EMAIL, DEMO_PROGRAMME_PHONE
+from config.care import DEFAULT_RESOURCES, DEMO_PROGRAMME_EMAIL, DEMO_PROGRAMME_PHONE
+from mediation.languages import LANGUAGES
 
 
 def settings(**env: str):
     return load_settings({f"MEDIATION_{name}": value for name, value in env.items()}, cwd=Path("/srv"))
 
 
-def test_the_defaults_offer_support_in_both_languages_and_a_neutral_exit() -> None:
+def test_the_defaults_offer_support_in_every_language_and_a_neutral_exit() -> None:
     care = settings().care
     assert care.quick_exit_url == "https://www.google.com/"
     assert [r.phone for r in care.resources_for("en")] == ["911", "988", "1-866-806-2275"]
     assert care.resources_for("fr")[0].name.startswith("Services d'urgence")
-    assert care.resources_for("ro") == care.resources_for("en")
+    assert care.resources_for("ro")[0].phone == "112"  # Romania's single emergency number
+    assert care.resources_for("de") == care.resources_for("en")  # a language the programme does not speak
     assert (care.programme.phone, care.programme.email) == (DEMO_PROGRAMME_PHONE, DEMO_PROGRAMME_EMAIL)
+
+
+def test_every_language_of_the_programme_has_its_own_default_resources() -> None:
+    assert set(DEFAULT_RESOURCES) == set(LANGUAGES)
+
+
+def test_romanian_resources_are_read_from_their_own_variable() -> None:
+    care = settings(SUPPORT_RESOURCES_RO="Linie de sprijin|0800 000 000|").care
+    assert [(r.name, r.phone) for r in care.resources_for("ro")] == [("Linie de sprijin", "0800 000 000")]
+    assert care.resources_for("fr")[0].name.startswith("Services d'urgence")
 
 
 def test_resources_exit_and_contact_are_read_from_the_environment() -> None:
@@ -41,6 +53,7 @@ def test_resources_exit_and_contact_are_read_from_the_environment() -> None:
     ("SUPPORT_RESOURCES", "Name||javascript:alert(1)"),
     ("SUPPORT_RESOURCES", " ; "),
     ("SUPPORT_RESOURCES_FR", "Nom|911|ftp://example.org"),
+    ("SUPPORT_RESOURCES_RO", "Nume|112|ftp://example.org"),
     ("QUICK_EXIT_URL", "javascript:history.back()"),
     ("QUICK_EXIT_URL", "/relative"),
     ("PROGRAMME_PHONE", "call the office"),

@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Settings, check_web_settings, load_settings
 from mediation.keyfiles import read_secret_key
+from mediation.languages import DEFAULT_LANGUAGE, LANGUAGES, SPOKEN, supported
 from mediation.runtime import Runtime, open_runtime
 from web import (
     account,
@@ -43,7 +44,6 @@ from web.extensions import babel, csrf, login_manager
 from web.limits import install_limits
 from web.words import say
 
-LANGUAGES = ("en", "fr")
 MAX_FORM_BYTES = 1024 * 1024
 
 
@@ -95,7 +95,7 @@ def configure(app: Flask, settings: Settings) -> None:
         WTF_CSRF_TIME_LIMIT=None,  # the session's idle timeout already bounds a form's life
         WTF_CSRF_SSL_STRICT=True,  # over HTTPS a form must also come with a Referer from this very site
         HSTS_SECONDS=settings.serving.hsts_seconds if settings.is_production else 0,
-        BABEL_DEFAULT_LOCALE="en",
+        BABEL_DEFAULT_LOCALE=DEFAULT_LANGUAGE,
         BABEL_TRANSLATION_DIRECTORIES="translations",
     )
     serving = settings.serving
@@ -113,10 +113,8 @@ def trust_proxies(app: Flask, count: int) -> None:
 
 
 def select_locale() -> str:
-    chosen = session.get("lang")
-    if chosen in LANGUAGES:
-        return str(chosen)
-    return request.accept_languages.best_match(LANGUAGES) or "en"
+    """The language the person chose with the switch, else the best of their browser's Accept-Language."""
+    return supported(session.get("lang")) or request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
 
 
 def register_extensions(app: Flask) -> None:
@@ -167,5 +165,5 @@ def register_hooks(app: Flask) -> None:
     def template_globals() -> dict[str, object]:
         language = str(get_locale() or "en")
         care = app.config["CARE"]
-        return {"languages": LANGUAGES, "current_language": language, "quick_exit_url": care.quick_exit_url,
-                "support_resources": care.resources_for(language)}
+        return {"languages": LANGUAGES, "spoken": SPOKEN, "current_language": language,
+                "quick_exit_url": care.quick_exit_url, "support_resources": care.resources_for(language)}

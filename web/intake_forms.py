@@ -10,8 +10,10 @@ from wtforms import BooleanField, RadioField, SelectField, StringField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional
 
+from mediation.languages import LANGUAGES as LANGUAGE_CODES
 from mediation.services.contacts import ContactDetails
 from mediation.services.intake_details import ReferralDetails, RequestDetails
+from web.labels import LANGUAGE_NAMES
 from web.words import say
 from workflows.errors import DomainError
 
@@ -26,7 +28,7 @@ RELATIONSHIPS = [
 WAYS = [SelectChoice("phone", _l("By phone")), SelectChoice("email", _l("By e-mail")),
         SelectChoice("post", _l("By post"))]
 YES_NO = [SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No, please do not leave a message"))]
-LANGUAGES = [SelectChoice("en", _l("English")), SelectChoice("fr", _l("French"))]
+LANGUAGES = [SelectChoice(code, LANGUAGE_NAMES[code]) for code in LANGUAGE_CODES]
 REFERRER_ROLES = [SelectChoice("", _l("Choose your role")), SelectChoice("parole_officer", _l("Parole officer")),
                   SelectChoice("chaplain", _l("Chaplain")), SelectChoice("psychologist", _l("Psychologist")),
                   SelectChoice("elder", _l("Elder")), SelectChoice("other", _l("Other staff member"))]

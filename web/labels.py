@@ -8,6 +8,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
+# Each language of mediation.languages, named in the page's language (the switch names it in its own instead).
+LANGUAGE_NAMES: dict[str, LazyString] = {"en": _l("English"), "fr": _l("French"), "ro": _l("Romanian")}
 LABELS: dict[str, LazyString] = {
     # case states
     "requested": _l("requested"), "assessment": _l("assessment"), "preparation": _l("preparation"),
@@ -99,7 +101,7 @@ LABELS: dict[str, LazyString] = {
     # intake: the referring staff member's role, ways to reach a person, languages, a request's standing
     "chaplain": _l("chaplain"),
     "elder": _l("Elder"), "post": _l("post"), "yes": _l("yes"),
-    "no": _l("no"), "en": _l("English"), "fr": _l("French"), "received": _l("received"),
+    "no": _l("no"), **LANGUAGE_NAMES, "received": _l("received"),
     "with_mediator": _l("being looked at by a mediator"),
     # activities (workflows.activities): kinds and statuses
     "preparation_meeting": _l("preparation meeting"), "call": _l("call"), "letter": _l("letter"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -17,6 +18,7 @@ from wtforms.fields.choices import SelectChoice
 
 from mediation.db import utcnow
 from mediation.errors import InvalidInput
+from mediation.languages import DEFAULT_LANGUAGE, supported
 from mediation.notifications import health, preferences
 from mediation.notifications.preferences import Choice, Preference
 from web import account, admin, portal
@@ -48,6 +50,8 @@ def _filled(preference: Preference) -> NotificationForm:
     form = NotificationForm(formdata=None)
     form.channel.data, form.address.data = preference.channel, preference.address or ""
     form.language.data, form.time_zone.data = preference.language, preference.time_zone
+    if preference == Preference():  # nothing chosen yet: offer e-mails in the language the person reads in
+        form.language.data = supported(str(get_locale())) or DEFAULT_LANGUAGE
     form.quiet_from.data = preference.quiet_from.strftime("%H:%M") if preference.quiet_from else ""
     form.quiet_until.data = preference.quiet_until.strftime("%H:%M") if preference.quiet_until else ""
     return form

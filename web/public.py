@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 
 from mediation.errors import InvalidInput
+from mediation.languages import DEFAULT_LANGUAGE, supported
 from mediation.services import intake
 from mediation.services.request_status import request_standing
 from web.back import back_to
@@ -31,7 +32,7 @@ def home() -> ResponseReturnValue:
 def request_mediation() -> ResponseReturnValue:
     form = RequestForm()
     if request.method == "GET" and not form.language.data:
-        form.language.data = "fr" if str(get_locale() or "en") == "fr" else "en"
+        form.language.data = supported(str(get_locale())) or DEFAULT_LANGUAGE  # the page's language
     if form.validate_on_submit():
         try:
             receipt = call(intake.submit_harmed_party_request, runtime().vault, form.relationship.data or "",
@@ -58,6 +59,6 @@ def request_status() -> ResponseReturnValue:
 
 @bp.route("/language/<code>", methods=["POST"])
 def language(code: str) -> ResponseReturnValue:
-    if code in ("en", "fr"):
+    if supported(code):
         session["lang"] = code
     return redirect(back_to(url_for("public.home")), code=303)  # the same page, now in the chosen language

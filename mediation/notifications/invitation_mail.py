@@ -20,10 +20,11 @@ from mediation.audit import chain as audit
 from mediation.crypto.keyring import Keyring
 from mediation.db import utcnow
 from mediation.errors import InvalidInput
+from mediation.languages import LANGUAGES
 from mediation.models import Invitation, OutboxEvent, OutboxMessage, User
 from mediation.moments import aware
 from mediation.notifications import addresses, outbox
-from mediation.notifications.preferences import LANGUAGES, one_of
+from mediation.notifications.preferences import one_of
 from mediation.services import invitations
 from mediation.services.lookup import find_case
 from workflows.words import Words

@@ -22,12 +22,12 @@ from mediation.audit import chain as audit
 from mediation.crypto.keyring import Keyring
 from mediation.db import utcnow
 from mediation.errors import InvalidInput, NotFound
+from mediation.languages import LANGUAGES
 from mediation.models import Channel, NotificationPreference, User
 from mediation.notifications import addresses
 from mediation.text import checked_string
 from workflows.words import Words
 
-LANGUAGES = ("en", "fr")  # the languages the app is translated into (web/__init__.py LANGUAGES)
 CHANNELS = tuple(channel.value for channel in Channel)
 MAX_ZONE = 64
 _CLOCK = re.compile(r"([01]\d|2[0-3]):([0-5]\d)(:00)?")

@@ -3,7 +3,7 @@
 Never a name, a message, a case reference or what the other side did: the sentences below are the whole of it
 (with a count for a digest, and the code for an invitation). They are ``Words`` so pybabel extracts them into the
 web UI's catalogue (scripts/translations), and the worker, which has no Flask app, reads the compiled catalogue
-itself: French appears as soon as the .po is translated and compiled.
+itself: each language appears as soon as the .po is translated and compiled.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 
 from babel.support import Translations
 
+from mediation.languages import DEFAULT_LANGUAGE
 from mediation.models import OutboxEvent
 from workflows.words import Code, Words
 
@@ -55,7 +56,7 @@ class Text:
 @lru_cache(maxsize=8)
 def catalogue(language: str) -> NullTranslations:
     """The compiled catalogue of ``language`` (English, untranslated, when there is none)."""
-    if language == "en" or not CATALOGUE.is_dir():
+    if language == DEFAULT_LANGUAGE or not CATALOGUE.is_dir():
         return NullTranslations()
     return Translations.load(str(CATALOGUE), [language])
 

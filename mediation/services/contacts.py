@@ -15,6 +15,7 @@ from mediation.crypto.records import RecordContext
 from mediation.crypto.vault import Vault
 from mediation.db import utcnow
 from mediation.errors import Forbidden, InvalidInput, NotFound
+from mediation.languages import LANGUAGES
 from mediation.models import Participant, Role, User
 from mediation.policy import mediates, participant_of, require_active
 from mediation.services.lookup import case_to_change, find_case
@@ -25,7 +26,6 @@ MAX_FIELD = 500
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 WAYS_TO_REACH = ("phone", "email", "post")  # preferred_contact: which of the card's ways to use first
 YES_NO = ("yes", "no")  # may_leave_message
-LANGUAGES = ("en", "fr")  # the programme is bilingual
 # How each field is named in a refusal (translatable phrases).
 FIELD_WORDS = {"name": Words("name"), "address": Words("postal address"), "phone": Words("phone number"),
                "email": Words("e-mail address"), "safe_times_to_call": Words("safe times to call"),
@@ -57,7 +57,7 @@ class ContactDetails:
     safe_times_to_call: str = ""
     preferred_contact: str = ""  # one of WAYS_TO_REACH
     may_leave_message: str = ""  # "yes" or "no"
-    language: str = ""  # "en" or "fr"
+    language: str = ""  # one of mediation.languages.LANGUAGES
     accessibility_needs: str = ""
 
     def validated(self) -> ContactDetails:

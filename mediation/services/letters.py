@@ -19,14 +19,13 @@ from mediation.audit import chain as audit
 from mediation.crypto.vault import Vault
 from mediation.db import utcnow
 from mediation.errors import NotFound
+from mediation.languages import DEFAULT_LANGUAGE, LANGUAGES
 from mediation.models import Case, CaseClosure, Participant, Role, User
 from mediation.policy import own_participation, participant_of, require_active, require_mediator_of
 from mediation.services.agreements import ItemView, opened_agreement
-from mediation.services.contacts import LANGUAGES, open_card
+from mediation.services.contacts import open_card
 from mediation.services.lookup import find_case
 from mediation.services.needs import NeedView, opened_needs
-
-DEFAULT_LANGUAGE = "en"
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from playwright.sync_api import ConsoleMessage, Error, Locator, Page, expect
 
+from mediation.languages import DEFAULT_LANGUAGE
 from tests.e2e.french import english_left
 
 if TYPE_CHECKING:
@@ -78,13 +79,14 @@ class Navigator:
             assert errors.count() == 0, f"the page shows an error: {errors.all_inner_texts()}"
 
     def arrived(self) -> None:
-        """Every page visited: no script or policy error, no English left on a French page, and axe-core finds
-        nothing serious."""
+        """Every page visited: no script or policy error, no English left on a French or Romanian page, and
+        axe-core finds nothing serious."""
         __tracebackhide__ = True
         assert not self.problems, "\n".join(self.problems)
-        if self.page.locator("html").get_attribute("lang") == "fr":
-            left = english_left(self.page.locator("body").inner_text())
-            assert not left, f"English on a French page ({self.page.url}): {left}"
+        language = self.page.locator("html").get_attribute("lang") or DEFAULT_LANGUAGE
+        if language != DEFAULT_LANGUAGE:
+            left = english_left(self.page.locator("body").inner_text(), language)
+            assert not left, f"English on a page in {language} ({self.page.url}): {left}"
         self.axe.check(self.page, f"{self.role} at {self.page.url.removeprefix(self.app.base_url)}")
 
     # --- reading --------------------------------------------------------------------------------------------
@@ -104,8 +106,11 @@ class Navigator:
     def screenshot(self, name: str) -> None:
         self.screenshots.save(self.page, self.role, name)
 
-    def switch_language(self) -> None:
-        self.submit(self.page.locator("form.language-switch button"))
+    def switch_language(self, code: str = "") -> None:
+        """Press the switch to ``code``; without one, to French from English and back to English from French."""
+        if not code:
+            code = "en" if self.page.locator("html").get_attribute("lang") == "fr" else "fr"
+        self.submit(self.page.locator(f"form.language-switch button[lang='{code}']"))
 
 
 class Visitor(Navigator):

@@ -167,6 +167,14 @@ def test_a_letter_is_in_the_language_of_the_persons_contact_card(closing):
     assert closing.sealed(letters.letter_for, closing.offender_id).language == "en"
 
 
+def test_a_person_who_reads_romanian_gets_a_romanian_letter(closing):
+    closing.sealed(contacts.record_contact_details, participant_id=closing.offender_id,
+                   details=ContactDetails("Eli", phone="0722 000 000", language="ro"))
+    closing.close()
+    assert closing.sealed(letters.letter_for, closing.offender_id).language == "ro"
+    assert closing.sealed(letters.letter_for, closing.harmed_id).language == "en"
+
+
 def test_no_letter_before_closure_nor_after_a_close_without_summary(closing, runtime, actors, make_case):
     with pytest.raises(NotFound):
         closing.sealed(letters.letter_for, closing.harmed_id)

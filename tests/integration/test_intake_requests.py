@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from mediation.audit import AuditTag
 from mediation.crypto.errors import KeyUnavailable
 from mediation.crypto.keyring import new_kek
+from mediation.demo_languages import DEMO_ROMANIAN_REQUEST, add_demo_romanian_request
 from mediation.errors import Forbidden, InvalidInput, NotFound
 from mediation.models import AuditEntry, Case, HeldRequest, IntakeRecord
 from mediation.services import assignment, contacts, intake, intake_records, request_keys, sentences, workflow
@@ -128,6 +129,28 @@ def test_the_coordinator_accepts_and_the_details_become_the_participants_card_fo
     with runtime.transaction() as session:
         tags = list(session.scalars(select(AuditEntry.tag).where(AuditEntry.actor_id == actors.mediator.id)))
     assert AuditTag.INTAKE_DECRYPTED.value in tags and AuditTag.CONTACT_DECRYPTED.value in tags
+
+
+def test_a_request_in_romanian_keeps_romanian_as_the_persons_language(runtime, actors):
+    """The public form's language becomes the contact card's, so the mediator and the letters use Romanian."""
+    romanian = replace(REQUEST, contact=replace(CARD, name="Ioana Popescu", language="ro",
+                                                safe_times_to_call="după ora 18, în zilele lucrătoare"))
+    reference = _accept(runtime, actors, _file(runtime, romanian))
+    _assign(runtime, actors, reference)
+    with runtime.transaction() as session:
+        participant = find_case(session, actors.mediator, reference).participants[0]
+        card = contacts.contact_details(session, runtime.vault, actors.mediator, reference, participant.id)
+    assert (card.name, card.language, card.safe_times_to_call) == (
+        "Ioana Popescu", "ro", "după ora 18, în zilele lucrătoare")
+
+
+def test_the_demos_romanian_request_becomes_a_case_in_romanian(runtime, actors):
+    reference = _accept(runtime, actors, add_demo_romanian_request(runtime))
+    _assign(runtime, actors, reference)
+    with runtime.transaction() as session:
+        participant = find_case(session, actors.mediator, reference).participants[0]
+        card = contacts.contact_details(session, runtime.vault, actors.mediator, reference, participant.id)
+    assert card == DEMO_ROMANIAN_REQUEST.contact and card.language == "ro"
 
 
 def test_a_request_moved_onto_its_case_cannot_be_copied_onto_another_request(runtime):

@@ -143,6 +143,29 @@ def test_the_worker_reads_the_web_uis_compiled_french_catalogue():
     assert "https://x.example.org/portal/" in text.body
 
 
+def test_a_person_who_chose_romanian_gets_the_email_in_romanian(runtime, actors, relay, mail_server):
+    """The real compiled catalogue, as the worker reads it: Romanian subject and body, the English to the other."""
+    choose(runtime, actors.harmed_user, address=HARMED_ADDRESS, language="ro", time_zone="Europe/Bucharest")
+    choose(runtime, actors.offender_user, address=OFFENDER_ADDRESS, language="en")
+    deliver(relay, actors.offender_user)
+    deliver(relay, actors.harmed_user)
+    send(runtime)
+    [to_harmed] = mail_server.to(HARMED_ADDRESS)
+    [to_offender] = mail_server.to(OFFENDER_ADDRESS)
+    assert (to_harmed["Subject"], to_harmed["Content-Language"]) == ("Aveți ceva nou", "ro")
+    body = to_harmed.get_content()
+    assert body.startswith("Bună ziua,") and "https://mediation.example.org/portal/" in body
+    assert "Acest e-mail nu spune nimic mai mult, intenționat." in body and "Hello" not in body
+    assert (to_offender["Subject"], to_offender["Content-Language"]) == ("There is something new for you", "en")
+
+
+@pytest.mark.parametrize(("language", "sign_in"), [("fr", "Se connecter"), ("ro", "Conectare")])
+def test_the_worker_reads_every_compiled_catalogue(language, sign_in):
+    assert wording.catalogue(language).gettext("Sign in") == sign_in
+    text = wording.compose(OutboxEvent.DIGEST, language, "https://x.example.org", count="3")
+    assert "https://x.example.org/login" in text.body and "3" in text.body and "Hello" not in text.body
+
+
 def test_news_coalesces_and_a_retried_event_enqueues_nothing_twice(runtime, actors, relay):
     choose(runtime, actors.harmed_user, address=HARMED_ADDRESS)
     deliver(relay, actors.offender_user)
@@ -413,6 +436,21 @@ def test_an_invitation_goes_by_email_only_with_consent_and_its_code_is_wiped_onc
     with runtime.transaction(read_only=True) as session:
         [entry] = session.scalars(select(AuditEntry).where(AuditEntry.tag == AuditTag.INVITATION_EMAILED))
     assert "p@example.org" not in entry.details
+
+
+def test_an_invitation_in_romanian_is_written_in_romanian(runtime, actors, make_case, mail_server):
+    reference = make_case(CaseState.ASSESSMENT)
+    with runtime.transaction() as session:
+        participant_id = find_case(session, actors.mediator, reference).participants[0].id
+        invitation_mail.invite_by_email(session, runtime.vault.keyring, actors.mediator, reference,
+                                        participant_id=participant_id, hours=48, address="p@example.org",
+                                        agreed=True, language="ro")
+    assert send(runtime).sent == 1
+    [mail] = mail_server.received
+    assert (mail["Subject"], mail["Content-Language"]) == ("Invitația dumneavoastră pe site-ul programului", "ro")
+    body = mail.get_content()
+    assert "introduceți acest cod de invitație" in body and "https://mediation.example.org/activate" in body
+    assert "invitation code" not in body and reference not in mail.as_string()
 
 
 def test_an_invitation_that_cannot_be_emailed_tells_the_mediator_to_invite_again(runtime, actors, make_case,

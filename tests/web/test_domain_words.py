@@ -1,10 +1,10 @@
 """The domain's sentences in the reader's language.
 
 Services and rules raise refusals and give explanations as English templates with parameters
-(``workflows.words``); ``web/`` says them through the French catalog. These tests fail when a refusal is raised
-with a formatted string (it could never be translated), when a template or a guard's explanation has no French
-translation, when an error class is missing from the extraction keywords, and when a French page shows a refusal
-in English.
+(``workflows.words``); ``web/`` says them through the reader's catalog (French, Romanian: every language of
+mediation.languages). These tests fail when a refusal is raised with a formatted string (it could never be
+translated), when a template or a guard's explanation has no translation in one of the languages, when an error
+class is missing from the extraction keywords, and when a French or Romanian page shows a refusal in English.
 """
 
 from __future__ import annotations
@@ -19,11 +19,10 @@ from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
-from babel.messages.pofile import read_po
 from flask import Flask
 
 from tests.web.conftest import Browser, World, flashes, readable
-from tests.web.test_translations import DOMAIN_KEYWORDS, PO_FILE
+from tests.web.test_translations import DOMAIN_KEYWORDS, TRANSLATED, read_catalog
 from web.words import say
 from workflows import case_guards, message_workflow
 from workflows.case_workflow import CASE_WORKFLOW
@@ -94,13 +93,13 @@ def _literal(template: ast.expr | None) -> str | None:
     return template.value if isinstance(template, ast.Constant) and isinstance(template.value, str) else None
 
 
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    with PO_FILE.open("rb") as handle:
-        return read_po(handle, locale="fr", domain="messages")
+@pytest.fixture(scope="module", params=TRANSLATED)
+def catalog(request: pytest.FixtureRequest) -> Catalog:
+    """Each language's catalog in turn (tests/web/test_translations.py TRANSLATED)."""
+    return read_catalog(request.param)
 
 
-def _french(catalog: Catalog, template: str) -> str | None:
+def _translated(catalog: Catalog, template: str) -> str | None:
     message = catalog.get(template)
     if message is None or message.fuzzy or not isinstance(message.string, str) or not message.string.strip():
         return None
@@ -125,12 +124,12 @@ def test_every_template_names_exactly_the_parameters_it_is_given() -> None:
     assert not mismatched, "\n".join(mismatched)
 
 
-def test_every_domain_template_has_a_french_translation(catalog: Catalog) -> None:
+def test_every_domain_template_has_a_translation(catalog: Catalog) -> None:
     templates = {text: where for where, _call, template in _sentence_calls() if (text := _literal(template))}
     assert len(templates) > 150, "the scan found almost no domain sentence"
-    missing = sorted(f"{where}: {text!r}" for text, where in templates.items() if _french(catalog, text) is None)
-    assert not missing, ("domain sentences without a French translation (run scripts/translations and translate "
-                         "them):\n" + "\n".join(missing))
+    missing = sorted(f"{where}: {text!r}" for text, where in templates.items() if _translated(catalog, text) is None)
+    assert not missing, (f"domain sentences without a {catalog.locale} translation (run scripts/translations and "
+                         "translate them):\n" + "\n".join(missing))
 
 
 def _guards() -> Iterator[Guard]:
@@ -146,11 +145,11 @@ def _guards() -> Iterator[Guard]:
         yield from spec.unless
 
 
-def test_every_guard_explanation_has_a_french_translation(catalog: Catalog) -> None:
+def test_every_guard_explanation_has_a_translation(catalog: Catalog) -> None:
     guards = list(_guards())
     assert len(guards) > 20
     untranslated = sorted({f"{guard.name}: {guard.explanation.text!r}" for guard in guards
-                           if _french(catalog, guard.explanation.text) is None})
+                           if _translated(catalog, guard.explanation.text) is None})
     assert not untranslated, "\n".join(untranslated)
 
 
@@ -196,9 +195,28 @@ def test_an_invalid_sentence_is_said_field_by_field_in_french(shared_app: Flask)
         "Données de la peine non valides\u00a0: années\u00a0: ne peut pas être négatif, et non -1.")
 
 
+def test_a_guard_refusal_is_said_in_romanian_with_romanian_labels(shared_app: Flask) -> None:
+    refusal = GuardNotMet("prepare", ["all_consented"], [case_guards.all_consented.explanation])
+    assert _say_in(shared_app, "ro", refusal) == (
+        "„Treceți la pregătire” nu se poate face încă: nu toți participanții și-au dat consimțământul.")
+
+
+def test_a_state_refusal_lists_the_possible_actions_by_their_romanian_labels(shared_app: Flask) -> None:
+    romanian = _say_in(shared_app, "ro", TriggerNotAllowed("begin", "requested", ["screen", "decline"]))
+    assert "„cerere primită”" in romanian
+    assert "Verificați eligibilitatea" in romanian and "Refuzați cazul" in romanian
+    assert "requested" not in romanian and "screen" not in romanian
+
+
+def test_an_invalid_sentence_is_said_field_by_field_in_romanian(shared_app: Flask) -> None:
+    refusal = InvalidSentence({"years": Words("cannot be negative, got %(value)s", value=-1)})
+    assert _say_in(shared_app, "ro", refusal) == "Pedeapsă nevalidă: ani: nu poate fi negativ, s-a primit -1."
+
+
 def test_a_percent_sign_in_a_parameter_is_shown_as_it_is(shared_app: Flask) -> None:
     words = Words("No case %(reference)s was found.", reference="%(x)s 100%")
     assert _say_in(shared_app, "fr", words) == "Aucun dossier %(x)s 100% n'a été trouvé."
+    assert _say_in(shared_app, "ro", words) == "Nu a fost găsit niciun caz %(x)s 100%."
     assert _say_in(shared_app, "en", words) == "No case %(x)s 100% was found."
 
 
@@ -279,6 +297,53 @@ def test_an_invalid_sentence_is_shown_beside_its_form_in_french_with_what_was_ty
     assert 'value="abc"' in page and 'value="4"' in page
     assert 'aria-invalid="true"' in page
     assert "Sentence and eligibility" not in page  # the whole page is French, not only the refusal
+
+
+def _romanian_browser(browser: Browser) -> Browser:
+    browser.sign_in("mediator")
+    response = browser.post("/language/ro", headers={"Referer": "http://localhost/"})
+    assert response.status_code == 303
+    return browser
+
+
+def test_a_guard_refusal_comes_back_to_the_case_page_in_romanian(browser: Browser, world: World) -> None:
+    _romanian_browser(browser)
+    case_page = f"/mediator/cases/{world.own_assessment}"
+    response = browser.post(f"{case_page}/actions/prepare",
+                            {"version": world.version(world.own_assessment), "back": case_page})
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"http://localhost{case_page}"
+    [refusal] = [text for text in flashes(readable(browser.follow(response))) if "pregătire" in text]
+    assert "nu se poate face încă" in refusal
+    assert "nu toți participanții și-au dat consimțământul" in refusal
+    _without_english_domain_words(refusal)
+
+
+def test_the_eligibility_explanation_is_said_in_romanian(browser: Browser, world: World) -> None:
+    _romanian_browser(browser)
+    page = readable(browser.get(f"/mediator/cases/{world.own_requested}"))
+    assert "Eligibil: 3 ani, 6 luni (1277 zile întregi) înseamnă cel puțin doi ani." in page
+    assert "at least two years" not in page and "whole days" not in page
+
+
+def test_an_invalid_sentence_is_shown_beside_its_form_in_romanian_with_what_was_typed(
+        browser: Browser, world: World) -> None:
+    _romanian_browser(browser)
+    case_page = f"/mediator/cases/{world.own_requested}"
+    response = browser.post(f"{case_page}/sentence", {
+        "version": world.version(world.own_requested), "back": case_page,
+        "kind": "fixed", "years": "-2", "months": "abc", "days": "4"})
+    assert response.status_code == 400
+    page = readable(response)
+    assert '<html lang="ro">' in page
+    problems = re.search(r'<div class="flash flash-error" role="alert" id="sentence-problems">(.*?)</div>', page, re.S)
+    assert problems, "the refusal is not beside the sentence form"
+    text = html.unescape(re.sub(r"<[^>]+>", " ", problems.group(1)))
+    assert "Pedeapsa nu a fost înregistrată" in text
+    assert "ani: nu poate fi negativ, s-a primit -2" in text
+    assert "luni: trebuie să fie un număr întreg, s-a primit 'abc'" in text
+    _without_english_domain_words(text)
+    assert "Sentence and eligibility" not in page and "Pedeapsă și eligibilitate" in page
 
 
 def test_a_refusal_without_a_back_field_or_referer_still_returns_to_a_page_of_ours(
