@@ -28,6 +28,8 @@ class Circle(Base):
     # The core member's own word on renewing ("renew" or "end"), asked at each anniversary; None: not said yet.
     renewal_wish: Mapped[str | None] = mapped_column(String(8))
     renewal_wish_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Who is asking and how to reach them, as the coordinator or the forwarding staff member wrote it (sealed).
+    sealed_request: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     members: Mapped[list[CircleMember]] = relationship(order_by="CircleMember.id", cascade="all, delete-orphan")

@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column('year_ends_at', sa.DateTime(timezone=True), nullable=True),
         sa.Column('renewal_wish', sa.String(length=8), nullable=True),
         sa.Column('renewal_wish_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('sealed_request', sa.LargeBinary(), nullable=True),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_circles_case_id_cases')),
         sa.ForeignKeyConstraint(['core_member_id'], ['users.id'], name=op.f('fk_circles_core_member_id_users')),
