@@ -85,7 +85,7 @@ def circle_in(runtime: Runtime, people: CirclePeople, state: CircleState, *, vol
     if state == CircleState.ASSESSMENT:
         return reference
     with tx() as s:
-        lifecycle.link_core_member(s, who, reference, (core or people.core).id)
+        lifecycle.link_core_member(s, who, reference, (core or people.core).username)
     with tx() as s:
         lifecycle.assign_supervisor(s, who, reference, people.supervisor.id)
     with tx() as s:

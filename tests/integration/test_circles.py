@@ -79,7 +79,7 @@ def test_forming_needs_the_core_member_and_a_supervisor(runtime, people):
     with pytest.raises(GuardNotMet, match=r"no core member.*no staff member"):
         move(runtime, people.coordinator, reference, "form")
     with runtime.transaction() as s:
-        lifecycle.link_core_member(s, people.coordinator, reference, people.core.id)
+        lifecycle.link_core_member(s, people.coordinator, reference, people.core.username)
     with pytest.raises(GuardNotMet, match="supervise"):
         move(runtime, people.coordinator, reference, "form")
     assert state_of(runtime, reference) == (CircleState.ASSESSMENT, None)
@@ -171,7 +171,7 @@ def test_the_core_member_withdraws_at_any_time_without_a_reason(runtime, people,
     reference = circle_in(runtime, people, state)
     if state == CircleState.ASSESSMENT:
         with runtime.transaction() as s:
-            lifecycle.link_core_member(s, people.coordinator, reference, people.core.id)
+            lifecycle.link_core_member(s, people.coordinator, reference, people.core.username)
     assert move(runtime, people.core, reference, "withdraw") == CircleState.ENDED
     assert state_of(runtime, reference) == (CircleState.ENDED, "withdrawn")
 

@@ -107,3 +107,13 @@ def visible_circles(session: Session, actor: User) -> ColumnElement[bool]:
     if actor.role == Role.PARTICIPANT:
         places.append(Circle.core_member_id == actor.id)
     return or_(*places) if places else false()
+
+
+def reaches_circles(session: Session, actor: User) -> bool:
+    """Whether the circles' pages are among the actor's (a link in the navigation): volunteers, referring staff
+    and anyone holding a circles role."""
+    if not actor.is_active:
+        return False
+    if actor.role in (Role.VOLUNTEER, Role.STAFF):
+        return True
+    return holds(session, actor, CIRCLES, COORDINATOR, SUPERVISING_STAFF)

@@ -35,8 +35,9 @@ from mediation.services.circles.access import (
 )
 from mediation.services.circles.facts import CircleSubject
 from mediation.services.lookup import require_version
-from mediation.services.programme_roles import holds
-from mediation.text import checked_text, shown
+from mediation.services.programme_roles import holders, holds
+from mediation.services.users import normalise_username
+from mediation.text import checked_string, checked_text, shown
 from mediation.timers.registry import SYSTEM_ROLE
 from workflows.circle_people import ENGAGEMENT_YEAR, RenewalWish
 from workflows.circle_workflow import CIRCLE_TRIGGERS, CircleState
@@ -121,15 +122,18 @@ def _to_change(session: Session, actor: User, reference: object,
     return case, circle, standing
 
 
-def link_core_member(session: Session, actor: User, reference: object, user_id: object, *,
+def link_core_member(session: Session, actor: User, reference: object, username: object, *,
                      expected_version: int | None = None) -> Circle:
-    """The coordinator links the core member's portal account (a participant) to the circle."""
+    """The coordinator links the core member's portal account (a participant's, by its username)."""
+    wanted = normalise_username(checked_string(username, Words("username"), max_length=80)) \
+        if isinstance(username, str) else ""
     case, circle, standing = _to_change(session, actor, reference, expected_version)
     require(standing.coordinator, COORDINATOR_WORDS)
     if case.state not in LINKABLE_IN:
         raise WrongState("The core member is linked before the circle starts; it is %(state)s.",
                          state=Code(case.state))
-    member = _account(session, user_id, Role.PARTICIPANT, Words("core member's account"))
+    found = session.scalar(select(User.id).where(User.username == wanted)) if wanted else None
+    member = _account(session, found, Role.PARTICIPANT, Words("core member's account"))
     circle.core_member_id = member.id
     audit.record(session, AuditTag.CIRCLE_CORE_MEMBER_LINKED, actor=actor, now=utcnow(), case=case,
                  details={"user_id": member.id})
@@ -263,6 +267,17 @@ def reach_anniversary(session: Session, case_id: int, now: datetime) -> str | No
     if not subject.anniversary_reached:
         return None
     return programme_cases.fire(session, None, case, subject, "anniversary", anonymous_role=SYSTEM_ROLE)
+
+
+def may_forward(session: Session, actor: User) -> None:
+    """Only referring staff forward a request (the form's page answers 403 to anyone else)."""
+    require_role(actor, Role.STAFF)
+
+
+def supervisors(session: Session, actor: User) -> list[User]:
+    """The staff who hold the supervising role, for the coordinator's chooser."""
+    require_coordinator(session, actor)
+    return holders(session, CIRCLES, SUPERVISING_STAFF)
 
 
 def ready_volunteers(session: Session, actor: User) -> list[User]:

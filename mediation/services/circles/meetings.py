@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mediation.audit import AuditTag
@@ -165,3 +166,45 @@ def open_minutes(session: Session, vault: Vault, actor: User, reference: object,
     audit.record_content(session, AuditTag.CIRCLE_MINUTES_DECRYPTED, case_id=case.id, actor=actor, now=utcnow(),
                          details={"meeting_id": meeting.id})
     return MinutesView(meeting.id, aware(meeting.starts_at), text, meeting.minutes_by_id)
+
+
+@dataclass(frozen=True)
+class MeetingPage:
+    """A meeting as the circle's team sees it: when, its status, who attended, the minutes (opened, audited)."""
+
+    reference: str
+    id: str
+    starts_at: datetime
+    status: str
+    minutes_due_at: datetime | None
+    attendees: list[tuple[int, str]]
+    people: list[tuple[int, str]]  # the circle's volunteers and core member, for the attendance form
+    minutes: str | None  # None: not submitted yet
+    standing: Standing
+    circle_open: bool
+
+    @property
+    def may_record(self) -> bool:
+        return self.circle_open and (self.standing.volunteer or self.standing.coordinator)
+
+    @property
+    def may_write(self) -> bool:
+        return self.circle_open and self.standing.volunteer
+
+
+def meeting_page(session: Session, vault: Vault, actor: User, reference: object, meeting_id: object) -> MeetingPage:
+    checked_record_id(meeting_id, MEETING)
+    case, circle, standing = find_circle(session, actor, reference)
+    require(standing.reads_content, Words("the circle's team"))
+    meeting = meeting_of(session, case, meeting_id)
+    names = {u.id: u.display_name for u in session.scalars(
+        select(User).where(User.id.in_([m.volunteer_id for m in circle.members]
+                                       + ([circle.core_member_id] if circle.core_member_id else []))))}
+    minutes = None
+    if meeting.sealed_minutes is not None:
+        minutes = open_minutes(session, vault, actor, reference, meeting_id).text
+    return MeetingPage(case.reference, meeting.id, aware(meeting.starts_at), meeting.status,
+                       aware(meeting.minutes_due_at) if meeting.minutes_due_at else None,
+                       [(a.user_id, names.get(a.user_id, "")) for a in meeting.attendees],
+                       sorted(names.items(), key=lambda item: (item[1], item[0])), minutes, standing,
+                       case.state != CircleState.ENDED)

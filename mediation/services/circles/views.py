@@ -106,8 +106,8 @@ def circles_list(session: Session, actor: User, query: ListQuery) -> Page[Circle
     statement = (select(Case.reference, Case.state, Circle.engagement_year, Case.updated_at, Case.id)
                  .join(Circle, Circle.case_id == Case.id)
                  .where(Case.programme == CIRCLES, visible_circles(session, actor)))
-    if query.state:
-        statement = statement.where(Case.state == query.state)
+    if query.status:
+        statement = statement.where(Case.state == query.status)
     page = fetch_page(session, statement, query, keys=(Case.updated_at, Case.id),
                       key_of=lambda row: (row.updated_at, row.id), parts=LIST_KEY, descending=True)
     return page.map(lambda row: CircleRow(row.reference, row.state, row.engagement_year, aware(row.updated_at)))
@@ -190,6 +190,15 @@ def core_member_view(session: Session, actor: User, reference: object, query: Li
     return CoreMemberCircle(case.reference, case.state, case.outcome, circle.engagement_year,
                             aware(circle.year_ends_at) if circle.year_ends_at else None,
                             _meetings(session, case, query, now), circle.renewal_wish)
+
+
+def circle_or_own(session: Session, actor: User, reference: object, query: ListQuery,
+                  now: datetime | None = None) -> CirclePage | CoreMemberCircle:
+    """The team's page of the circle, or, for its core member, their own circle in plain terms."""
+    _, _, standing = find_circle(session, actor, reference)
+    if standing.reads_content:
+        return circle_page(session, actor, reference, query, now)
+    return core_member_view(session, actor, reference, query, now)
 
 
 def my_circle_references(session: Session, actor: User, *, limit: int = 10) -> list[str]:
