@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 
-from tests.web.circles_world import (
+from tests.web.circles.world import (
     ALL_CIRCLE_CANARIES,
     CANARY_ESCALATION,
     CANARY_OTHER_MINUTES,
@@ -34,12 +34,6 @@ from tests.web.circles_world import (
     CANARY_REQUEST,
     OWN_CANARIES,
     CirclesWorld,
-    circles_app,  # noqa: F401 - fixtures
-    circles_browser_for,  # noqa: F401
-    circles_runtime,  # noqa: F401
-    circles_shared_app,  # noqa: F401
-    circles_world,  # noqa: F401
-    circles_world_template,  # noqa: F401
 )
 from tests.web.conftest import Browser, page_text, route_pairs
 

@@ -1,4 +1,5 @@
-"""A world of circles for the circles' web tests: built once per session on SQLite, copied for each test.
+"""A world of circles for the circles' web tests: built once per session on SQLite, copied for each test
+(the fixtures are this folder's, through its conftest).
 
 Two active circles with their people, a request forwarded by referring staff, a professional of the outer circle
 who also has a staff account, and sealed content of every kind, each a canary that must appear only where the
