@@ -7,7 +7,7 @@ without the right answers 403). The views read the form, call one service, and r
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -164,6 +164,16 @@ def link_core_member(reference: str) -> ResponseReturnValue:
     call_as_user(lifecycle.link_core_member, reference, form_text("username"), expected_version=form_int("version"))
     flash(_("The core member's account is linked to the circle."), "info")
     return _to_circle(reference)
+
+
+@bp.route(f"{CIRCLE}/invite-core-member", methods=["POST"])
+def invite_core_member(reference: str) -> ResponseReturnValue:
+    """A portal account for the core member: its one-time code is shown once, here."""
+    user, code = call_as_user(lifecycle.invite_core_member, reference, hours=current_app.config["INVITATION_HOURS"],
+                              expected_version=form_int("version"))
+    return render_template("auth/invitation_code.html", code=code, hours=current_app.config["INVITATION_HOURS"],
+                           address=url_for("auth.activate", _external=True), username=user.username, created=True,
+                           back=url_for("circles.circle", reference=reference))
 
 
 @bp.route(f"{CIRCLE}/supervisor", methods=["POST"])

@@ -456,3 +456,27 @@ def test_new_requests_are_the_coordinators(runtime, people, actors):
     with pytest.raises(Forbidden), runtime.transaction() as s:
         lifecycle.record_request(s, runtime.vault, actors.mediator, note="")
     assert new_circle(runtime, people).startswith("CS-")
+
+
+def test_the_core_member_is_invited_to_an_account_of_their_own(runtime, people):
+    from mediation.passwords import new_password
+    from mediation.services import invitations
+
+    reference = circle_in(runtime, people, CircleState.ASSESSMENT)
+    with runtime.transaction() as s:
+        first = lifecycle.invite_core_member(s, people.coordinator, reference, hours=24)[1]
+    with runtime.transaction() as s:
+        member, code = lifecycle.invite_core_member(s, people.coordinator, reference, hours=24)  # replaces it
+    assert member.role == "participant" and member.display_name.startswith("Participant ")
+    with pytest.raises(Exception, match="replaced|not valid"), runtime.transaction() as s:
+        invitations.redeem(s, first)
+    chosen = new_password("a quiet long password here", username=member.username, display_name=member.display_name)
+    with runtime.transaction() as s:
+        user = invitations.activate_account(s, invitations.code_key(code), password=chosen)
+    with runtime.transaction() as s:
+        assert views.my_circle_references(s, user) == [reference]
+        assert views.core_member_view(s, user, reference, PAGE).state == CircleState.ASSESSMENT
+    with pytest.raises(InvalidInput, match="already has an account"), runtime.transaction() as s:
+        lifecycle.invite_core_member(s, people.coordinator, reference, hours=24)
+    with pytest.raises(NotFound), runtime.transaction() as s:  # no place in this circle yet
+        lifecycle.invite_core_member(s, people.supervisor, reference, hours=24)

@@ -7,6 +7,7 @@ write what follows from it (the membership, the year of engagement and its anniv
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import select
@@ -21,7 +22,7 @@ from mediation.errors import InvalidInput, WrongState
 from mediation.models import Case, Circle, CircleMember, Origin, Role, User, VolunteerScreening
 from mediation.moments import aware
 from mediation.policy import require_role
-from mediation.services import programme_cases
+from mediation.services import invitations, programme_cases, users
 from mediation.services.circles import timers
 from mediation.services.circles.access import (
     COORDINATOR_WORDS,
@@ -34,9 +35,9 @@ from mediation.services.circles.access import (
     require_coordinator,
 )
 from mediation.services.circles.facts import CircleSubject
+from mediation.services.invitations import pseudonym
 from mediation.services.lookup import require_version
 from mediation.services.programme_roles import holders, holds
-from mediation.services.users import normalise_username
 from mediation.text import checked_string, checked_text, shown
 from mediation.timers.registry import SYSTEM_ROLE
 from workflows.circle_people import ENGAGEMENT_YEAR, RenewalWish
@@ -125,7 +126,7 @@ def _to_change(session: Session, actor: User, reference: object,
 def link_core_member(session: Session, actor: User, reference: object, username: object, *,
                      expected_version: int | None = None) -> Circle:
     """The coordinator links the core member's portal account (a participant's, by its username)."""
-    wanted = normalise_username(checked_string(username, Words("username"), max_length=80)) \
+    wanted = users.normalise_username(checked_string(username, Words("username"), max_length=80)) \
         if isinstance(username, str) else ""
     case, circle, standing = _to_change(session, actor, reference, expected_version)
     require(standing.coordinator, COORDINATOR_WORDS)
@@ -138,6 +139,37 @@ def link_core_member(session: Session, actor: User, reference: object, username:
     audit.record(session, AuditTag.CIRCLE_CORE_MEMBER_LINKED, actor=actor, now=utcnow(), case=case,
                  details={"user_id": member.id})
     return circle
+
+
+def invite_core_member(session: Session, actor: User, reference: object, *, hours: int,
+                       expected_version: int | None = None) -> tuple[User, str]:
+    """The coordinator invites the core member to a portal account of their own: a participant account with a
+    pseudonym, linked to the circle, which its person activates with the one-time code (choosing a password).
+    Inviting again replaces the earlier code, until the account is activated."""
+    case, circle, standing = _to_change(session, actor, reference, expected_version)
+    require(standing.coordinator, COORDINATOR_WORDS)
+    if case.state not in LINKABLE_IN:
+        raise WrongState("The core member is linked before the circle starts; it is %(state)s.",
+                         state=Code(case.state))
+    member = session.get(User, circle.core_member_id) if circle.core_member_id is not None else None
+    if member is not None and member.is_activated:
+        raise InvalidInput("The core member already has an account linked to this circle.")
+    if member is None:
+        member = users.create_user(session, None, username=_free_username(session), display_name=pseudonym(),
+                                   role=Role.PARTICIPANT.value, password=None, anonymous_role="system")
+        circle.core_member_id = member.id
+        audit.record(session, AuditTag.CIRCLE_CORE_MEMBER_LINKED, actor=actor, now=utcnow(), case=case,
+                     details={"user_id": member.id, "invited": True})
+    code = invitations.invite_to_programme_account(session, actor, member.id, hours=hours)
+    return member, code
+
+
+def _free_username(session: Session) -> str:
+    for _ in range(50):
+        candidate = f"core-{secrets.token_hex(3)}"
+        if not users.username_taken(session, candidate):
+            return candidate
+    raise WrongState("No free username could be made; try again.")
 
 
 def assign_supervisor(session: Session, actor: User, reference: object, user_id: object, *,

@@ -70,6 +70,7 @@ class CircleRoute:
     allowed: dict[str, int]
     data: Callable[[CirclesWorld], dict[str, Any]] = field(default=lambda w: {})
     scoped: bool = True
+    others: int | None = None  # what everyone else signed in gets, when it is not the usual 404 / 403
 
     @property
     def id(self) -> str:
@@ -107,6 +108,8 @@ ROUTES: tuple[CircleRoute, ...] = (
     CircleRoute("circles.withdraw", "GET", _c("/withdraw"), {"core": 200}),
     CircleRoute("circles.link_core_member", "POST", _c("/core-member"), {"coordinator": 303},
                 data=lambda w: {"username": "core.member"}),
+    CircleRoute("circles.invite_core_member", "POST", lambda w: f"/circles/{w.forwarded}/invite-core-member",
+                {"coordinator": 200}, scoped=False, others=404),  # a request: nobody else has a place in it yet
     CircleRoute("circles.supervisor", "POST", _c("/supervisor"), {"coordinator": 303},
                 data=lambda w: {"user_id": str(w.users["supervisor"])}),
     CircleRoute("circles.add_volunteer", "POST", _c("/volunteers"), {"coordinator": 303},
@@ -138,6 +141,8 @@ def expected(route: CircleRoute, principal: str) -> int:
         return 302
     if principal in route.allowed:
         return route.allowed[principal]
+    if route.others is not None:
+        return route.others
     if route.scoped and principal not in PLACED:
         return 404
     return 403
