@@ -227,8 +227,8 @@ def outer_circle(reference: str) -> ResponseReturnValue:
 def concern_list(reference: str) -> ResponseReturnValue:
     """The circle's concerns with their words, for its team: opening them is recorded."""
     page = read_as_user(views.circle_page, reference, ListQuery(size=1))
-    return render_template("circles/concerns.html", circle=page,
-                           concerns=call_with_vault(concerns.open_concerns, reference))
+    opened = call_with_vault(concerns.open_concerns, reference, list_query(key=concerns.CONCERN_KEY))
+    return render_template("circles/concerns.html", circle=page, concerns=opened)
 
 
 @bp.route(f"{CIRCLE}/concerns/<concern_id>/acknowledge", methods=["POST"])

@@ -363,10 +363,10 @@ def test_a_serious_concern_pauses_the_circle_until_its_escalation_is_recorded(ru
         concerns.acknowledge_concern(s, runtime.vault, people.supervisor, reference, concern, escalated_to="y")
     assert move(runtime, people.supervisor, reference, "resume") == CircleState.ACTIVE
     with runtime.transaction() as s:
-        [seen] = concerns.open_concerns(s, runtime.vault, people.coordinator, reference)
+        [seen] = concerns.open_concerns(s, runtime.vault, people.coordinator, reference, PAGE).items
         assert (seen.serious, seen.escalated_to) == (True, "Parole officer on duty")
     with pytest.raises(Forbidden), runtime.transaction() as s:
-        concerns.open_concerns(s, runtime.vault, people.core, reference)
+        concerns.open_concerns(s, runtime.vault, people.core, reference, PAGE)
 
 
 def test_an_ordinary_concern_is_acknowledged_without_pausing(runtime, people):

@@ -23,6 +23,7 @@ from mediation.services import programme_cases
 from mediation.services.circles.access import SUPERVISOR_WORDS, find_circle, require
 from mediation.services.circles.facts import CircleSubject
 from mediation.services.circles.meetings import MEETING, VOLUNTEERS, meeting_of
+from mediation.services.listing import KeyPart, ListQuery, Page, fetch_page
 from mediation.services.lookup import checked_record_id
 from mediation.text import checked_text
 from workflows.circle_people import MeetingStatus
@@ -32,6 +33,7 @@ from workflows.words import Words
 CONCERN = Words("concern")
 MAX_CONCERN = 5_000
 MAX_ESCALATION = 500
+CONCERN_KEY: tuple[KeyPart, ...] = ("time", "text")
 
 
 @dataclass(frozen=True)
@@ -101,18 +103,27 @@ def acknowledge_concern(session: Session, vault: Vault, actor: User, reference: 
     return concern
 
 
-def open_concerns(session: Session, vault: Vault, actor: User, reference: object) -> list[ConcernView]:
-    """The circle's concerns with their words, for its team (never the core member); the reading is audited."""
+def open_concerns(session: Session, vault: Vault, actor: User, reference: object,
+                  query: ListQuery) -> Page[ConcernView]:
+    """A page of the circle's concerns with their words, newest first, for its team (never the core member);
+    the reading is audited."""
     case, _, standing = find_circle(session, actor, reference)
     require(standing.reads_content, Words("the circle's team"))
-    rows = list(session.scalars(select(CircleConcern).where(CircleConcern.case_id == case.id)
-                                .order_by(CircleConcern.raised_at, CircleConcern.id)))
-    views = [ConcernView(c.id, c.meeting_id, c.raised_by_id, aware(c.raised_at), c.serious,
-                         vault.open_text(session, _context(c, "text"), c.sealed_text),
-                         aware(c.acknowledged_at) if c.acknowledged_at else None,
-                         vault.open_text(session, _context(c, "escalated_to"), c.sealed_escalated_to)
-                         if c.sealed_escalated_to else "") for c in rows]
-    if views:
+    page = fetch_page(session, select(CircleConcern).where(CircleConcern.case_id == case.id), query,
+                      keys=(CircleConcern.raised_at, CircleConcern.id),
+                      key_of=lambda row: (row.CircleConcern.raised_at, row.CircleConcern.id), parts=CONCERN_KEY,
+                      descending=True)
+    views = page.map(lambda row: _opened(session, vault, row.CircleConcern))
+    if views.items:
         audit.record_content(session, AuditTag.CIRCLE_CONCERN_DECRYPTED, case_id=case.id, actor=actor, now=utcnow(),
-                             details={"concern_ids": [v.id for v in views]})
+                             details={"concern_ids": [v.id for v in views.items]})
     return views
+
+
+def _opened(session: Session, vault: Vault, concern: CircleConcern) -> ConcernView:
+    c = concern
+    return ConcernView(c.id, c.meeting_id, c.raised_by_id, aware(c.raised_at), c.serious,
+                       vault.open_text(session, _context(c, "text"), c.sealed_text),
+                       aware(c.acknowledged_at) if c.acknowledged_at else None,
+                       vault.open_text(session, _context(c, "escalated_to"), c.sealed_escalated_to)
+                       if c.sealed_escalated_to else "")

@@ -34,7 +34,7 @@ from workflows.programmes import CIRCLES, workflow_of
 
 LIST_KEY: tuple[KeyPart, ...] = ("time", "int")
 MEETING_KEY: tuple[KeyPart, ...] = ("time", "text")
-CONCERNS_SHOWN = 50  # the newest; a circle's concerns are few, and each is acknowledged
+CONCERNS_SHOWN = 20  # the newest, as a summary; the concerns page lists them all, by page
 
 
 @dataclass(frozen=True)
