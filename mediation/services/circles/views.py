@@ -29,7 +29,7 @@ from mediation.services.circles.access import (
 from mediation.services.circles.lifecycle import triggers_for
 from mediation.services.listing import KeyPart, ListQuery, Page, fetch_page
 from workflows.circle_people import MeetingStatus
-from workflows.circle_workflow import CIRCLE_TRIGGERS, CircleState
+from workflows.circle_workflow import CIRCLE_TRIGGERS, MAX_VOLUNTEERS, VOLUNTEERS_JOIN_IN, CircleState
 from workflows.programmes import CIRCLES, workflow_of
 
 LIST_KEY: tuple[KeyPart, ...] = ("time", "int")
@@ -99,6 +99,11 @@ class CirclePage:
     @property
     def open(self) -> bool:
         return self.state != CircleState.ENDED
+
+    @property
+    def room_for_volunteer(self) -> bool:
+        """Whether the page offers to add a volunteer (the workflow decides; this only spares a useless form)."""
+        return self.state in VOLUNTEERS_JOIN_IN and len(self.volunteers) < MAX_VOLUNTEERS
 
 
 def circles_list(session: Session, actor: User, query: ListQuery) -> Page[CircleRow]:
