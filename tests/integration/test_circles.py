@@ -480,3 +480,73 @@ def test_the_core_member_is_invited_to_an_account_of_their_own(runtime, people):
         lifecycle.invite_core_member(s, people.coordinator, reference, hours=24)
     with pytest.raises(NotFound), runtime.transaction() as s:  # no place in this circle yet
         lifecycle.invite_core_member(s, people.supervisor, reference, hours=24)
+
+
+# --- the volunteers' registry and the outer circle --------------------------------------------------------------
+
+def test_screening_steps_are_dated_never_in_the_future_nor_before_the_application(runtime, people, actors):
+    from datetime import date
+
+    from mediation.services.circles import volunteers
+
+    newcomer = make_user(runtime, "vol.newcomer", "volunteer")
+    tomorrow = date.today() + timedelta(days=1)
+
+    def record(call, *args, **kwargs):
+        with runtime.transaction() as s:
+            return call(s, people.coordinator, *args, **kwargs)
+
+    with pytest.raises(InvalidInput, match="in the future"):
+        record(volunteers.record_application, newcomer.id, applied_on=tomorrow.isoformat())
+    with pytest.raises(InvalidInput, match="look like 2026-03-31"):
+        record(volunteers.record_application, newcomer.id, applied_on="31/03/2026")
+    with pytest.raises(InvalidInput, match="application first"):
+        record(volunteers.record_step, newcomer.id, step="interview", on=date.today().isoformat())
+    record(volunteers.record_application, newcomer.id, applied_on=(date.today() - timedelta(days=5)).isoformat())
+    with pytest.raises(InvalidInput, match="already recorded"):
+        record(volunteers.record_application, newcomer.id, applied_on=date.today().isoformat())
+    with pytest.raises(InvalidInput, match="in the future"):
+        record(volunteers.record_step, newcomer.id, step="training", on=tomorrow.isoformat())
+    with pytest.raises(InvalidInput, match="before the application"):
+        record(volunteers.record_step, newcomer.id, step="interview", on=(date.today() - timedelta(days=6)))
+    with pytest.raises(InvalidInput, match="Unknown step"):
+        record(volunteers.record_step, newcomer.id, step="vibes", on=date.today().isoformat())
+    with pytest.raises(InvalidInput, match="volunteer's account"):
+        record(volunteers.record_application, actors.mediator.id, applied_on=date.today().isoformat())
+    with pytest.raises(Forbidden), runtime.transaction() as s:
+        volunteers.record_step(s, people.supervisor, newcomer.id, step="interview", on=date.today().isoformat())
+    for step in ("references", "police_check", "interview"):
+        record(volunteers.record_step, newcomer.id, step=step, on=date.today().isoformat())
+    with runtime.transaction() as s:
+        row = next(r for r in volunteers.registry(s, people.coordinator, PAGE).items if r.user_id == newcomer.id)
+        assert (row.screened, row.trained) == (True, False)
+        assert newcomer.id not in [u.id for u in lifecycle.ready_volunteers(s, people.coordinator)]
+
+
+def test_the_outer_circle_is_recorded_sealed_and_refuses_what_is_not_a_choice(runtime, people, actors):
+    from mediation.models import OuterCircleMember
+    from mediation.services.circles import outer
+
+    reference = circle_in(runtime, people, CircleState.ACTIVE)
+
+    def add(**fields):
+        with runtime.transaction() as s:
+            return outer.record_outer_member(s, runtime.vault, people.coordinator, reference, **fields)
+
+    with pytest.raises(InvalidInput, match="role"):
+        add(role="judge", name="X")
+    with pytest.raises(InvalidInput, match="cannot be empty"):
+        add(role="therapist", name=" ")
+    with pytest.raises(InvalidInput, match="one line"):
+        add(role="therapist", name="Dr\nX")
+    with pytest.raises(InvalidInput, match="staff account"):
+        add(role="parole_officer", name="P. Officer", staff_user_id=people.volunteers[0].id)
+    add(role="parole_officer", name="P. Officer", organisation="Parole east", staff_user_id=actors.staff.id)
+    with runtime.transaction() as s:
+        assert b"P. Officer" not in s.query(OuterCircleMember).one().sealed_name
+        [seen] = outer.outer_circle(s, runtime.vault, people.coordinator, reference)
+        assert (seen.role, seen.name, seen.organisation) == ("parole_officer", "P. Officer", "Parole east")
+    with pytest.raises(Forbidden), runtime.transaction() as s:
+        outer.outer_circle(s, runtime.vault, people.supervisor, reference)
+    with pytest.raises(NotFound), runtime.transaction() as s:  # the linked staff account sees nothing
+        views.circle_page(s, actors.staff, reference, PAGE)
