@@ -228,3 +228,25 @@ def test_every_post_route_of_the_circles_checks_csrf(circles_browser_for, circle
         browser = circles_browser_for(key)
         response = browser.post(route.path(circles_world), route.data(circles_world), csrf=False)
         assert response.status_code == 400, route.id
+
+
+FIELDS = ("trigger", "reason", "version", "user_id", "username", "note", "day", "at", "role", "name", "organisation",
+          "staff_user_id", "minutes", "concern", "serious", "escalated_to", "wish", "on", "step", "attendee_1")
+JUNK = ("x" * 30_000, "\x00", "-1", "99999999999999999999", "２０２６-０１-０１", "'; DROP TABLE cases; --", "\u202e",
+        "<script>alert(1)</script>", "")
+
+
+@pytest.mark.parametrize("junk", JUNK, ids=[f"junk{n}" for n in range(len(JUNK))])
+def test_junk_in_every_field_of_every_form_never_makes_a_server_error(circles_browser_for,
+                                                                      circles_world: CirclesWorld, junk: str) -> None:
+    """Whoever may post each form, with every field it could read set to the same junk: a refusal, never a 500,
+    and never the junk echoed unescaped."""
+    for route in ROUTES:
+        if route.method != "POST":
+            continue
+        browser = circles_browser_for(next(iter(route.allowed)))
+        response = browser.post(route.path(circles_world), dict.fromkeys(FIELDS, junk))
+        assert response.status_code < 500, (route.id, page_text(response)[:500])
+        assert "<script>alert(1)</script>" not in page_text(response)
+        if response.status_code in (302, 303):
+            assert "<script>alert(1)</script>" not in page_text(browser.follow(response))
