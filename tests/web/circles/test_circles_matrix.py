@@ -232,7 +232,8 @@ def test_every_post_route_of_the_circles_checks_csrf(circles_browser_for, circle
 
 FIELDS = ("trigger", "reason", "version", "user_id", "username", "note", "day", "at", "role", "name", "organisation",
           "staff_user_id", "minutes", "concern", "serious", "escalated_to", "wish", "on", "step", "attendee_1")
-JUNK = ("x" * 30_000, "\x00", "-1", "99999999999999999999", "２０２６-０１-０１", "'; DROP TABLE cases; --", "\u202e",
+FULL_WIDTH_DATE = "\uff12\uff10\uff12\uff16-\uff10\uff11-\uff10\uff11"  # 2026-01-01 in full-width digits
+JUNK = ("x" * 30_000, "\x00", "-1", "99999999999999999999", FULL_WIDTH_DATE, "'; DROP TABLE cases; --", "\u202e",
         "<script>alert(1)</script>", "")
 
 
