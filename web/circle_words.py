@@ -20,7 +20,7 @@ CIRCLE_LABELS: dict[str, LazyString] = {
     "assess": _l("Assess the request"), "decline": _l("Decline the request"), "form": _l("Accept and form the circle"),
     "activate": _l("Start the circle"), "pause": _l("Pause the circle"), "resume": _l("Resume the circle"),
     "end": _l("End the circle"), "renew": _l("Renew for a year"), "add_volunteer": _l("Add a volunteer"),
-    "withdraw": _l("Withdraw from the circle"),
+    "withdraw": _l("Withdraw from the circle"), "anniversary": _l("The year ends (anniversary)"),
     # reasons
     "outside_criteria": _l("outside the programme's criteria"), "not_ready": _l("not ready yet"),
     "risk_unmanageable": _l("risk that a circle cannot manage"),

@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, user_logged_in
 
+from mediation.diagrams import workflow_svg
 from mediation.models import Role
 from mediation.services.circles import concerns, lifecycle, meetings, outer, views, volunteers
 from mediation.services.circles.access import is_coordinator, reaches_circles
@@ -149,7 +150,11 @@ def circle(reference: str) -> ResponseReturnValue:
     if isinstance(page, views.CoreMemberCircle):
         return render_template("circles/mine.html", circle=page)
     coordinating = page.standing.coordinator and page.open
-    return render_template("circles/circle.html", circle=page, outer_roles=tuple(OuterRole),
+    codes = {state for state, _moves in page.steps} | {trigger for _s, moves in page.steps for trigger, _d in moves}
+    picture = workflow_svg(page.workflow_version, page.state,
+                           _("Workflow of this circle; current step: %(step)s", step=circle_label(page.state)),
+                           {code: circle_label(code) for code in codes})
+    return render_template("circles/circle.html", circle=page, outer_roles=tuple(OuterRole), picture=picture,
                            volunteers=read_as_user(lifecycle.ready_volunteers) if coordinating else [],
                            supervisors=read_as_user(lifecycle.supervisors) if coordinating else [])
 

@@ -95,6 +95,8 @@ class CirclePage:
     concerns: list[ConcernRow]
     renewal_wish: str | None
     has_request_note: bool
+    workflow_version: str
+    steps: list[tuple[str, list[tuple[str, str]]]]  # each state, with the triggers leaving it and where they lead
 
     @property
     def open(self) -> bool:
@@ -163,7 +165,16 @@ def circle_page(session: Session, actor: User, reference: object, query: ListQue
         outer_roles=[m.role for m in circle.outer], meetings=_meetings(session, case, query, now),
         concerns=[ConcernRow(c.id, c.meeting_id, aware(c.raised_at), c.serious, c.acknowledged_at is not None)
                   for c in concerns],
-        renewal_wish=circle.renewal_wish, has_request_note=circle.sealed_request is not None)
+        renewal_wish=circle.renewal_wish, has_request_note=circle.sealed_request is not None,
+        workflow_version=case.workflow_version, steps=_steps(case.workflow_version))
+
+
+def _steps(version: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The workflow in words, state by state (what the picture draws), for the team's page."""
+    definition = workflow_of(CIRCLES, version).definition
+    return [(str(state), [(t.trigger, str(t.dest)) for t in definition.transitions
+                          if t.source == state and t.dest != t.source])
+            for state in definition.states]
 
 
 @dataclass(frozen=True)
