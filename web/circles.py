@@ -24,7 +24,7 @@ from web.extensions import login_manager
 from web.forms import form_int, form_text
 from web.lists import list_query
 from workflows.circle_people import OuterRole, ScreeningStep
-from workflows.circle_workflow import CircleState
+from workflows.circle_workflow import CIRCLE_TRIGGERS, CircleState
 
 bp = Blueprint("circles", __name__, url_prefix="/circles")
 register_words(bp)
@@ -150,7 +150,7 @@ def circle(reference: str) -> ResponseReturnValue:
     if isinstance(page, views.CoreMemberCircle):
         return render_template("circles/mine.html", circle=page)
     coordinating = page.standing.coordinator and page.open
-    codes = {state for state, _moves in page.steps} | {trigger for _s, moves in page.steps for trigger, _d in moves}
+    codes = {state for state, _moves in page.steps} | set(CIRCLE_TRIGGERS)
     picture = workflow_svg(page.workflow_version, page.state,
                            _("Workflow of this circle; current step: %(step)s", step=circle_label(page.state)),
                            {code: circle_label(code) for code in codes})
