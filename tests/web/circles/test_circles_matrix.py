@@ -38,7 +38,7 @@ from tests.web.circles.world import (
 from tests.web.conftest import Browser, page_text, route_pairs
 
 PRINCIPALS = ("anonymous", "coordinator", "supervisor", "volunteer", "core", "other_volunteer", "other_core",
-              "mediator", "staff", "outer_staff")
+              "mediator", "admin", "staff", "outer_staff")  # admin: mediation's coordinator, no circles role
 PLACED = {"coordinator", "supervisor", "volunteer", "core"}  # in the ``active`` circle
 TEAM = {"coordinator", "supervisor", "volunteer"}
 
@@ -51,6 +51,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "other_volunteer": OWN_CANARIES,
     "other_core": ALL_CIRCLE_CANARIES,
     "mediator": ALL_CIRCLE_CANARIES,
+    "admin": ALL_CIRCLE_CANARIES,
     "staff": ALL_CIRCLE_CANARIES,
     "outer_staff": ALL_CIRCLE_CANARIES,
 }
@@ -178,7 +179,7 @@ def test_each_principal_gets_exactly_the_expected_answer(circles_browser_for, ci
         assert not STATE_WORDS.search(body), STATE_WORDS.search(body)
 
 
-OUTSIDERS = ("other_volunteer", "other_core", "mediator", "staff", "outer_staff")
+OUTSIDERS = ("other_volunteer", "other_core", "mediator", "admin", "staff", "outer_staff")
 
 
 @pytest.mark.parametrize("principal", OUTSIDERS)

@@ -69,6 +69,7 @@ def build_circles_world(runtime: Runtime) -> CirclesWorld:
     other_staff = make_user(runtime, "officer.two", "staff", "Otto Officer")
     outer_staff = make_user(runtime, "officer.outer", "staff", "Pat Parole")
     mediator = make_user(runtime, "mediator.one", "mediator", "Morgan Mediatorsson")
+    other_admin = make_user(runtime, "coordinator.two", "admin", "Avery Admin")  # mediation's, no circles role
     people = circle_people(runtime, admin, staff)
     active = circle_in(runtime, people, CircleState.ACTIVE, volunteer_list=people.volunteers[:3])
     other_volunteers = [make_user(runtime, f"vol.other{n}", "volunteer", f"Other Volunteer {n}") for n in range(3)]
@@ -103,7 +104,7 @@ def build_circles_world(runtime: Runtime) -> CirclesWorld:
         version = programme_case(s, "circles", active).version
     users = {"coordinator": admin.id, "supervisor": people.supervisor.id, "volunteer": volunteer.id,
              "other_volunteer": other_volunteers[0].id, "core": people.core.id, "other_core": people.other_core.id,
-             "mediator": mediator.id, "staff": staff.id, "other_staff": other_staff.id,
+             "mediator": mediator.id, "admin": other_admin.id, "staff": staff.id, "other_staff": other_staff.id,
              "outer_staff": outer_staff.id, "free_volunteer": people.volunteers[4].id}
     return CirclesWorld(users=users, active=active, other=other, forwarded=forwarded, held=held, waiting=waiting,
                         planned=planned, concern=concern, new_volunteer=new_volunteer.id,
