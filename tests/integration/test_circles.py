@@ -550,3 +550,22 @@ def test_the_outer_circle_is_recorded_sealed_and_refuses_what_is_not_a_choice(ru
         outer.outer_circle(s, runtime.vault, people.supervisor, reference)
     with pytest.raises(NotFound), runtime.transaction() as s:  # the linked staff account sees nothing
         views.circle_page(s, actors.staff, reference, PAGE)
+
+
+def test_an_ended_circles_key_is_destroyed_when_its_retention_ends(runtime, people):
+    from mediation.models import CaseKey
+
+    reference = circle_in(runtime, people, CircleState.ACTIVE)
+    meeting_id = held_meeting(runtime, people, reference)
+    write_minutes(runtime, people.volunteers[0], reference, meeting_id, "Sealed words.")
+    move(runtime, people.coordinator, reference, "end", reason="engagement_ended")
+    with runtime.transaction() as s:
+        case_id = s.scalars(select(Case.id).where(Case.reference == reference)).one()
+        assert s.get(CaseKey, case_id).wrapped_key is not None
+    later = utcnow() + timedelta(days=runtime.settings.retention_days + 1)
+    assert runner.fire_due(runtime, limit=50, now=later).done >= 1
+    with runtime.transaction() as s:
+        assert s.get(CaseKey, case_id).wrapped_key is None  # crypto-shredded: the minutes cannot be opened
+        retention = s.scalars(select(Timer).where(Timer.kind == TimerKind.RETENTION_ENDS.value,
+                                                  Timer.case_id == case_id)).one()
+        assert retention.outcome == "done"
