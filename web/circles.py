@@ -47,9 +47,7 @@ def circle_links() -> dict[str, object]:
     """For the navigation's and the portal home's partials: asked only when a page includes them."""
 
     def circles_nav() -> bool:
-        if not current_user.is_authenticated or current_user.user.role == Role.PARTICIPANT:
-            return False
-        return current_user.user.role in (Role.VOLUNTEER, Role.STAFF) or bool(session.get(NAV_KEY))
+        return current_user.is_authenticated and bool(session.get(NAV_KEY))
 
     def my_circles() -> list[str]:
         return read_as_user(views.my_circle_references) if current_user.is_authenticated else []
