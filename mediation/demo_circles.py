@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from mediation.models import Role, User
 from mediation.runtime import Runtime
 from mediation.services import programme_roles
-from mediation.services.circles import concerns, lifecycle, meetings, outer, volunteers
+from mediation.services.circles import concerns, lifecycle, meetings, outer, requests, roster, volunteers
 
 # username, display name, account kind: listed with the demo's logins (mediation.demo.DEMO_ACCOUNTS)
 CIRCLES_DEMO_ACCOUNTS: tuple[tuple[str, str, Role], ...] = (
@@ -56,15 +56,15 @@ def add_demo_circles(runtime: Runtime, made: Mapping[str, User]) -> None:
     _register(runtime, coordinator, jo, _STEPS[:3])
 
     with tx() as s:
-        reference = lifecycle.record_request(s, vault, coordinator,
+        reference = requests.record_request(s, vault, coordinator,
                                              note="Kim asked at the end of the warrant; reach them via the "
                                                   "halfway house.").reference
     with tx() as s:
         lifecycle.move(s, coordinator, reference, "assess")
     with tx() as s:
-        lifecycle.link_core_member(s, coordinator, reference, kim.username)
+        roster.link_core_member(s, coordinator, reference, kim.username)
     with tx() as s:
-        lifecycle.assign_supervisor(s, coordinator, reference, supervisor.id)
+        roster.assign_supervisor(s, coordinator, reference, supervisor.id)
     with tx() as s:
         lifecycle.move(s, coordinator, reference, "form")
     for volunteer in (gus, hana, ivo):
@@ -88,4 +88,4 @@ def add_demo_circles(runtime: Runtime, made: Mapping[str, User]) -> None:
     _held(runtime, hana, reference, [hana.id, ivo.id, kim.id], days_ago=3)  # its minutes are overdue
 
     with tx() as s:  # a request forwarded by the parole officer waits for the coordinator's assessment
-        lifecycle.forward_request(s, vault, officer, note="A man on statutory release asks for a circle.")
+        requests.forward_request(s, vault, officer, note="A man on statutory release asks for a circle.")

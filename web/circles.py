@@ -14,7 +14,7 @@ from flask_login import current_user, user_logged_in
 
 from mediation.diagrams import workflow_svg
 from mediation.models import Role
-from mediation.services.circles import concerns, lifecycle, meetings, outer, views, volunteers
+from mediation.services.circles import concerns, lifecycle, meetings, outer, requests, roster, views, volunteers
 from mediation.services.circles.access import is_coordinator, reaches_circles
 from mediation.services.listing import ListQuery
 from web.auth import Account
@@ -105,16 +105,16 @@ def forwarded() -> ResponseReturnValue:
 def forward() -> ResponseReturnValue:
     """Referring staff forward a core member's request (then see only received / acknowledged)."""
     if request.method == "POST":
-        case = call_with_vault(lifecycle.forward_request, note=form_text("note"))
+        case = call_with_vault(requests.forward_request, note=form_text("note"))
         flash(_("The request was forwarded. Its reference is %(reference)s.", reference=case.reference), "info")
         return redirect(url_for("circles.forwarded"), code=303)
-    read_as_user(lifecycle.may_forward)
+    read_as_user(requests.may_forward)
     return render_template("circles/forward.html")
 
 
 @bp.route("/requests", methods=["POST"])
 def record_request() -> ResponseReturnValue:
-    case = call_with_vault(lifecycle.record_request, note=form_text("note"))
+    case = call_with_vault(requests.record_request, note=form_text("note"))
     flash(_("The request for a circle was recorded as %(reference)s.", reference=case.reference), "info")
     return _to_circle(case.reference)
 
@@ -153,8 +153,8 @@ def circle(reference: str) -> ResponseReturnValue:
                            _("Workflow of this circle; current step: %(step)s", step=circle_label(page.state)),
                            {code: circle_label(code) for code in codes})
     return render_template("circles/circle.html", circle=page, outer_roles=tuple(OuterRole), picture=picture,
-                           volunteers=read_as_user(lifecycle.ready_volunteers) if coordinating else [],
-                           supervisors=read_as_user(lifecycle.supervisors) if coordinating else [])
+                           volunteers=read_as_user(roster.ready_volunteers) if coordinating else [],
+                           supervisors=read_as_user(roster.supervisors) if coordinating else [])
 
 
 @bp.route(f"{CIRCLE}/actions", methods=["POST"])
@@ -174,7 +174,7 @@ def withdraw(reference: str) -> ResponseReturnValue:
 
 @bp.route(f"{CIRCLE}/core-member", methods=["POST"])
 def link_core_member(reference: str) -> ResponseReturnValue:
-    call_as_user(lifecycle.link_core_member, reference, form_text("username"), expected_version=form_int("version"))
+    call_as_user(roster.link_core_member, reference, form_text("username"), expected_version=form_int("version"))
     flash(_("The core member's account is linked to the circle."), "info")
     return _to_circle(reference)
 
@@ -182,7 +182,7 @@ def link_core_member(reference: str) -> ResponseReturnValue:
 @bp.route(f"{CIRCLE}/invite-core-member", methods=["POST"])
 def invite_core_member(reference: str) -> ResponseReturnValue:
     """A portal account for the core member: its one-time code is shown once, here."""
-    user, code = call_as_user(lifecycle.invite_core_member, reference, hours=current_app.config["INVITATION_HOURS"],
+    user, code = call_as_user(roster.invite_core_member, reference, hours=current_app.config["INVITATION_HOURS"],
                               expected_version=form_int("version"))
     return render_template("auth/invitation_code.html", code=code, hours=current_app.config["INVITATION_HOURS"],
                            address=url_for("auth.activate", _external=True), username=user.username, created=True,
@@ -191,7 +191,7 @@ def invite_core_member(reference: str) -> ResponseReturnValue:
 
 @bp.route(f"{CIRCLE}/supervisor", methods=["POST"])
 def supervisor(reference: str) -> ResponseReturnValue:
-    call_as_user(lifecycle.assign_supervisor, reference, form_int("user_id"), expected_version=form_int("version"))
+    call_as_user(roster.assign_supervisor, reference, form_int("user_id"), expected_version=form_int("version"))
     flash(_("The supervising staff member was assigned."), "info")
     return _to_circle(reference)
 
@@ -221,7 +221,7 @@ def renewal_wish(reference: str) -> ResponseReturnValue:
 def request_note(reference: str) -> ResponseReturnValue:
     """The request's sealed note (who asks, how to reach them): opening it is recorded."""
     return render_template("circles/request.html", reference=reference,
-                           note=call_with_vault(lifecycle.open_request, reference))
+                           note=call_with_vault(requests.open_request, reference))
 
 
 @bp.route(f"{CIRCLE}/outer", methods=["GET", "POST"])

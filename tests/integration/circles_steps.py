@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from mediation.models import User
 from mediation.runtime import Runtime
 from mediation.services import programme_roles, users
-from mediation.services.circles import lifecycle, volunteers
+from mediation.services.circles import lifecycle, requests, roster, volunteers
 from workflows.circle_workflow import CircleState
 
 APPLIED = date.today() - timedelta(days=60)
@@ -70,7 +70,7 @@ def circle_people(runtime: Runtime, admin: User, staff: User, prefix: str = "") 
 
 def new_circle(runtime: Runtime, people: CirclePeople, note: str = "") -> str:
     with runtime.transaction() as s:
-        return lifecycle.record_request(s, runtime.vault, people.coordinator, note=note).reference
+        return requests.record_request(s, runtime.vault, people.coordinator, note=note).reference
 
 
 def circle_in(runtime: Runtime, people: CirclePeople, state: CircleState, *, volunteers_count: int = 3,
@@ -85,9 +85,9 @@ def circle_in(runtime: Runtime, people: CirclePeople, state: CircleState, *, vol
     if state == CircleState.ASSESSMENT:
         return reference
     with tx() as s:
-        lifecycle.link_core_member(s, who, reference, (core or people.core).username)
+        roster.link_core_member(s, who, reference, (core or people.core).username)
     with tx() as s:
-        lifecycle.assign_supervisor(s, who, reference, people.supervisor.id)
+        roster.assign_supervisor(s, who, reference, people.supervisor.id)
     with tx() as s:
         lifecycle.move(s, who, reference, "form")
     for volunteer in (volunteer_list or people.volunteers)[:volunteers_count]:

@@ -14,7 +14,7 @@ from mediation.audit import AuditTag
 from mediation.db import utcnow
 from mediation.errors import Conflict, Forbidden, InvalidInput, NotFound, WrongState
 from mediation.models import AuditEntry, Case, Circle, CircleMember, Timer, TimerKind, TimerState
-from mediation.services.circles import concerns, lifecycle, meetings, views
+from mediation.services.circles import concerns, lifecycle, meetings, requests, roster, views
 from mediation.services.listing import ListQuery
 from mediation.timers import runner
 from tests.integration.circles_steps import circle_in, circle_people, make_user, new_circle
@@ -79,7 +79,7 @@ def test_forming_needs_the_core_member_and_a_supervisor(runtime, people):
     with pytest.raises(GuardNotMet, match=r"no core member.*no staff member"):
         move(runtime, people.coordinator, reference, "form")
     with runtime.transaction() as s:
-        lifecycle.link_core_member(s, people.coordinator, reference, people.core.username)
+        roster.link_core_member(s, people.coordinator, reference, people.core.username)
     with pytest.raises(GuardNotMet, match="supervise"):
         move(runtime, people.coordinator, reference, "form")
     assert state_of(runtime, reference) == (CircleState.ASSESSMENT, None)
@@ -171,7 +171,7 @@ def test_the_core_member_withdraws_at_any_time_without_a_reason(runtime, people,
     reference = circle_in(runtime, people, state)
     if state == CircleState.ASSESSMENT:
         with runtime.transaction() as s:
-            lifecycle.link_core_member(s, people.coordinator, reference, people.core.username)
+            roster.link_core_member(s, people.coordinator, reference, people.core.username)
     assert move(runtime, people.core, reference, "withdraw") == CircleState.ENDED
     assert state_of(runtime, reference) == (CircleState.ENDED, "withdrawn")
 
@@ -231,7 +231,7 @@ def test_the_team_lists_its_circles_and_the_core_member_sees_plain_terms(runtime
 
 def test_forwarding_staff_see_only_received_and_acknowledged(runtime, people, actors):
     with runtime.transaction() as s:
-        reference = lifecycle.forward_request(s, runtime.vault, actors.staff, note="J. asks for a circle").reference
+        reference = requests.forward_request(s, runtime.vault, actors.staff, note="J. asks for a circle").reference
     with runtime.transaction() as s:
         [row] = views.forwarded_requests(s, actors.staff, PAGE).items
         assert (row.reference, row.acknowledged) == (reference, False)
@@ -243,9 +243,9 @@ def test_forwarding_staff_see_only_received_and_acknowledged(runtime, people, ac
     with pytest.raises(NotFound), runtime.transaction() as s:
         views.circle_page(s, actors.staff, reference, PAGE)
     with runtime.transaction() as s:
-        assert lifecycle.open_request(s, runtime.vault, people.coordinator, reference) == "J. asks for a circle"
+        assert requests.open_request(s, runtime.vault, people.coordinator, reference) == "J. asks for a circle"
     with pytest.raises(InvalidInput), runtime.transaction() as s:
-        lifecycle.forward_request(s, runtime.vault, actors.staff, note="  ")
+        requests.forward_request(s, runtime.vault, actors.staff, note="  ")
 
 
 # --- meetings and minutes ---------------------------------------------------------------------------------------
@@ -454,7 +454,7 @@ def test_the_anniversary_trigger_cannot_be_fired_by_hand_or_early(runtime, peopl
 
 def test_new_requests_are_the_coordinators(runtime, people, actors):
     with pytest.raises(Forbidden), runtime.transaction() as s:
-        lifecycle.record_request(s, runtime.vault, actors.mediator, note="")
+        requests.record_request(s, runtime.vault, actors.mediator, note="")
     assert new_circle(runtime, people).startswith("CS-")
 
 
@@ -464,9 +464,9 @@ def test_the_core_member_is_invited_to_an_account_of_their_own(runtime, people):
 
     reference = circle_in(runtime, people, CircleState.ASSESSMENT)
     with runtime.transaction() as s:
-        first = lifecycle.invite_core_member(s, people.coordinator, reference, hours=24)[1]
+        first = roster.invite_core_member(s, people.coordinator, reference, hours=24)[1]
     with runtime.transaction() as s:
-        member, code = lifecycle.invite_core_member(s, people.coordinator, reference, hours=24)  # replaces it
+        member, code = roster.invite_core_member(s, people.coordinator, reference, hours=24)  # replaces it
     assert member.role == "participant" and member.display_name.startswith("Participant ")
     with pytest.raises(invitations.InvitationRefused), runtime.transaction() as s:
         invitations.redeem(s, first)
@@ -477,9 +477,9 @@ def test_the_core_member_is_invited_to_an_account_of_their_own(runtime, people):
         assert views.my_circle_references(s, user) == [reference]
         assert views.core_member_view(s, user, reference, PAGE).state == CircleState.ASSESSMENT
     with pytest.raises(InvalidInput, match="already has an account"), runtime.transaction() as s:
-        lifecycle.invite_core_member(s, people.coordinator, reference, hours=24)
+        roster.invite_core_member(s, people.coordinator, reference, hours=24)
     with pytest.raises(NotFound), runtime.transaction() as s:  # no place in this circle yet
-        lifecycle.invite_core_member(s, people.supervisor, reference, hours=24)
+        roster.invite_core_member(s, people.supervisor, reference, hours=24)
 
 
 # --- the volunteers' registry and the outer circle --------------------------------------------------------------
@@ -520,7 +520,7 @@ def test_screening_steps_are_dated_never_in_the_future_nor_before_the_applicatio
     with runtime.transaction() as s:
         row = next(r for r in volunteers.registry(s, people.coordinator, PAGE).items if r.user_id == newcomer.id)
         assert (row.screened, row.trained) == (True, False)
-        assert newcomer.id not in [u.id for u in lifecycle.ready_volunteers(s, people.coordinator)]
+        assert newcomer.id not in [u.id for u in roster.ready_volunteers(s, people.coordinator)]
 
 
 def test_the_outer_circle_is_recorded_sealed_and_refuses_what_is_not_a_choice(runtime, people, actors):

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
-from mediation.errors import Forbidden, NotFound
+from mediation.errors import Forbidden, InvalidInput, NotFound
 from mediation.models import Case, Circle, CircleMember, Role, User
 from mediation.policy import require_active
+from mediation.services.lookup import require_version
 from mediation.services.programme_cases import programme_case
 from mediation.services.programme_roles import holds
 from workflows.programmes import CIRCLES
@@ -107,6 +108,22 @@ def visible_circles(session: Session, actor: User) -> ColumnElement[bool]:
     if actor.role == Role.PARTICIPANT:
         places.append(Circle.core_member_id == actor.id)
     return or_(*places) if places else false()
+
+
+def account_of_kind(session: Session, user_id: object, kind: Role, what: Words) -> User:
+    """An active account of ``kind`` (a volunteer, a participant) by its id, or a refusal naming ``what``."""
+    user = session.get(User, user_id) if isinstance(user_id, int) and 0 < user_id < 2**31 else None
+    if user is None or not user.is_active or user.role != kind:
+        raise InvalidInput("Choose the %(what)s from the list.", what=what)
+    return user
+
+
+def circle_to_change(session: Session, actor: User, reference: object,
+               expected_version: int | None) -> tuple[Case, Circle, Standing]:
+    """The circle, locked, for a change: found for the actor and unchanged since they looked."""
+    case, circle, standing = find_circle(session, actor, reference, lock=True)
+    require_version(case, expected_version)
+    return case, circle, standing
 
 
 def reaches_circles(session: Session, actor: User) -> bool:

@@ -22,7 +22,7 @@ from mediation.db import utcnow
 from mediation.keyfiles import ensure_instance
 from mediation.models import CircleMeeting
 from mediation.runtime import Runtime, open_runtime
-from mediation.services.circles import concerns, lifecycle, meetings, outer
+from mediation.services.circles import concerns, meetings, outer, requests
 from tests.integration.circles_steps import circle_in, circle_people, make_user, register_volunteer
 from tests.web.conftest import Browser, _settings, make_app
 from workflows.circle_workflow import CircleState
@@ -81,7 +81,7 @@ def build_circles_world(runtime: Runtime) -> CirclesWorld:
         outer.record_outer_member(s, vault, admin, active, role="parole_officer", name=CANARY_OUTER,
                                   organisation="Correctional Service", staff_user_id=outer_staff.id)
     with tx() as s:
-        forwarded = lifecycle.forward_request(s, vault, staff, note=CANARY_REQUEST).reference
+        forwarded = requests.forward_request(s, vault, staff, note=CANARY_REQUEST).reference
     held = held_meeting(runtime, volunteer, active, [volunteer.id, people.core.id])
     with tx() as s:
         meetings.submit_minutes(s, vault, volunteer, active, held, text=CANARY_MINUTES)
