@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from mediation.crypto.vault import Vault
 from mediation.demo_activities import add_demo_activities
 from mediation.demo_agreements import load_agreements_demo
+from mediation.demo_circles import CIRCLES_DEMO_ACCOUNTS, add_demo_circles
 from mediation.demo_languages import add_demo_romanian_request
 from mediation.demo_meetings import add_demo_meetings
 from mediation.demo_notifications import add_demo_notifications
@@ -60,6 +61,7 @@ DEMO_ACCOUNTS = (
     DemoAccount("victim.dana", "Participant D4NA", Role.PARTICIPANT),
     DemoAccount("offender.eli", "Participant E7L1", Role.PARTICIPANT),
     DemoAccount("support.fay", "Participant F4Y5", Role.PARTICIPANT),  # Dana's support person
+    *(DemoAccount(*account) for account in CIRCLES_DEMO_ACCOUNTS),  # Circles of Support and Accountability
 )
 DEMO_GIVEN_NAMES = {"victim.dana": "Dana Example", "offender.eli": "Eli Example", "support.fay": "Fay Example"}
 
@@ -289,5 +291,6 @@ def load_demo(runtime: Runtime) -> bool:
     load_statistics_demo(runtime)
     add_demo_activities(runtime)
     add_demo_timers(runtime)  # a few reminders made overdue, as if time had passed
+    add_demo_circles(runtime, made)
     return True
 

@@ -19,6 +19,7 @@ from web import (
     admin,
     auth,
     calendar_feed,  # noqa: F401 - adds the calendar feed to the public blueprint
+    circles,
     dialogue,  # noqa: F401 - needs, agreements, closing and letters join the mediator's and the portal's blueprints
     forms,
     health,
@@ -129,6 +130,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (public.bp, auth.bp, account.bp, two_factor.bp, mediator.bp, portal.bp, staff.bp, admin.bp,
                       health.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(circles.bp)  # Circles of Support and Accountability
 
 
 def register_hooks(app: Flask) -> None:

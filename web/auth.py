@@ -28,7 +28,8 @@ bp = Blueprint("auth", __name__)
 bp.add_url_rule("/activate", "activate", activation.activate, methods=["GET", "POST"])
 
 HOME_BY_ROLE = {Role.ADMIN: "admin.cases", Role.MEDIATOR: "mediator.dashboard", Role.STAFF: "staff.referrals",
-                Role.PARTICIPANT: "portal.home"}
+                Role.PARTICIPANT: "portal.home",
+                Role.VOLUNTEER: "circles.home"}
 SESSION_KEY = "sid"  # the cookie's key to its row in login_sessions
 
 

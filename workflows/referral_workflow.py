@@ -125,7 +125,8 @@ consent_covers_fields = Guard(
     "consent_covers_fields", "the person has not consented to share every field chosen",
     lambda referral, _: not fields_without_consent(referral), explain=_explain_consent)
 referrer_withdraws_draft = Guard(
-    "referrer_withdraws_draft", "the partner has not received this referral yet: only the referring worker can withdraw it",
+    "referrer_withdraws_draft",
+    "the partner has not received this referral yet: only the referring worker can withdraw it",
     lambda _, arguments: arguments.get("side") == "referring", uses_arguments=True)
 
 REFERRAL_TRIGGERS: dict[str, TriggerSpec] = {

@@ -148,6 +148,25 @@ class AuditTag(StrEnum):
     CLIENT_END = "client:workflow:end"
     CLIENT_WITHDRAW = "client:workflow:withdraw"
 
+    # Circles of Support and Accountability around the workflow (mediation.services.circles): ids and codes only.
+    CIRCLE_REQUEST_FORWARDED = "circle:request:forwarded"  # referring staff forwarded a core member's request
+    CIRCLE_REQUEST_DECRYPTED = "content:circle_request:decrypted"
+    CIRCLE_CORE_MEMBER_LINKED = "circle:core_member:linked"
+    CIRCLE_SUPERVISOR_ASSIGNED = "circle:supervisor:assigned"
+    CIRCLE_RENEWAL_WISH = "circle:renewal:wish"  # the core member said whether they wish to renew
+    CIRCLE_VOLUNTEER_APPLIED = "system:circle_volunteer:applied"
+    CIRCLE_VOLUNTEER_STEP = "system:circle_volunteer:step"  # a screening step or the training, with its day
+    CIRCLE_OUTER_RECORDED = "content:circle_outer:recorded"
+    CIRCLE_OUTER_DECRYPTED = "content:circle_outer:decrypted"
+    CIRCLE_MEETING_PLANNED = "circle:meeting:planned"
+    CIRCLE_MEETING_HELD = "circle:meeting:held"
+    CIRCLE_MEETING_CANCELLED = "circle:meeting:cancelled"
+    CIRCLE_MINUTES_SUBMITTED = "content:circle_minutes:submitted"
+    CIRCLE_MINUTES_DECRYPTED = "content:circle_minutes:decrypted"
+    CIRCLE_CONCERN_RAISED = "content:circle_concern:raised"
+    CIRCLE_CONCERN_ACKNOWLEDGED = "content:circle_concern:acknowledged"
+    CIRCLE_CONCERN_DECRYPTED = "content:circle_concern:decrypted"
+
     @classmethod
     def for_programme_trigger(cls, subject: str, trigger: str) -> AuditTag:
         """The tag of a programme's trigger; ``subject`` is the programme's audit subject (circle, client)."""

@@ -5,6 +5,9 @@ from mediation.models.agreement import Agreement, AgreementItem, CaseClosure, Pa
 from mediation.models.audit import SYSTEM_CHAIN, AuditChainHead, AuditEntry, case_chain, content_chain
 from mediation.models.calendar_feed import CalendarFeed
 from mediation.models.case import Case, CaseReferenceCounter, Origin
+from mediation.models.circle import Circle, CircleMember, OuterCircleMember
+from mediation.models.circle_meeting import CircleAttendee, CircleConcern, CircleMeeting
+from mediation.models.circle_volunteer import VolunteerScreening
 from mediation.models.content import AssessmentNote, Blob, CaseKey, Message, MessageShare
 from mediation.models.evaluation import Evaluation
 from mediation.models.held_request import HeldRequest, RequestStatus
@@ -42,6 +45,11 @@ __all__ = [
     "CaseKey",
     "CaseReferenceCounter",
     "Channel",
+    "Circle",
+    "CircleAttendee",
+    "CircleConcern",
+    "CircleMeeting",
+    "CircleMember",
     "ConfidentialityAcknowledgement",
     "Disclosure",
     "Draft",
@@ -64,6 +72,7 @@ __all__ = [
     "OutboxEvent",
     "OutboxMessage",
     "OutboxState",
+    "OuterCircleMember",
     "Participant",
     "ParticipantNeed",
     "PrivateNote",
@@ -81,6 +90,7 @@ __all__ = [
     "TimerState",
     "TwoFactorCredential",
     "User",
+    "VolunteerScreening",
     "case_chain",
     "content_chain",
 ]

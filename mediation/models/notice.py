@@ -25,6 +25,8 @@ class NoticeKind(StrEnum):
     ACTIVITY_DUE = "activity_due"  # to the case's mediators: a planned activity or meeting comes up
     INVITATION_EMAIL_FAILED = "invitation_email_failed"  # to the case's mediators: invite the person again
     TIMER_FAILED = "timer_failed"  # to every coordinator: a timer kept failing (no case when it had none)
+    # Circles of Support and Accountability (mediation.services.circles.timers)
+    CIRCLE_MINUTES_OVERDUE = "circle_minutes_overdue"  # to the circles' coordinators: a meeting's minutes are late
 
 
 class Notice(Base):

@@ -28,6 +28,9 @@ class TimerKind(StrEnum):
     RETENTION_ENDS = "retention_ends"  # a closed case's retention period ended: destroy its data key
     AUDIT_CHECKPOINT = "audit_checkpoint"  # recurring, no case: a signed checkpoint written off the instance
     MEDIATOR_DIGEST = "mediator_digest"  # recurring, no case: each mediator's daily digest
+    # Circles of Support and Accountability (mediation.services.circles.timers)
+    CIRCLE_MINUTES_DUE = "circle_minutes_due"  # subject_key: a held circle meeting whose minutes are due
+    CIRCLE_ANNIVERSARY = "circle_anniversary"  # the circle's year of engagement ends: ask for the renewal decision
 
 
 class TimerState(StrEnum):

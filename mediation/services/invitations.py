@@ -135,6 +135,16 @@ def invite_account(session: Session, actor: User, user_id: int, *, hours: int,
     return user, code
 
 
+def invite_to_programme_account(session: Session, actor: User, user_id: int, *, hours: int,
+                                now: datetime | None = None) -> str:
+    """An invitation to an account another programme's service has vouched for (a circle's core member): the
+    caller checked that ``actor`` may invite this person. Returns the code to pass on to them."""
+    now = now or utcnow()
+    code = _issue(session, actor, now, hours, user_id=user_id)
+    audit.record(session, AuditTag.USER_INVITED, actor=actor, now=now, details={"user_id": user_id})
+    return code
+
+
 def create_account(session: Session, actor: User, *, username: str, display_name: str, role: str,
                    hours: int) -> tuple[User, str]:
     """The coordinator creates a staff, mediator or coordinator account without a password, and its

@@ -75,11 +75,13 @@ def programme_case(session: Session, programme_name: str, reference: object, *, 
 
 
 def fire(session: Session, actor: User | None, case: Case, subject: Subject, trigger: str, *,
-         reason: str | None = None, details: Mapping[str, Any] | None = None, **arguments: Any) -> str:
+         reason: str | None = None, details: Mapping[str, Any] | None = None, anonymous_role: str = "public",
+         **arguments: Any) -> str:
     """Fire ``trigger`` of the case's own programme and version on ``subject``; the new state, its audit entry
     and the start (or end) of retention commit together. Returns the new state.
 
     The caller has found the case (``programme_case``, locked) and checked that ``actor`` may fire ``trigger``.
+    Without an actor, the audit names ``anonymous_role`` (a timer fires as ``system``).
     """
     chosen: Programme = programme(case.programme)
     workflow = workflow_of(chosen, case.workflow_version)
@@ -100,5 +102,5 @@ def fire(session: Session, actor: User | None, case: Case, subject: Subject, tri
         schedule.cancel(session, [TimerKind.RETENTION_ENDS], case_id=case.id)
     audit.record(session, AuditTag.for_programme_trigger(AUDIT_SUBJECTS[chosen.name], trigger), actor=actor,
                  now=now, case=case, from_state=source, to_state=case.state, reason=reason,
-                 details=dict(details or {}))
+                 details=dict(details or {}), anonymous_role=anonymous_role)
     return case.state

@@ -32,6 +32,7 @@ from mediation.services.reminders_arming import delays
 from mediation.services.reminders_handlers import coordinators, rearm, tell_all
 from mediation.timers import schedule
 from mediation.timers.registry import SYSTEM_ROLE, Firing, Outcome, handles, recurring
+from workflows.programmes import programme
 from workflows.vocabulary import OPEN_STATES, CaseState
 
 CATCH_UP_BATCH = 500
@@ -42,7 +43,8 @@ _CAUGHT_UP: set[str] = set()  # the databases this process has caught up (see ca
 def retention_ends(session: Session, timer: Timer, firing: Firing) -> Outcome:
     """Destroy the closed case's data key as ``mediation purge`` would; its files go after the commit."""
     case = session.get(Case, timer.case_id) if timer.case_id is not None else None
-    if case is None or case.state != CaseState.CLOSED or case.closed_at is None:
+    # A case rests in its own programme's final state (a mediation closed, a circle ended...).
+    if case is None or case.state not in programme(case.programme).final_states or case.closed_at is None:
         return Outcome.moot_because("case_reopened")
     days = delays(session).retention_days
     ends = aware(case.closed_at) + timedelta(days=days)

@@ -5,3 +5,4 @@ from mediation.services import (
     reminders_handlers,  # noqa: F401  (the case's reminders)
     reminders_upkeep,  # noqa: F401  (retention purge, audit checkpoints)
 )
+from mediation.services.circles import timers as circle_timers  # noqa: F401  (minutes due, anniversaries)

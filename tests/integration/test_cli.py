@@ -177,7 +177,7 @@ def test_demo_prints_a_login_for_every_role_and_loads_a_case_in_every_state_once
     assert f"Demo logins (password for all: {DEMO_PASSWORD}):" in result.stdout
     logins = [line.split() for line in result.stdout.splitlines() if line.startswith("  ")]
     assert [(login[0], login[1]) for login in logins] == [(a.username, a.role.value) for a in DEMO_ACCOUNTS]
-    assert {login[1] for login in logins} == {"admin", "mediator", "staff", "participant"}
+    assert {login[1] for login in logins} == {"admin", "mediator", "staff", "participant", "volunteer"}
 
     cases = listed_cases(cli("cases", **pristine).stdout)
     assert set(cases.values()) == set(CaseState)
