@@ -23,6 +23,7 @@ from mediation.models.safety import ConfidentialityAcknowledgement, Disclosure, 
 from mediation.models.sentence import SentenceRecord
 from mediation.models.statistics import StatisticsStepDays, StatisticsTally
 from mediation.models.timer import Timer, TimerKind, TimerState
+from mediation.models.training import Enrolment, PhaseNote, PracticalHelp, TrainingSession
 from mediation.models.two_factor import RecoveryCode, TwoFactorCredential
 from mediation.models.user import Role, User
 
@@ -46,6 +47,7 @@ __all__ = [
     "Disclosure",
     "Draft",
     "DraftPurpose",
+    "Enrolment",
     "Evaluation",
     "FaceToFaceMeeting",
     "HeldRequest",
@@ -66,6 +68,8 @@ __all__ = [
     "OutboxState",
     "Participant",
     "ParticipantNeed",
+    "PhaseNote",
+    "PracticalHelp",
     "PrivateNote",
     "ProcessHeartbeat",
     "ProgrammeRole",
@@ -79,6 +83,7 @@ __all__ = [
     "Timer",
     "TimerKind",
     "TimerState",
+    "TrainingSession",
     "TwoFactorCredential",
     "User",
     "case_chain",

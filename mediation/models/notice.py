@@ -25,6 +25,8 @@ class NoticeKind(StrEnum):
     ACTIVITY_DUE = "activity_due"  # to the case's mediators: a planned activity or meeting comes up
     INVITATION_EMAIL_FAILED = "invitation_email_failed"  # to the case's mediators: invite the person again
     TIMER_FAILED = "timer_failed"  # to every coordinator: a timer kept failing (no case when it had none)
+    # The resocialisation training programme.
+    TRAINING_HELP_FOLLOW_UP = "training_help_follow_up"  # to the activation worker: a help's follow-up is due
 
 
 class Notice(Base):

@@ -28,6 +28,8 @@ class TimerKind(StrEnum):
     RETENTION_ENDS = "retention_ends"  # a closed case's retention period ended: destroy its data key
     AUDIT_CHECKPOINT = "audit_checkpoint"  # recurring, no case: a signed checkpoint written off the instance
     MEDIATOR_DIGEST = "mediator_digest"  # recurring, no case: each mediator's daily digest
+    # The resocialisation training programme (mediation.services.training_help).
+    TRAINING_HELP_FOLLOW_UP = "training_help_follow_up"  # subject: a practical help whose follow-up is due
 
 
 class TimerState(StrEnum):
