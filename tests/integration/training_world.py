@@ -88,3 +88,49 @@ def attend(runtime: Runtime, people: TrainingPeople, reference: str, *minutes: i
 def record_plan(runtime: Runtime, people: TrainingPeople, reference: str, text: str = "A plan of steps.") -> None:
     with runtime.transaction() as s:
         training.record_plan(s, runtime.vault, people.worker, reference, text=text)
+
+
+@dataclass
+class TrainingWorld:
+    """Three clients: ``own`` (the worker's, in focus, with notes, a plan and help; referred by the officer),
+    ``certified`` (the worker's, a minor, completed with a certificate issued to the officer) and ``other`` (the
+    other worker's, referred by the other officer)."""
+
+    people: TrainingPeople
+    own: str
+    certified: str
+    other: str
+    help_id: str
+
+
+def build_training_world(runtime: Runtime, actors: Actors, *, note: str = "A note of the anamnesis.",
+                         plan: str = "An individual plan.", help_details: str = "Instalment calendar.",
+                         focus_note: str = "A note of the focus.") -> TrainingWorld:
+    from mediation.services import training_help
+
+    people = grant_training_roles(runtime, actors)
+    own = enrol(runtime, people)
+    move(runtime, people, own, "begin_anamnesis")
+    with runtime.transaction() as s:
+        training_sessions.add_phase_note(s, runtime.vault, people.worker, own, text=note)
+    move(runtime, people, own, "begin_focus")
+    with runtime.transaction() as s:
+        training_sessions.add_phase_note(s, runtime.vault, people.worker, own, text=focus_note)
+    attend(runtime, people, own, 120, 90)
+    record_plan(runtime, people, own, plan)
+    with runtime.transaction() as s:
+        help_id = training_help.record_help(
+            s, runtime.vault, people.worker, own, kind="debts", details=help_details,
+            given_on=YESTERDAY.isoformat(), follow_up_on=(YESTERDAY + timedelta(days=10)).isoformat()).id
+    certified = enrol(runtime, people, track="minors", client=people.other_client)
+    move(runtime, people, certified, "begin_anamnesis", "begin_focus", "begin_evaluation")
+    attend(runtime, people, certified, *[150] * 14)
+    record_plan(runtime, people, certified, plan)
+    move(runtime, people, certified, "complete")
+    with runtime.transaction() as s:
+        training.issue_certificate(s, people.worker, certified)
+    with runtime.transaction() as s:
+        other = training.enrol(s, people.coordinator, client_username=actors.stranger.username, track_code="adults",
+                               worker_id=people.other_worker.id, officer_id=people.other_officer.id,
+                               alternative_measure=True).reference
+    return TrainingWorld(people, own, certified, other, help_id)
