@@ -9,28 +9,29 @@ only read the form, call a service and render. A refusal comes back to the form'
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from mediation.models import Role
-from mediation.services import training, training_help, training_sessions, training_views
-from mediation.services.programme_roles import holds
+from mediation.services import training, training_access, training_help, training_sessions, training_views
 from mediation.services.training_access import COORDINATOR, OFFICER, WORKER
-from web.calls import actor, call_as_user, call_with_vault, read, read_as_user
+from web.calls import call_as_user, call_with_vault, read_as_user
 from web.extensions import login_manager
 from web.forms import form_int, form_text
 from web.lists import list_query
 from web.training_labels import training_label
-from workflows.programmes import RESOCIALISATION
 from workflows.resocialisation_workflow import hours
 from workflows.training_help import HELP_KINDS
 
 bp = Blueprint("training", __name__, url_prefix="/training")
 CLIENT = "/clients/<reference>"
+NAV_KEY = "training_nav"  # [account id, when checked, the programme roles held]
+NAV_SECONDS = 300
 
 
 @bp.before_request
@@ -53,9 +54,23 @@ def _training_hours(minutes: int) -> str:
 
 
 def _grants() -> dict[str, bool]:
-    """Which of the programme's staff roles the signed-in account holds (for the nav and the home page)."""
-    user = actor()
-    return read(lambda s: {role: holds(s, user, RESOCIALISATION, role) for role in (COORDINATOR, WORKER, OFFICER)})
+    """Which of the programme's staff roles the signed-in account holds (for the home page)."""
+    held = read_as_user(training_access.my_roles)
+    return {role: role in held for role in (COORDINATOR, WORKER, OFFICER)}
+
+
+def _nav_grants() -> dict[str, bool]:
+    """The same for the navigation of every page, remembered in the browser's session for a few minutes so that a
+    page costs no extra query (a grant given or taken shows in the nav within NAV_SECONDS; the pages themselves
+    check the grant on every request)."""
+    remembered = session.get(NAV_KEY)
+    now = int(time.time())
+    if (isinstance(remembered, list) and len(remembered) == 3 and remembered[0] == current_user.user.id
+            and now - remembered[1] < NAV_SECONDS):
+        return {role: role in remembered[2] for role in (COORDINATOR, WORKER, OFFICER)}
+    grants = _grants()
+    session[NAV_KEY] = [current_user.user.id, now, [role for role, held in grants.items() if held]]
+    return grants
 
 
 @bp.app_context_processor
@@ -65,7 +80,7 @@ def _programme_links() -> dict[str, Any]:
     def training_grants() -> dict[str, bool]:
         if not current_user.is_authenticated or current_user.user.role == Role.PARTICIPANT:
             return {}
-        return _grants()
+        return _nav_grants()
 
     def my_training() -> list[training_views.Progress]:
         if not current_user.is_authenticated or current_user.user.role != Role.PARTICIPANT:

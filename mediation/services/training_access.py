@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mediation.errors import Forbidden, NotFound
-from mediation.models import Case, Enrolment, Role, TrainingSession, User
+from mediation.models import Case, Enrolment, ProgrammeRole, Role, TrainingSession, User
 from mediation.policy import require_active
 from mediation.services.programme_cases import programme_case
 from mediation.services.programme_roles import holds, require_programme_role
@@ -66,6 +66,14 @@ class Client:
 
     def attendance(self) -> Attendance:
         return attendance(track(self.enrolment.track, self.case.workflow_version), self.session_rows)
+
+
+def my_roles(session: Session, actor: User) -> frozenset[str]:
+    """The roles ``actor`` holds in the programme, in one query (the navigation asks on every page)."""
+    if not actor.is_active:
+        return frozenset()
+    return frozenset(session.scalars(select(ProgrammeRole.role).where(
+        ProgrammeRole.user_id == actor.id, ProgrammeRole.programme == RESOCIALISATION)))
 
 
 def _missing(case: Case) -> NotFound:

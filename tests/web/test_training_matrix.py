@@ -23,7 +23,9 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 
+from mediation.db import Base
 from mediation.services import users
 from tests.integration.training_world import TrainingWorld, build_training_world
 from tests.integration.web_sessions import client_signed_in_as
@@ -175,3 +177,21 @@ def test_someone_elses_client_answers_exactly_like_a_missing_one(app, runtime, a
     someone_elses = other_worker.get(f"/training/clients/{world.own}")
     assert missing.status_code == someone_elses.status_code == 404
     assert "Not found" in missing.get_data(as_text=True) and "Not found" in someone_elses.get_data(as_text=True)
+
+
+def _counts(runtime) -> dict[str, int]:
+    with runtime.transaction() as s:
+        return {table.name: s.execute(select(func.count()).select_from(table)).scalar_one()
+                for table in Base.metadata.sorted_tables if table.name != "process_heartbeats"}
+
+
+@pytest.mark.parametrize("token", ["missing", "forged"])
+def test_every_post_without_a_valid_csrf_token_is_refused_and_changes_nothing(app, runtime, actors, world, token):
+    browsers = principals(app, runtime, actors, world)
+    before = _counts(runtime)
+    for route in (r for r in ROUTES if r.method == "POST"):
+        allowed = next(p for p in PRINCIPALS if route.expected.get(p) == 303)
+        form = route.data(world) if token == "missing" else {"csrf_token": "forged-token", **route.data(world)}
+        answer = browsers[allowed].post(route.path(world), data=form)
+        assert answer.status_code == 400, (route.endpoint, answer.status_code)
+    assert _counts(runtime) == before
