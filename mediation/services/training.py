@@ -58,11 +58,15 @@ def _holder(session: Session, user_id: object, role: str, what: Words) -> int | 
     return account.id
 
 
-def _client_account(session: Session, username: object) -> User:
+def _username(username: object) -> str:
     name = checked_string(username if username is not None else "", Words("client's username"),
                           max_length=MAX_USERNAME).strip().lower()
     if not name:
         raise InvalidInput("Write the client's username; it cannot be empty.")
+    return name
+
+
+def _client_account(session: Session, name: str) -> User:
     account = session.scalars(select(User).where(User.username == name)).one_or_none()
     if account is None or not account.is_active or account.role != Role.PARTICIPANT:
         raise InvalidInput("%(value)s is not an active participant account; the client needs one to be enrolled.",
@@ -77,9 +81,10 @@ def _client_account(session: Session, username: object) -> User:
 def enrol(session: Session, actor: User, *, client_username: object, track_code: object,
           worker_id: object = None, officer_id: object = None, alternative_measure: bool = False) -> Case:
     """The coordinator enrols a client on a track; an unknown track, client, worker or officer is refused."""
-    require_programme_role(session, actor, RESOCIALISATION, COORDINATOR)
     chosen = track(track_code if isinstance(track_code, str) else shown(track_code))
-    client = _client_account(session, client_username)
+    username = _username(client_username)  # both checked before any query
+    require_programme_role(session, actor, RESOCIALISATION, COORDINATOR)
+    client = _client_account(session, username)
     worker = _holder(session, worker_id, WORKER, Words("activation worker"))
     officer = _holder(session, officer_id, OFFICER, Words("referring officer"))
     if alternative_measure and officer is None:
