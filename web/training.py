@@ -17,6 +17,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from mediation.errors import Unavailable
 from mediation.models import Role
 from mediation.services import training, training_access, training_help, training_sessions, training_views
 from mediation.services.training_access import COORDINATOR, OFFICER, WORKER
@@ -68,7 +69,10 @@ def _nav_grants() -> dict[str, bool]:
     if (isinstance(remembered, list) and len(remembered) == 3 and remembered[0] == current_user.user.id
             and now - remembered[1] < NAV_SECONDS):
         return {role: role in remembered[2] for role in (COORDINATOR, WORKER, OFFICER)}
-    grants = _grants()
+    try:
+        grants = _grants()
+    except Unavailable:  # a busy or unreachable database must not take the page down for a link
+        return {}
     session[NAV_KEY] = [current_user.user.id, now, [role for role, held in grants.items() if held]]
     return grants
 

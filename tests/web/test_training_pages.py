@@ -14,7 +14,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from mediation.db import utcnow
 from mediation.models import Case
+from mediation.timers import runner
 from tests.integration.training_world import TrainingWorld, attend, build_training_world
 from tests.integration.web_sessions import client_signed_in_as
 from tests.web.conftest import csrf_from
@@ -114,3 +116,9 @@ def test_the_client_sees_hours_sessions_and_follow_ups_never_the_notes_and_may_w
     said = submit(client, f"{mine}/withdraw", f"{mine}/withdraw")
     assert "You have withdrawn from the programme." in said and "Your programme has ended." in said
     assert "Withdraw from the programme" not in said
+
+
+def test_a_follow_up_due_shows_on_the_workers_dashboard(app, runtime, world):
+    runner.fire_due(runtime, limit=10, now=utcnow() + timedelta(days=12))
+    dashboard = text_of(client_signed_in_as(app, world.people.worker.id).get("/mediator/").get_data(as_text=True))
+    assert f"A practical help of training client {world.own} is due for its follow-up." in dashboard
