@@ -9,10 +9,11 @@ only read the form, call a service and render. A refusal comes back to the form'
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -21,7 +22,7 @@ from mediation.errors import Unavailable
 from mediation.models import Role
 from mediation.services import training, training_access, training_help, training_sessions, training_views
 from mediation.services.training_access import COORDINATOR, OFFICER, WORKER
-from web.calls import call_as_user, call_with_vault, read_as_user
+from web.calls import call_as_user, call_with_vault, read_as_user, runtime
 from web.extensions import login_manager
 from web.forms import form_int, form_text
 from web.lists import list_query
@@ -31,8 +32,11 @@ from workflows.training_help import HELP_KINDS
 
 bp = Blueprint("training", __name__, url_prefix="/training")
 CLIENT = "/clients/<reference>"
-NAV_KEY = "training_nav"  # [account id, when checked, the programme roles held]
 NAV_SECONDS = 300
+NAV_REMEMBERED = 10_000  # accounts; beyond that the memory starts again (staff accounts are far fewer)
+# (the database, account id) -> (when looked up, the grants held)
+_NAV_GRANTS: dict[tuple[str, int], tuple[float, dict[str, bool]]] = {}
+_NAV_LOCK = threading.Lock()
 
 
 @bp.before_request
@@ -61,20 +65,29 @@ def _grants() -> dict[str, bool]:
 
 
 def _nav_grants() -> dict[str, bool]:
-    """The same for the navigation of every page, remembered in the browser's session for a few minutes so that a
-    page costs no extra query (a grant given or taken shows in the nav within NAV_SECONDS; the pages themselves
-    check the grant on every request)."""
-    remembered = session.get(NAV_KEY)
-    now = int(time.time())
-    if (isinstance(remembered, list) and len(remembered) == 3 and remembered[0] == current_user.user.id
-            and now - remembered[1] < NAV_SECONDS):
-        return {role: role in remembered[2] for role in (COORDINATOR, WORKER, OFFICER)}
+    """The same for the navigation of every page, remembered by this process for a few minutes so that a page
+    costs no extra query: a grant given or taken shows in the nav within NAV_SECONDS (the pages themselves check
+    the grant on every request). Nothing of it goes into the browser's session."""
+    key, now = (str(runtime().engine.url), current_user.user.id), time.monotonic()  # per database and account
+    with _NAV_LOCK:
+        remembered = _NAV_GRANTS.get(key)
+    if remembered is not None and now - remembered[0] < NAV_SECONDS:
+        return dict(remembered[1])
     try:
         grants = _grants()
     except Unavailable:  # a busy or unreachable database must not take the page down for a link
         return {}
-    session[NAV_KEY] = [current_user.user.id, now, [role for role, held in grants.items() if held]]
+    with _NAV_LOCK:
+        if len(_NAV_GRANTS) > NAV_REMEMBERED:
+            _NAV_GRANTS.clear()
+        _NAV_GRANTS[key] = (now, grants)
     return grants
+
+
+def forget_nav_grants() -> None:
+    """Look the grants up again on the next page (for a test that changes them behind the coordinator's back)."""
+    with _NAV_LOCK:
+        _NAV_GRANTS.clear()
 
 
 @bp.app_context_processor

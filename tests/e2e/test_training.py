@@ -12,28 +12,41 @@ import pytest
 
 pytest.importorskip("playwright.sync_api", reason="the Python package playwright is not installed")
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 from playwright.sync_api import expect
+from sqlalchemy import delete
 
+from mediation.models import ProgrammeRole
 from mediation.services import programme_roles, training_sessions
 from tests.e2e.conftest import LiveApp, People, _create_account
+from web.training import forget_nav_grants
 from workflows.programmes import RESOCIALISATION
 
 PLAN = "Finish the school year; join the football club; call the mentor before trouble starts."
 NOTE = "Lives with his mother; school attendance has dropped since spring."
 
 
-def grant_roles(live_app: LiveApp) -> None:
-    """The programme's roles, as the coordinator gives them (once for the whole run of stories)."""
+GRANTS = (("admin", "coordinator"), ("mediator", "activation_worker"), ("staff", "referring_officer"))
+
+
+@pytest.fixture
+def roles_given(live_app: LiveApp) -> Iterator[None]:
+    """The programme's roles, as the coordinator gives them, for this story only: the other stories' staff (the
+    same accounts) see the app without them."""
     admin = live_app.accounts["admin"][1]
     with live_app.runtime.transaction() as session:
-        held = set(programme_roles.roles_of(session, live_app.accounts["mediator"][1].id))
-    if (RESOCIALISATION, "activation_worker") in held:
-        return
-    with live_app.runtime.transaction() as session:
-        for key, role in (("admin", "coordinator"), ("mediator", "activation_worker"), ("staff", "referring_officer")):
+        for key, role in GRANTS:
             programme_roles.grant(session, admin, live_app.accounts[key][1].id, RESOCIALISATION, role)
+    forget_nav_grants()
+    yield
+    with live_app.runtime.transaction() as session:
+        for key, role in GRANTS:
+            session.execute(delete(ProgrammeRole).where(ProgrammeRole.user_id == live_app.accounts[key][1].id,
+                                                        ProgrammeRole.programme == RESOCIALISATION,
+                                                        ProgrammeRole.role == role))
+    forget_nav_grants()
 
 
 def sessions_held_earlier(live_app: LiveApp, reference: str, count: int) -> None:
@@ -45,9 +58,9 @@ def sessions_held_earlier(live_app: LiveApp, reference: str, count: int) -> None
                                              held_on=(date.today() - timedelta(days=days_ago * 3)).isoformat())
 
 
+@pytest.mark.usefixtures("roles_given")
 def test_a_minor_is_enrolled_completes_and_the_officer_receives_the_certificate(people: People,
                                                                                  live_app: LiveApp) -> None:
-    grant_roles(live_app)
     client_credentials, _ = _create_account(live_app.runtime, f"client.{next(live_app.numbers)}", "Client Max",
                                             "participant")
 
