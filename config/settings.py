@@ -187,8 +187,8 @@ def _rate_limits(env: Mapping[str, str]) -> RateLimits:
         request_status=_limit(env, "RATELIMIT_REQUEST_STATUS", "20 per hour"),
         calendar_feed=_limit(env, "RATELIMIT_CALENDAR_FEED", "60 per hour"),
     )
-ROLES = ("admin", "mediator", "staff", "participant")
-PRODUCTION_TWO_FACTOR_ROLES = "admin,mediator,staff"  # the roles that see content or every case's metadata
+ROLES = ("admin", "mediator", "staff", "participant", "volunteer")
+PRODUCTION_TWO_FACTOR_ROLES = "admin,mediator,staff,volunteer"  # the roles that see content or every case's metadata
 
 
 def _roles(env: Mapping[str, str], name: str, default: str) -> frozenset[str]:

@@ -17,6 +17,7 @@ from mediation.demo_meetings import add_demo_meetings
 from mediation.demo_notifications import add_demo_notifications
 from mediation.demo_statistics import load_statistics_demo
 from mediation.demo_timers import add_demo_timers
+from mediation.demo_training import load_training_demo
 from mediation.models import Case, Origin, Participant, Role, User
 from mediation.passwords import new_password
 from mediation.runtime import Runtime
@@ -62,6 +63,9 @@ DEMO_ACCOUNTS = (
     DemoAccount("offender.eli", "Participant E7L1", Role.PARTICIPANT),
     DemoAccount("support.fay", "Participant F4Y5", Role.PARTICIPANT),  # Dana's support person
     *(DemoAccount(*account) for account in CIRCLES_DEMO_ACCOUNTS),  # Circles of Support and Accountability
+    # The resocialisation training programme's clients (mediation.demo_training).
+    DemoAccount("client.lea", "Participant L3A8", Role.PARTICIPANT),
+    DemoAccount("client.max", "Participant M4X2", Role.PARTICIPANT),
 )
 DEMO_GIVEN_NAMES = {"victim.dana": "Dana Example", "offender.eli": "Eli Example", "support.fay": "Fay Example"}
 
@@ -292,5 +296,6 @@ def load_demo(runtime: Runtime) -> bool:
     add_demo_activities(runtime)
     add_demo_timers(runtime)  # a few reminders made overdue, as if time had passed
     add_demo_circles(runtime, made)
+    load_training_demo(runtime)  # the resocialisation training programme: two clients, its roles granted
     return True
 

@@ -37,6 +37,7 @@ from web import (
     staff,
     statistics,  # noqa: F401 - adds its routes to the coordinator's blueprint
     timers,  # noqa: F401 - reminders on the mediator's blueprint, every timer on the coordinator's
+    training,
     two_factor,
 )
 from web.back import here
@@ -131,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
                       health.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(circles.bp)  # Circles of Support and Accountability
+    app.register_blueprint(training.bp)  # the resocialisation training programme (its grants, not a role)
 
 
 def register_hooks(app: Flask) -> None:

@@ -147,6 +147,18 @@ class AuditTag(StrEnum):
     CLIENT_CONTINUE_VOLUNTARILY = "client:workflow:continue_voluntarily"
     CLIENT_END = "client:workflow:end"
     CLIENT_WITHDRAW = "client:workflow:withdraw"
+    # The resocialisation training programme's records (mediation.services.training*): ids and codes only.
+    CLIENT_WORKER_ASSIGNED = "client:worker:assigned"
+    CLIENT_SESSION_RECORDED = "client:session:recorded"
+    CLIENT_CERTIFICATE_ISSUED = "client:certificate:issued"
+    CLIENT_CERTIFICATE_VIEWED = "content:training_certificate:viewed"
+    TRAINING_NOTE_ADDED = "content:training_note:added"
+    TRAINING_NOTES_DECRYPTED = "content:training_note:decrypted"
+    TRAINING_PLAN_RECORDED = "content:training_plan:recorded"
+    TRAINING_PLAN_DECRYPTED = "content:training_plan:decrypted"
+    TRAINING_HELP_RECORDED = "content:training_help:recorded"
+    TRAINING_HELP_FOLLOWED_UP = "content:training_help:followed_up"
+    TRAINING_HELP_DECRYPTED = "content:training_help:decrypted"
 
     # Circles of Support and Accountability around the workflow (mediation.services.circles): ids and codes only.
     CIRCLE_REQUEST_FORWARDED = "circle:request:forwarded"  # referring staff forwarded a core member's request

@@ -26,6 +26,7 @@ from mediation.models.safety import ConfidentialityAcknowledgement, Disclosure, 
 from mediation.models.sentence import SentenceRecord
 from mediation.models.statistics import StatisticsStepDays, StatisticsTally
 from mediation.models.timer import Timer, TimerKind, TimerState
+from mediation.models.training import Enrolment, PhaseNote, PracticalHelp, TrainingSession
 from mediation.models.two_factor import RecoveryCode, TwoFactorCredential
 from mediation.models.user import Role, User
 
@@ -54,6 +55,7 @@ __all__ = [
     "Disclosure",
     "Draft",
     "DraftPurpose",
+    "Enrolment",
     "Evaluation",
     "FaceToFaceMeeting",
     "HeldRequest",
@@ -75,6 +77,8 @@ __all__ = [
     "OuterCircleMember",
     "Participant",
     "ParticipantNeed",
+    "PhaseNote",
+    "PracticalHelp",
     "PrivateNote",
     "ProcessHeartbeat",
     "ProgrammeRole",
@@ -88,6 +92,7 @@ __all__ = [
     "Timer",
     "TimerKind",
     "TimerState",
+    "TrainingSession",
     "TwoFactorCredential",
     "User",
     "VolunteerScreening",

@@ -27,6 +27,8 @@ class NoticeKind(StrEnum):
     TIMER_FAILED = "timer_failed"  # to every coordinator: a timer kept failing (no case when it had none)
     # Circles of Support and Accountability (mediation.services.circles.timers)
     CIRCLE_MINUTES_OVERDUE = "circle_minutes_overdue"  # to the circles' coordinators: a meeting's minutes are late
+    # The resocialisation training programme.
+    TRAINING_HELP_FOLLOW_UP = "training_help_follow_up"  # to the activation worker: a help's follow-up is due
 
 
 class Notice(Base):

@@ -31,6 +31,8 @@ class TimerKind(StrEnum):
     # Circles of Support and Accountability (mediation.services.circles.timers)
     CIRCLE_MINUTES_DUE = "circle_minutes_due"  # subject_key: a held circle meeting whose minutes are due
     CIRCLE_ANNIVERSARY = "circle_anniversary"  # the circle's year of engagement ends: ask for the renewal decision
+    # The resocialisation training programme (mediation.services.training_help).
+    TRAINING_HELP_FOLLOW_UP = "training_help_follow_up"  # subject: a practical help whose follow-up is due
 
 
 class TimerState(StrEnum):

@@ -370,8 +370,8 @@ def test_key_rotation_reseals_the_secrets_and_the_old_kek_retires_only_afterward
 def test_the_required_roles_default_to_the_roles_that_see_content_in_production_only():
     assert load_settings({"MEDIATION_ENV": "production", "MEDIATION_DATABASE_URL": "sqlite:////tmp/x.db",
                           "MEDIATION_AUDIT_SIGNING_KEY_FILE": "/etc/keys/audit.key"}
-                         ).two_factor_required_roles == {"admin", "mediator", "staff"}
-    assert set(PRODUCTION_TWO_FACTOR_ROLES.split(",")) == {"admin", "mediator", "staff"}
+                         ).two_factor_required_roles == {"admin", "mediator", "staff", "volunteer"}
+    assert set(PRODUCTION_TWO_FACTOR_ROLES.split(",")) == {"admin", "mediator", "staff", "volunteer"}
     assert load_settings({"MEDIATION_ENV": "test"}).two_factor_required_roles == frozenset()
     assert load_settings({}).two_factor_required_roles == frozenset()
     assert load_settings({"MEDIATION_TWO_FACTOR_REQUIRED_ROLES": " Admin, participant "}

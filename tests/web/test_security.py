@@ -34,6 +34,7 @@ from tests.web.conftest import (
     send,
     video_upload,
 )
+from tests.web.test_authorization_matrix import PROGRAMME_BLUEPRINTS
 
 ACCOUNT_FOR = {"public": None, "auth": None, "two_factor": None, "static": None, "health": None,
                "mediator": "mediator", "portal": "offender", "account": "mediator", "staff": "staff", "admin": "admin"}
@@ -68,7 +69,6 @@ def session_cookie_header(response: TestResponse) -> str:
 
 def test_every_post_route_of_the_app_is_checked_for_csrf(app: Flask) -> None:
     """The other programmes' blueprints check theirs in their own matrices (PROGRAMME_BLUEPRINTS)."""
-    from tests.web.test_authorization_matrix import PROGRAMME_BLUEPRINTS
     assert {(r.endpoint, "POST") for r in POST_ROUTES} == {
         p for p in route_pairs(app) if p[1] == "POST" and not p[0].startswith(PROGRAMME_BLUEPRINTS)}
 
