@@ -7,24 +7,25 @@ without the right answers 403). The views read the form, call one service, and r
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user, user_logged_in
+from flask_login import current_user
 
 from mediation.diagrams import workflow_svg
 from mediation.models import Role
 from mediation.services.circles import concerns, lifecycle, meetings, outer, requests, roster, views, volunteers
-from mediation.services.circles.access import is_coordinator, reaches_circles
+from mediation.services.circles.access import COORDINATOR, SUPERVISING_STAFF, is_coordinator
 from mediation.services.listing import ListQuery
-from web.auth import Account
-from web.calls import call_as_user, call_with_vault, read, read_as_user
+from web import programme_nav
+from web.calls import call_as_user, call_with_vault, read_as_user
 from web.circle_words import circle_label, register_words
 from web.extensions import login_manager
 from web.forms import form_int, form_text
 from web.lists import list_query
 from workflows.circle_people import OuterRole, ScreeningStep
 from workflows.circle_workflow import CIRCLE_TRIGGERS, CircleState
+from workflows.programmes import CIRCLES
 
 bp = Blueprint("circles", __name__, url_prefix="/circles")
 register_words(bp)
@@ -32,14 +33,6 @@ CIRCLE = "/<reference>"
 MEETING = "/<reference>/meetings/<meeting_id>"
 USER = "<int(max=2147483647):user_id>"
 ATTENDEE_PREFIX = "attendee_"
-NAV_KEY = "circles_nav"  # the session remembers, from the sign-in, whether the navigation shows the circles
-
-
-@user_logged_in.connect
-def remember_circles_link(_sender: object, user: Account, **_extra: object) -> None:
-    """Whether the navigation shows the circles, decided once at sign-in (a grant given later shows at the next
-    sign-in): every page of a mediator or coordinator would otherwise ask the database again."""
-    session[NAV_KEY] = bool(read(lambda s: reaches_circles(s, user.user)))
 
 
 @bp.app_context_processor
@@ -47,7 +40,11 @@ def circle_links() -> dict[str, object]:
     """For the navigation's and the portal home's partials: asked only when a page includes them."""
 
     def circles_nav() -> bool:
-        return current_user.is_authenticated and bool(session.get(NAV_KEY))
+        """Volunteers and forwarding staff have circles pages by their account; staff by their circles role."""
+        if not current_user.is_authenticated:
+            return False
+        return (current_user.user.role in (Role.VOLUNTEER, Role.STAFF)
+                or programme_nav.holds(CIRCLES, COORDINATOR, SUPERVISING_STAFF))
 
     def my_circles() -> list[str]:
         return read_as_user(views.my_circle_references) if current_user.is_authenticated else []

@@ -9,8 +9,6 @@ only read the form, call a service and render. A refusal comes back to the form'
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -18,25 +16,21 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from mediation.errors import Unavailable
 from mediation.models import Role
 from mediation.services import training, training_access, training_help, training_sessions, training_views
 from mediation.services.training_access import COORDINATOR, OFFICER, WORKER
-from web.calls import call_as_user, call_with_vault, read_as_user, runtime
+from web import programme_nav
+from web.calls import call_as_user, call_with_vault, read_as_user
 from web.extensions import login_manager
 from web.forms import form_int, form_text
 from web.lists import list_query
 from web.training_labels import training_label
+from workflows.programmes import RESOCIALISATION
 from workflows.resocialisation_workflow import hours
 from workflows.training_help import HELP_KINDS
 
 bp = Blueprint("training", __name__, url_prefix="/training")
 CLIENT = "/clients/<reference>"
-NAV_SECONDS = 300
-NAV_REMEMBERED = 10_000  # accounts; beyond that the memory starts again (staff accounts are far fewer)
-# (the database, account id) -> (when looked up, the grants held)
-_NAV_GRANTS: dict[tuple[str, int], tuple[float, dict[str, bool]]] = {}
-_NAV_LOCK = threading.Lock()
 
 
 @bp.before_request
@@ -64,32 +58,6 @@ def _grants() -> dict[str, bool]:
     return {role: role in held for role in (COORDINATOR, WORKER, OFFICER)}
 
 
-def _nav_grants() -> dict[str, bool]:
-    """The same for the navigation of every page, remembered by this process for a few minutes so that a page
-    costs no extra query: a grant given or taken shows in the nav within NAV_SECONDS (the pages themselves check
-    the grant on every request). Nothing of it goes into the browser's session."""
-    key, now = (str(runtime().engine.url), current_user.user.id), time.monotonic()  # per database and account
-    with _NAV_LOCK:
-        remembered = _NAV_GRANTS.get(key)
-    if remembered is not None and now - remembered[0] < NAV_SECONDS:
-        return dict(remembered[1])
-    try:
-        grants = _grants()
-    except Unavailable:  # a busy or unreachable database must not take the page down for a link
-        return {}
-    with _NAV_LOCK:
-        if len(_NAV_GRANTS) > NAV_REMEMBERED:
-            _NAV_GRANTS.clear()
-        _NAV_GRANTS[key] = (now, grants)
-    return grants
-
-
-def forget_nav_grants() -> None:
-    """Look the grants up again on the next page (for a test that changes them behind the coordinator's back)."""
-    with _NAV_LOCK:
-        _NAV_GRANTS.clear()
-
-
 @bp.app_context_processor
 def _programme_links() -> dict[str, Any]:
     """For the nav's and the portal's one-line includes: computed only when a template asks."""
@@ -97,7 +65,7 @@ def _programme_links() -> dict[str, Any]:
     def training_grants() -> dict[str, bool]:
         if not current_user.is_authenticated or current_user.user.role == Role.PARTICIPANT:
             return {}
-        return _nav_grants()
+        return {role: programme_nav.holds(RESOCIALISATION, role) for role in (COORDINATOR, WORKER, OFFICER)}
 
     def my_training() -> list[training_views.Progress]:
         if not current_user.is_authenticated or current_user.user.role != Role.PARTICIPANT:

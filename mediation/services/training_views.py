@@ -54,14 +54,17 @@ class ClientRow:
     worker: str | None  # the worker's display name (the coordinator's list)
 
 
+# Who reads the list of clients (a refusal names them); outside the refusal's call, so that extraction finds them.
+_LIST_READERS = (Words("coordinators"), Words("activation workers"))
+
+
 def clients_page(session: Session, actor: User, query: ListQuery) -> Page[ClientRow]:
     """The coordinator's list of every client, or a worker's list of their own, newest first."""
     require_active(actor)
     conditions: list[ColumnElement[bool]] = [Case.programme == RESOCIALISATION]
     if not holds(session, actor, RESOCIALISATION, COORDINATOR):
         if not holds(session, actor, RESOCIALISATION, WORKER):
-            raise Forbidden("Only %(roles)s of %(programme)s may do this.",
-                            roles=(Words("coordinators"), Words("activation workers")),
+            raise Forbidden("Only %(roles)s of %(programme)s may do this.", roles=_LIST_READERS,
                             programme=Words("Resocialisation training programme"))
         conditions.append(Enrolment.worker_id == actor.id)
     worker = aliased(User)

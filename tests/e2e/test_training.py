@@ -21,7 +21,6 @@ from sqlalchemy import delete
 from mediation.models import ProgrammeRole
 from mediation.services import programme_roles, training_sessions
 from tests.e2e.conftest import LiveApp, People, _create_account
-from web.training import forget_nav_grants
 from workflows.programmes import RESOCIALISATION
 
 PLAN = "Finish the school year; join the football club; call the mentor before trouble starts."
@@ -39,14 +38,12 @@ def roles_given(live_app: LiveApp) -> Iterator[None]:
     with live_app.runtime.transaction() as session:
         for key, role in GRANTS:
             programme_roles.grant(session, admin, live_app.accounts[key][1].id, RESOCIALISATION, role)
-    forget_nav_grants()
     yield
     with live_app.runtime.transaction() as session:
         for key, role in GRANTS:
             session.execute(delete(ProgrammeRole).where(ProgrammeRole.user_id == live_app.accounts[key][1].id,
                                                         ProgrammeRole.programme == RESOCIALISATION,
                                                         ProgrammeRole.role == role))
-    forget_nav_grants()
 
 
 def sessions_held_earlier(live_app: LiveApp, reference: str, count: int) -> None:

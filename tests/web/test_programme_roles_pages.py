@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 
+from mediation.models import User
+from mediation.services import programme_roles
 from tests.web.conftest import World, flashes, page_text
 
 
@@ -41,3 +43,20 @@ def test_only_the_coordinator_reaches_the_page(browser_for, world: World) -> Non
     assert browser_for("mediator").get(_page(world)).status_code == 403
     assert browser_for(None).get(_page(world)).status_code == 302
     assert browser_for("admin").get("/admin/accounts/999999/programmes").status_code == 404
+
+
+def test_a_programme_link_appears_in_the_navigation_from_the_next_sign_in_after_the_role_is_given(
+        browser_for, world: World, web_runtime) -> None:
+    before = browser_for(None)
+    assert before.log_in("mediator.one").status_code == 302  # the real sign-in form, as a person uses it
+    assert 'href="/circles/"' not in page_text(before.get("/mediator/"))
+    with web_runtime.transaction() as session:
+        admin = session.get(User, world.users["admin"])
+        programme_roles.grant(session, admin, world.users["mediator"], "circles", "supervising_staff")
+        programme_roles.grant(session, admin, world.users["mediator"], "resocialisation", "activation_worker")
+    assert 'href="/circles/"' not in page_text(before.get("/mediator/"))  # decided at sign-in
+    again = browser_for(None)
+    assert again.log_in("mediator.one").status_code == 302
+    after = page_text(again.get("/mediator/"))
+    assert 'href="/circles/"' in after and 'href="/training/"' in after
+    assert 'href="/training/referrals"' not in after  # a role they were not given

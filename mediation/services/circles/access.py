@@ -124,13 +124,3 @@ def circle_to_change(session: Session, actor: User, reference: object,
     case, circle, standing = find_circle(session, actor, reference, lock=True)
     require_version(case, expected_version)
     return case, circle, standing
-
-
-def reaches_circles(session: Session, actor: User) -> bool:
-    """Whether the circles' pages are among the actor's (a link in the navigation): volunteers, referring staff
-    and anyone holding a circles role."""
-    if not actor.is_active:
-        return False
-    if actor.role in (Role.VOLUNTEER, Role.STAFF):
-        return True
-    return holds(session, actor, CIRCLES, COORDINATOR, SUPERVISING_STAFF)
