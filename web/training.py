@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from mediation.diagrams import workflow_svg
 from mediation.models import Role
 from mediation.services import training, training_access, training_help, training_sessions, training_views
 from mediation.services.training_access import COORDINATOR, OFFICER, WORKER
@@ -103,7 +104,14 @@ def enrol() -> ResponseReturnValue:
 
 @bp.route(CLIENT)
 def client(reference: str) -> ResponseReturnValue:
-    return render_template("training/client.html", client=read_as_user(training_views.client_summary, reference))
+    summary = read_as_user(training_views.client_summary, reference)
+    codes = {state for state, _moves in summary.steps}
+    codes |= {trigger for _state, moves in summary.steps for trigger, _dest in moves}
+    picture = workflow_svg(summary.workflow_version, summary.state,
+                           _("Workflow of this client's programme; current step: %(step)s",
+                             step=training_label(summary.state)),
+                           {code: training_label(code) for code in codes})
+    return render_template("training/client.html", client=summary, picture=picture)
 
 
 @bp.route(f"{CLIENT}/worker", methods=["POST"])

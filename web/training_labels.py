@@ -19,6 +19,7 @@ TRAINING_LABELS: dict[str, LazyString] = {
     "begin_anamnesis": _l("Begin the anamnesis"), "begin_focus": _l("Move to the focus phase"),
     "begin_evaluation": _l("Move to the evaluation"), "complete": _l("Record completion"),
     "continue_voluntarily": _l("Continue voluntarily"), "end": _l("End the programme"),
+    "withdraw": _l("Withdraw from the programme"),
     # why the worker ends it
     "did_not_attend": _l("did not attend"), "measure_revoked": _l("measure revoked"),
     "returned_to_custody": _l("returned to custody"), "moved_away": _l("moved away"),

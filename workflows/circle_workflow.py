@@ -29,7 +29,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import StrEnum
-from functools import cache
 from typing import Any, Protocol
 
 from workflows.engine import (
@@ -40,6 +39,7 @@ from workflows.engine import (
     TransitionContext,
     TransitionSpec,
     TriggerSpec,
+    Versions,
     WorkflowDefinition,
 )
 from workflows.errors import UnknownWorkflowVersion
@@ -290,18 +290,12 @@ CIRCLE_WORKFLOW = WorkflowDefinition(
     transitions=_transitions(),
 )
 
-CIRCLE_DEFINITIONS = {CIRCLE_WORKFLOW.version: CIRCLE_WORKFLOW}
+_VERSIONS = Versions(CIRCLE_WORKFLOW)
+CIRCLE_DEFINITIONS = _VERSIONS.definitions
 
 
 def circle_workflow(version: str = CIRCLE_WORKFLOW_VERSION) -> SharedWorkflow:
     """The process-wide machine for ``version``; a circle keeps the version it started under."""
-    if version not in CIRCLE_DEFINITIONS:
-        raise UnknownWorkflowVersion(
-            "this circle runs under workflow version %(version)s, which this installation does not know; "
-            "known versions: %(known)s", version=repr(version), known=", ".join(CIRCLE_DEFINITIONS))
-    return _machine_for(version)
-
-
-@cache
-def _machine_for(version: str) -> SharedWorkflow:
-    return SharedWorkflow(CIRCLE_DEFINITIONS[version])
+    return _VERSIONS.machine(version, lambda: UnknownWorkflowVersion(
+        "this circle runs under workflow version %(version)s, which this installation does not know; "
+        "known versions: %(known)s", version=repr(version), known=_VERSIONS.known))

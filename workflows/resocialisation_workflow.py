@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
 from enum import StrEnum
-from functools import cache
 from typing import Any, Protocol
 
 from workflows.engine import (
@@ -35,6 +34,7 @@ from workflows.engine import (
     TransitionContext,
     TransitionSpec,
     TriggerSpec,
+    Versions,
     WorkflowDefinition,
 )
 from workflows.errors import InvalidArguments, UnknownTrack, UnknownWorkflowVersion
@@ -262,19 +262,12 @@ RESOCIALISATION_WORKFLOW = WorkflowDefinition(
     transitions=_transitions(),
 )
 
-RESOCIALISATION_DEFINITIONS = {RESOCIALISATION_WORKFLOW.version: RESOCIALISATION_WORKFLOW}
+_VERSIONS = Versions(RESOCIALISATION_WORKFLOW)
+RESOCIALISATION_DEFINITIONS = _VERSIONS.definitions
 
 
 def resocialisation_workflow(version: str = RESOCIALISATION_WORKFLOW_VERSION) -> SharedWorkflow:
     """The process-wide machine for ``version``; a client keeps the version they enrolled under."""
-    if version not in RESOCIALISATION_DEFINITIONS:
-        raise UnknownWorkflowVersion(
-            "this client's programme runs under workflow version %(version)s, which this installation does not "
-            "know; known versions: %(known)s", version=repr(version), known=", ".join(RESOCIALISATION_DEFINITIONS))
-    return _machine_for(version)
-
-
-@cache
-def _machine_for(version: str) -> SharedWorkflow:
-    return SharedWorkflow(RESOCIALISATION_DEFINITIONS[version])
-
+    return _VERSIONS.machine(version, lambda: UnknownWorkflowVersion(
+        "this client's programme runs under workflow version %(version)s, which this installation does not "
+        "know; known versions: %(known)s", version=repr(version), known=_VERSIONS.known))

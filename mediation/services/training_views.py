@@ -23,6 +23,7 @@ from mediation.db import utcnow
 from mediation.errors import Forbidden, NotFound
 from mediation.models import Case, Enrolment, Role, User
 from mediation.policy import require_active
+from mediation.progress import ProgressStep, progress_line
 from mediation.services.listing import ListQuery, Page, fetch_page
 from mediation.services.programme_roles import holders, holds, require_programme_role
 from mediation.services.training import WORKER_TRIGGERS
@@ -37,8 +38,9 @@ from mediation.services.training_access import (
     as_worker,
 )
 from mediation.services.training_help import FollowUp, follow_ups_of
+from workflows.diagram import step_map
 from workflows.programmes import RESOCIALISATION, workflow_of
-from workflows.resocialisation_workflow import OPEN_STATES, PHASES, Attendance, ClientState, hours
+from workflows.resocialisation_workflow import OPEN_STATES, Attendance, ClientState, hours
 from workflows.words import Words
 
 CLIENT_KEY = ("time", "int")
@@ -102,6 +104,8 @@ class ClientSummary:
     actions: tuple[Action, ...]
     workers: tuple[tuple[int, str], ...]  # the coordinator's chooser
     version: int
+    workflow_version: str  # the enrolment's own workflow version, for its picture
+    steps: list[tuple[str, list[tuple[str, str]]]]  # that version's step map: each step and where it leads
 
     @property
     def can_issue_certificate(self) -> bool:
@@ -134,7 +138,8 @@ def client_summary(session: Session, actor: User, reference: object) -> ClientSu
                          enrolment.enrolled_at, is_worker, enrolment.worker_id, client.attendance(),
                          enrolment.plan_recorded_at, enrolment.alternative_measure, enrolment.officer_id is not None,
                          enrolment.certificate_issued_at, _actions(client) if is_worker else (), workers,
-                         client.case.version)
+                         client.case.version, client.case.workflow_version,
+                         step_map(workflow_of(RESOCIALISATION, client.case.workflow_version).definition))
 
 
 @dataclass(frozen=True)
@@ -153,19 +158,12 @@ def enrolment_form(session: Session, actor: User) -> Chooser:
 # --- the client's own progress --------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Step:
-    state: str
-    current: bool
-    done: bool
-
-
-@dataclass(frozen=True)
 class Progress:
     reference: str
     state: str
     outcome: str | None
     attendance: Attendance
-    steps: tuple[Step, ...]
+    steps: list[ProgressStep]  # the programme's phases in plain words, the current one marked
     follow_ups: tuple[FollowUp, ...]
 
     @property
@@ -173,19 +171,10 @@ class Progress:
         return self.state in _OPEN
 
 
-_LINE = (ClientState.ENROLLED, *PHASES, ClientState.COMPLETED)
-
-
-def _steps(state: str) -> tuple[Step, ...]:
-    where = [str(s) for s in _LINE].index(state) if state in _LINE else \
-        (len(_LINE) - 1 if state == ClientState.CONTINUING else -1)
-    return tuple(Step(str(s), i == where, i < where or (state == ClientState.CONTINUING and i == where))
-                 for i, s in enumerate(_LINE))
-
-
 def _progress(session: Session, client: Client) -> Progress:
     return Progress(client.case.reference, client.case.state, client.case.outcome, client.attendance(),
-                    _steps(client.case.state), tuple(follow_ups_of(session, client.case.id)))
+                    progress_line(client.case.workflow_version, client.case.state),
+                    tuple(follow_ups_of(session, client.case.id)))
 
 
 def my_progress(session: Session, actor: User) -> list[Progress]:

@@ -330,6 +330,7 @@ def test_the_client_sees_their_progress_in_plain_numbers(runtime, people):
         progress = training_views.progress_of(s, people.client, reference)
     assert (progress.attendance.full_sessions, progress.attendance.short_sessions, str(progress.attendance.hours)) \
         == (1, 1, "3.67")
-    assert [(step.state, step.current) for step in progress.steps if step.current or step.done] == \
-        [("enrolled", False), ("anamnesis", False), ("focus", True)]
+    assert [(step.words.text, step.current) for step in progress.steps] == [
+        ("Enrolled", False), ("Getting to know you", False), ("Working on your goals", True),
+        ("Looking back together", False), ("Completed", False)]
     assert progress.can_withdraw

@@ -80,7 +80,11 @@ def test_completion_is_refused_with_what_is_missing_then_recorded(app, runtime, 
     worker = client_signed_in_as(app, world.people.worker.id)
     page = f"/training/clients/{world.own}"
     submit(worker, page, f"{page}/move", trigger="begin_evaluation")
-    summary = text_of(worker.get(page).get_data(as_text=True))
+    raw = worker.get(page).get_data(as_text=True)
+    # The client's own workflow version drawn, the current step marked, and the same as a step map in words.
+    assert "<svg" in raw and 'aria-current="step" class="current-step">' in raw
+    assert "<strong>evaluation</strong> (current step)" in raw
+    summary = text_of(raw)
     assert "Still needed: 26.5 more hours; 14 more full sessions" in summary
     said = submit(worker, page, f"{page}/move", trigger="complete")
     assert "'complete' cannot happen yet: attendance is short: 26.5 more hours; 14 more full sessions." in said

@@ -17,6 +17,7 @@ from mediation.errors import Forbidden
 from mediation.models import Case, Circle, CircleAttendee, CircleConcern, CircleMeeting, Role, User
 from mediation.moments import aware
 from mediation.policy import require_role
+from mediation.progress import ProgressStep, progress_line
 from mediation.services.circles.access import (
     COORDINATOR_WORDS,
     CORE_MEMBER_WORDS,
@@ -188,6 +189,7 @@ class CoreMemberCircle:
     year_ends_at: datetime | None
     meetings: Page[MeetingRow]
     renewal_wish: str | None
+    progress: list[ProgressStep]  # the circle's phases in plain words, the current one marked
 
     @property
     def can_withdraw(self) -> bool:
@@ -205,7 +207,8 @@ def core_member_view(session: Session, actor: User, reference: object, query: Li
     now = now or utcnow()
     return CoreMemberCircle(case.reference, case.state, case.outcome, circle.engagement_year,
                             aware(circle.year_ends_at) if circle.year_ends_at else None,
-                            _meetings(session, case, query, now), circle.renewal_wish)
+                            _meetings(session, case, query, now), circle.renewal_wish,
+                            progress_line(case.workflow_version, case.state))
 
 
 def circle_or_own(session: Session, actor: User, reference: object, query: ListQuery,

@@ -11,7 +11,7 @@ from datetime import timedelta
 from mediation.db import utcnow
 from mediation.models import CircleMeeting
 from tests.web.circles.world import CANARY_MINUTES, CirclesWorld
-from tests.web.conftest import flashes, readable
+from tests.web.conftest import flashes, page_text, readable
 
 
 def test_a_fifth_volunteer_is_refused_with_the_reason_on_the_page(circles_browser_for, circles_world: CirclesWorld):
@@ -42,6 +42,8 @@ def test_the_core_member_sees_their_circle_in_plain_words_and_can_end_their_part
         circles_browser_for, circles_world: CirclesWorld):
     core = circles_browser_for("core")
     assert circles_world.active in readable(core.get("/portal/"))
+    raw = page_text(core.get(f"/circles/{circles_world.active}"))
+    assert '<li aria-current="step">Circle meeting' in raw and "<svg" not in raw  # a progress line, no diagram
     page = readable(core.get(f"/circles/{circles_world.active}"))
     assert "Your circle is meeting. This is year 1 of your circle." in page
     assert CANARY_MINUTES not in page and "Minutes" not in page
