@@ -556,7 +556,7 @@ def browser_for(app: Flask, world: World) -> Callable[[str | None], Browser]:
 
 TOTP_SECRET = re.compile(r'<code class="secret" id="totp-secret">([A-Z2-7 ]+)</code>')
 RECOVERY_CODE = re.compile(r"<li><code>([a-z2-9]{5}-[a-z2-9]{5})</code></li>")
-# What production requires by default (admin, mediator, staff), read from the settings themselves.
+# What production requires by default (admin, mediator, staff, volunteer), read from the settings themselves.
 TWO_FACTOR_ROLES = load_settings(
     {"MEDIATION_ENV": "production", "MEDIATION_AUDIT_SIGNING_KEY_FILE": "/etc/keys/audit.key"},
     cwd=Path("/srv")).two_factor_required_roles

@@ -120,9 +120,9 @@ def test_required_roles_reach_nothing_but_enrolment_before_enrolling(required_ap
             assert (response.status_code, location(response)) == (302, "/login"), route.id
 
 
-def test_production_settings_require_two_factor_of_admin_mediators_and_staff_and_not_participants(
+def test_production_settings_require_two_factor_of_staff_and_volunteers_and_not_participants(
         web_runtime: Runtime, world: World) -> None:
-    assert {"admin", "mediator", "staff"} == TWO_FACTOR_ROLES
+    assert {"admin", "mediator", "staff", "volunteer"} == TWO_FACTOR_ROLES  # volunteers read circles' minutes
     app = production_app(web_runtime)  # the production defaults, nothing else
     assert app.config["TWO_FACTOR_REQUIRED_ROLES"] == TWO_FACTOR_ROLES
     for key in ("admin", "mediator", "staff", "offender"):
