@@ -112,6 +112,7 @@ def test_the_client_sees_hours_sessions_and_follow_ups_never_the_notes_and_may_w
     client = client_signed_in_as(app, world.people.client.id)
     portal = text_of(client.get("/portal/").get_data(as_text=True))
     assert f"Your training programme {world.own}" in portal and "Step: focus" in portal
+    assert "There is no case linked to your account." not in portal  # a programme is a case of theirs too
     mine = f"/training/mine/{world.own}"
     progress = text_of(client.get(mine).get_data(as_text=True))
     assert "Hours attended: 3.5 of at least 30." in progress and "Full sessions: 1 of 15." in progress

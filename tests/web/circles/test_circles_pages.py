@@ -41,7 +41,8 @@ def test_overdue_minutes_are_flagged_on_the_coordinators_pages(circles_browser_f
 def test_the_core_member_sees_their_circle_in_plain_words_and_can_end_their_participation(
         circles_browser_for, circles_world: CirclesWorld):
     core = circles_browser_for("core")
-    assert circles_world.active in readable(core.get("/portal/"))
+    portal = readable(core.get("/portal/"))
+    assert circles_world.active in portal and "There is no case linked to your account." not in portal
     raw = page_text(core.get(f"/circles/{circles_world.active}"))
     assert '<li aria-current="step">Circle meeting' in raw and "<svg" not in raw  # a progress line, no diagram
     page = readable(core.get(f"/circles/{circles_world.active}"))
