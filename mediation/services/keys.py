@@ -28,6 +28,8 @@ from mediation.models import (
     Blob,
     Case,
     CaseKey,
+    Circle,
+    Enrolment,
     Invitation,
     LoginSession,
     Message,
@@ -151,19 +153,28 @@ class Purge:
     accounts_kept: int = 0  # accounts still taking part in another case: only unlinked from the purged ones
 
 
+# Whom a case of another programme names besides mediation's participants: its core member, its client.
+_PROGRAMME_PEOPLE = ((Circle.case_id, Circle.core_member_id), (Enrolment.case_id, Enrolment.client_id))
+_PEOPLE = ((Participant.case_id, Participant.user_id), *_PROGRAMME_PEOPLE)
+
+
 def _unlink_people(session: Session, case_ids: list[int], *, dry_run: bool) -> tuple[int, int]:
     """Cut what ties a person to the purged cases: their portal accounts and unused invitations.
 
-    An account that takes part in no other live case is anonymised: a random ``purged-`` username, no display
-    name, no password, deactivated. One that still takes part in another case keeps its identity there and
-    loses its link to the purged cases only. Returns (anonymised, kept).
+    An account that takes part in no other live case (of any programme) is anonymised: a random ``purged-``
+    username, no display name, no password, deactivated. One that still takes part in another case keeps its
+    identity there and loses its link to the purged cases only (a client's enrolment keeps its link, to an
+    account that then says nothing of the purged one). Returns (anonymised, kept).
     """
-    linked = set(session.scalars(select(Participant.user_id).where(Participant.case_id.in_(case_ids),
-                                                                   Participant.user_id.is_not(None))))
-    elsewhere = set(session.scalars(
-        select(Participant.user_id).join(CaseKey, CaseKey.case_id == Participant.case_id, isouter=True)
-        .where(Participant.user_id.in_(linked), Participant.case_id.not_in(case_ids),
-               CaseKey.destroyed_at.is_(None)))) if linked else set()
+    linked: set[int] = set()
+    for case_column, user_column in _PEOPLE:
+        linked |= set(session.scalars(select(user_column).where(case_column.in_(case_ids),
+                                                                user_column.is_not(None))))
+    elsewhere: set[int] = set()
+    for case_column, user_column in _PEOPLE if linked else ():
+        elsewhere |= set(session.scalars(
+            select(user_column).join(CaseKey, CaseKey.case_id == case_column, isouter=True)
+            .where(user_column.in_(linked), case_column.not_in(case_ids), CaseKey.destroyed_at.is_(None))))
     anonymised = sorted(cast(set[int], linked - elsewhere))
     if dry_run:
         return len(anonymised), len(elsewhere)
@@ -174,6 +185,7 @@ def _unlink_people(session: Session, case_ids: list[int], *, dry_run: bool) -> t
                                                 OutboxMessage.state == OutboxState.QUEUED.value)
                     .values(state=OutboxState.DROPPED.value, last_error="purged", sealed_payload=None, kek_id=None))
     session.execute(update(Participant).where(Participant.case_id.in_(case_ids)).values(user_id=None))
+    session.execute(update(Circle).where(Circle.case_id.in_(case_ids)).values(core_member_id=None))
     if anonymised:
         # Nothing of theirs may sign in again or say when they did: sessions and second factors go too, and
         # so does the address they were told at (sealed in their notification preference).

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from mediation.audit import AuditTag
 from mediation.db import utcnow
 from mediation.errors import Conflict, Forbidden, InvalidInput, NotFound, WrongState
-from mediation.models import AuditEntry, Case, Circle, CircleMember, Timer, TimerKind, TimerState
+from mediation.models import AuditEntry, Case, Circle, CircleMember, Timer, TimerKind, TimerState, User
 from mediation.services.circles import concerns, lifecycle, meetings, requests, roster, views
 from mediation.services.listing import ListQuery
 from mediation.timers import runner
@@ -569,3 +569,7 @@ def test_an_ended_circles_key_is_destroyed_when_its_retention_ends(runtime, peop
         retention = s.scalars(select(Timer).where(Timer.kind == TimerKind.RETENTION_ENDS.value,
                                                   Timer.case_id == case_id)).one()
         assert retention.outcome == "done"
+        # The core member, in no other case, is anonymised and unlinked, as a mediation participant would be.
+        core = s.get(User, people.core.id)
+        assert core.username.startswith("purged-") and not core.is_active and core.password_hash is None
+        assert s.get(Circle, case_id).core_member_id is None

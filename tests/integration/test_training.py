@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from mediation.audit import AuditTag
+from mediation.db import utcnow
 from mediation.errors import Forbidden, InvalidInput, NotFound, WrongState
 from mediation.models import AuditEntry, Case, Enrolment, PhaseNote, TrainingSession
 from mediation.services import training, training_sessions, training_views
@@ -334,3 +335,28 @@ def test_the_client_sees_their_progress_in_plain_numbers(runtime, people):
         ("Enrolled", False), ("Getting to know you", False), ("Working on your goals", True),
         ("Looking back together", False), ("Completed", False)]
     assert progress.can_withdraw
+
+
+def test_a_purged_enrolment_anonymises_a_client_in_no_other_case_and_keeps_one_still_enrolled(runtime, people):
+    from mediation.models import User
+    from mediation.services import keys
+
+    first = enrol(runtime, people)
+    record_plan(runtime, people, first)  # sealed content: the enrolment has a data key to destroy
+    move(runtime, people, first, "end", reason="moved_away")
+    second = enrol(runtime, people)  # enrolled again: the first one is over, this one is live
+    record_plan(runtime, people, second)
+    later = utcnow() + timedelta(days=runtime.settings.retention_days + 1)
+    with runtime.transaction() as s:
+        purged = keys.purge_expired(s, runtime.vault, retention_days=runtime.settings.retention_days, now=later)
+    assert (purged.cases, purged.accounts_anonymised, purged.accounts_kept) == ([first], 0, 1)
+    with runtime.transaction() as s:
+        assert s.get(User, people.client.id).username == people.client.username  # still theirs, in the second
+    move(runtime, people, second, "end", reason="moved_away")
+    with runtime.transaction() as s:
+        purged = keys.purge_expired(s, runtime.vault, retention_days=runtime.settings.retention_days,
+                                    now=later + timedelta(days=1))
+    assert (purged.cases, purged.accounts_anonymised) == ([second], 1)
+    with runtime.transaction() as s:
+        client = s.get(User, people.client.id)
+        assert client.username.startswith("purged-") and not client.is_active
