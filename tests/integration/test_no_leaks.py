@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -271,6 +272,39 @@ def pg_dump(database_url: str) -> bytes | None:
         return None
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     return done.stdout
+
+
+@dataclass
+class AtRest:
+    """What a story left at rest once it is over: the leaks found, and on PostgreSQL its tables and dump."""
+
+    leaks: list[Leak]
+    rows_by_table: dict[str, int]  # PostgreSQL: rows per table (empty on SQLite)
+    dump: bytes | None  # PostgreSQL: pg_dump's output, when a usable pg_dump is installed
+
+
+def leaks_at_rest(runtime: Runtime, database_url: str, canaries: dict[str, str], *, folders: Iterable[Path],
+                  tmp_path_factory: pytest.TempPathFactory, started: float, log_file: Path, logged: str) -> AtRest:
+    """Scan every place a canary could rest: the instance's files (and SQLite's) while the app runs and after
+    it closed, temp files written since ``started``, the captured logs, and on PostgreSQL every table and a dump.
+    Closes ``runtime``."""
+    database_file = sqlite_file(database_url)
+    local_folders = [*folders, *([database_file.parent] if database_file is not None else [])]
+    leaks = scan_files(local_folders, canaries)[0]
+    runtime.close()
+    more, scanned = scan_files(local_folders, canaries)
+    leaks += more
+    leaks += scan_files([tmp_path_factory.getbasetemp()], canaries, since=started)[0]
+    leaks += scan("captured logs", logged.encode(), canaries)
+    assert log_file in scanned
+    if database_file is not None:
+        assert database_file in scanned
+        return AtRest(leaks, {}, None)
+    table_leaks, rows_by_table = scan_postgres_tables(database_url, canaries)
+    assert rows_by_table, "no table was read"  # so a caller's checks of its rows never pass by being skipped
+    dump = pg_dump(database_url)
+    leaks += table_leaks + (scan("pg_dump", dump, canaries) if dump is not None else [])
+    return AtRest(leaks, rows_by_table, dump)
 
 
 # ---------------------------------------------------------------------------------------------------------------

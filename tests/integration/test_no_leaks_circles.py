@@ -18,16 +18,9 @@ from datetime import timedelta
 
 from mediation.db import utcnow
 from mediation.models import CircleConcern, CircleMeeting, OuterCircleMember
-from mediation.schema import sqlite_file
 from mediation.services.circles import meetings
 from tests.integration.circles_steps import circle_in, circle_people, make_user
-from tests.integration.test_no_leaks import (
-    application_logs_at_debug,
-    pg_dump,
-    scan,
-    scan_files,
-    scan_postgres_tables,
-)
+from tests.integration.test_no_leaks import application_logs_at_debug, leaks_at_rest, scan
 from tests.integration.web_sessions import client_signed_in_as
 from tests.web.conftest import csrf_from
 from web import create_app
@@ -107,25 +100,11 @@ def test_no_minutes_concern_escalation_request_or_outer_name_leaks(runtime, acto
     logged = caplog.text + "\n".join(f"{r.getMessage()} {r.args!r}" for r in caplog.records)
     assert "INSERT INTO circle_concerns" in logged
 
-    database_file = sqlite_file(database_url)
-    local_folders = [tmp_path, settings.instance_dir, settings.blob_dir]
-    if database_file is not None:
-        local_folders.append(database_file.parent)
-    leaks += scan_files(local_folders, canaries)[0]
-    runtime.close()
-    more, scanned = scan_files(local_folders, canaries)
-    leaks += more
-    leaks += scan_files([tmp_path_factory.getbasetemp()], canaries, since=started)[0]
-    leaks += scan("captured logs", logged.encode(), canaries)
-    assert log_file in scanned
-    if database_file is not None:
-        assert database_file in scanned
-    else:
-        table_leaks, rows_by_table = scan_postgres_tables(database_url, canaries)
-        leaks += table_leaks
-        assert rows_by_table["circle_concerns"] == 1 and rows_by_table["circle_outer_members"] == 1
-        dump = pg_dump(database_url)
-        if dump is not None:
-            assert b"COPY public.circle_meetings" in dump
-            leaks += scan("pg_dump", dump, canaries)
-    assert leaks == []
+    at_rest = leaks_at_rest(runtime, database_url, canaries,
+                            folders=[tmp_path, settings.instance_dir, settings.blob_dir],
+                            tmp_path_factory=tmp_path_factory, started=started, log_file=log_file, logged=logged)
+    if at_rest.rows_by_table:  # PostgreSQL: the rows are there, sealed
+        assert at_rest.rows_by_table["circle_concerns"] == 1 and at_rest.rows_by_table["circle_outer_members"] == 1
+    if at_rest.dump is not None:
+        assert b"COPY public.circle_meetings" in at_rest.dump
+    assert leaks + at_rest.leaks == []

@@ -16,15 +16,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from mediation.models import FaceToFaceMeeting
-from mediation.schema import sqlite_file
 from tests.integration.test_messages import link_accounts
-from tests.integration.test_no_leaks import (
-    application_logs_at_debug,
-    pg_dump,
-    scan,
-    scan_files,
-    scan_postgres_tables,
-)
+from tests.integration.test_no_leaks import application_logs_at_debug, leaks_at_rest, scan
 from tests.integration.test_no_leaks_safety import case_version
 from tests.integration.web_sessions import client_signed_in_as
 from tests.web.conftest import csrf_from
@@ -87,25 +80,11 @@ def test_no_safety_plan_escort_or_travel_leaks(runtime, actors, make_case, datab
     logged = caplog.text + "\n".join(f"{r.getMessage()} {r.args!r}" for r in caplog.records)
     assert "INSERT INTO face_to_face_meetings" in logged
 
-    database_file = sqlite_file(database_url)
-    local_folders = [tmp_path, settings.instance_dir, settings.blob_dir]
-    if database_file is not None:
-        local_folders.append(database_file.parent)
-    leaks += scan_files(local_folders, canaries)[0]
-    runtime.close()
-    more, scanned = scan_files(local_folders, canaries)
-    leaks += more
-    leaks += scan_files([tmp_path_factory.getbasetemp()], canaries, since=started)[0]
-    leaks += scan("captured logs", logged.encode(), canaries)
-    assert log_file in scanned
-    if database_file is not None:
-        assert database_file in scanned
-    else:
-        table_leaks, rows_by_table = scan_postgres_tables(database_url, canaries)
-        leaks += table_leaks
-        assert rows_by_table["face_to_face_meetings"] == 1
-        dump = pg_dump(database_url)
-        if dump is not None:
-            assert b"COPY public.face_to_face_meetings" in dump
-            leaks += scan("pg_dump", dump, canaries)
-    assert leaks == []
+    at_rest = leaks_at_rest(runtime, database_url, canaries,
+                            folders=[tmp_path, settings.instance_dir, settings.blob_dir],
+                            tmp_path_factory=tmp_path_factory, started=started, log_file=log_file, logged=logged)
+    if at_rest.rows_by_table:  # PostgreSQL: the rows are there, sealed
+        assert at_rest.rows_by_table["face_to_face_meetings"] == 1
+    if at_rest.dump is not None:
+        assert b"COPY public.face_to_face_meetings" in at_rest.dump
+    assert leaks + at_rest.leaks == []
