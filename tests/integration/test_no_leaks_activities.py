@@ -18,15 +18,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from mediation.models import Activity
-from mediation.schema import sqlite_file
 from mediation.services import calendar
 from mediation.services.lookup import find_case
 from tests.integration.test_no_leaks import (
     application_logs_at_debug,
-    pg_dump,
+    leaks_at_rest,
     scan,
-    scan_files,
-    scan_postgres_tables,
 )
 from tests.integration.web_sessions import client_signed_in_as
 from tests.web.conftest import csrf_from
@@ -95,27 +92,11 @@ def test_no_activity_note_or_feed_token_leaks(runtime, actors, make_case, databa
         assert response.status_code in (200, 404), where
         leaks += scan(f"the other mediator's {where}", response.get_data(), canaries)
     assert other_pages[path].status_code == 404 and missing.status_code == 404
-    database_file = sqlite_file(database_url)
-    local_folders = [tmp_path, settings.instance_dir, settings.blob_dir]
-    if database_file is not None:
-        local_folders.append(database_file.parent)
-    more, _ = scan_files(local_folders, canaries)
-    leaks += more
-    runtime.close()
-    more, scanned = scan_files(local_folders, canaries)
-    leaks += more
-    basetemp_leaks, _ = scan_files([tmp_path_factory.getbasetemp()], canaries, since=started)
-    leaks += basetemp_leaks
-    leaks += scan("captured logs", logged.encode(), canaries)
-    assert log_file in scanned
-    if database_file is not None:
-        assert database_file in scanned
-    else:
-        table_leaks, rows_by_table = scan_postgres_tables(database_url, canaries)
-        leaks += table_leaks
-        assert rows_by_table["activities"] == 1 and rows_by_table["calendar_feeds"] == 2
-        dump = pg_dump(database_url)
-        if dump is not None:
-            assert b"COPY public.activities" in dump
-            leaks += scan("pg_dump", dump, canaries)
-    assert leaks == []
+    at_rest = leaks_at_rest(runtime, database_url, canaries,
+                            folders=[tmp_path, settings.instance_dir, settings.blob_dir],
+                            tmp_path_factory=tmp_path_factory, started=started, log_file=log_file, logged=logged)
+    if at_rest.rows_by_table:  # PostgreSQL: the rows are there, sealed
+        assert at_rest.rows_by_table["activities"] == 1 and at_rest.rows_by_table["calendar_feeds"] == 2
+    if at_rest.dump is not None:
+        assert b"COPY public.activities" in at_rest.dump
+    assert leaks + at_rest.leaks == []

@@ -17,14 +17,10 @@ import uuid
 
 from flask.testing import FlaskClient
 
-from mediation.schema import sqlite_file
 from tests.integration.test_messages import link_accounts
 from tests.integration.test_no_leaks import (
     application_logs_at_debug,
-    pg_dump,
-    scan,
-    scan_files,
-    scan_postgres_tables,
+    leaks_at_rest,
 )
 from tests.integration.web_sessions import client_signed_in_as
 from tests.web.conftest import csrf_from
@@ -105,26 +101,11 @@ def test_no_need_agreement_note_or_summary_leaks(runtime, actors, make_case, dat
 
     logged = caplog.text + "\n".join(f"{r.getMessage()} {r.args!r}" for r in caplog.records)
     assert "INSERT INTO participant_needs" in logged and "INSERT INTO case_closures" in logged
-    database_file = sqlite_file(database_url)
-    local_folders = [tmp_path, settings.instance_dir, settings.blob_dir]
-    if database_file is not None:
-        local_folders.append(database_file.parent)
-    leaks, _ = scan_files(local_folders, canary)
-    runtime.close()
-    more, scanned = scan_files(local_folders, canary)
-    leaks += more
-    basetemp_leaks, _ = scan_files([tmp_path_factory.getbasetemp()], canary, since=started)
-    leaks += basetemp_leaks
-    leaks += scan("captured logs", logged.encode(), canary)
-    assert log_file in scanned
-    if database_file is not None:
-        assert database_file in scanned
-    else:
-        table_leaks, rows_by_table = scan_postgres_tables(database_url, canary)
-        leaks += table_leaks
-        assert rows_by_table["participant_needs"] == 2 and rows_by_table["case_closures"] == 1
-        dump = pg_dump(database_url)
-        if dump is not None:
-            assert b"COPY public.case_closures" in dump
-            leaks += scan("pg_dump", dump, canary)
-    assert leaks == []
+    at_rest = leaks_at_rest(runtime, database_url, canary,
+                            folders=[tmp_path, settings.instance_dir, settings.blob_dir],
+                            tmp_path_factory=tmp_path_factory, started=started, log_file=log_file, logged=logged)
+    if at_rest.rows_by_table:  # PostgreSQL: the rows are there, sealed
+        assert at_rest.rows_by_table["participant_needs"] == 2 and at_rest.rows_by_table["case_closures"] == 1
+    if at_rest.dump is not None:
+        assert b"COPY public.case_closures" in at_rest.dump
+    assert at_rest.leaks == []

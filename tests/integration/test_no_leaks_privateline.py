@@ -16,14 +16,10 @@ import uuid
 from flask import Flask
 from flask.testing import FlaskClient
 
-from mediation.schema import sqlite_file
 from tests.integration.test_messages import link_accounts
 from tests.integration.test_no_leaks import (
     application_logs_at_debug,
-    pg_dump,
-    scan,
-    scan_files,
-    scan_postgres_tables,
+    leaks_at_rest,
 )
 from tests.integration.test_upload_leaks import signed_in
 from tests.integration.web_sessions import client_signed_in_as
@@ -89,28 +85,14 @@ def test_no_canary_of_the_private_line_drafts_or_cover_notes_leaks(runtime, acto
     settings = runtime.settings
     logged = caplog.text + "\n".join(f"{r.getMessage()} {r.args!r}" for r in caplog.records)
     assert "INSERT INTO private_notes" in logged and "drafts" in logged
-    database_file = sqlite_file(database_url)
-    folders = [tmp_path, settings.instance_dir, settings.blob_dir]
-    if database_file is not None:
-        folders.append(database_file.parent)
-    leaks, _ = scan_files(folders, canaries)
-    runtime.close()
-    more, scanned = scan_files(folders, canaries)
-    leaks += more
-    leaks += scan_files([tmp_path_factory.getbasetemp()], canaries, since=started)[0]
-    leaks += scan("captured logs", logged.encode(), canaries)
-    assert log_file in scanned
-    if database_file is not None:
-        assert database_file in scanned
-    else:
-        table_leaks, rows = scan_postgres_tables(database_url, canaries)
-        leaks += table_leaks
-        assert rows["private_notes"] == 3 and rows["drafts"] == 2
-        dump = pg_dump(database_url)
-        if dump is not None:
-            assert b"COPY public.private_notes" in dump
-            leaks += scan("pg_dump", dump, canaries)
-    assert leaks == []
+    at_rest = leaks_at_rest(runtime, database_url, canaries,
+                            folders=[tmp_path, settings.instance_dir, settings.blob_dir],
+                            tmp_path_factory=tmp_path_factory, started=started, log_file=log_file, logged=logged)
+    if at_rest.rows_by_table:  # PostgreSQL: the rows are there, sealed
+        assert at_rest.rows_by_table["private_notes"] == 3 and at_rest.rows_by_table["drafts"] == 2
+    if at_rest.dump is not None:
+        assert b"COPY public.private_notes" in at_rest.dump
+    assert at_rest.leaks == []
 
 
 def token_of(client: FlaskClient, path: str) -> str:

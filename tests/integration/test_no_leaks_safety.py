@@ -17,14 +17,10 @@ import uuid
 
 from flask.testing import FlaskClient
 
-from mediation.schema import sqlite_file
 from mediation.services.lookup import find_case
 from tests.integration.test_no_leaks import (
     application_logs_at_debug,
-    pg_dump,
-    scan,
-    scan_files,
-    scan_postgres_tables,
+    leaks_at_rest,
 )
 from tests.integration.web_sessions import client_signed_in_as
 from tests.web.conftest import csrf_from
@@ -82,26 +78,11 @@ def test_no_risk_factor_consultation_or_disclosure_leaks(runtime, actors, make_c
     logged = caplog.text + "\n".join(f"{r.getMessage()} {r.args!r}" for r in caplog.records)
     assert "INSERT INTO safety_assessments" in logged and "INSERT INTO disclosures" in logged
 
-    database_file = sqlite_file(database_url)
-    local_folders = [tmp_path, settings.instance_dir, settings.blob_dir]
-    if database_file is not None:
-        local_folders.append(database_file.parent)
-    leaks, _ = scan_files(local_folders, canaries)
-    runtime.close()
-    more, scanned = scan_files(local_folders, canaries)
-    leaks += more
-    basetemp_leaks, _ = scan_files([tmp_path_factory.getbasetemp()], canaries, since=started)
-    leaks += basetemp_leaks
-    leaks += scan("captured logs", logged.encode(), canaries)
-    assert log_file in scanned
-    if database_file is not None:
-        assert database_file in scanned
-    else:
-        table_leaks, rows_by_table = scan_postgres_tables(database_url, canaries)
-        leaks += table_leaks
-        assert rows_by_table["safety_assessments"] > 0 and rows_by_table["disclosures"] == 1
-        dump = pg_dump(database_url)
-        if dump is not None:
-            assert b"COPY public.safety_assessments" in dump
-            leaks += scan("pg_dump", dump, canaries)
-    assert leaks == []
+    at_rest = leaks_at_rest(runtime, database_url, canaries,
+                            folders=[tmp_path, settings.instance_dir, settings.blob_dir],
+                            tmp_path_factory=tmp_path_factory, started=started, log_file=log_file, logged=logged)
+    if at_rest.rows_by_table:  # PostgreSQL: the rows are there, sealed
+        assert at_rest.rows_by_table["safety_assessments"] > 0 and at_rest.rows_by_table["disclosures"] == 1
+    if at_rest.dump is not None:
+        assert b"COPY public.safety_assessments" in at_rest.dump
+    assert at_rest.leaks == []

@@ -13,15 +13,12 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from mediation.schema import sqlite_file
 from tests.integration.test_cli import Cli
 from tests.integration.test_messages import link_accounts
 from tests.integration.test_no_leaks import (
     application_logs_at_debug,
-    pg_dump,
+    leaks_at_rest,
     scan,
-    scan_files,
-    scan_postgres_tables,
 )
 from tests.integration.web_sessions import client_signed_in_as
 from tests.web.conftest import csrf_from
@@ -75,23 +72,9 @@ def test_no_questionnaire_comment_leaks(runtime, actors, make_case, database_url
     logged = caplog.text + "\n".join(f"{r.getMessage()} {r.args!r}" for r in caplog.records)
     assert "INSERT INTO evaluations" in logged
 
-    database_file = sqlite_file(database_url)
-    local_folders = [tmp_path, settings.instance_dir, settings.blob_dir]
-    if database_file is not None:
-        local_folders.append(database_file.parent)
-    runtime.close()
-    more, scanned = scan_files(local_folders, canaries)
-    leaks += more
-    leaks += scan_files([tmp_path_factory.getbasetemp()], canaries, since=started)[0]
-    leaks += scan("captured logs", logged.encode(), canaries)
-    assert log_file in scanned
-    if database_file is None:
-        table_leaks, rows_by_table = scan_postgres_tables(database_url, canaries)
-        leaks += table_leaks
-        assert rows_by_table["evaluations"] == 1
-        dump = pg_dump(database_url)
-        if dump is not None:
-            leaks += scan("pg_dump", dump, canaries)
-    else:
-        assert database_file in scanned
-    assert leaks == []
+    at_rest = leaks_at_rest(runtime, database_url, canaries,
+                            folders=[tmp_path, settings.instance_dir, settings.blob_dir],
+                            tmp_path_factory=tmp_path_factory, started=started, log_file=log_file, logged=logged)
+    if at_rest.rows_by_table:  # PostgreSQL: the rows are there, sealed
+        assert at_rest.rows_by_table["evaluations"] == 1
+    assert leaks + at_rest.leaks == []
