@@ -234,11 +234,16 @@ ENGLISH_DOMAIN_WORDS = ("cannot happen yet", "not every participant", "Invalid s
                         "is not possible while", "cannot be negative", "years", "months", "prepare")
 
 
-def _french_browser(browser: Browser) -> Browser:
+def _browser_in(browser: Browser, language: str) -> Browser:
+    """The mediator, signed in, reading the site in ``language``."""
     browser.sign_in("mediator")
-    response = browser.post("/language/fr", headers={"Referer": "http://localhost/"})
+    response = browser.post(f"/language/{language}", headers={"Referer": "http://localhost/"})
     assert response.status_code == 303
     return browser
+
+
+def _french_browser(browser: Browser) -> Browser:
+    return _browser_in(browser, "fr")
 
 
 def _without_english_domain_words(text: str) -> None:
@@ -276,34 +281,43 @@ def test_the_eligibility_explanation_is_said_in_french(browser: Browser, world: 
     assert "at least two years" not in page and "whole days" not in page
 
 
-def test_an_invalid_sentence_is_shown_beside_its_form_in_french_with_what_was_typed(
-        browser: Browser, world: World) -> None:
-    _french_browser(browser)
+# What the sentence form's refusal says in each language, and a heading that shows the whole page is in it.
+SENTENCE_REFUSALS = {
+    "fr": (["La peine n'a pas été enregistrée", "années\u00a0: ne peut pas être négatif, et non -2",
+            "mois\u00a0: doit être un nombre entier, et non 'abc'"], None),
+    "ro": (["Pedeapsa nu a fost înregistrată", "ani: nu poate fi negativ, s-a primit -2",
+            "luni: trebuie să fie un număr întreg, s-a primit 'abc'"], "Pedeapsă și eligibilitate"),
+}
+
+
+@pytest.mark.parametrize("language", list(SENTENCE_REFUSALS))
+def test_an_invalid_sentence_is_shown_beside_its_form_in_the_pages_language_with_what_was_typed(
+        browser: Browser, world: World, language: str) -> None:
+    _browser_in(browser, language)
     case_page = f"/mediator/cases/{world.own_requested}"
     response = browser.post(f"{case_page}/sentence", {
         "version": world.version(world.own_requested), "back": case_page,
         "kind": "fixed", "years": "-2", "months": "abc", "days": "4"})
     assert response.status_code == 400
     page = readable(response)
-    assert '<html lang="fr">' in page
+    assert f'<html lang="{language}">' in page
     problems = re.search(r'<div class="flash flash-error" role="alert" id="sentence-problems">(.*?)</div>', page, re.S)
     assert problems, "the refusal is not beside the sentence form"
     text = html.unescape(re.sub(r"<[^>]+>", " ", problems.group(1)))
-    assert "La peine n'a pas été enregistrée" in text
-    assert "années\u00a0: ne peut pas être négatif, et non -2" in text
-    assert "mois\u00a0: doit être un nombre entier, et non 'abc'" in text
+    expected, heading = SENTENCE_REFUSALS[language]
+    for sentence in expected:
+        assert sentence in text
     _without_english_domain_words(text)
     assert 'id="years" name="years" type="text" inputmode="numeric" value="-2"' in page
     assert 'value="abc"' in page and 'value="4"' in page
     assert 'aria-invalid="true"' in page
-    assert "Sentence and eligibility" not in page  # the whole page is French, not only the refusal
+    assert "Sentence and eligibility" not in page  # the whole page is in the language, not only the refusal
+    if heading is not None:
+        assert heading in page
 
 
 def _romanian_browser(browser: Browser) -> Browser:
-    browser.sign_in("mediator")
-    response = browser.post("/language/ro", headers={"Referer": "http://localhost/"})
-    assert response.status_code == 303
-    return browser
+    return _browser_in(browser, "ro")
 
 
 def test_a_guard_refusal_comes_back_to_the_case_page_in_romanian(browser: Browser, world: World) -> None:
@@ -324,26 +338,6 @@ def test_the_eligibility_explanation_is_said_in_romanian(browser: Browser, world
     page = readable(browser.get(f"/mediator/cases/{world.own_requested}"))
     assert "Eligibil: 3 ani, 6 luni (1277 zile întregi) înseamnă cel puțin doi ani." in page
     assert "at least two years" not in page and "whole days" not in page
-
-
-def test_an_invalid_sentence_is_shown_beside_its_form_in_romanian_with_what_was_typed(
-        browser: Browser, world: World) -> None:
-    _romanian_browser(browser)
-    case_page = f"/mediator/cases/{world.own_requested}"
-    response = browser.post(f"{case_page}/sentence", {
-        "version": world.version(world.own_requested), "back": case_page,
-        "kind": "fixed", "years": "-2", "months": "abc", "days": "4"})
-    assert response.status_code == 400
-    page = readable(response)
-    assert '<html lang="ro">' in page
-    problems = re.search(r'<div class="flash flash-error" role="alert" id="sentence-problems">(.*?)</div>', page, re.S)
-    assert problems, "the refusal is not beside the sentence form"
-    text = html.unescape(re.sub(r"<[^>]+>", " ", problems.group(1)))
-    assert "Pedeapsa nu a fost înregistrată" in text
-    assert "ani: nu poate fi negativ, s-a primit -2" in text
-    assert "luni: trebuie să fie un număr întreg, s-a primit 'abc'" in text
-    _without_english_domain_words(text)
-    assert "Sentence and eligibility" not in page and "Pedeapsă și eligibilitate" in page
 
 
 def test_a_refusal_without_a_back_field_or_referer_still_returns_to_a_page_of_ours(
