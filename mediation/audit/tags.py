@@ -39,6 +39,7 @@ class AuditTag(StrEnum):
     SESSIONS_ENDED = "user:sessions:ended"
     PROGRAMME_ROLE_GRANTED = "user:programme_role:granted"  # the programme and role codes, never a name
     PROGRAMME_ROLE_REVOKED = "user:programme_role:revoked"
+    ORGANISATION_ADDED = "system:organisation:added"  # by the operator; the organisation's id only
     KEYS_ROTATED = "system:keys:rotated"
     KEYS_RETIRED = "system:keys:retired"
     KEYS_PURGED = "system:keys:purged"

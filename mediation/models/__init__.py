@@ -17,11 +17,14 @@ from mediation.models.login_session import LoginSession
 from mediation.models.meeting import FaceToFaceMeeting, MeetingPerson
 from mediation.models.notice import Notice, NoticeKind
 from mediation.models.notification_preference import Channel, NotificationPreference
+from mediation.models.organisation import FIRST_ORGANISATION, Organisation
 from mediation.models.outbox import OutboxEvent, OutboxMessage, OutboxState
 from mediation.models.participant import Participant
+from mediation.models.partner import PartnerService, PartnerServiceLanguage
 from mediation.models.private_line import Draft, DraftPurpose, NoteDirection, NoteKind, PrivateNote
 from mediation.models.process import ProcessHeartbeat
 from mediation.models.programme_role import ProgrammeRole
+from mediation.models.referral import Referral, ReferralField, ReferralKey, ReferralNote
 from mediation.models.safety import ConfidentialityAcknowledgement, Disclosure, SafetyAssessment
 from mediation.models.sentence import SentenceRecord
 from mediation.models.statistics import StatisticsStepDays, StatisticsTally
@@ -31,6 +34,7 @@ from mediation.models.two_factor import RecoveryCode, TwoFactorCredential
 from mediation.models.user import Role, User
 
 __all__ = [
+    "FIRST_ORGANISATION",
     "SYSTEM_CHAIN",
     "Activity",
     "ActivityAttendee",
@@ -70,6 +74,7 @@ __all__ = [
     "Notice",
     "NoticeKind",
     "NotificationPreference",
+    "Organisation",
     "Origin",
     "OutboxEvent",
     "OutboxMessage",
@@ -77,12 +82,18 @@ __all__ = [
     "OuterCircleMember",
     "Participant",
     "ParticipantNeed",
+    "PartnerService",
+    "PartnerServiceLanguage",
     "PhaseNote",
     "PracticalHelp",
     "PrivateNote",
     "ProcessHeartbeat",
     "ProgrammeRole",
     "RecoveryCode",
+    "Referral",
+    "ReferralField",
+    "ReferralKey",
+    "ReferralNote",
     "RequestStatus",
     "Role",
     "SafetyAssessment",

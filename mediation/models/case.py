@@ -74,6 +74,8 @@ class Case(CaseFactsMixin, Base):
         Index("ix_cases_referrer_created", "referred_by_id", "created_at", "id"),
         # A programme's own lists (circles, resocialisation clients) read by programme, step and activity.
         Index("ix_cases_programme_state_updated", "programme", "state", "updated_at", "id"),
+        # A coordinator's lists, within their own organisation.
+        Index("ix_cases_organisation_state_updated", "organisation_id", "state", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -82,6 +84,9 @@ class Case(CaseFactsMixin, Base):
     # see only its own cases (mediation.policy.visibility), each other programme only its own.
     programme: Mapped[str] = mapped_column(String(40), default=VICTIM_OFFENDER_MEDIATION,
                                            server_default=VICTIM_OFFENDER_MEDIATION)
+    # The organisation whose case it is: nobody of another sees it unless a referral shares it, and its content
+    # is sealed under that organisation's own KEK.
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), default=1, server_default="1")
     workflow_version: Mapped[str] = mapped_column(String(40), default=CASE_WORKFLOW_VERSION)
     origin: Mapped[str] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(32), default=CaseState.REQUESTED.value)

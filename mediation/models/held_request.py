@@ -41,6 +41,8 @@ class HeldRequest(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Shown to the requester instead of a case reference; it proves nothing and opens nothing.
     receipt_code: Mapped[str] = mapped_column(String(20), unique=True, default=new_receipt_code)
+    # The organisation whose public form received it: its details are sealed under that organisation's KEK.
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), default=1, server_default="1")
     relationship_to_case: Mapped[str] = mapped_column("relationship", String(32))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     status: Mapped[str] = mapped_column(String(16), default=RequestStatus.PENDING.value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, Index, String
+from sqlalchemy import DateTime, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mediation.db import Base, utcnow
@@ -23,7 +23,10 @@ class Role(StrEnum):
 
 class User(Base):
     __tablename__ = "users"
-    __table_args__ = (Index("ix_users_role_username", "role", "username"),)  # the accounts list, by role
+    __table_args__ = (
+        Index("ix_users_role_username", "role", "username"),  # the accounts list, by role
+        Index("ix_users_organisation_role_username", "organisation_id", "role", "username"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
@@ -31,6 +34,8 @@ class User(Base):
     # participant row, readable only by their mediator (mediation.services.participant_names).
     display_name: Mapped[str] = mapped_column(String(120))
     role: Mapped[str] = mapped_column(String(16))
+    # The organisation the account works or takes part in: it sees only that organisation's cases and accounts.
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), default=1, server_default="1")
     # None until the person activates the account through their invitation: nobody else ever sets it.
     password_hash: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
