@@ -20,7 +20,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from mediation.audit import AuditTag
 from mediation.audit import chain as audit
 from mediation.crypto.errors import CryptoError, KeyUnavailable
-from mediation.crypto.keyring import Keyring
+from mediation.crypto.keyring import Keyrings
 from mediation.crypto.vault import Vault
 from mediation.db import Base, utcnow
 from mediation.heartbeat import LIVE_SECONDS, processes_using
@@ -49,17 +49,19 @@ from workflows.programmes import programmes
 
 
 def rewrap_batch(session: Session, vault: Vault, *, limit: int = 500) -> int:
-    """Rewrap up to ``limit`` data keys (cases', then held requests', then sealed TOTP secrets) not yet under the
-    active KEK; ciphertexts are not touched."""
+    """Rewrap up to ``limit`` data keys (cases', then held requests', then sealed TOTP secrets) not yet under their
+    organisation's active KEK; ciphertexts are not touched."""
     keyring = vault.keyring
     rows = session.execute(
-        select(CaseKey.case_id, CaseKey.kek_id, CaseKey.wrapped_key)
-        .where(CaseKey.wrapped_key.is_not(None), CaseKey.kek_id != keyring.active)
+        select(CaseKey.case_id, CaseKey.kek_id, CaseKey.wrapped_key, Case.organisation_id)
+        .join(Case, Case.id == CaseKey.case_id)
+        .where(CaseKey.wrapped_key.is_not(None), CaseKey.kek_id.not_in(sorted(keyring.actives)))
         .order_by(CaseKey.case_id).limit(limit)).all()
     now = utcnow()
-    for case_id, kek_id, wrapped in rows:
-        data_key = keyring.unwrap(case_id, str(kek_id), cast(bytes, wrapped))  # live keys only: never None
-        new_kek, new_wrapped = keyring.wrap(case_id, data_key)
+    for case_id, kek_id, wrapped, organisation_id in rows:
+        own = keyring.of(organisation_id)
+        data_key = own.unwrap(case_id, str(kek_id), cast(bytes, wrapped))  # live keys only: never None
+        new_kek, new_wrapped = own.wrap(case_id, data_key)
         session.execute(update(CaseKey).where(CaseKey.case_id == case_id, CaseKey.kek_id == kek_id)
                         .values(kek_id=new_kek, wrapped_key=new_wrapped, rewrapped_at=now))
     done = len(rows) + request_keys.rewrap_batch(session, keyring, limit=limit - len(rows))
@@ -69,10 +71,10 @@ def rewrap_batch(session: Session, vault: Vault, *, limit: int = 500) -> int:
 
 def check_all_open(session: Session, vault: Vault) -> int:
     """Unwrap every live data key with the current keyring, so a rotation never starts on a broken one."""
-    rows = session.execute(select(CaseKey.case_id, CaseKey.kek_id, CaseKey.wrapped_key)
-                           .where(CaseKey.wrapped_key.is_not(None))).all()
-    for case_id, kek_id, wrapped in rows:
-        vault.keyring.unwrap(case_id, str(kek_id), cast(bytes, wrapped))
+    rows = session.execute(select(CaseKey.case_id, CaseKey.kek_id, CaseKey.wrapped_key, Case.organisation_id)
+                           .join(Case, Case.id == CaseKey.case_id).where(CaseKey.wrapped_key.is_not(None))).all()
+    for case_id, kek_id, wrapped, organisation_id in rows:
+        vault.keyring_of(organisation_id).unwrap(case_id, str(kek_id), cast(bytes, wrapped))
     return (len(rows) + request_keys.check_all_open(session, vault.keyring)
             + two_factor.check_all_open(session, vault.keyring)
             + notification_keys.check_all_open(session, vault.keyring))
@@ -80,7 +82,7 @@ def check_all_open(session: Session, vault: Vault) -> int:
 
 def record_rotation(session: Session, vault: Vault, rewrapped: int) -> None:
     audit.record(session, AuditTag.KEYS_ROTATED, actor=None, now=utcnow(), anonymous_role="operator",
-                 details={"active_kek": vault.keyring.active, "rewrapped": rewrapped})
+                 details={"active_keks": sorted(vault.keyring.actives), "rewrapped": rewrapped})
 
 
 def keys_in_use(session: Session) -> dict[str, int]:
@@ -95,7 +97,7 @@ def keys_in_use(session: Session) -> dict[str, int]:
     return in_use
 
 
-def unopenable_data_keys(engine: Engine, keyring: Keyring) -> dict[str, int]:
+def unopenable_data_keys(engine: Engine, keyring: Keyrings) -> dict[str, int]:
     """How many live data keys (cases' and held requests') do not open with ``keyring``, by the KEK that wraps
     them (empty: all open)."""
     failing: dict[str, int] = {}
@@ -123,7 +125,7 @@ def live_data_keys(engine: Engine) -> int:
 
 def check_retirable(session: Session, vault: Vault, kek_id: str) -> None:
     """Refuse to retire a KEK that is active, still wraps a data key, or is still active in a live process."""
-    if kek_id == vault.keyring.active:
+    if kek_id in vault.keyring.actives:
         raise CryptoError("the active KEK cannot be retired; rotate to a new one first")
     if kek_id not in vault.keyring.keys:
         raise CryptoError("there is no KEK %(kek_id)s in the keyring", kek_id=repr(kek_id))
