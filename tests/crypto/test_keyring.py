@@ -14,7 +14,15 @@ import pytest
 from cryptography.exceptions import InvalidTag
 
 from mediation.crypto.errors import CryptoError, KeyUnavailable
-from mediation.crypto.keyring import KEY_BYTES, Keyring, Keyrings, generate_keyring, new_kek, read_keyring, write_keyring
+from mediation.crypto.keyring import (
+    KEY_BYTES,
+    Keyring,
+    Keyrings,
+    generate_keyring,
+    new_kek,
+    read_keyring,
+    write_keyring,
+)
 
 DATA_KEY = bytes(range(32))
 
