@@ -71,7 +71,7 @@ def test_a_damaged_multi_organisation_file_is_refused_naming_it(keyrings):
     data["organisations"]["2"]["active"] = "kek-nowhere"
     with pytest.raises(CryptoError, match="not among its keys"):
         Keyrings.from_json(json.dumps(data), "keyring.json")
-    with pytest.raises(CryptoError, match="keyring.json is not a valid keyring"):
+    with pytest.raises(CryptoError, match=r"keyring\.json is not a valid keyring"):
         Keyrings.from_json('{"organisations": {"one": {}}}', "keyring.json")
 
 
