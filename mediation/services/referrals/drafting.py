@@ -21,7 +21,7 @@ from mediation.crypto import referral_keys
 from mediation.crypto.vault import Vault
 from mediation.db import utcnow
 from mediation.errors import InvalidInput, NotFound, WrongState
-from mediation.models import Case, Participant, PartnerService, Referral, ReferralField, Role, User
+from mediation.models import Case, Organisation, Participant, PartnerService, Referral, ReferralField, Role, User
 from mediation.policy import mediates
 from mediation.references import next_reference
 from mediation.services import lookup, programme_cases, training_access
@@ -207,3 +207,33 @@ def record_consent(session: Session, vault: Vault, actor: User, reference: objec
     _record(session, vault, actor, referral, rows=rows, version=version)
     return referral
 
+
+
+@dataclass(frozen=True)
+class DraftForm:
+    """What the draft form shows: the partner's service, the case's people to choose from, the consent wording."""
+
+    service_id: int
+    kind: str
+    organisation: str
+    area: str
+    custody_stage: str
+    case_reference: str | None
+    people: tuple[tuple[int, str], ...]
+
+
+def draft_form(session: Session, actor: User, service_id: object, case_reference: object = None) -> DraftForm:
+    """The form for a new referral to this service (and this case's people, when one is given)."""
+    require_worker(actor)
+    wanted = _id(service_id, Words("partner service"))
+    service = session.get(PartnerService, wanted) if wanted is not None else None
+    if service is None:
+        raise NotFound("There is no such partner service.")
+    offered_service(session, actor, service.id, "in_custody" if service.custody_stage == "in_custody"
+                    else "after_release")
+    case, people = (case_people(session, actor, case_reference) if case_reference not in (None, "")
+                    else (None, {}))
+    organisation = session.get(Organisation, service.organisation_id)
+    return DraftForm(service.id, service.kind, organisation.name if organisation is not None else "", service.area,
+                     service.custody_stage, case.reference if case is not None else None,
+                     tuple(sorted(people.items(), key=lambda item: (item[1], item[0]))))
