@@ -25,6 +25,7 @@ from workflows.referral_workflow import WITH_PARTNER
 from workflows.words import Words
 
 MAX_NOTE = 5000
+NOTES_SHOWN = 50  # a page shows the newest ones (a referral's notes are few; a page never grows without end)
 
 
 @dataclass(frozen=True)
@@ -54,9 +55,11 @@ def add_note(session: Session, vault: Vault, actor: User, reference: object, *, 
 
 
 def open_notes(session: Session, vault: Vault, actor: User, referral: Referral) -> list[NoteView]:
-    """The receiving side's notes, opened and the reading audited (the caller checked the side)."""
-    rows = session.execute(select(ReferralNote, User.display_name).join(User, User.id == ReferralNote.author_id)
-                           .where(ReferralNote.referral_id == referral.id).order_by(ReferralNote.id)).all()
+    """The receiving side's newest notes, oldest first, opened and the reading audited (the caller checked the
+    side)."""
+    rows = list(reversed(session.execute(
+        select(ReferralNote, User.display_name).join(User, User.id == ReferralNote.author_id)
+        .where(ReferralNote.referral_id == referral.id).order_by(ReferralNote.id.desc()).limit(NOTES_SHOWN)).all()))
     if not rows:
         return []
     key = keys.data_key(session, vault, referral, "receiving")
