@@ -18,9 +18,11 @@ from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
 from mediation.models import Role
+from mediation.services import notices
 from mediation.services.referrals import consent, drafting, moves, notes, views
 from mediation.services.referrals.access import WORKER_ROLES
 from mediation.services.referrals.wording import CONSENT_WORDINGS, CURRENT_WORDING
+from web.back import back_to
 from web.calls import call_as_user, call_with_vault, read_as_user
 from web.extensions import login_manager
 from web.forms import form_text
@@ -88,9 +90,10 @@ def _choices() -> dict[str, tuple[object, object]]:
 
 @bp.route("")
 def outgoing() -> ResponseReturnValue:
-    page = read_as_user(views.outgoing, list_query(key=views.LIST_KEY))
-    return render_template("referrals/list.html", page=page, endpoint="referrals.outgoing",
-                           title=_("My referrals"), partner_heading=_("Partner organisation"))
+    board = read_as_user(views.outgoing_board, list_query(key=views.LIST_KEY))
+    return render_template("referrals/list.html", page=board.page, notices=board.notices,
+                           endpoint="referrals.outgoing", title=_("My referrals"),
+                           partner_heading=_("Partner organisation"))
 
 
 @bp.route("/organisation")
@@ -102,15 +105,22 @@ def organisation() -> ResponseReturnValue:
 
 @bp.route("/inbox")
 def inbox() -> ResponseReturnValue:
-    page = read_as_user(views.inbox, list_query(key=views.LIST_KEY))
-    return render_template("referrals/list.html", page=page, endpoint="referrals.inbox",
-                           title=_("Referrals received"), partner_heading=_("Referring organisation"))
+    board = read_as_user(views.inbox_board, list_query(key=views.LIST_KEY))
+    return render_template("referrals/list.html", page=board.page, notices=board.notices,
+                           endpoint="referrals.inbox", title=_("Referrals received"),
+                           partner_heading=_("Referring organisation"))
 
 
 @bp.route("/mine")
 def mine() -> ResponseReturnValue:
     page = read_as_user(views.mine, list_query(key=views.LIST_KEY))
     return render_template("referrals/mine.html", page=page, status=PERSON_STATUS)
+
+
+@bp.route("/notices/<int:notice_id>/dismiss", methods=["POST"])
+def dismiss_notice(notice_id: int) -> ResponseReturnValue:
+    call_as_user(notices.dismiss, notice_id)
+    return redirect(back_to(url_for("referrals.outgoing")), code=303)
 
 
 # --- a new referral ----------------------------------------------------------------------------------------------

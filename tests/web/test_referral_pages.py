@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from mediation.db import Base
-from mediation.models import Referral
+from mediation.models import Notice, Referral
 from mediation.services.referrals import moves, notes
 from mediation.services.referrals.wording import CURRENT_WORDING
 from tests.integration.referral_world import ReferralWorld, build_world, draft, step
@@ -48,6 +48,7 @@ RECEIVING = {"b_coordinator": 303, "b_worker": 303}
 class MatrixWorld(ReferralWorld):
     draft: str = ""
     sent: str = ""
+    notice: int = 0  # the referring worker's notice that the partner accepted a referral
     canaries: dict[str, str] = field(default_factory=dict)
 
 
@@ -93,6 +94,8 @@ ROUTES = (
           lambda w: {"trigger": "accept"}),
     Route("referrals.withdraw_consent", "POST", lambda w: f"/referrals/{w.sent}/withdraw-consent",
           {**NOBODY, **REFERRING, "person": 303, "b_coordinator": 403, "b_worker": 403}),
+    Route("referrals.dismiss_notice", "POST", lambda w: f"/referrals/notices/{w.notice}/dismiss",
+          {**NOBODY, "a_worker": 303}),  # someone else's notice answers like a missing one
     Route("referrals.withdraw", "POST", lambda w: f"/referrals/{w.sent}/withdraw",
           {**NOBODY, **REFERRING, **RECEIVING, "person": 403}),
 )
@@ -112,6 +115,11 @@ def world(runtime, actors) -> MatrixWorld:
         moves.assign_worker(s, built.b_coordinator, made.sent, built.b_worker.id)
     with runtime.transaction() as s:
         notes.add_note(s, runtime.vault, built.b_coordinator, made.sent, text=canaries["note"])
+    accepted = draft(runtime, built, fields={})
+    step(runtime, built.a_worker, accepted, "send")
+    step(runtime, built.b_coordinator, accepted, "accept")
+    with runtime.transaction() as s:
+        made.notice = s.scalar(select(Notice.id).where(Notice.user_id == built.a_worker.id))
     return made
 
 
@@ -239,6 +247,8 @@ def test_the_story_through_the_pages_draft_send_accept_and_the_person_withdraws(
     shown = partner.get(f"/referrals/{reference}").get_data(as_text=True)
     assert "Ana Pop" in shown and "2027-01-05" in shown
     partner.post(f"/referrals/{reference}/move", data={"csrf_token": csrf_from(shown), "trigger": "accept"})
+    told = worker.get("/referrals").get_data(as_text=True)
+    assert "A partner accepted one of your referrals." in told and "Ana Pop" not in told
     mine = person.get("/referrals/mine").get_data(as_text=True)
     assert "Casa B" in mine and "The partner accepted it" in mine
     own = person.get(f"/referrals/{reference}").get_data(as_text=True)

@@ -22,9 +22,10 @@ from mediation.crypto import referral_keys
 from mediation.crypto.vault import Vault
 from mediation.db import utcnow
 from mediation.errors import Forbidden
-from mediation.models import Case, Organisation, PartnerService, Referral, Role, User
+from mediation.models import Case, Notice, NoticeKind, Organisation, PartnerService, Referral, Role, User
 from mediation.policy import require_active
 from mediation.services.listing import ListQuery, Page, fetch_page
+from mediation.services.notices import NOTICES_SHOWN, NoticeView
 from mediation.services.referrals import keys, trail
 from mediation.services.referrals.access import find_referral, is_coordinator, require_worker
 from mediation.services.referrals.moves import facts_of, missing_consent, standing_may
@@ -201,6 +202,33 @@ def mine(session: Session, actor: User, query: ListQuery) -> Page[ReferralRow]:
     if actor.role != Role.PARTICIPANT:
         raise Forbidden("Only the person referred sees this list, from their own account.")
     return _page(session, query, Referral.person_id == actor.id, "receiving")
+
+
+REFERRAL_NOTICES = (NoticeKind.REFERRAL_RECEIVED, NoticeKind.REFERRAL_ACCEPTED, NoticeKind.REFERRAL_DECLINED,
+                    NoticeKind.REFERRAL_COMPLETED, NoticeKind.REFERRAL_ENDED)
+
+
+@dataclass(frozen=True)
+class Board:
+    """A list of referrals with the reader's referral notices not yet dismissed (staff have no other board)."""
+
+    page: Page[ReferralRow]
+    notices: list[NoticeView]
+
+
+def _notices(session: Session, actor: User) -> list[NoticeView]:
+    rows = session.execute(select(Notice.id, Notice.kind, Notice.created_at).where(
+        Notice.user_id == actor.id, Notice.dismissed_at.is_(None),
+        Notice.kind.in_([kind.value for kind in REFERRAL_NOTICES])).order_by(Notice.id.desc()).limit(NOTICES_SHOWN))
+    return [NoticeView(row.id, row.kind, None, row.created_at) for row in rows]
+
+
+def outgoing_board(session: Session, actor: User, query: ListQuery) -> Board:
+    return Board(outgoing(session, actor, query), _notices(session, actor))
+
+
+def inbox_board(session: Session, actor: User, query: ListQuery) -> Board:
+    return Board(inbox(session, actor, query), _notices(session, actor))
 
 
 def consent_wording(version: str = CURRENT_WORDING) -> Words:
