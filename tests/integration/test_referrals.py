@@ -4,6 +4,8 @@ and every step in both organisations' own audit chains."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import func, select
 
@@ -304,3 +306,28 @@ def test_lists_page_through_many(runtime, world):
         after = ListQuery(size=2, cursor=Cursor("after", decode_key(first.next_after, views.LIST_KEY)))
         second = views.outgoing(s, world.a_worker, after)
     assert [r.reference for r in first.items + second.items] == list(reversed(made))[:4]
+
+
+def test_two_accepting_at_once_are_one_accept_and_one_clear_refusal(runtime, world):
+    reference = draft(runtime, world)
+    step(runtime, world.a_worker, reference, "send")
+    with runtime.transaction() as s:
+        moves.assign_worker(s, world.b_coordinator, reference, world.b_worker.id)
+    results: list[str] = []
+    start = threading.Barrier(2)
+
+    def accept(actor) -> None:
+        start.wait(timeout=10)
+        try:
+            with runtime.transaction() as s:
+                results.append(moves.move(s, actor, reference, "accept"))
+        except WrongState as refused:
+            results.append(str(refused))
+
+    threads = [threading.Thread(target=accept, args=(actor,)) for actor in (world.b_coordinator, world.b_worker)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(results) == ["This referral was already accepted.", "accepted"]
+    assert chain_tags(runtime, world.a).count(AuditTag.REFERRAL_ACCEPT) == 1

@@ -93,8 +93,8 @@ def find_referral(session: Session, actor: User, reference: object, *,
     require_active(actor)
     wanted = normalise_reference(reference)
     query = select(Referral).where(Referral.reference == wanted)
-    if lock:
-        query = query.with_for_update().execution_options(populate_existing=True)
+    if lock:  # FOR NO KEY UPDATE: writers of the referral queue here; rows that point at it never wait on it
+        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
     referral = session.scalars(query).one_or_none()
     standing = standing_on(actor, referral) if referral is not None else None
     if referral is None or standing is None:
