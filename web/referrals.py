@@ -144,9 +144,11 @@ def new() -> ResponseReturnValue:
 @bp.route(REFERRAL)
 def referral(reference: str) -> ResponseReturnValue:
     page = call_with_vault(views.referral_page, reference)  # opening shared fields and notes is audited
-    template = "referrals/person.html" if page.side == "person" else "referrals/referral.html"
-    return render_template(template, referral=page, actions=ACTIONS, status=PERSON_STATUS, fields=SHAREABLE_FIELDS,
-                           wording_text=say(CONSENT_WORDINGS[page.consent_version]) if page.consent_version else None)
+    if page.side == "person":  # the wording they agreed to, as it was
+        agreed = say(CONSENT_WORDINGS[page.consent_version]) if page.consent_version in CONSENT_WORDINGS else None
+        return render_template("referrals/person.html", referral=page, status=PERSON_STATUS, wording_text=agreed)
+    return render_template("referrals/referral.html", referral=page, actions=ACTIONS, fields=SHAREABLE_FIELDS,
+                           wording=CURRENT_WORDING, wording_text=say(CONSENT_WORDINGS[CURRENT_WORDING]))
 
 
 @bp.route(f"{REFERRAL}/consent", methods=["POST"])

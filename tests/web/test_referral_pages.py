@@ -257,3 +257,26 @@ def test_the_story_through_the_pages_draft_send_accept_and_the_person_withdraws(
     assert "Ana Pop" not in partner.get(f"/referrals/{reference}").get_data(as_text=True)
     with runtime.transaction() as s:
         assert s.scalar(select(Referral.consent_withdrawn_at).where(Referral.reference == reference)) is not None
+
+
+def test_a_field_without_consent_stops_the_send_until_the_consent_is_recorded_on_the_draft(app, runtime, world):
+    worker = principals(app, world)["a_worker"]
+    form = worker.get(f"/referrals/new?service={world.housing}").get_data(as_text=True)
+    created = worker.post("/referrals/new", data={
+        "csrf_token": csrf_from(form), "service": str(world.housing), "stage": "after_release",
+        "wording": CURRENT_WORDING, "share_risk_summary": "yes", "value_risk_summary": "Low."})
+    page_address = created.headers["Location"]
+    page = worker.get(page_address).get_data(as_text=True)
+    assert "has not consented to share" in page and "summary of risks" in page
+    refused = worker.post(f"{page_address}/send", data={"csrf_token": csrf_from(page)}, follow_redirects=True)
+    assert "not consented to share" in refused.get_data(as_text=True)
+    assert "flash-error" in refused.get_data(as_text=True)
+    worker.post(f"{page_address}/consent", data={
+        "csrf_token": csrf_from(page), "wording": CURRENT_WORDING, "share_risk_summary": "yes",
+        "value_risk_summary": "Low.", "consent_risk_summary": "yes"})
+    page = worker.get(page_address).get_data(as_text=True)
+    assert "has not consented to share" not in page
+    assert worker.post(f"{page_address}/send", data={"csrf_token": csrf_from(page)}).status_code == 303
+    with runtime.transaction() as s:
+        reference = page_address.rsplit("/", 1)[1]
+        assert s.scalar(select(Referral.state).where(Referral.reference == reference)) == "sent"

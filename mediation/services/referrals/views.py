@@ -85,6 +85,11 @@ class ReferralPage:
         return self.consent_withdrawn_at is None and self.side in ("person", "referring")
 
     @property
+    def given(self) -> dict[str, tuple[str | None, bool]]:
+        """What was recorded, by field: the draft's consent form starts from it."""
+        return {f.field: (f.value, f.consented) for f in self.fields}
+
+    @property
     def can_add_note(self) -> bool:
         return self.side == "receiving" and self.state in ("sent", "accepted", "in_progress")
 
