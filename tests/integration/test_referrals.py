@@ -331,3 +331,19 @@ def test_two_accepting_at_once_are_one_accept_and_one_clear_refusal(runtime, wor
         thread.join(timeout=30)
     assert sorted(results) == ["This referral was already accepted.", "accepted"]
     assert chain_tags(runtime, world.a).count(AuditTag.REFERRAL_ACCEPT) == 1
+
+
+def test_a_mediation_case_is_for_its_mediator_and_the_coordinator_never_the_referring_staff(runtime, world,
+                                                                                           make_case, actors):
+    case = make_case()  # mediated by A's mediator, forwarded by A's staff member
+
+    def referred_from_case(actor) -> Referral:
+        with runtime.transaction() as s:
+            return drafting.create_draft(s, runtime.vault, actor, service_id=world.housing, stage="after_release",
+                                         case_reference=case)
+
+    assert referred_from_case(actors.mediator).case_id is not None
+    assert referred_from_case(actors.admin).case_id is not None
+    for outsider in (actors.staff, actors.other_mediator, world.c_coordinator):  # staff see received only
+        with pytest.raises(NotFound):
+            referred_from_case(outsider)
