@@ -347,3 +347,27 @@ def test_a_mediation_case_is_for_its_mediator_and_the_coordinator_never_the_refe
     for outsider in (actors.staff, actors.other_mediator, world.c_coordinator):  # staff see received only
         with pytest.raises(NotFound):
             referred_from_case(outsider)
+
+
+def test_a_circle_offers_its_core_member_to_the_circles_coordinator_only(runtime, world, actors):
+    from mediation.services.circles import lifecycle, roster
+    from tests.integration.circles_steps import circle_people, new_circle
+
+    people = circle_people(runtime, actors.admin, actors.staff, prefix="cx.")
+    circle = new_circle(runtime, people)
+    with runtime.transaction() as s:
+        lifecycle.move(s, people.coordinator, circle, "assess")
+    with runtime.transaction() as s:
+        roster.link_core_member(s, people.coordinator, circle, people.core.username)
+    with runtime.transaction() as s:
+        _case, offered = drafting.case_people(s, people.coordinator, circle)
+    assert offered == {people.core.id: "Core Member"}
+    with runtime.transaction() as s:
+        referral = drafting.create_draft(s, runtime.vault, people.coordinator, service_id=world.housing,
+                                         stage="after_release", case_reference=circle, person_id=people.core.id)
+        assert referral.person_id == people.core.id
+    with pytest.raises(NotFound), runtime.transaction() as s:  # a supervisor of no circle here
+        drafting.case_people(s, people.supervisor, circle)
+    with pytest.raises(Forbidden), runtime.transaction() as s:  # volunteers do not refer
+        drafting.create_draft(s, runtime.vault, people.volunteers[0], service_id=world.housing,
+                              stage="after_release", case_reference=circle)
