@@ -371,3 +371,28 @@ def test_a_circle_offers_its_core_member_to_the_circles_coordinator_only(runtime
     with pytest.raises(Forbidden), runtime.transaction() as s:  # volunteers do not refer
         drafting.create_draft(s, runtime.vault, people.volunteers[0], service_id=world.housing,
                               stage="after_release", case_reference=circle)
+
+
+def test_rotating_an_organisations_kek_rewraps_its_referral_keys_and_the_content_still_opens(runtime, world):
+    from mediation.crypto.keyring import new_kek
+    from mediation.services.referrals import keys
+
+    reference = draft(runtime, world)
+    step(runtime, world.a_worker, reference, "send")
+    with runtime.transaction() as s:
+        notes.add_note(s, runtime.vault, world.b_coordinator, reference, text="Met the person.")
+    old = runtime.vault.keyring
+    rotated = old.with_new_active(*new_kek()).without(old.active)
+    with runtime.transaction() as s:
+        assert keys.keys_by_kek(s) == {old.active: 2}
+        assert keys.unopenable(s, lambda _organisation: rotated) == {old.active: 2}
+        assert keys.rewrap_batch(s, old.with_new_active(rotated.active, rotated.keys[rotated.active]), world.a) == 1
+        assert keys.rewrap_batch(s, old.with_new_active(rotated.active, rotated.keys[rotated.active]), world.b) == 1
+        assert keys.rewrap_batch(s, rotated, world.c) == 0
+    with runtime.transaction() as s:
+        assert keys.keys_by_kek(s) == {rotated.active: 2}
+        assert keys.unopenable(s, lambda _organisation: rotated) == {}
+    runtime.vault.keyring = rotated
+    shown = page_of(runtime, world.b_coordinator, reference)
+    assert {f.value for f in shown.fields} == {"Ana Pop", "0722 000 000"}
+    assert [n.body for n in shown.notes] == ["Met the person."]

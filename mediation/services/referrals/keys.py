@@ -7,13 +7,15 @@ lead's rewrap on rotation can find it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mediation.crypto import referral_keys
 from mediation.crypto.errors import KeyUnavailable
+from mediation.crypto.keyring import Keyring
 from mediation.crypto.vault import Vault
 from mediation.db import utcnow
 from mediation.models import Referral, ReferralKey
@@ -53,3 +55,43 @@ def data_key(session: Session, vault: Vault, referral: Referral, side: str, *, c
             key = referral_keys.unwrap(vault.keyring_of(row.organisation_id), referral.id, side, kek_id, wrapped)
     known[(referral.id, side)] = key
     return key
+
+
+# --- key management (for ``mediation.services.keys``: the lead wires these into rotate, rewrap and check) -----
+
+_LIVE = ReferralKey.wrapped_key.is_not(None)
+
+
+def rewrap_batch(session: Session, keyring: Keyring, organisation_id: int, *, limit: int = 500) -> int:
+    """Rewrap up to ``limit`` of one organisation's live referral keys not yet under its active KEK (``keyring``
+    is that organisation's); the sealed values and notes are not touched. Returns how many were rewrapped."""
+    if limit <= 0:
+        return 0
+    rows = list(session.scalars(select(ReferralKey).where(
+        _LIVE, ReferralKey.organisation_id == organisation_id, ReferralKey.kek_id != keyring.active)
+        .order_by(ReferralKey.referral_id, ReferralKey.side).limit(limit).with_for_update()))
+    for row in rows:
+        data = referral_keys.unwrap(keyring, row.referral_id, row.side, str(row.kek_id), cast(bytes, row.wrapped_key))
+        row.kek_id, row.wrapped_key = referral_keys.wrap(keyring, row.referral_id, row.side, data)
+    session.flush()
+    return len(rows)
+
+
+def unopenable(session: Session, keyring_of: Callable[[int], Keyring]) -> dict[str, int]:
+    """How many live referral keys do not open with their organisation's keyring, by KEK (a check after a
+    restore or a rotation; ``keyring_of`` is ``Vault.keyring_of``)."""
+    failing: dict[str, int] = {}
+    rows = session.execute(select(ReferralKey.referral_id, ReferralKey.side, ReferralKey.organisation_id,
+                                  ReferralKey.kek_id, ReferralKey.wrapped_key).where(_LIVE))
+    for referral_id, side, organisation_id, kek_id, wrapped in rows:
+        try:
+            referral_keys.unwrap(keyring_of(organisation_id), referral_id, side, str(kek_id), wrapped)
+        except KeyUnavailable:
+            failing[str(kek_id)] = failing.get(str(kek_id), 0) + 1
+    return failing
+
+
+def keys_by_kek(session: Session) -> dict[str, int]:
+    """How many live referral keys each KEK wraps (what retiring a KEK would make unreadable)."""
+    rows = session.execute(select(ReferralKey.kek_id, func.count()).where(_LIVE).group_by(ReferralKey.kek_id))
+    return {str(kek_id): count for kek_id, count in rows if kek_id is not None}
