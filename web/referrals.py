@@ -92,7 +92,7 @@ def _choices() -> dict[str, tuple[object, object]]:
 def outgoing() -> ResponseReturnValue:
     board = read_as_user(views.outgoing_board, list_query(key=views.LIST_KEY))
     return render_template("referrals/list.html", page=board.page, notices=board.notices,
-                           endpoint="referrals.outgoing", title=_("My referrals"),
+                           endpoint="referrals.outgoing", title=_("My referrals to partners"),
                            partner_heading=_("Partner organisation"))
 
 
@@ -107,7 +107,7 @@ def organisation() -> ResponseReturnValue:
 def inbox() -> ResponseReturnValue:
     board = read_as_user(views.inbox_board, list_query(key=views.LIST_KEY))
     return render_template("referrals/list.html", page=board.page, notices=board.notices,
-                           endpoint="referrals.inbox", title=_("Referrals received"),
+                           endpoint="referrals.inbox", title=_("Referrals received from partners"),
                            partner_heading=_("Referring organisation"))
 
 
