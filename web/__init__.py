@@ -33,6 +33,7 @@ from web import (
     portal_care,  # noqa: F401 - adds its routes to the portal's blueprint
     portal_evaluation,  # noqa: F401 - adds its routes to the portal's blueprint
     public,
+    referrals,
     safety,  # noqa: F401 - its views join the mediator's and the portal's blueprints
     staff,
     statistics,  # noqa: F401 - adds its routes to the coordinator's blueprint
@@ -133,6 +134,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.register_blueprint(circles.bp)  # Circles of Support and Accountability
     app.register_blueprint(training.bp)  # the resocialisation training programme (its grants, not a role)
+    app.register_blueprint(referrals.bp)  # referrals to partner organisations, with the person's consent
 
 
 def register_hooks(app: Flask) -> None:

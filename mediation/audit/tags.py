@@ -180,6 +180,23 @@ class AuditTag(StrEnum):
     CIRCLE_CONCERN_ACKNOWLEDGED = "content:circle_concern:acknowledged"
     CIRCLE_CONCERN_DECRYPTED = "content:circle_concern:decrypted"
 
+    # Referrals to a partner (mediation.services.referrals): each step in both organisations' own chains (ids and
+    # codes only: never a shared value, never a note).
+    REFERRAL_DRAFTED = "referral:referral:drafted"
+    REFERRAL_CONSENT_RECORDED = "referral:consent:recorded"  # the fields, whether consented, the wording version
+    REFERRAL_CONSENT_WITHDRAWN = "referral:consent:withdrawn"  # the values were erased with it
+    REFERRAL_WORKER_ASSIGNED = "referral:worker:assigned"
+    REFERRAL_NOTE_ADDED = "referral:note:added"
+    REFERRAL_FIELDS_DECRYPTED = "referral:fields:decrypted"
+    REFERRAL_NOTES_DECRYPTED = "referral:note:decrypted"
+    REFERRAL_SEND = "referral:workflow:send"
+    REFERRAL_ACCEPT = "referral:workflow:accept"
+    REFERRAL_DECLINE = "referral:workflow:decline"
+    REFERRAL_START = "referral:workflow:start"
+    REFERRAL_COMPLETE = "referral:workflow:complete"
+    REFERRAL_END = "referral:workflow:end"
+    REFERRAL_WITHDRAW = "referral:workflow:withdraw"
+
     @classmethod
     def for_programme_trigger(cls, subject: str, trigger: str) -> AuditTag:
         """The tag of a programme's trigger; ``subject`` is the programme's audit subject (circle, client)."""

@@ -1,0 +1,97 @@
+"""Each side's data key of a referral, made and opened through its own organisation's keyring.
+
+The referring side's key seals the shared values, the receiving side's the partner's notes
+(``mediation.crypto.referral_keys``). A key is unwrapped once per transaction; its row names the KEK, so the
+lead's rewrap on rotation can find it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import cast
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mediation.crypto import referral_keys
+from mediation.crypto.errors import KeyUnavailable
+from mediation.crypto.keyring import Keyring
+from mediation.crypto.vault import Vault
+from mediation.db import utcnow
+from mediation.models import Referral, ReferralKey
+
+_SESSION_KEYS = "mediation.referral_keys"
+
+
+def _organisation_of(referral: Referral, side: str) -> int:
+    return referral.referring_organisation_id if side == "referring" else referral.receiving_organisation_id
+
+
+def data_key(session: Session, vault: Vault, referral: Referral, side: str, *, create: bool = False) -> bytes:
+    """The side's data key; with ``create``, a new one wrapped by that side's organisation (caller's transaction)."""
+    known: dict[tuple[int, str], bytes] = session.info.setdefault(_SESSION_KEYS, {})
+    if (referral.id, side) in known:
+        return known[(referral.id, side)]
+    organisation_id = _organisation_of(referral, side)
+    row = session.scalar(select(ReferralKey).where(ReferralKey.referral_id == referral.id, ReferralKey.side == side))
+    if row is None:
+        if not create:
+            raise KeyUnavailable("referral #%(id)s has no %(side)s key yet", id=referral.id, side=side)
+        vault.refresh(force=True)  # never wrap a new key under a KEK another process has just replaced
+        key = referral_keys.new_data_key()
+        kek_id, wrapped = referral_keys.wrap(vault.keyring_of(organisation_id), referral.id, side, key)
+        session.add(ReferralKey(referral_id=referral.id, side=side, organisation_id=organisation_id, kek_id=kek_id,
+                                wrapped_key=wrapped, created_at=utcnow()))
+        session.flush()
+    else:
+        if row.wrapped_key is None or row.destroyed_at is not None:
+            raise KeyUnavailable("the %(side)s key of referral #%(id)s was destroyed", id=referral.id, side=side)
+        kek_id, wrapped = str(row.kek_id), cast(bytes, row.wrapped_key)
+        try:
+            key = referral_keys.unwrap(vault.keyring_of(row.organisation_id), referral.id, side, kek_id, wrapped)
+        except KeyUnavailable:
+            if not vault.refresh(force=True):  # rewrapped by another process under a KEK not loaded here?
+                raise
+            key = referral_keys.unwrap(vault.keyring_of(row.organisation_id), referral.id, side, kek_id, wrapped)
+    known[(referral.id, side)] = key
+    return key
+
+
+# --- key management (for ``mediation.services.keys``: the lead wires these into rotate, rewrap and check) -----
+
+_LIVE = ReferralKey.wrapped_key.is_not(None)
+
+
+def rewrap_batch(session: Session, keyring: Keyring, organisation_id: int, *, limit: int = 500) -> int:
+    """Rewrap up to ``limit`` of one organisation's live referral keys not yet under its active KEK (``keyring``
+    is that organisation's); the sealed values and notes are not touched. Returns how many were rewrapped."""
+    if limit <= 0:
+        return 0
+    rows = list(session.scalars(select(ReferralKey).where(
+        _LIVE, ReferralKey.organisation_id == organisation_id, ReferralKey.kek_id != keyring.active)
+        .order_by(ReferralKey.referral_id, ReferralKey.side).limit(limit).with_for_update()))
+    for row in rows:
+        data = referral_keys.unwrap(keyring, row.referral_id, row.side, str(row.kek_id), cast(bytes, row.wrapped_key))
+        row.kek_id, row.wrapped_key = referral_keys.wrap(keyring, row.referral_id, row.side, data)
+    session.flush()
+    return len(rows)
+
+
+def unopenable(session: Session, keyring_of: Callable[[int], Keyring]) -> dict[str, int]:
+    """How many live referral keys do not open with their organisation's keyring, by KEK (a check after a
+    restore or a rotation; ``keyring_of`` is ``Vault.keyring_of``)."""
+    failing: dict[str, int] = {}
+    rows = session.execute(select(ReferralKey.referral_id, ReferralKey.side, ReferralKey.organisation_id,
+                                  ReferralKey.kek_id, ReferralKey.wrapped_key).where(_LIVE))
+    for referral_id, side, organisation_id, kek_id, wrapped in rows:
+        try:
+            referral_keys.unwrap(keyring_of(organisation_id), referral_id, side, str(kek_id), wrapped)
+        except KeyUnavailable:
+            failing[str(kek_id)] = failing.get(str(kek_id), 0) + 1
+    return failing
+
+
+def keys_by_kek(session: Session) -> dict[str, int]:
+    """How many live referral keys each KEK wraps (what retiring a KEK would make unreadable)."""
+    rows = session.execute(select(ReferralKey.kek_id, func.count()).where(_LIVE).group_by(ReferralKey.kek_id))
+    return {str(kek_id): count for kek_id, count in rows if kek_id is not None}
