@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from mediation.cli.base import clean_errors, cli_runtime, main
-from mediation.crypto.keyring import generate_keyring, write_keyring
+from mediation.keyfiles import add_organisation_keyring
 from mediation.services import organisations as organisation_service
 
 
@@ -19,20 +19,13 @@ def organisations() -> None:
 @click.argument("name")
 @clean_errors
 def organisations_add(slug: str, name: str) -> None:
-    """Add an organisation and give it its own KEK in the keyring, in one step.
-
-    The keyring is written before the organisation's row commits: an organisation never exists without keys. A
-    failure in between leaves keys for an id no organisation has, which the next ``add`` of that id replaces
-    (nothing can have been sealed under them).
-    """
+    """Add an organisation and give it its own KEK in the keyring, in one step (the keyring is written before
+    the organisation's row commits: an organisation never exists without keys)."""
     with cli_runtime() as runtime:
         from_env = runtime.settings.keyring_from_env is not None
         with runtime.transaction() as session:
             organisation = organisation_service.add_organisation(session, slug, name)
-            keyrings = runtime.vault.keyring.replacing(organisation.id, generate_keyring())
-            if not from_env:
-                write_keyring(runtime.settings.keyring_file, keyrings)
-            runtime.vault.keyring = keyrings
+            keyrings = add_organisation_keyring(runtime.settings, runtime.vault, organisation.id)
             added, active = organisation.id, keyrings.of(organisation.id).active
     click.echo(f"added organisation #{added} {slug!r} with its own KEK {active}")
     if from_env:
