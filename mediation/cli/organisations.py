@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from mediation.cli.base import clean_errors, cli_runtime, main
-from mediation.keyfiles import add_organisation_keyring
+from mediation.organisation_keys import add_organisation_with_keys
 from mediation.services import organisations as organisation_service
 
 
@@ -23,10 +23,8 @@ def organisations_add(slug: str, name: str) -> None:
     the organisation's row commits: an organisation never exists without keys)."""
     with cli_runtime() as runtime:
         from_env = runtime.settings.keyring_from_env is not None
-        with runtime.transaction() as session:
-            organisation = organisation_service.add_organisation(session, slug, name)
-            keyrings = add_organisation_keyring(runtime.settings, runtime.vault, organisation.id)
-            added, active = organisation.id, keyrings.of(organisation.id).active
+        added, keyrings = add_organisation_with_keys(runtime, slug, name)
+        active = keyrings.of(added).active
     click.echo(f"added organisation #{added} {slug!r} with its own KEK {active}")
     if from_env:
         click.echo("the keyring comes from MEDIATION_KEYRING: replace it with this one (it holds the new "

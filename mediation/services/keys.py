@@ -3,8 +3,9 @@ cases past their retention period (crypto-shredding: the content becomes unrecov
 
 Accounts' TOTP secrets are sealed under a KEK too (``services/two_factor.py``), and so are notification
 addresses and invitations waiting in the outbox (``notifications/sealed.py``): they follow every rotation, and
-count as keys in use. So do held requests' own data keys (``services/request_keys.py``): rewrapped,
-checked and counted with the cases' keys."""
+count as keys in use. So do held requests' own data keys (``services/request_keys.py``) and each side's key of a
+referral (``services/referrals/keys.py``): rewrapped within their organisation, checked and counted with the
+cases' keys."""
 
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ from mediation.models import (
 )
 from mediation.notifications import sealed as notification_keys
 from mediation.services import request_keys, two_factor
+from mediation.services.referrals import keys as referral_keys
 from mediation.timers import schedule
 from workflows.programmes import programmes
 
@@ -65,6 +67,7 @@ def rewrap_batch(session: Session, vault: Vault, *, limit: int = 500) -> int:
         session.execute(update(CaseKey).where(CaseKey.case_id == case_id, CaseKey.kek_id == kek_id)
                         .values(kek_id=new_kek, wrapped_key=new_wrapped, rewrapped_at=now))
     done = len(rows) + request_keys.rewrap_batch(session, keyring, limit=limit - len(rows))
+    done += referral_keys.rewrap_batch(session, keyring, limit=limit - done)
     done += two_factor.reseal_batch(session, keyring, limit=limit - done)
     return done + notification_keys.reseal_batch(session, keyring, limit=limit - done)
 
@@ -76,6 +79,7 @@ def check_all_open(session: Session, vault: Vault) -> int:
     for case_id, kek_id, wrapped, organisation_id in rows:
         vault.keyring_of(organisation_id).unwrap(case_id, str(kek_id), cast(bytes, wrapped))
     return (len(rows) + request_keys.check_all_open(session, vault.keyring)
+            + referral_keys.check_all_open(session, vault.keyring)
             + two_factor.check_all_open(session, vault.keyring)
             + notification_keys.check_all_open(session, vault.keyring))
 
@@ -90,7 +94,7 @@ def keys_in_use(session: Session) -> dict[str, int]:
     rows = session.execute(select(CaseKey.kek_id, func.count()).where(CaseKey.wrapped_key.is_not(None))
                            .group_by(CaseKey.kek_id)).all()
     in_use = {kek_id: count for kek_id, count in rows if kek_id is not None}
-    held = request_keys.keys_by_kek(session).items()
+    held = [*request_keys.keys_by_kek(session).items(), *referral_keys.keys_by_kek(session).items()]
     sealed = [*two_factor.secrets_by_kek(session).items(), *notification_keys.sealed_by_kek(session).items()]
     for kek_id, count in [*held, *sealed]:
         in_use[kek_id] = in_use.get(kek_id, 0) + count
@@ -109,7 +113,8 @@ def unopenable_data_keys(engine: Engine, keyring: Keyrings) -> dict[str, int]:
                 keyring.unwrap(case_id, str(kek_id), wrapped)
             except KeyUnavailable:
                 failing[str(kek_id)] = failing.get(str(kek_id), 0) + 1
-        for kek_id, count in request_keys.unopenable(connection, keyring).items():
+        for kek_id, count in [*request_keys.unopenable(connection, keyring).items(),
+                              *referral_keys.unopenable(connection, keyring).items()]:
             failing[kek_id] = failing.get(kek_id, 0) + count
     return failing
 
@@ -120,7 +125,7 @@ def live_data_keys(engine: Engine) -> int:
         return 0
     with engine.connect() as connection:
         cases = connection.scalar(select(func.count()).select_from(CaseKey).where(CaseKey.wrapped_key.is_not(None)))
-        return (cases or 0) + request_keys.live_count(connection)
+        return (cases or 0) + request_keys.live_count(connection) + referral_keys.live_count(connection)
 
 
 def check_retirable(session: Session, vault: Vault, kek_id: str) -> None:

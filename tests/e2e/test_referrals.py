@@ -21,7 +21,7 @@ from babel.messages.pofile import read_po
 from playwright.sync_api import expect
 
 from mediation.models import PartnerService, PartnerServiceLanguage, User
-from mediation.services import organisations
+from mediation.organisation_keys import add_organisation_with_keys
 from mediation.services.referrals import drafting, moves
 from mediation.services.referrals.wording import CURRENT_WORDING
 from tests.e2e.conftest import Credentials, LiveApp, People, _create_account
@@ -47,8 +47,7 @@ def accepted_in(language: str) -> str:
 def _partner(live_app: LiveApp, number: int) -> tuple[int, Credentials, Credentials]:
     """Organisation B with its coordinator and a housing service (ro, en), and a person of A with an account."""
     runtime = live_app.runtime
-    with runtime.transaction() as session:
-        partner = organisations.add_organisation(session, f"casa-{number}", f"Casa Speranța {number}").id
+    partner, _ = add_organisation_with_keys(runtime, f"casa-{number}", f"Casa Speranța {number}")
     coordinator, account = _create_account(runtime, f"partner.{number}", f"Partner Coordinator {number}", "admin")
     person, _ = _create_account(runtime, f"person.{number}", f"Person {number}", "participant")
     with runtime.transaction() as session:

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from mediation.models import PartnerService, PartnerServiceLanguage, User
+from mediation.organisation_keys import add_organisation_with_keys
 from mediation.runtime import Runtime
-from mediation.services import organisations, users
+from mediation.services import users
 from mediation.services.referrals import drafting, moves
 from mediation.services.referrals.wording import CURRENT_WORDING
 from tests.conftest import Actors
@@ -60,9 +61,8 @@ def _service(runtime: Runtime, organisation_id: int, kind: str, stage: str, *, a
 def build_world(runtime: Runtime, actors: Actors) -> ReferralWorld:
     people = grant_training_roles(runtime, actors)
     case = enrol(runtime, people)
-    with runtime.transaction() as s:
-        b = organisations.add_organisation(s, "casa-b", "Casa B").id
-        c = organisations.add_organisation(s, "third-c", "Third C").id
+    b, _ = add_organisation_with_keys(runtime, "casa-b", "Casa B")
+    c, _ = add_organisation_with_keys(runtime, "third-c", "Third C")
     return ReferralWorld(
         actors=actors, a_worker=actors.mediator, a_coordinator=actors.admin, a_other_worker=actors.other_mediator,
         person=actors.offender_user, other_person=_account(runtime, "b.person", "participant", b),

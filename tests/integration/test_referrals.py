@@ -373,25 +373,31 @@ def test_a_circle_offers_its_core_member_to_the_circles_coordinator_only(runtime
                               stage="after_release", case_reference=circle)
 
 
-def test_rotating_an_organisations_kek_rewraps_its_referral_keys_and_the_content_still_opens(runtime, world):
+def test_rotation_rewraps_each_sides_referral_key_within_its_organisation_and_the_content_still_opens(runtime,
+                                                                                                      world):
     from mediation.crypto.keyring import new_kek
-    from mediation.services.referrals import keys
+    from mediation.services import keys as keyservice
 
     reference = draft(runtime, world)
     step(runtime, world.a_worker, reference, "send")
     with runtime.transaction() as s:
         notes.add_note(s, runtime.vault, world.b_coordinator, reference, text="Met the person.")
     old = runtime.vault.keyring
-    rotated = old.with_new_active(*new_kek()).without(old.active)
     with runtime.transaction() as s:
-        assert keys.keys_by_kek(s) == {old.active: 2}
-        assert keys.unopenable(s, lambda _organisation: rotated) == {old.active: 2}
-        assert keys.rewrap_batch(s, old.with_new_active(rotated.active, rotated.keys[rotated.active]), world.a) == 1
-        assert keys.rewrap_batch(s, old.with_new_active(rotated.active, rotated.keys[rotated.active]), world.b) == 1
-        assert keys.rewrap_batch(s, rotated, world.c) == 0
+        in_use = keyservice.keys_in_use(s)
+    assert in_use[old.of(world.a).active] >= 1 and in_use[old.of(world.b).active] == 1  # B's notes key
+    rotated = old
+    for organisation_id in (world.a, world.b, world.c):
+        rotated = rotated.with_new_active(*new_kek(), organisation_id=organisation_id)
+    runtime.vault.keyring = rotated
     with runtime.transaction() as s:
-        assert keys.keys_by_kek(s) == {rotated.active: 2}
-        assert keys.unopenable(s, lambda _organisation: rotated) == {}
+        assert keyservice.rewrap_batch(s, runtime.vault) >= 2
+    with runtime.transaction() as s:
+        keys = dict(s.execute(select(ReferralKey.side, ReferralKey.kek_id)).all())
+    assert keys == {"referring": rotated.of(world.a).active, "receiving": rotated.of(world.b).active}
+    for organisation_id in (world.a, world.b, world.c):
+        rotated = rotated.without(old.of(organisation_id).active)
+    assert keyservice.unopenable_data_keys(runtime.engine, rotated) == {}
     runtime.vault.keyring = rotated
     shown = page_of(runtime, world.b_coordinator, reference)
     assert {f.value for f in shown.fields} == {"Ana Pop", "0722 000 000"}

@@ -1,21 +1,21 @@
 """Each side's data key of a referral, made and opened through its own organisation's keyring.
 
 The referring side's key seals the shared values, the receiving side's the partner's notes
-(``mediation.crypto.referral_keys``). A key is unwrapped once per transaction; its row names the KEK, so the
-lead's rewrap on rotation can find it.
+(``mediation.crypto.referral_keys``). A key is unwrapped once per transaction; its row names the KEK, so a
+rotation rewraps it within its organisation (``mediation keys rotate``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterator
 from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, inspect, select
 from sqlalchemy.orm import Session
 
 from mediation.crypto import referral_keys
 from mediation.crypto.errors import KeyUnavailable
-from mediation.crypto.keyring import Keyring
+from mediation.crypto.keyring import Keyrings
 from mediation.crypto.vault import Vault
 from mediation.db import utcnow
 from mediation.models import Referral, ReferralKey
@@ -57,38 +57,57 @@ def data_key(session: Session, vault: Vault, referral: Referral, side: str, *, c
     return key
 
 
-# --- key management (for ``mediation.services.keys``: the lead wires these into rotate, rewrap and check) -----
+# --- key management: ``mediation.services.keys`` calls these beside the cases' and held requests' keys ------
 
 _LIVE = ReferralKey.wrapped_key.is_not(None)
 
 
-def rewrap_batch(session: Session, keyring: Keyring, organisation_id: int, *, limit: int = 500) -> int:
-    """Rewrap up to ``limit`` of one organisation's live referral keys not yet under its active KEK (``keyring``
-    is that organisation's); the sealed values and notes are not touched. Returns how many were rewrapped."""
+def rewrap_batch(session: Session, keyrings: Keyrings, *, limit: int = 500) -> int:
+    """Rewrap up to ``limit`` live referral keys not yet under their organisation's active KEK; the sealed values
+    and notes are not touched. Returns how many were rewrapped."""
     if limit <= 0:
         return 0
-    rows = list(session.scalars(select(ReferralKey).where(
-        _LIVE, ReferralKey.organisation_id == organisation_id, ReferralKey.kek_id != keyring.active)
-        .order_by(ReferralKey.referral_id, ReferralKey.side).limit(limit).with_for_update()))
+    rows = list(session.scalars(select(ReferralKey).where(_LIVE, ReferralKey.kek_id.not_in(sorted(keyrings.actives)))
+                                .order_by(ReferralKey.referral_id, ReferralKey.side).limit(limit).with_for_update()))
     for row in rows:
-        data = referral_keys.unwrap(keyring, row.referral_id, row.side, str(row.kek_id), cast(bytes, row.wrapped_key))
-        row.kek_id, row.wrapped_key = referral_keys.wrap(keyring, row.referral_id, row.side, data)
+        own = keyrings.of(row.organisation_id)
+        data = referral_keys.unwrap(own, row.referral_id, row.side, str(row.kek_id), cast(bytes, row.wrapped_key))
+        row.kek_id, row.wrapped_key = referral_keys.wrap(own, row.referral_id, row.side, data)
     session.flush()
     return len(rows)
 
 
-def unopenable(session: Session, keyring_of: Callable[[int], Keyring]) -> dict[str, int]:
-    """How many live referral keys do not open with their organisation's keyring, by KEK (a check after a
-    restore or a rotation; ``keyring_of`` is ``Vault.keyring_of``)."""
+def _live_rows(connection: Connection) -> Iterator[tuple[int, str, int, str, bytes]]:
+    if not inspect(connection).has_table(ReferralKey.__tablename__):  # a copy made before referrals existed
+        return
+    for referral_id, side, organisation_id, kek_id, wrapped in connection.execute(
+            select(ReferralKey.referral_id, ReferralKey.side, ReferralKey.organisation_id, ReferralKey.kek_id,
+                   ReferralKey.wrapped_key).where(_LIVE)):
+        yield referral_id, side, organisation_id, str(kek_id), wrapped
+
+
+def check_all_open(session: Session, keyrings: Keyrings) -> int:
+    """Open every live referral key with its organisation's keyring (raises on the first that does not)."""
+    count = 0
+    for referral_id, side, organisation_id, kek_id, wrapped in _live_rows(session.connection()):
+        referral_keys.unwrap(keyrings.of(organisation_id), referral_id, side, kek_id, wrapped)
+        count += 1
+    return count
+
+
+def unopenable(connection: Connection, keyrings: Keyrings) -> dict[str, int]:
+    """How many live referral keys do not open with their organisation's keyring, by KEK (after a restore)."""
     failing: dict[str, int] = {}
-    rows = session.execute(select(ReferralKey.referral_id, ReferralKey.side, ReferralKey.organisation_id,
-                                  ReferralKey.kek_id, ReferralKey.wrapped_key).where(_LIVE))
-    for referral_id, side, organisation_id, kek_id, wrapped in rows:
+    for referral_id, side, organisation_id, kek_id, wrapped in _live_rows(connection):
         try:
-            referral_keys.unwrap(keyring_of(organisation_id), referral_id, side, str(kek_id), wrapped)
+            referral_keys.unwrap(keyrings.of(organisation_id), referral_id, side, kek_id, wrapped)
         except KeyUnavailable:
-            failing[str(kek_id)] = failing.get(str(kek_id), 0) + 1
+            failing[kek_id] = failing.get(kek_id, 0) + 1
     return failing
+
+
+def live_count(connection: Connection) -> int:
+    return sum(1 for _ in _live_rows(connection))
 
 
 def keys_by_kek(session: Session) -> dict[str, int]:
