@@ -72,6 +72,12 @@ def languages_of(values: object) -> tuple[str, ...]:
     return tuple(code for code in SERVICE_LANGUAGES if code in found)
 
 
+def in_list_order(languages: Iterable[str]) -> tuple[str, ...]:
+    """Languages in the directory's order (a code no longer listed last), however the database sorted them."""
+    order = {code: index for index, code in enumerate(SERVICE_LANGUAGES)}
+    return tuple(sorted(languages, key=lambda code: (order.get(code, len(order)), code)))
+
+
 def area_of(value: object) -> str:
     return checked_text(value, AREA, AREA_LENGTH, required=True, one_line=True)
 

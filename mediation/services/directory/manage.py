@@ -20,7 +20,7 @@ from mediation.db import utcnow
 from mediation.errors import InvalidInput, NotFound
 from mediation.models import PartnerService, PartnerServiceLanguage, Role, User
 from mediation.policy import require_role
-from mediation.services.directory.fields import CheckedService, ServiceFields
+from mediation.services.directory.fields import CheckedService, ServiceFields, in_list_order
 from mediation.services.listing import KeyPart, ListQuery, Page, fetch_page
 
 OWN_KEY: tuple[KeyPart, ...] = ("int",)
@@ -45,7 +45,7 @@ class OwnService:
 
 def _view(service: PartnerService) -> OwnService:
     return OwnService(service.id, service.kind, service.custody_stage, service.area,
-                      tuple(row.language for row in service.languages), service.description, service.contact,
+                      in_list_order(row.language for row in service.languages), service.description, service.contact,
                       service.is_active, service.updated_at)
 
 
@@ -58,7 +58,7 @@ def languages_by_service(session: Session, ids: Sequence[int]) -> dict[int, tupl
                                .order_by(PartnerServiceLanguage.service_id, PartnerServiceLanguage.language))
         for service_id, language in rows:
             found[service_id].append(language)
-    return {service_id: tuple(languages) for service_id, languages in found.items()}
+    return {service_id: in_list_order(languages) for service_id, languages in found.items()}
 
 
 def _coordinator(actor: User) -> None:
@@ -116,7 +116,7 @@ def add_service(session: Session, actor: User, fields: ServiceFields) -> OwnServ
 
 def _changed(service: PartnerService, clean: CheckedService) -> list[str]:
     names = [name for name in _EDITABLE if getattr(service, name) != getattr(clean, name) and name != "area_key"]
-    if tuple(row.language for row in service.languages) != clean.languages:
+    if in_list_order(row.language for row in service.languages) != clean.languages:
         names.append("languages")
     return names
 
