@@ -26,10 +26,11 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
+from mediation.db import utcnow
 from mediation.errors import InvalidInput
 from mediation.models import Referral, Role, User
 from mediation.policy import require_role
-from mediation.statistics.period import Period
+from mediation.statistics.period import Period, parse_period, year_period
 from mediation.statistics.report import QUARTILES_FROM
 from mediation.statistics.suppression import Line, suppress, suppress_count
 from mediation.text import checked_string, shown
@@ -182,9 +183,11 @@ def indicators(session: Session, starts_at: datetime, ends_before: datetime,
         accepted=suppress_count(n_accepted), median_days_to_accept=median)
 
 
-def own_indicators(session: Session, actor: User, days: Days) -> OwnIndicators:
-    """The coordinator's own organisation's figures, as the referring side and as the receiving side."""
+def own_indicators(session: Session, actor: User, first: object = None, last: object = None) -> OwnIndicators:
+    """The coordinator's own organisation's figures, as the referring side and as the receiving side, from the
+    day ``first`` to the day ``last`` (YYYY-MM-DD; neither: the last twelve months)."""
     require_role(actor, Role.ADMIN)
+    days = last_twelve_months(utcnow().date()) if first is None and last is None else parse_days(first, last)
     organisation = actor.organisation_id
     return OwnIndicators(
         days,
@@ -194,7 +197,9 @@ def own_indicators(session: Session, actor: User, days: Days) -> OwnIndicators:
                              Referral.receiving_organisation_id == organisation))
 
 
-def network_indicators(session: Session, actor: User, period: Period) -> NetworkIndicators:
-    """The whole network's figures over a calendar year, for any coordinator: never one organisation's."""
+def network_indicators(session: Session, actor: User, first: object = None, last: object = None) -> NetworkIndicators:
+    """The whole network's figures over a calendar year (its first and last month, YYYY-MM; neither: this year),
+    for any coordinator: never one organisation's."""
     require_role(actor, Role.ADMIN)
+    period = year_period(utcnow().year) if first is None and last is None else parse_period(first, last)
     return NetworkIndicators(period, indicators(session, period.starts_at, period.ends_before))

@@ -19,7 +19,6 @@ from mediation.services.network_indicators import (
     own_indicators,
     parse_days,
 )
-from mediation.statistics.period import parse_period
 from tests.integration.directory_world import Network, add, build_network, service
 
 YEAR = Days(date(2025, 1, 1), date(2025, 12, 31))
@@ -49,7 +48,7 @@ def refer(runtime, network: Network, *, state: str, kind: str = "housing", from_
 
 def mine(runtime, network, who: str = "coordinator", days: Days = YEAR):
     with runtime.transaction(read_only=True) as s:
-        return own_indicators(s, network[who], days)
+        return own_indicators(s, network[who], days.first.isoformat(), days.last.isoformat())
 
 
 def test_each_side_counts_its_own_referrals_by_kind(runtime, network) -> None:
@@ -137,7 +136,7 @@ def test_the_network_view_counts_every_organisation_together(runtime, network) -
     for _ in range(6):
         refer(runtime, network, state="sent", kind="housing", from_north=False)
     with runtime.transaction(read_only=True) as s:
-        whole = network_indicators(s, network["other_coordinator"], parse_period("2025-01", "2025-12"))
+        whole = network_indicators(s, network["other_coordinator"], "2025-01", "2025-12")
     assert whole.network.by_kind.shown()["housing"] == 12 and whole.network.by_kind.total == 12
 
 
@@ -145,9 +144,9 @@ def test_the_network_view_counts_every_organisation_together(runtime, network) -
 def test_only_coordinators_see_the_indicators(runtime, network, who) -> None:
     with runtime.transaction(read_only=True) as s:
         with pytest.raises(Forbidden):
-            own_indicators(s, network[who], YEAR)
+            own_indicators(s, network[who], "2025-13-99", None)  # refused before its period is even read
         with pytest.raises(Forbidden):
-            network_indicators(s, network[who], parse_period("2025-01", "2025-12"))
+            network_indicators(s, network[who], "2025-01", "2025-12")
 
 
 @pytest.mark.parametrize(("first", "last", "message"), [
@@ -159,6 +158,13 @@ def test_only_coordinators_see_the_indicators(runtime, network, who) -> None:
 def test_a_bad_period_says_what_is_wrong(first, last, message) -> None:
     with pytest.raises(InvalidInput, match=message):
         parse_days(first, last)
+
+
+def test_the_network_covers_whole_calendar_years_only(runtime, network) -> None:
+    with runtime.transaction(read_only=True) as s:
+        with pytest.raises(InvalidInput, match="whole calendar year"):
+            network_indicators(s, network["coordinator"], "2025-02", "2025-12")
+        assert network_indicators(s, network["coordinator"]).period.first.month == 1
 
 
 def test_the_default_period_is_the_last_twelve_months() -> None:

@@ -65,6 +65,11 @@ def _coordinator(actor: User) -> None:
     require_role(actor, Role.ADMIN)
 
 
+def may_keep_services(session: Session, actor: User) -> None:
+    """Refuse anyone but an active coordinator (the empty form to add a service asks this before it is shown)."""
+    _coordinator(actor)
+
+
 def _own(session: Session, actor: User, service_id: object) -> PartnerService:
     """The actor's organisation's service ``service_id``; another organisation's answers like a missing one."""
     _coordinator(actor)
