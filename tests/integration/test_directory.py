@@ -121,7 +121,8 @@ def test_only_the_coordinator_keeps_the_directory(runtime, network, who) -> None
 
 JUNK = [
     ({"kind": "plumbing"}, "Unknown kind of help 'plumbing'; choose one of: housing"),
-    ({"kind": None}, "Unknown kind of help"),
+    ({"kind": None}, "The kind of help is missing; choose one of: housing"),
+    ({"custody_stage": ""}, "The stage of custody is missing"),
     ({"custody_stage": "paroled"}, "Unknown stage of custody 'paroled'; choose one of: in_custody, after_release"),
     ({"languages": ["ro", "xx"]}, "Unknown language 'xx'"),
     ({"languages": []}, "at least one language"),

@@ -196,9 +196,9 @@ def test_a_coordinator_adds_edits_deactivates_and_reactivates_through_the_pages(
 
 FORM_JUNK = [
     ({"kind": "plumbing"}, "Unknown kind of help 'plumbing'; choose one of:"),
-    ({"kind": None}, "Unknown kind of help"),
+    ({"kind": None}, "The kind of help is missing; choose one of: housing, employment"),
     ({"custody_stage": "free"}, "Unknown stage of custody"),
-    ({"custody_stage": None}, "Unknown stage of custody"),
+    ({"custody_stage": None}, "The stage of custody is missing"),
     ({"language_ro": None, "language_hu": None}, "Choose at least one language"),
     ({"language_xx": "yes"}, "Unknown language 'xx'"),
     ({"area": ""}, "Write the area"),

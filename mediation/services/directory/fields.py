@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from mediation.errors import InvalidInput
 from mediation.languages import SERVICE_LANGUAGES
-from mediation.text import checked_string, checked_text, shown
+from mediation.text import checked_text, shown
 from workflows.referral_workflow import CUSTODY_STAGES, SERVICE_KINDS
 from workflows.words import Words, codes
 
@@ -41,6 +41,9 @@ def area_key(area: str) -> str:
 
 def choice(value: object, allowed: tuple[str, ...], what: Words) -> str:
     """``value`` if it is exactly one of ``allowed``; otherwise a refusal that names the choices."""
+    if value is None or value == "":
+        raise InvalidInput("The %(what)s is missing; choose one of: %(choices)s.", what=what,
+                           choices=codes(list(allowed)))
     if not isinstance(value, str) or value not in allowed:
         raise InvalidInput("Unknown %(what)s %(value)s; choose one of: %(choices)s.", what=what, value=shown(value),
                            choices=codes(list(allowed)))
@@ -118,6 +121,5 @@ def search_text(value: object) -> str | None:
     """An area to search by (its start, any case, with or without accents), as its key; None for no filter."""
     if value is None:
         return None
-    text = checked_string(value, AREA, max_length=1000)
-    text = checked_text(text, AREA, AREA_LENGTH, one_line=True)
+    text = checked_text(value, AREA, AREA_LENGTH, one_line=True)
     return area_key(text) or None
