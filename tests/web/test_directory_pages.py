@@ -311,3 +311,26 @@ def test_the_indicator_pages_show_suppressed_figures(app, world) -> None:
     network = text_of(coordinator.get("/network/indicators/network?from=2025-01&to=2025-12"))
     assert "Every organisation together" in network
     assert "North Reintegration Trust" not in network and "Asociația Sud Timiș" not in network
+
+
+BODIES = {
+    "nul": lambda data: {**data, "area": "Cl\x00uj"},
+    "huge": lambda data: {**data, "description": "x" * 30_000},
+    "not-a-string-kind": lambda data: {**data, "kind": "' OR 1=1 --"},
+    "every-language-and-more": lambda data: {**data, **{f"language_{n}": "yes" for n in range(40)}},
+    "empty": lambda data: {},
+}
+
+
+@pytest.mark.parametrize("body", list(BODIES))
+def test_whatever_a_form_receives_the_answer_is_never_a_server_error(app, runtime, world, body) -> None:
+    coordinator = browsers(app, world)["coordinator"]
+    token = token_for(coordinator)
+    before = services(runtime)
+    for route in (r for r in ROUTES if r.method == "POST" and r.data(world)):
+        answer = coordinator.post(route.path(world), data={"csrf_token": token, **BODIES[body](route.data(world))})
+        assert answer.status_code == 400, (route.endpoint, body, answer.status_code)
+    raw = coordinator.post("/network/services/new", data=b"kind=\xff\xfe", headers={"X-CSRFToken": token},
+                           content_type="application/x-www-form-urlencoded")
+    assert raw.status_code == 400
+    assert services(runtime) == before
