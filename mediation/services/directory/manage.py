@@ -128,8 +128,9 @@ def _changed(service: PartnerService, clean: CheckedService) -> list[str]:
 
 def edit_service(session: Session, actor: User, service_id: object, fields: ServiceFields) -> OwnService:
     """The coordinator changes what their organisation's service says; saving it unchanged records nothing."""
+    _coordinator(actor)
+    clean = fields.checked()  # every field checked before any query
     service = _own(session, actor, service_id)
-    clean = fields.checked()
     changed = _changed(service, clean)
     if not changed:
         return _view(service)
