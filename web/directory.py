@@ -24,7 +24,7 @@ from mediation.services.directory.fields import (
     DESCRIPTION_LENGTH,
     ServiceFields,
 )
-from mediation.services.directory.search import SEARCH_KEY, search
+from mediation.services.directory.search import SEARCH_KEY, Results, search
 from mediation.statistics.report import QUARTILES_FROM
 from mediation.statistics.suppression import THRESHOLD
 from web.calls import call_as_user, read_as_user
@@ -70,12 +70,21 @@ def _choices(codes: tuple[str, ...]) -> list[tuple[str, str]]:
 
 @bp.route("/directory")
 def directory() -> ResponseReturnValue:
+    """The search form and a page of results; a bad filter shows the form again, as it was, with what is wrong."""
     args = request.args
-    results = read_as_user(search, list_query(key=SEARCH_KEY), kind=args.get("kind"), area=args.get("area"),
-                           language=args.get("language"), custody_stage=args.get("custody_stage"))
-    return render_template("directory/search.html", results=results, kinds=_choices(SERVICE_KINDS),
-                           stages=_choices(CUSTODY_STAGES), languages=_choices(SERVICE_LANGUAGES),
-                           area=args.get("area", ""))
+    chosen = {name: args.get(name, "") for name in ("kind", "area", "language", "custody_stage")}
+    try:
+        results = read_as_user(search, list_query(key=SEARCH_KEY), kind=chosen["kind"], area=chosen["area"],
+                               language=chosen["language"], custody_stage=chosen["custody_stage"])
+    except InvalidInput as refusal:
+        return _search_page(None, chosen, say(refusal))
+    return _search_page(results, chosen)
+
+
+def _search_page(results: Results | None, chosen: dict[str, str], error: str | None = None) -> ResponseReturnValue:
+    return render_template("directory/search.html", results=results, chosen=chosen, error=error,
+                           kinds=_choices(SERVICE_KINDS), stages=_choices(CUSTODY_STAGES),
+                           languages=_choices(SERVICE_LANGUAGES)), 400 if error else 200
 
 
 # --- the organisation's own services ---------------------------------------------------------------------------
