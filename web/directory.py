@@ -115,6 +115,7 @@ def _refused(fields: ServiceFields, refusal: InvalidInput, service_id: int | Non
     """The form again, as it was filled, with what is wrong (nothing was saved)."""
     values = dict(vars(fields))
     values["languages"] = [code for code in SERVICE_LANGUAGES if LANGUAGE_FIELD + code in request.form]
+    values["seen"] = form_text("seen") or ""
     return _form(values, service_id=service_id, error=say(refusal), status=400)
 
 
@@ -138,14 +139,14 @@ def add_service() -> ResponseReturnValue:
 @bp.route(SERVICE)
 def service(service_id: int) -> ResponseReturnValue:
     found = read_as_user(manage.own_service, service_id)
-    return _form(vars(found) | {"languages": list(found.languages)}, service_id=service_id)
+    return _form(vars(found) | {"languages": list(found.languages), "seen": found.seen}, service_id=service_id)
 
 
 @bp.route(SERVICE, methods=["POST"])
 def edit_service(service_id: int) -> ResponseReturnValue:
     fields = _posted()
     try:
-        call_as_user(manage.edit_service, service_id, fields)
+        call_as_user(manage.edit_service, service_id, fields, seen=form_text("seen"))
     except InvalidInput as refusal:
         return _refused(fields, refusal, service_id)
     flash(_("The service was saved."), "info")

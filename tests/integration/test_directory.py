@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from mediation.audit.verify import verify_audit_log
-from mediation.errors import Forbidden, InvalidInput, NotFound
+from mediation.errors import Conflict, Forbidden, InvalidInput, NotFound
 from mediation.models import AuditEntry, PartnerService
 from mediation.services.directory import manage
 from mediation.services.directory.fields import ServiceFields, area_key
@@ -240,3 +240,20 @@ SEARCH_JUNK = [
 def test_a_search_with_junk_says_what_is_wrong(runtime, network, filters, message) -> None:
     with pytest.raises(InvalidInput, match=message):
         found(runtime, network["staff"], **filters)
+
+
+def test_an_edit_from_a_stale_form_is_refused_and_keeps_the_other_change(runtime, network) -> None:
+    coordinator = network["coordinator"]
+    service_id = add(runtime, coordinator, service(area="Cluj"))
+    with runtime.transaction() as s:
+        opened = manage.own_service(s, coordinator, service_id).seen
+    with runtime.transaction() as s:
+        manage.edit_service(s, coordinator, service_id, service(area="Arad"), seen=opened)  # the first to save
+    with runtime.transaction() as s:
+        with pytest.raises(Conflict, match="Someone changed this service since you opened it"):
+            manage.edit_service(s, coordinator, service_id, service(area="Bihor"), seen=opened)
+    with runtime.transaction() as s:
+        assert manage.own_service(s, coordinator, service_id).area == "Arad"
+        fresh = manage.own_service(s, coordinator, service_id).seen
+    with runtime.transaction() as s:
+        assert manage.edit_service(s, coordinator, service_id, service(area="Bihor"), seen=fresh).area == "Bihor"

@@ -337,3 +337,16 @@ def test_whatever_a_form_receives_the_answer_is_never_a_server_error(app, runtim
                            content_type="application/x-www-form-urlencoded")
     assert raw.status_code == 400
     assert services(runtime) == before
+
+
+def test_saving_a_form_someone_changed_meanwhile_is_refused_and_keeps_their_change(app, runtime, world) -> None:
+    first, second = browsers(app, world)["coordinator"], browsers(app, world)["coordinator"]
+    page = first.get(f"/network/services/{world.own}").get_data(as_text=True)
+    [seen] = re.findall(r'name="seen" value="([0-9]+)"', page)
+    token = csrf_from(page)
+    assert second.post(f"/network/services/{world.own}",
+                       data={"csrf_token": token_for(second), "seen": seen, **form(area="Arad")}).status_code == 303
+    late = first.post(f"/network/services/{world.own}", data={"csrf_token": token, "seen": seen, **form(area="Bihor")})
+    assert late.status_code == 409
+    assert "Someone changed this service since you opened it" in text_of(late)
+    assert [row[2] for row in services(runtime) if row[0] == world.own] == ["Arad"]

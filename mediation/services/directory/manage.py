@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session, selectinload
 from mediation.audit import AuditTag
 from mediation.audit import chain as audit
 from mediation.db import utcnow
-from mediation.errors import InvalidInput, NotFound
+from mediation.errors import Conflict, InvalidInput, NotFound
 from mediation.models import PartnerService, PartnerServiceLanguage, Role, User
 from mediation.policy import require_role
 from mediation.services.directory.fields import CheckedService, ServiceFields, in_list_order
-from mediation.services.listing import KeyPart, ListQuery, Page, fetch_page
+from mediation.services.listing import KeyPart, ListQuery, Page, encode_key, fetch_page
 
 OWN_KEY: tuple[KeyPart, ...] = ("int",)
 MAX_ID = 2**31 - 1
@@ -41,6 +41,15 @@ class OwnService:
     contact: str
     is_active: bool
     updated_at: datetime
+
+    @property
+    def seen(self) -> str:
+        """Which version of the service a form showed (its last change, to the microsecond)."""
+        return stamp(self.updated_at)
+
+
+def stamp(moment: datetime) -> str:
+    return encode_key((moment,), ("time",))
 
 
 def _view(service: PartnerService) -> OwnService:
@@ -126,11 +135,19 @@ def _changed(service: PartnerService, clean: CheckedService) -> list[str]:
     return names
 
 
-def edit_service(session: Session, actor: User, service_id: object, fields: ServiceFields) -> OwnService:
-    """The coordinator changes what their organisation's service says; saving it unchanged records nothing."""
+def edit_service(session: Session, actor: User, service_id: object, fields: ServiceFields,
+                 seen: object = None) -> OwnService:
+    """The coordinator changes what their organisation's service says; saving it unchanged records nothing.
+
+    ``seen`` is the version the form showed (``OwnService.seen``): if someone changed the service since, the
+    change is refused rather than silently overwriting theirs.
+    """
     _coordinator(actor)
     clean = fields.checked()  # every field checked before any query
     service = _own(session, actor, service_id)
+    if seen is not None and seen != stamp(service.updated_at):
+        raise Conflict("Someone changed this service since you opened it; open it again to see their change, "
+                       "then make yours.")
     changed = _changed(service, clean)
     if not changed:
         return _view(service)
