@@ -40,6 +40,12 @@ class AuditTag(StrEnum):
     PROGRAMME_ROLE_GRANTED = "user:programme_role:granted"  # the programme and role codes, never a name
     PROGRAMME_ROLE_REVOKED = "user:programme_role:revoked"
     ORGANISATION_ADDED = "system:organisation:added"  # by the operator; the organisation's id only
+    # The partner directory (mediation.services.directory): a coordinator's own organisation's services. The
+    # service's and the organisation's ids, its codes and the names of the fields changed; never its words.
+    PARTNER_SERVICE_ADDED = "system:partner_service:added"
+    PARTNER_SERVICE_CHANGED = "system:partner_service:changed"
+    PARTNER_SERVICE_DEACTIVATED = "system:partner_service:deactivated"
+    PARTNER_SERVICE_REACTIVATED = "system:partner_service:reactivated"
     KEYS_ROTATED = "system:keys:rotated"
     KEYS_RETIRED = "system:keys:retired"
     KEYS_PURGED = "system:keys:purged"
