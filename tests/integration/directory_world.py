@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mediation.models import User
+from mediation.organisation_keys import add_organisation_with_keys
 from mediation.runtime import Runtime
-from mediation.services import organisations, users
+from mediation.services import users
 from mediation.services.directory import manage
 from mediation.services.directory.fields import ServiceFields
 
@@ -31,9 +32,8 @@ ACCOUNTS = {
 
 
 def build_network(runtime: Runtime, prefix: str = "net") -> Network:
-    with runtime.transaction() as s:
-        north = organisations.add_organisation(s, f"{prefix}-north", "North Reintegration Trust").id
-        south = organisations.add_organisation(s, f"{prefix}-south", "Asociația Sud Timiș").id
+    north, _ = add_organisation_with_keys(runtime, f"{prefix}-north", "North Reintegration Trust")
+    south, _ = add_organisation_with_keys(runtime, f"{prefix}-south", "Asociația Sud Timiș")
     made: dict[str, User] = {}
     for key, (role, side) in ACCOUNTS.items():
         with runtime.transaction() as s:

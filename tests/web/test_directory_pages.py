@@ -282,6 +282,18 @@ def test_the_directory_shows_each_service_with_its_organisation_and_labels(app, 
     assert "No active service matches these filters." in text_of(mediator.get("/network/directory?kind=legal"))
 
 
+def test_a_worker_refers_from_another_organisations_service_never_from_their_own(app, runtime, world) -> None:
+    mediator = browsers(app, world)["mediator"]
+    page = mediator.get("/network/directory").get_data(as_text=True)
+    with runtime.transaction() as s:
+        south = s.scalars(select(PartnerService.id).where(PartnerService.area == "Timișoara")).one()
+    assert f'href="/referrals/new?service={south}"' in page
+    assert f'href="/referrals/new?service={world.own}"' not in page
+    assert "Your own organisation" in text_of(mediator.get("/network/directory"))
+    form_page = text_of(mediator.get(f"/referrals/new?service={south}"))
+    assert "Asociația Sud Timiș" in form_page and "Timișoara" in form_page
+
+
 def test_the_directory_pages_in_steps_and_keeps_the_filters(app, runtime, world) -> None:
     app.config["PAGE_SIZE"] = 10
     for number in range(25):
