@@ -1,7 +1,7 @@
 """Story: a referral to a partner's housing service, with the person's consent, in English and in Romanian.
 
-A mediator of organisation A opens the new-referral form for organisation B's housing service (the lead makes
-the story start from the directory's search after merging), reads the consent wording, shares two fields the
+A mediator of organisation A finds organisation B's housing service in the partner directory (kind, area and
+language), follows its link to a new referral, reads the consent wording, shares two fields the
 person consented to, saves the draft and sends it. B's coordinator finds it among the referrals received, reads
 the two fields, accepts it, starts the work and records it completed; the mediator sees the outcome and never the
 partner's note. On another referral, the person withdraws their consent from their own page, and B's coordinator
@@ -97,7 +97,12 @@ def test_a_referral_with_consent_is_sent_accepted_completed_and_consent_withdraw
 
     worker = people.mediator()
     _in(worker, language)
-    worker.visit(f"/referrals/new?service={service_id}")
+    worker.follow(worker.page.get_by_role("navigation").locator("a[href='/network/directory']"))
+    worker.page.locator("select[name='kind']").select_option("housing")
+    worker.page.locator("input[name='area']").fill("timis")
+    worker.page.locator("select[name='language']").select_option("ro")
+    worker.submit(worker.page.locator("main form[method='get'] button[type='submit']"))
+    worker.follow(worker.page.locator(f"main a[href='/referrals/new?service={service_id}']"))
     assert f"Casa Speranța {number}" in worker.main_text()
     expect(worker.page.locator("blockquote.consent-wording")).not_to_be_empty()
     worker.page.locator("input[name='stage'][value='after_release']").check()
