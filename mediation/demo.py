@@ -14,6 +14,7 @@ from mediation.demo_agreements import load_agreements_demo
 from mediation.demo_circles import CIRCLES_DEMO_ACCOUNTS, add_demo_circles
 from mediation.demo_languages import add_demo_romanian_request
 from mediation.demo_meetings import add_demo_meetings
+from mediation.demo_network import PARTNER_ACCOUNTS, load_network_demo
 from mediation.demo_notifications import add_demo_notifications
 from mediation.demo_statistics import load_statistics_demo
 from mediation.demo_timers import add_demo_timers
@@ -51,6 +52,7 @@ class DemoAccount:
     username: str
     display_name: str
     role: Role
+    organisation: str = ""  # a partner organisation's handle (mediation.demo_network); "" for the demo's own
 
 
 DEMO_ACCOUNTS = (
@@ -66,6 +68,7 @@ DEMO_ACCOUNTS = (
     # The resocialisation training programme's clients (mediation.demo_training).
     DemoAccount("client.lea", "Participant L3A8", Role.PARTICIPANT),
     DemoAccount("client.max", "Participant M4X2", Role.PARTICIPANT),
+    *(DemoAccount(*account) for account in PARTNER_ACCOUNTS),  # the partner organisations' people
 )
 DEMO_GIVEN_NAMES = {"victim.dana": "Dana Example", "offender.eli": "Eli Example", "support.fay": "Fay Example"}
 
@@ -280,7 +283,7 @@ def load_demo(runtime: Runtime) -> bool:
     with runtime.transaction() as s:
         made = {a.username: users.create_user(s, None, username=a.username, display_name=a.display_name,
                                               role=a.role.value, password=passwords[a.username])
-                for a in DEMO_ACCOUNTS}
+                for a in DEMO_ACCOUNTS if not a.organisation}
     admin, staff = made["coordinator"], made["officer.chen"]
     add_demo_notifications(runtime, made)  # before the cases: their events queue e-mail as real ones do
     for index, (_, steps) in enumerate(DEMO_CASES):
@@ -297,5 +300,6 @@ def load_demo(runtime: Runtime) -> bool:
     add_demo_timers(runtime)  # a few reminders made overdue, as if time had passed
     add_demo_circles(runtime, made)
     load_training_demo(runtime)  # the resocialisation training programme: two clients, its roles granted
+    load_network_demo(runtime, made, passwords)  # two partner organisations, their services and referrals
     return True
 

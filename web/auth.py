@@ -19,6 +19,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from mediation.models import Role, User
+from mediation.notifications import preferences
 from mediation.services import accounts
 from web import activation, second_step
 from web.calls import call, read, runtime
@@ -124,8 +125,9 @@ def password_step(form: LoginForm) -> User | None:
 
 def sign_in(user: User) -> None:
     """The last step of signing in (after the password, or after its second factor): a fresh server-side
-    session, nothing carried over from before but the language."""
-    language = session.get("lang")
+    session, nothing carried over from before but the language switched to on this browser; without one, the
+    language the person chose for what the service tells them."""
+    language = session.get("lang") or read(preferences.chosen_language, user.id)
     session.clear()
     if language:
         session["lang"] = language

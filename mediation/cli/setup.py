@@ -42,7 +42,8 @@ def demo() -> None:
             click.echo("demo data is already loaded")
         click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
         for account in DEMO_ACCOUNTS:
-            click.echo(f"  {account.username:<14} {account.role.value:<12} {account.display_name}")
+            whose = f"  ({account.organisation})" if account.organisation else ""
+            click.echo(f"  {account.username:<14} {account.role.value:<12} {account.display_name}{whose}")
 
 
 @main.command("create-user")

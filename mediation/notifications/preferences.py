@@ -112,6 +112,12 @@ def _row(session: Session, user_id: int, *, lock: bool = False) -> NotificationP
     return session.scalars(query.with_for_update() if lock else query).first()
 
 
+def chosen_language(session: Session, user_id: int) -> str | None:
+    """The language a person chose for what the service tells them, if they chose one (nothing sealed is read):
+    their pages follow it from sign-in until they switch."""
+    return session.scalar(select(NotificationPreference.language).where(NotificationPreference.user_id == user_id))
+
+
 def preference_of(session: Session, keyring: Keyrings, user_id: int) -> Preference:
     """A person's preference, the address opened (for their own page, or the worker about to send)."""
     row = _row(session, user_id)

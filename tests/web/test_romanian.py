@@ -93,3 +93,18 @@ def test_before_any_choice_the_e_mails_language_is_the_one_the_person_reads(brow
                                            "time_zone": "Europe/Bucharest"})
     chosen = readable(browser.get("/portal/notifications"))  # once chosen, the choice is shown, whatever the page
     assert re.search(r'<option[^>]*selected[^>]*value="fr"|<option[^>]*value="fr"[^>]*selected', chosen)
+
+
+
+def test_after_signing_in_the_pages_follow_the_language_the_person_chose(browser_for, world: World) -> None:
+    chooser = browser_for("offender")
+    saved = chooser.post("/portal/notifications", {"channel": "none", "language": "ro",
+                                                   "time_zone": "Europe/Bucharest"})
+    assert saved.status_code == 303
+    arriving = browser_for(None)
+    assert arriving.log_in(world.usernames["offender"]).status_code == 302
+    assert '<html lang="ro">' in arriving.get("/portal/").get_data(as_text=True)
+    switched = browser_for(None)  # a language switched to on this browser before signing in stays
+    switched.post("/language/fr", {"back": "/login"})
+    assert switched.log_in(world.usernames["offender"]).status_code == 302
+    assert '<html lang="fr">' in switched.get("/portal/").get_data(as_text=True)
