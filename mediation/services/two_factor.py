@@ -44,6 +44,7 @@ from mediation.models import RecoveryCode, Role, TwoFactorCredential, User
 from mediation.passwords import hash_random_code, verify_password
 from mediation.policy import require_role
 from mediation.services import accounts
+from mediation.services.organisations import account_in
 from workflows.errors import DomainError
 
 PURPOSE = "totp-secret"  # bound into the sealed secret's associated data
@@ -367,7 +368,8 @@ def reset(session: Session, actor: User | None, user_id: int, *, now: datetime |
     sign-in, e.g. after a lost phone; the person enrols again at their next sign-in if their role requires it."""
     if actor is not None:
         require_role(actor, Role.ADMIN)
-    user = session.get(User, user_id)
+    # The coordinator reaches only their organisation's accounts; another's answers like a missing one.
+    user = session.get(User, user_id) if actor is None else account_in(session, actor.organisation_id, user_id)
     if user is None:
         raise NotFound("No such account.")
     if actor is not None and user.id == actor.id:
