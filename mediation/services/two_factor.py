@@ -403,10 +403,12 @@ def status(session: Session, user_id: int, *, required_roles: Collection[str]) -
 
 
 def enrolled_user_ids(session: Session, actor: User) -> frozenset[int]:
-    """The accounts with two-factor on, for the coordinator's list of accounts."""
+    """The accounts of the coordinator's organisation with two-factor on, for their list of accounts."""
     require_role(actor, Role.ADMIN)
     return frozenset(session.scalars(select(TwoFactorCredential.user_id)
-                                     .where(TwoFactorCredential.confirmed_at.is_not(None))))
+                                     .join(User, User.id == TwoFactorCredential.user_id)
+                                     .where(TwoFactorCredential.confirmed_at.is_not(None),
+                                            User.organisation_id == actor.organisation_id)))
 
 
 # Key management: sealed secrets follow the keyring like the cases' data keys do.

@@ -28,15 +28,17 @@ _KEYS = (("statistics_tallies", _TALLY_KEY), ("statistics_step_days", _STEP_KEY)
 
 def _create(organisation: bool) -> None:
     """The two tally tables, with or without the organisation in their key."""
-    first = [sa.Column("organisation_id", sa.Integer(), autoincrement=False, nullable=False)] if organisation else []
+    def first() -> list[sa.Column[int]]:  # a column belongs to one table: one for each
+        return [sa.Column("organisation_id", sa.Integer(), autoincrement=False, nullable=False)] if organisation else []
+
     lead = ("organisation_id",) if organisation else ()
-    op.create_table("statistics_step_days", *first,
+    op.create_table("statistics_step_days", *first(),
                     sa.Column("month", sa.CHAR(length=7), nullable=False),
                     sa.Column("step", sa.String(length=32), nullable=False),
                     sa.Column("days", sa.Integer(), autoincrement=False, nullable=False),
                     sa.Column("count", sa.Integer(), nullable=False),
                     sa.PrimaryKeyConstraint(*lead, *_STEP_KEY, name=op.f("pk_statistics_step_days")))
-    op.create_table("statistics_tallies", *first,
+    op.create_table("statistics_tallies", *first(),
                     sa.Column("month", sa.CHAR(length=7), nullable=False),
                     sa.Column("measure", sa.String(length=40), nullable=False),
                     sa.Column("label", sa.String(length=40), nullable=False),
