@@ -65,8 +65,10 @@ def _visible_to(role: str, actor_id: Any) -> ColumnElement[bool]:
 
 
 def mediated_by(mediator_id: Any) -> ColumnElement[bool]:
-    """Cases a mediator works on, as the assigned mediator or the co-mediator; the one clause for it."""
-    return or_(Case.assigned_mediator_id == mediator_id, Case.co_mediator_id == mediator_id)
+    """Cases a mediator works on, as the assigned mediator or the co-mediator, within the mediator's own
+    organisation; the one clause for it (a stray id on another organisation's case opens nothing)."""
+    return and_(or_(Case.assigned_mediator_id == mediator_id, Case.co_mediator_id == mediator_id),
+                Case.organisation_id == organisation_id_of(mediator_id))
 
 
 def visible_cases(actor: User) -> ColumnElement[bool]:

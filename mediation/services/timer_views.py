@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from mediation.db import utcnow
 from mediation.errors import InvalidInput
 from mediation.models import FIRST_ORGANISATION, Case, Role, Timer, TimerState, User
-from mediation.policy import require_role
+from mediation.policy import mediated_by, require_role
 from mediation.services.listing import KeyPart, ListQuery, Page, fetch_page
 from workflows.words import codes
 
@@ -74,8 +74,7 @@ def my_reminders(session: Session, actor: User, query: ListQuery, which: Which,
     require_role(actor, Role.MEDIATOR)
     if which not in MEDIATOR_VIEWS:
         raise InvalidInput("Show which timers? Choose one of: %(choices)s.", choices=codes(list(MEDIATOR_VIEWS)))
-    mine = and_(or_(Case.assigned_mediator_id == actor.id, Case.co_mediator_id == actor.id),
-                Case.organisation_id == actor.organisation_id)
+    mine = mediated_by(actor.id)
     return _page(session, [mine, *_which(which, now or utcnow())], query)
 
 
