@@ -16,11 +16,13 @@ import pytest
 from sqlalchemy import select, update
 
 from mediation.demo import DEMO_REFERRAL, DEMO_REQUEST
+from mediation.demo_statistics import insert_closed_cases
 from mediation.errors import DomainError, InvalidInput, NotFound
 from mediation.models import FIRST_ORGANISATION, Case, NoticeKind, Organisation, Role, User
 from mediation.runtime import Runtime
 from mediation.services import (
     assignment,
+    evaluation,
     intake,
     invitations,
     lookup,
@@ -359,3 +361,21 @@ def test_the_coordinators_role_gives_nothing_in_another_organisation(runtime: Ru
         _refused_as_missing(access.find_circle, s, b.staff, walled.circle)
         _refused_as_missing(training_views.client_summary, s, b.admin, walled.client)
         assert s.get(User, b.admin.id).role == Role.ADMIN
+
+
+def test_the_questionnaires_comments_and_closed_cases_count_in_their_own_organisation(runtime: Runtime,
+                                                                                       walled: Walled) -> None:
+    with runtime.transaction() as s:
+        insert_closed_cases(s, 30, mediator=walled.actors.mediator, vault=runtime.vault, seed=5,
+                            closed_from=datetime(2020, 1, 1, tzinfo=UTC),
+                            closed_until=datetime(2020, 12, 1, tzinfo=UTC))
+    period = year_period(2020)
+    with runtime.transaction() as s:
+        first = evaluation.period_comments(s, runtime.vault, walled.actors.admin, period)
+        second = evaluation.period_comments(s, runtime.vault, walled.b.admin, period)
+        outcomes = {organisation: sum(statistics_queries.by_case_column(s, period, organisation, "outcomes",
+                                                                        []).values())
+                    for organisation in (FIRST_ORGANISATION, walled.b.organisation.id)}
+    assert first.readable and first.comments
+    assert not second.readable and second.comments == []  # b has no answered case in 2020: nothing to read
+    assert outcomes == {FIRST_ORGANISATION: 30, walled.b.organisation.id: 0}
