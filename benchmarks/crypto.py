@@ -250,9 +250,10 @@ def key_breakdown(bed: Bed, plan: Plan, sizes: list[int]) -> None:
     """Where one seal or open spends its time besides AES-GCM itself, best of 5 (us)."""
     runtime, vault, context, number = bed.runtime, bed.vault, bed.context, plan.breakdown_number
     case_id, data_key = bed.case_id, bed.data_key
-    sql = "SELECT kek_id, wrapped_key, destroyed_at FROM case_keys WHERE case_id = ?"
+    sql = ("SELECT kek_id, wrapped_key, destroyed_at, cases.organisation_id FROM case_keys JOIN cases "
+           "ON cases.id = case_keys.case_id WHERE case_id = ?")
     with runtime.transaction() as session:
-        kek_id, wrapped, _ = session.connection().execute(_READ_KEY, {"case_id": case_id}).one()
+        kek_id, wrapped, _, organisation_id = session.connection().execute(_READ_KEY, {"case_id": case_id}).one()
         driver = session.connection().connection.driver_connection
         steps: list[tuple[str, Callable[[], object]]] = [
             ("vault.data_key(): the whole key lookup", lambda: vault.data_key(session, case_id)),
@@ -261,7 +262,7 @@ def key_breakdown(bed: Bed, plan: Plan, sizes: list[int]) -> None:
             ("    the same SELECT on the sqlite3 driver connection (floor)",
              lambda: driver.execute(sql, (case_id,)).fetchone()),
             ("  cached unwrap (Vault._unwrap: lock + OrderedDict hit)",
-             lambda: vault._unwrap(case_id, kek_id, wrapped)),
+             lambda: vault._unwrap(case_id, organisation_id, kek_id, wrapped)),
             ("RecordContext.associated_data (built once per context)", lambda: context.associated_data),
             ("records._cipher(key) (a new AESGCM: the vault keeps them per case)", lambda: records._cipher(data_key)),
             ("os.urandom(12) (the nonce; the baseline pays it too)", lambda: os.urandom(NONCE_BYTES)),

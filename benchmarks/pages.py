@@ -297,15 +297,7 @@ class Site:
         self.app: Flask = create_app(population.runtime.settings, population.runtime)
         self.app.config.update(TESTING=True)
         ids = {"admin": population.admin, "mediator": population.mediators[0], "staff": population.staff[0]}
-        self.clients: dict[str, FlaskClient] = {}
-        for who, user_id in ids.items():
-            client = self.app.test_client()
-            with population.runtime.transaction() as s:
-                key = accounts.start_session(s, user_id)  # sessions are kept on the server
-            with client.session_transaction() as session:
-                session["_user_id"], session["_fresh"], session["seen"] = str(user_id), True, int(time.time())
-                session[SESSION_KEY] = key
-            self.clients[who] = client
+        self.clients = {who: signed_in_client(self.app, population.runtime, user_id) for who, user_id in ids.items()}
 
     def path(self, page: ListPage) -> str:
         return page.path.format(mediator=self.population.mediators[0])
@@ -329,6 +321,17 @@ class Site:
         finally:
             event.remove(self.population.engine, "before_cursor_execute", count)
         return len(seen)
+
+
+def signed_in_client(app: Flask, runtime: Runtime, user_id: int) -> FlaskClient:
+    """A test client signed in as ``user_id`` (a server-side session, as a real sign-in leaves)."""
+    client = app.test_client()
+    with runtime.transaction() as s:
+        key = accounts.start_session(s, user_id)  # sessions are kept on the server
+    with client.session_transaction() as session:
+        session["_user_id"], session["_fresh"], session["seen"] = str(user_id), True, int(time.time())
+        session[SESSION_KEY] = key
+    return client
 
 
 def measure_pages(report: Report, plan: Plan, small: Population, large: Population, database: str) -> None:

@@ -23,7 +23,7 @@ from alembic.util import CommandError
 from sqlalchemy.engine import Engine
 
 from config import Settings
-from mediation.crypto.keyring import Keyring
+from mediation.crypto.keyring import Keyrings
 from mediation.db import make_engine
 from mediation.errors import InvalidInput
 from mediation.fileio import fsync_folder, temporary_beside
@@ -140,7 +140,7 @@ def _revision(path: Path, *, timeout_ms: int) -> str:
     return str(row[0])
 
 
-def _check_staged(staged: Path, keyring: Keyring, *, timeout_ms: int) -> Restored:
+def _check_staged(staged: Path, keyring: Keyrings, *, timeout_ms: int) -> Restored:
     """Refuse the copy unless its schema is known (migrating it if older) and every live data key opens."""
     revision = _revision(staged, timeout_ms=timeout_ms)
     engine = make_engine(f"sqlite:///{staged}", sqlite_busy_timeout_ms=timeout_ms)
@@ -170,7 +170,7 @@ def _check_staged(staged: Path, keyring: Keyring, *, timeout_ms: int) -> Restore
     return Restored(revision, revision != head, data_keys)
 
 
-def restore(settings: Settings, source: Path, keyring: Keyring) -> Restored:
+def restore(settings: Settings, source: Path, keyring: Keyrings) -> Restored:
     """Replace the SQLite database with the backup ``source`` once the copy passed every check."""
     database = _sqlite_path(settings)
     source = source.expanduser().absolute()

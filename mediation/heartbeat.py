@@ -68,7 +68,7 @@ class Heartbeat:
                 return
             self._due, self._generation = now + BEAT_SECONDS, vault.generation
         values = {"host": socket.gethostname()[:255], "pid": self._pid, "program": _program(),
-                  "active_kek": vault.keyring.active, "seen_at": utcnow()}
+                  "active_kek": " ".join(sorted(vault.keyring.actives)), "seen_at": utcnow()}
         try:
             with engine.begin() as connection:
                 changed = connection.execute(update(ProcessHeartbeat).where(ProcessHeartbeat.id == identity)
@@ -104,15 +104,15 @@ class LiveProcess:
 
 
 def processes_using(session: Session, kek_id: str, *, now: datetime | None = None) -> list[LiveProcess]:
-    """The processes seen in the last ``LIVE_SECONDS`` whose active KEK is ``kek_id``."""
+    """The processes seen in the last ``LIVE_SECONDS`` for which ``kek_id`` is an active KEK (a process records
+    every organisation's, separated by spaces; the live processes are few, so they are read and matched here)."""
     now = now or utcnow()
     rows = session.execute(select(ProcessHeartbeat.program, ProcessHeartbeat.pid, ProcessHeartbeat.host,
-                                  ProcessHeartbeat.seen_at)
-                           .where(ProcessHeartbeat.active_kek == kek_id,
-                                  ProcessHeartbeat.seen_at >= now - timedelta(seconds=LIVE_SECONDS))
+                                  ProcessHeartbeat.seen_at, ProcessHeartbeat.active_kek)
+                           .where(ProcessHeartbeat.seen_at >= now - timedelta(seconds=LIVE_SECONDS))
                            .order_by(ProcessHeartbeat.seen_at)).all()
     return [LiveProcess(program, pid, host, max(0, int((now - _aware(seen)).total_seconds())))
-            for program, pid, host, seen in rows]
+            for program, pid, host, seen, actives in rows if kek_id in actives.split()]
 
 
 def _aware(moment: datetime) -> datetime:

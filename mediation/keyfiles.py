@@ -14,7 +14,8 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from config import Settings
-from mediation.crypto.keyring import generate_keyring, write_keyring
+from mediation.crypto.keyring import Keyrings, generate_keyring, write_keyring
+from mediation.crypto.vault import Vault
 from mediation.errors import InvalidInput
 from mediation.fileio import write_private
 from mediation.schema import sqlite_file
@@ -50,6 +51,21 @@ def ensure_instance(settings: Settings) -> list[Path]:
             if path.exists():
                 path.chmod(0o600)
     return created
+
+
+def add_organisation_keyring(settings: Settings, vault: Vault, organisation_id: int) -> Keyrings:
+    """Give a new organisation a keyring of its own: written to the keyring file (unless the keyring comes from
+    the environment: the caller shows the new one to store there) and used by ``vault`` at once.
+
+    Called inside the transaction that adds the organisation, so it never exists without keys. Keys already
+    there for that id belong to no organisation (an earlier add that failed before committing) and nothing was
+    sealed under them, so they are replaced.
+    """
+    keyrings = vault.keyring.replacing(organisation_id, generate_keyring())
+    if settings.keyring_from_env is None:
+        write_keyring(settings.keyring_file, keyrings)
+    vault.keyring = keyrings
+    return keyrings
 
 
 def read_secret_key(settings: Settings) -> str:

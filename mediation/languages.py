@@ -24,3 +24,9 @@ LANGUAGES = tuple(language.code for language in SPOKEN)
 def supported(code: object) -> str | None:
     """``code`` when it is one of the programme's languages, else None (a form's or a session's value)."""
     return code if isinstance(code, str) and code in LANGUAGES else None
+
+# The languages a partner's service works in (the partner directory, mediation.services.directory): a fixed list
+# of codes, so a search by language is one index lookup and every page names each language in its own words
+# (web.labels.SERVICE_LANGUAGE_NAMES). ISO 639-1 codes; Romani has none, so it goes by its ISO 639-3 code (rmy).
+SERVICE_LANGUAGES = ("en", "fr", "ro", "hu", "de", "es", "it", "pt", "nl", "pl", "uk", "ru", "bg", "sr", "hr",
+                     "sq", "tr", "ar", "fa", "rmy")

@@ -21,6 +21,7 @@ from web import (
     calendar_feed,  # noqa: F401 - adds the calendar feed to the public blueprint
     circles,
     dialogue,  # noqa: F401 - needs, agreements, closing and letters join the mediator's and the portal's blueprints
+    directory,
     forms,
     health,
     labels,
@@ -33,6 +34,7 @@ from web import (
     portal_care,  # noqa: F401 - adds its routes to the portal's blueprint
     portal_evaluation,  # noqa: F401 - adds its routes to the portal's blueprint
     public,
+    referrals,
     safety,  # noqa: F401 - its views join the mediator's and the portal's blueprints
     staff,
     statistics,  # noqa: F401 - adds its routes to the coordinator's blueprint
@@ -133,6 +135,8 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.register_blueprint(circles.bp)  # Circles of Support and Accountability
     app.register_blueprint(training.bp)  # the resocialisation training programme (its grants, not a role)
+    app.register_blueprint(referrals.bp)  # referrals to partner organisations, with the person's consent
+    app.register_blueprint(directory.bp)  # the network: the partner directory and the referral indicators
 
 
 def register_hooks(app: Flask) -> None:

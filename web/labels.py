@@ -10,6 +10,13 @@ from flask_babel.speaklater import LazyString
 
 # Each language of mediation.languages, named in the page's language (the switch names it in its own instead).
 LANGUAGE_NAMES: dict[str, LazyString] = {"en": _l("English"), "fr": _l("French"), "ro": _l("Romanian")}
+# The languages a partner's service works in (mediation.languages.SERVICE_LANGUAGES), named in the page's language.
+SERVICE_LANGUAGE_NAMES: dict[str, LazyString] = {
+    **LANGUAGE_NAMES, "hu": _l("Hungarian"), "de": _l("German"), "es": _l("Spanish"), "it": _l("Italian"),
+    "pt": _l("Portuguese"), "nl": _l("Dutch"), "pl": _l("Polish"), "uk": _l("Ukrainian"), "ru": _l("Russian"),
+    "bg": _l("Bulgarian"), "sr": _l("Serbian"), "hr": _l("Croatian"), "sq": _l("Albanian"), "tr": _l("Turkish"),
+    "ar": _l("Arabic"), "fa": _l("Persian"), "rmy": _l("Romani"),
+}
 LABELS: dict[str, LazyString] = {
     # case states
     "requested": _l("requested"), "assessment": _l("assessment"), "preparation": _l("preparation"),
@@ -108,6 +115,29 @@ LABELS: dict[str, LazyString] = {
     "visit": _l("visit"), "consultation": _l("consultation"), "debrief": _l("debrief"),
     "face_to_face_meeting": _l("face-to-face meeting"), "planned": _l("planned"), "done": _l("done"),
     "cancelled": _l("cancelled"),
+    # referrals to a partner (workflows.referral_workflow): steps, what may be shared, reasons and outcomes,
+    # the sides
+    "draft": _l("draft"), "sent": _l("sent"), "in_progress": _l("in progress"), "ended": _l("ended"),
+    "date_of_birth": _l("date of birth"), "contact": _l("how to reach the person"), "language": _l("language"),
+    "release_date": _l("release date"), "needs_summary": _l("summary of needs"),
+    "risk_summary": _l("summary of risks"), "programme_progress": _l("progress in a programme"),
+    "no_capacity": _l("no capacity"), "outside_criteria": _l("outside the service's criteria"),
+    "not_in_area": _l("not in the service's area"), "service_not_suitable": _l("the service is not suitable"),
+    "person_unreachable": _l("the person could not be reached"), "goal_met": _l("goal met"),
+    "goal_partly_met": _l("goal partly met"), "person_stopped": _l("the person stopped"),
+    "no_longer_eligible": _l("no longer eligible"), "moved_away": _l("moved away"),
+    "returned_to_custody": _l("returned to custody"), "no_contact": _l("no contact"),
+    "referring": _l("the referring organisation"), "receiving": _l("the partner organisation"),
+    "referral": _l("referral"),
+    # the partner directory and a referral's person (workflows.referral_workflow): kinds of help
+    # ("mental_health" is above) and whom a service takes; every language a service may work in
+    "housing": _l("housing"), "employment": _l("employment"), "education": _l("education"),
+    "addiction": _l("addiction"), "health": _l("health"), "debt_and_finances": _l("debts and finances"),
+    "legal": _l("legal help"), "family": _l("family"), "spiritual_care": _l("spiritual care"),
+    "restorative_justice": _l("restorative justice"),
+    "sexual_offending_treatment": _l("treatment for sexual offending"),
+    "in_custody": _l("in custody"), "after_release": _l("after release"),
+    "both": _l("in custody and after release"), **SERVICE_LANGUAGE_NAMES,
 }
 
 

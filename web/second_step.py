@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from flask import current_app, redirect, session, url_for
 from flask.typing import ResponseReturnValue
 
-from mediation.crypto.keyring import Keyring
+from mediation.crypto.keyring import Keyrings
 from mediation.models import User
 from mediation.services import two_factor
 from mediation.services.two_factor import SecondStep
@@ -33,7 +33,7 @@ def required_roles() -> frozenset[str]:
     return frozenset(current_app.config["TWO_FACTOR_REQUIRED_ROLES"])
 
 
-def keyring() -> Keyring:
+def keyring() -> Keyrings:
     return runtime().vault.keyring
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from mediation.audit.tags import AuditTag
 from mediation.db import table
-from mediation.models import SYSTEM_CHAIN, AuditEntry, User, case_chain, content_chain
+from mediation.models import SYSTEM_CHAIN, AuditEntry, User, case_chain, content_chain, organisation_chain
 from mediation.services import reminders_arming
 from workflows.programmes import VICTIM_OFFENDER_MEDIATION
 
@@ -156,3 +156,12 @@ def record_content(session: Session, tag: AuditTag, *, case_id: int, **fields: A
     """Write the next entry of the case's content chain: messages, notes, contact details, decryptions."""
     lock_case_row(session, case_id)
     return _append_to_headed_chain(session, tag, content_chain(case_id), case_id=case_id, **fields)
+
+
+def record_organisation(session: Session, tag: AuditTag, *, organisation_id: int, **fields: Any) -> str:
+    """Write the next entry of an organisation's own chain (its side of a referral), in the caller's transaction.
+
+    A step that both sides audit appends to both chains; callers append in increasing organisation id, the one
+    order, so two transactions never wait on each other's head.
+    """
+    return _append_to_headed_chain(session, tag, organisation_chain(organisation_id), **fields)

@@ -40,6 +40,12 @@ class AuditTag(StrEnum):
     PROGRAMME_ROLE_GRANTED = "user:programme_role:granted"  # the programme and role codes, never a name
     PROGRAMME_ROLE_REVOKED = "user:programme_role:revoked"
     ORGANISATION_ADDED = "system:organisation:added"  # by the operator; the organisation's id only
+    # The partner directory (mediation.services.directory): a coordinator's own organisation's services. The
+    # service's and the organisation's ids, its codes and the names of the fields changed; never its words.
+    PARTNER_SERVICE_ADDED = "system:partner_service:added"
+    PARTNER_SERVICE_CHANGED = "system:partner_service:changed"
+    PARTNER_SERVICE_DEACTIVATED = "system:partner_service:deactivated"
+    PARTNER_SERVICE_REACTIVATED = "system:partner_service:reactivated"
     KEYS_ROTATED = "system:keys:rotated"
     KEYS_RETIRED = "system:keys:retired"
     KEYS_PURGED = "system:keys:purged"
@@ -179,6 +185,23 @@ class AuditTag(StrEnum):
     CIRCLE_CONCERN_RAISED = "content:circle_concern:raised"
     CIRCLE_CONCERN_ACKNOWLEDGED = "content:circle_concern:acknowledged"
     CIRCLE_CONCERN_DECRYPTED = "content:circle_concern:decrypted"
+
+    # Referrals to a partner (mediation.services.referrals): each step in both organisations' own chains (ids and
+    # codes only: never a shared value, never a note).
+    REFERRAL_DRAFTED = "referral:referral:drafted"
+    REFERRAL_CONSENT_RECORDED = "referral:consent:recorded"  # the fields, whether consented, the wording version
+    REFERRAL_CONSENT_WITHDRAWN = "referral:consent:withdrawn"  # the values were erased with it
+    REFERRAL_WORKER_ASSIGNED = "referral:worker:assigned"
+    REFERRAL_NOTE_ADDED = "referral:note:added"
+    REFERRAL_FIELDS_DECRYPTED = "referral:fields:decrypted"
+    REFERRAL_NOTES_DECRYPTED = "referral:note:decrypted"
+    REFERRAL_SEND = "referral:workflow:send"
+    REFERRAL_ACCEPT = "referral:workflow:accept"
+    REFERRAL_DECLINE = "referral:workflow:decline"
+    REFERRAL_START = "referral:workflow:start"
+    REFERRAL_COMPLETE = "referral:workflow:complete"
+    REFERRAL_END = "referral:workflow:end"
+    REFERRAL_WITHDRAW = "referral:workflow:withdraw"
 
     @classmethod
     def for_programme_trigger(cls, subject: str, trigger: str) -> AuditTag:

@@ -72,22 +72,34 @@ def _rewrap_everything(runtime: Runtime) -> int:
 @keys.command("rotate")
 @clean_errors
 def keys_rotate() -> None:
-    """Add a new active KEK to the keyring file and rewrap every case's data key under it."""
+    """Add a new active KEK for each organisation to the keyring file and rewrap every data key under its
+    organisation's new one."""
     with cli_runtime() as runtime:
         _keyring_file_only(runtime)
         old = runtime.vault.keyring
         with runtime.transaction() as session:
             keyservice.check_all_open(session, runtime.vault)  # before touching the keyring file
-        new_id, new_key = new_kek()
-        rotated = old.with_new_active(new_id, new_key)
+        rotated, changes = old, []
+        for organisation_id in sorted(old.by_organisation):
+            new_id, new_key = new_kek()
+            rotated = rotated.with_new_active(new_id, new_key, organisation_id)
+            changes.append((organisation_id, old.of(organisation_id).active, new_id))
         write_keyring(runtime.settings.keyring_file, rotated)  # both keys are kept until the old one is retired
         runtime.vault.keyring = rotated
         count = _rewrap_everything(runtime)
         with runtime.transaction() as session:
             keyservice.record_rotation(session, runtime.vault, count)
-    click.echo(f"active KEK is now {new_id}; {count} data key(s) rewrapped, no content re-encrypted")
+    several = len(changes) > 1
+    if several:
+        for organisation_id, _, new_id in changes:
+            click.echo(f"active KEK of organisation #{organisation_id} is now {new_id}")
+        click.echo(f"{count} data key(s) rewrapped, no content re-encrypted")
+    else:
+        click.echo(f"active KEK is now {changes[0][2]}; {count} data key(s) rewrapped, no content re-encrypted")
     click.echo("running servers switch to it at their next request, without a restart")
-    click.echo(f"back up {runtime.settings.keyring_file}, then retire the old key: mediation keys retire {old.active}")
+    retired = " ".join(old_id for _, old_id, _ in changes)
+    click.echo(f"back up {runtime.settings.keyring_file}, then retire the old key{'s' if several else ''}: "
+               f"mediation keys retire {retired}")
 
 
 @keys.command("rewrap")
@@ -98,21 +110,26 @@ def keys_rewrap() -> None:
         count = _rewrap_everything(runtime)
         with runtime.transaction() as session:
             keyservice.record_rotation(session, runtime.vault, count)
-    click.echo(f"{count} data key(s) rewrapped under {runtime.vault.keyring.active}")
+    click.echo(f"{count} data key(s) rewrapped under {' '.join(sorted(runtime.vault.keyring.actives))}")
 
 
 @keys.command("retire")
-@click.argument("kek_id")
+@click.argument("kek_ids", nargs=-1, required=True)
 @clean_errors
-def keys_retire(kek_id: str) -> None:
-    """Remove a KEK from the keyring file once no data key needs it."""
+def keys_retire(kek_ids: tuple[str, ...]) -> None:
+    """Remove KEKs from the keyring file once no data key needs them (after a rotation, one per organisation)."""
     with cli_runtime() as runtime:
         _keyring_file_only(runtime)
         with runtime.transaction() as session:
-            keyservice.check_retirable(session, runtime.vault, kek_id)
-            keyservice.record_retirement(session, kek_id)
-        write_keyring(runtime.settings.keyring_file, runtime.vault.keyring.without(kek_id))
-    click.echo(f"retired {kek_id}; it is no longer in {runtime.settings.keyring_file}")
+            for kek_id in kek_ids:
+                keyservice.check_retirable(session, runtime.vault, kek_id)
+                keyservice.record_retirement(session, kek_id)
+        remaining = runtime.vault.keyring
+        for kek_id in kek_ids:
+            remaining = remaining.without(kek_id)
+        write_keyring(runtime.settings.keyring_file, remaining)
+    for kek_id in kek_ids:
+        click.echo(f"retired {kek_id}; it is no longer in {runtime.settings.keyring_file}")
 
 
 @keys.command("check")
@@ -136,10 +153,12 @@ def keys_status() -> None:
     with cli_runtime() as runtime, runtime.transaction(read_only=True) as session:
         keyring = runtime.vault.keyring
         in_use = keyservice.keys_in_use(session)
+    several = len(keyring.by_organisation) > 1
     for kek_id in sorted(set(keyring.keys) | set(in_use)):
-        mark = "active" if kek_id == keyring.active else ("MISSING from the keyring" if kek_id not in keyring.keys
-                                                          else "")
-        click.echo(f"{kek_id:<24} {in_use.get(kek_id, 0):>8} data key(s)  {mark}")
+        mark = "active" if kek_id in keyring.actives else ("MISSING from the keyring" if kek_id not in keyring.keys
+                                                           else "")
+        whose = f"  organisation #{keyring.organisation_of(kek_id)}" if several and kek_id in keyring.keys else ""
+        click.echo(f"{kek_id:<24} {in_use.get(kek_id, 0):>8} data key(s)  {mark}{whose}".rstrip())
 
 
 MAX_RETENTION_DAYS = 100 * 366  # beyond this, "closed that long ago" is before the calendar begins

@@ -22,10 +22,10 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from mediation.crypto.errors import CryptoError, KeyUnavailable
-from mediation.crypto.keyring import KEY_BYTES, Keyring, KeyringSource, Stamp
+from mediation.crypto.keyring import KEY_BYTES, Keyring, Keyrings, KeyringSource, Stamp
 from mediation.crypto.records import RecordContext, open_sealed, seal
 from mediation.db import table, utcnow
-from mediation.models import CaseKey
+from mediation.models import Case, CaseKey
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +36,11 @@ _CACHE_SECONDS = 300.0
 _CHECK_SECONDS = 1.0  # how often the keyring file is looked at, at most
 _SESSION_KEYS = "mediation.data_keys"
 _KEYS = table(CaseKey.__tablename__)
-_READ_KEY = select(_KEYS.c.kek_id, _KEYS.c.wrapped_key, _KEYS.c.destroyed_at).where(
-    _KEYS.c.case_id == bindparam("case_id"))
+_CASES = table(Case.__tablename__)
+# A case's key with its organisation: the key opens with that organisation's keyring only.
+_READ_KEY = (select(_KEYS.c.kek_id, _KEYS.c.wrapped_key, _KEYS.c.destroyed_at, _CASES.c.organisation_id)
+             .join(_CASES, _CASES.c.id == _KEYS.c.case_id).where(_KEYS.c.case_id == bindparam("case_id")))
+_CASE_ORGANISATION = select(_CASES.c.organisation_id).where(_CASES.c.id == bindparam("case_id"))
 _CREATE_KEY = insert(_KEYS)
 
 
@@ -51,13 +54,13 @@ class _Unwrapped:
 
 
 class Vault:
-    def __init__(self, keyring: Keyring, source: KeyringSource | None = None, *, stamp: Stamp | None = None,
+    def __init__(self, keyring: Keyrings | Keyring, source: KeyringSource | None = None, *, stamp: Stamp | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         # Unwrapped data keys by (case, KEK, wrapped bytes): a rewrap or a destruction changes the row, and a
         # new keyring empties the cache, so a stale entry is never used. Bounded, shared by a process's threads.
         self._unwrapped: OrderedDict[tuple[int, str, bytes], _Unwrapped] = OrderedDict()
         self._lock = Lock()
-        self._keyring = keyring
+        self._keyring = keyring if isinstance(keyring, Keyrings) else Keyrings.single(keyring)
         self._source = source
         self._stamp = stamp
         self._clock = clock
@@ -71,17 +74,18 @@ class Vault:
         return cls(source.read(), source, stamp=stamp)
 
     @property
-    def keyring(self) -> Keyring:
+    def keyring(self) -> Keyrings:
+        """Every organisation's keyring (``keyring_of`` for one)."""
         return self._keyring
 
     def keyring_of(self, organisation_id: int) -> Keyring:
         """The keyring of one organisation: it opens that organisation's content and nothing of another's."""
-        return self._keyring
+        return self._keyring.of(organisation_id)
 
     @keyring.setter
-    def keyring(self, keyring: Keyring) -> None:
+    def keyring(self, keyring: Keyrings | Keyring) -> None:
         with self._lock:
-            self._keyring = keyring
+            self._keyring = keyring if isinstance(keyring, Keyrings) else Keyrings.single(keyring)
             self._unwrapped.clear()
             self.generation += 1
 
@@ -116,7 +120,7 @@ class Vault:
             return False
         self.keyring = keyring
         self._stamp = stamp
-        log.info("keyring reloaded from %s; active KEK %s", self._source.path, keyring.active)
+        log.info("keyring reloaded from %s; active KEKs %s", self._source.path, " ".join(sorted(keyring.actives)))
         return True
 
     def _sweep(self, now: float) -> None:
@@ -144,23 +148,24 @@ class Vault:
                 raise KeyUnavailable("case #%(case_id)s has no encrypted content yet", case_id=case_id)
             in_transaction[case_id] = self._create(session, case_id)
             return in_transaction[case_id]
-        kek_id, wrapped, destroyed_at = row
+        kek_id, wrapped, destroyed_at, organisation_id = row
         if destroyed_at is not None or wrapped is None:
             self.forget(case_id)  # another process destroyed it: drop this process's copy too
             raise KeyUnavailable("the content of case #%(case_id)s was destroyed at the end of its retention period",
                                  case_id=case_id)
-        in_transaction[case_id] = self._unwrap(case_id, kek_id, wrapped)
+        in_transaction[case_id] = self._unwrap(case_id, organisation_id, kek_id, wrapped)
         return in_transaction[case_id]
 
     def _create(self, session: Session, case_id: int) -> _Unwrapped:
         self.refresh(force=True)  # never wrap a new key under a KEK another process has just replaced
+        organisation_id = session.connection().execute(_CASE_ORGANISATION, {"case_id": case_id}).scalar_one()
         data_key = os.urandom(KEY_BYTES)
-        kek_id, wrapped = self.keyring.wrap(case_id, data_key)
+        kek_id, wrapped = self.keyring.of(organisation_id).wrap(case_id, data_key)
         session.connection().execute(_CREATE_KEY, {"case_id": case_id, "kek_id": kek_id, "wrapped_key": wrapped,
                                                    "created_at": utcnow()})
         return _Unwrapped(data_key, AESGCM(data_key), self._clock() + _CACHE_SECONDS)
 
-    def _unwrap(self, case_id: int, kek_id: str, wrapped: bytes) -> _Unwrapped:
+    def _unwrap(self, case_id: int, organisation_id: int, kek_id: str, wrapped: bytes) -> _Unwrapped:
         cache_key = (case_id, kek_id, wrapped)
         now = self._clock()
         with self._lock:
@@ -169,12 +174,12 @@ class Vault:
                 self._unwrapped.move_to_end(cache_key)
                 return cached
         try:
-            data_key = self.keyring.unwrap(case_id, kek_id, wrapped)
+            data_key = self.keyring.of(organisation_id).unwrap(case_id, kek_id, wrapped)
         except KeyUnavailable:
             # Rewrapped under a KEK this process has not loaded yet: look at the keyring file once more.
             if kek_id in self.keyring.keys or not self.refresh(force=True):
                 raise
-            data_key = self.keyring.unwrap(case_id, kek_id, wrapped)
+            data_key = self.keyring.of(organisation_id).unwrap(case_id, kek_id, wrapped)
         entry = _Unwrapped(data_key, AESGCM(data_key), now + _CACHE_SECONDS)
         with self._lock:
             self._unwrapped[cache_key] = entry

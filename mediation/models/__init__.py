@@ -2,7 +2,14 @@
 
 from mediation.models.activity import Activity, ActivityAttendee
 from mediation.models.agreement import Agreement, AgreementItem, CaseClosure, ParticipantNeed
-from mediation.models.audit import SYSTEM_CHAIN, AuditChainHead, AuditEntry, case_chain, content_chain
+from mediation.models.audit import (
+    SYSTEM_CHAIN,
+    AuditChainHead,
+    AuditEntry,
+    case_chain,
+    content_chain,
+    organisation_chain,
+)
 from mediation.models.calendar_feed import CalendarFeed
 from mediation.models.case import Case, CaseReferenceCounter, Origin
 from mediation.models.circle import Circle, CircleMember, OuterCircleMember
@@ -109,4 +116,5 @@ __all__ = [
     "VolunteerScreening",
     "case_chain",
     "content_chain",
+    "organisation_chain",
 ]

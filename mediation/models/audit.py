@@ -25,6 +25,12 @@ def content_chain(case_id: int) -> str:
     return f"content:{case_id}"
 
 
+def organisation_chain(organisation_id: int) -> str:
+    """Events an organisation keeps about its side of what crosses the wall (referrals): each side of a
+    referral audits every step in its own chain, so neither depends on the other's log."""
+    return f"organisation:{organisation_id}"
+
+
 class AuditChainHead(Base):
     """The head of every chain not kept on a case row (the system chain, each case's content chain)."""
 

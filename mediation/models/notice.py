@@ -29,6 +29,12 @@ class NoticeKind(StrEnum):
     CIRCLE_MINUTES_OVERDUE = "circle_minutes_overdue"  # to the circles' coordinators: a meeting's minutes are late
     # The resocialisation training programme.
     TRAINING_HELP_FOLLOW_UP = "training_help_follow_up"  # to the activation worker: a help's follow-up is due
+    # Referrals to a partner (mediation.services.referrals): no case, no content; the page is the list.
+    REFERRAL_RECEIVED = "referral_received"  # to the receiving organisation's coordinators
+    REFERRAL_ACCEPTED = "referral_accepted"  # to the referring worker
+    REFERRAL_DECLINED = "referral_declined"
+    REFERRAL_COMPLETED = "referral_completed"
+    REFERRAL_ENDED = "referral_ended"
 
 
 class Notice(Base):

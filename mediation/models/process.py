@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, String
+from sqlalchemy import DateTime, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mediation.db import Base
@@ -21,6 +21,6 @@ class ProcessHeartbeat(Base):
     host: Mapped[str] = mapped_column(String(255))
     pid: Mapped[int] = mapped_column()
     program: Mapped[str] = mapped_column(String(80))
-    active_kek: Mapped[str] = mapped_column(String(40))
+    active_kek: Mapped[str] = mapped_column(Text)  # every organisation's active KEK, separated by spaces
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from mediation.audit import AuditTag
 from mediation.audit import chain as audit
-from mediation.crypto.keyring import Keyring
+from mediation.crypto.keyring import Keyrings
 from mediation.db import utcnow
 from mediation.errors import InvalidInput
 from mediation.languages import LANGUAGES
@@ -40,7 +40,7 @@ class InvitationMail:
     until: str  # when the code stops working, UTC, as the e-mail shows it
 
 
-def invite_by_email(session: Session, keyring: Keyring, actor: User, reference: str, *, participant_id: int,
+def invite_by_email(session: Session, keyring: Keyrings, actor: User, reference: str, *, participant_id: int,
                     hours: int, address: object, agreed: bool, language: object = "en",
                     now: datetime | None = None) -> None:
     """Invite a participant and queue the code for e-mail, in one transaction; refused unless the person
@@ -59,17 +59,18 @@ def invite_by_email(session: Session, keyring: Keyring, actor: User, reference: 
     outbox.insert_once(session, OutboxEvent.INVITATION, key, now, participant_id=participant_id)
     row = session.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key == key)).one()
     payload = json.dumps({"code": code, "address": to, "language": chosen_language, "invitation": invitation.id})
-    row.kek_id, row.sealed_payload = addresses.seal(keyring, row.id, payload, PURPOSE)
     case = find_case(session, actor, reference)
+    row.kek_id, row.sealed_payload = addresses.seal(keyring.of(case.organisation_id), row.id, payload, PURPOSE)
     audit.record(session, AuditTag.INVITATION_EMAILED, actor=actor, now=now, case=case,
                  details={"participant_id": participant_id, "language": chosen_language})
 
 
-def opened(session: Session, keyring: Keyring, row: OutboxMessage, now: datetime) -> InvitationMail | None:
+def opened(session: Session, keyring: Keyrings, row: OutboxMessage, now: datetime) -> InvitationMail | None:
     """The invitation to send, or None when it is moot (used, replaced, expired, nothing sealed)."""
     if row.sealed_payload is None or row.kek_id is None:
         return None
-    payload = json.loads(addresses.open_sealed(keyring, row.id, row.kek_id, row.sealed_payload, PURPOSE))
+    payload = json.loads(addresses.open_sealed(keyring.holding(row.kek_id), row.id, row.kek_id, row.sealed_payload,
+                                               PURPOSE))
     invitation = session.get(Invitation, payload["invitation"])
     if (invitation is None or invitation.used_at is not None or invitation.revoked_at is not None
             or aware(invitation.expires_at) <= now):

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from mediation.audit import AuditTag
 from mediation.audit import chain as audit
-from mediation.crypto.keyring import Keyring
+from mediation.crypto.keyring import Keyrings
 from mediation.db import utcnow
 from mediation.errors import InvalidInput, NotFound
 from mediation.languages import LANGUAGES
@@ -112,23 +112,23 @@ def _row(session: Session, user_id: int, *, lock: bool = False) -> NotificationP
     return session.scalars(query.with_for_update() if lock else query).first()
 
 
-def preference_of(session: Session, keyring: Keyring, user_id: int) -> Preference:
+def preference_of(session: Session, keyring: Keyrings, user_id: int) -> Preference:
     """A person's preference, the address opened (for their own page, or the worker about to send)."""
     row = _row(session, user_id)
     if row is None:
         return Preference()
     address = None
     if row.channel == Channel.EMAIL and row.sealed_email is not None and row.kek_id is not None:
-        address = addresses.open_sealed(keyring, user_id, row.kek_id, row.sealed_email)
+        address = addresses.open_sealed(keyring.holding(row.kek_id), user_id, row.kek_id, row.sealed_email)
     return Preference(row.channel, address, row.language, row.time_zone, row.quiet_from, row.quiet_until)
 
 
-def my_preference(session: Session, keyring: Keyring, actor: User) -> Preference:
+def my_preference(session: Session, keyring: Keyrings, actor: User) -> Preference:
     """The signed-in person's own preference (never anyone else's: the id comes from their session)."""
     return preference_of(session, keyring, actor.id)
 
 
-def set_my_preference(session: Session, keyring: Keyring, actor: User, choice: Choice) -> Preference:
+def set_my_preference(session: Session, keyring: Keyrings, actor: User, choice: Choice) -> Preference:
     """Record the signed-in person's choice; audited with the channel and language only, never the address."""
     chosen = checked_choice(choice)
     user = session.get(User, actor.id)
@@ -144,7 +144,7 @@ def set_my_preference(session: Session, keyring: Keyring, actor: User, choice: C
     if chosen.address is None:
         row.kek_id, row.sealed_email = None, None  # nothing chosen: the address is not kept
     else:
-        row.kek_id, row.sealed_email = addresses.seal(keyring, user.id, chosen.address)
+        row.kek_id, row.sealed_email = addresses.seal(keyring.of(user.organisation_id), user.id, chosen.address)
     audit.record(session, AuditTag.NOTIFICATIONS_SET, actor=actor, now=now,
                  details={"user_id": user.id, "channel": chosen.channel, "language": chosen.language,
                           "quiet_hours": chosen.quiet_from is not None})
@@ -153,26 +153,28 @@ def set_my_preference(session: Session, keyring: Keyring, actor: User, choice: C
 
 # Key management: sealed addresses follow the keyring like TOTP secrets (mediation/services/keys.py).
 
-def reseal_batch(session: Session, keyring: Keyring, *, limit: int = 500) -> int:
-    """Reseal up to ``limit`` addresses not yet under the active KEK."""
+def reseal_batch(session: Session, keyring: Keyrings, *, limit: int = 500) -> int:
+    """Reseal up to ``limit`` addresses not yet under their organisation's active KEK."""
     if limit <= 0:
         return 0
     rows = list(session.scalars(select(NotificationPreference)
                                 .where(NotificationPreference.sealed_email.is_not(None),
-                                       NotificationPreference.kek_id != keyring.active)
+                                       NotificationPreference.kek_id.not_in(sorted(keyring.actives)))
                                 .order_by(NotificationPreference.user_id).limit(limit).with_for_update()))
     for row in rows:
-        address = addresses.open_sealed(keyring, row.user_id, str(row.kek_id), bytes(row.sealed_email or b""))
-        row.kek_id, row.sealed_email = addresses.seal(keyring, row.user_id, address)
+        own = keyring.holding(str(row.kek_id))
+        address = addresses.open_sealed(own, row.user_id, str(row.kek_id), bytes(row.sealed_email or b""))
+        row.kek_id, row.sealed_email = addresses.seal(own, row.user_id, address)
     return len(rows)
 
 
-def check_all_open(session: Session, keyring: Keyring) -> int:
+def check_all_open(session: Session, keyring: Keyrings) -> int:
     """Open every sealed address with the current keyring, so a rotation never starts on a broken one."""
     rows = list(session.scalars(select(NotificationPreference)
                                 .where(NotificationPreference.sealed_email.is_not(None))))
     for row in rows:
-        addresses.open_sealed(keyring, row.user_id, str(row.kek_id), bytes(row.sealed_email or b""))
+        addresses.open_sealed(keyring.holding(str(row.kek_id)), row.user_id, str(row.kek_id),
+                              bytes(row.sealed_email or b""))
     return len(rows)
 
 

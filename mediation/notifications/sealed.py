@@ -7,35 +7,36 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mediation.crypto.keyring import Keyring
+from mediation.crypto.keyring import Keyrings
 from mediation.models import OutboxMessage
 from mediation.notifications import addresses, preferences
 from mediation.notifications.invitation_mail import PURPOSE as INVITATION
 
 
-def _payloads(session: Session, keyring: Keyring, limit: int) -> int:
+def _payloads(session: Session, keyring: Keyrings, limit: int) -> int:
     if limit <= 0:
         return 0
     rows = list(session.scalars(select(OutboxMessage).where(OutboxMessage.sealed_payload.is_not(None),
-                                                            OutboxMessage.kek_id != keyring.active)
+                                                            OutboxMessage.kek_id.not_in(sorted(keyring.actives)))
                                 .order_by(OutboxMessage.id).limit(limit).with_for_update()))
     for row in rows:
-        payload = addresses.open_sealed(keyring, row.id, str(row.kek_id), bytes(row.sealed_payload or b""),
-                                        INVITATION)
-        row.kek_id, row.sealed_payload = addresses.seal(keyring, row.id, payload, INVITATION)
+        own = keyring.holding(str(row.kek_id))  # rewrapped within the organisation its KEK belongs to
+        payload = addresses.open_sealed(own, row.id, str(row.kek_id), bytes(row.sealed_payload or b""), INVITATION)
+        row.kek_id, row.sealed_payload = addresses.seal(own, row.id, payload, INVITATION)
     return len(rows)
 
 
-def reseal_batch(session: Session, keyring: Keyring, *, limit: int = 500) -> int:
-    """Reseal up to ``limit`` addresses and waiting invitations not yet under the active KEK."""
+def reseal_batch(session: Session, keyring: Keyrings, *, limit: int = 500) -> int:
+    """Reseal up to ``limit`` addresses and waiting invitations not yet under their organisation's active KEK."""
     done = preferences.reseal_batch(session, keyring, limit=limit)
     return done + _payloads(session, keyring, limit - done)
 
 
-def check_all_open(session: Session, keyring: Keyring) -> int:
+def check_all_open(session: Session, keyring: Keyrings) -> int:
     rows = list(session.scalars(select(OutboxMessage).where(OutboxMessage.sealed_payload.is_not(None))))
     for row in rows:
-        addresses.open_sealed(keyring, row.id, str(row.kek_id), bytes(row.sealed_payload or b""), INVITATION)
+        addresses.open_sealed(keyring.holding(str(row.kek_id)), row.id, str(row.kek_id),
+                              bytes(row.sealed_payload or b""), INVITATION)
     return preferences.check_all_open(session, keyring) + len(rows)
 
 

@@ -3,8 +3,9 @@ cases past their retention period (crypto-shredding: the content becomes unrecov
 
 Accounts' TOTP secrets are sealed under a KEK too (``services/two_factor.py``), and so are notification
 addresses and invitations waiting in the outbox (``notifications/sealed.py``): they follow every rotation, and
-count as keys in use. So do held requests' own data keys (``services/request_keys.py``): rewrapped,
-checked and counted with the cases' keys."""
+count as keys in use. So do held requests' own data keys (``services/request_keys.py``) and each side's key of a
+referral (``services/referrals/keys.py``): rewrapped within their organisation, checked and counted with the
+cases' keys."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from mediation.audit import AuditTag
 from mediation.audit import chain as audit
 from mediation.crypto.errors import CryptoError, KeyUnavailable
-from mediation.crypto.keyring import Keyring
+from mediation.crypto.keyring import Keyrings
 from mediation.crypto.vault import Vault
 from mediation.db import Base, utcnow
 from mediation.heartbeat import LIVE_SECONDS, processes_using
@@ -44,43 +45,48 @@ from mediation.models import (
 )
 from mediation.notifications import sealed as notification_keys
 from mediation.services import request_keys, two_factor
+from mediation.services.referrals import keys as referral_keys
 from mediation.timers import schedule
 from workflows.programmes import programmes
 
 
 def rewrap_batch(session: Session, vault: Vault, *, limit: int = 500) -> int:
-    """Rewrap up to ``limit`` data keys (cases', then held requests', then sealed TOTP secrets) not yet under the
-    active KEK; ciphertexts are not touched."""
+    """Rewrap up to ``limit`` data keys (cases', then held requests', then sealed TOTP secrets) not yet under their
+    organisation's active KEK; ciphertexts are not touched."""
     keyring = vault.keyring
     rows = session.execute(
-        select(CaseKey.case_id, CaseKey.kek_id, CaseKey.wrapped_key)
-        .where(CaseKey.wrapped_key.is_not(None), CaseKey.kek_id != keyring.active)
+        select(CaseKey.case_id, CaseKey.kek_id, CaseKey.wrapped_key, Case.organisation_id)
+        .join(Case, Case.id == CaseKey.case_id)
+        .where(CaseKey.wrapped_key.is_not(None), CaseKey.kek_id.not_in(sorted(keyring.actives)))
         .order_by(CaseKey.case_id).limit(limit)).all()
     now = utcnow()
-    for case_id, kek_id, wrapped in rows:
-        data_key = keyring.unwrap(case_id, str(kek_id), cast(bytes, wrapped))  # live keys only: never None
-        new_kek, new_wrapped = keyring.wrap(case_id, data_key)
+    for case_id, kek_id, wrapped, organisation_id in rows:
+        own = keyring.of(organisation_id)
+        data_key = own.unwrap(case_id, str(kek_id), cast(bytes, wrapped))  # live keys only: never None
+        new_kek, new_wrapped = own.wrap(case_id, data_key)
         session.execute(update(CaseKey).where(CaseKey.case_id == case_id, CaseKey.kek_id == kek_id)
                         .values(kek_id=new_kek, wrapped_key=new_wrapped, rewrapped_at=now))
     done = len(rows) + request_keys.rewrap_batch(session, keyring, limit=limit - len(rows))
+    done += referral_keys.rewrap_batch(session, keyring, limit=limit - done)
     done += two_factor.reseal_batch(session, keyring, limit=limit - done)
     return done + notification_keys.reseal_batch(session, keyring, limit=limit - done)
 
 
 def check_all_open(session: Session, vault: Vault) -> int:
     """Unwrap every live data key with the current keyring, so a rotation never starts on a broken one."""
-    rows = session.execute(select(CaseKey.case_id, CaseKey.kek_id, CaseKey.wrapped_key)
-                           .where(CaseKey.wrapped_key.is_not(None))).all()
-    for case_id, kek_id, wrapped in rows:
-        vault.keyring.unwrap(case_id, str(kek_id), cast(bytes, wrapped))
+    rows = session.execute(select(CaseKey.case_id, CaseKey.kek_id, CaseKey.wrapped_key, Case.organisation_id)
+                           .join(Case, Case.id == CaseKey.case_id).where(CaseKey.wrapped_key.is_not(None))).all()
+    for case_id, kek_id, wrapped, organisation_id in rows:
+        vault.keyring_of(organisation_id).unwrap(case_id, str(kek_id), cast(bytes, wrapped))
     return (len(rows) + request_keys.check_all_open(session, vault.keyring)
+            + referral_keys.check_all_open(session, vault.keyring)
             + two_factor.check_all_open(session, vault.keyring)
             + notification_keys.check_all_open(session, vault.keyring))
 
 
 def record_rotation(session: Session, vault: Vault, rewrapped: int) -> None:
     audit.record(session, AuditTag.KEYS_ROTATED, actor=None, now=utcnow(), anonymous_role="operator",
-                 details={"active_kek": vault.keyring.active, "rewrapped": rewrapped})
+                 details={"active_keks": sorted(vault.keyring.actives), "rewrapped": rewrapped})
 
 
 def keys_in_use(session: Session) -> dict[str, int]:
@@ -88,14 +94,14 @@ def keys_in_use(session: Session) -> dict[str, int]:
     rows = session.execute(select(CaseKey.kek_id, func.count()).where(CaseKey.wrapped_key.is_not(None))
                            .group_by(CaseKey.kek_id)).all()
     in_use = {kek_id: count for kek_id, count in rows if kek_id is not None}
-    held = request_keys.keys_by_kek(session).items()
+    held = [*request_keys.keys_by_kek(session).items(), *referral_keys.keys_by_kek(session).items()]
     sealed = [*two_factor.secrets_by_kek(session).items(), *notification_keys.sealed_by_kek(session).items()]
     for kek_id, count in [*held, *sealed]:
         in_use[kek_id] = in_use.get(kek_id, 0) + count
     return in_use
 
 
-def unopenable_data_keys(engine: Engine, keyring: Keyring) -> dict[str, int]:
+def unopenable_data_keys(engine: Engine, keyring: Keyrings) -> dict[str, int]:
     """How many live data keys (cases' and held requests') do not open with ``keyring``, by the KEK that wraps
     them (empty: all open)."""
     failing: dict[str, int] = {}
@@ -107,7 +113,8 @@ def unopenable_data_keys(engine: Engine, keyring: Keyring) -> dict[str, int]:
                 keyring.unwrap(case_id, str(kek_id), wrapped)
             except KeyUnavailable:
                 failing[str(kek_id)] = failing.get(str(kek_id), 0) + 1
-        for kek_id, count in request_keys.unopenable(connection, keyring).items():
+        for kek_id, count in [*request_keys.unopenable(connection, keyring).items(),
+                              *referral_keys.unopenable(connection, keyring).items()]:
             failing[kek_id] = failing.get(kek_id, 0) + count
     return failing
 
@@ -118,12 +125,12 @@ def live_data_keys(engine: Engine) -> int:
         return 0
     with engine.connect() as connection:
         cases = connection.scalar(select(func.count()).select_from(CaseKey).where(CaseKey.wrapped_key.is_not(None)))
-        return (cases or 0) + request_keys.live_count(connection)
+        return (cases or 0) + request_keys.live_count(connection) + referral_keys.live_count(connection)
 
 
 def check_retirable(session: Session, vault: Vault, kek_id: str) -> None:
     """Refuse to retire a KEK that is active, still wraps a data key, or is still active in a live process."""
-    if kek_id == vault.keyring.active:
+    if kek_id in vault.keyring.actives:
         raise CryptoError("the active KEK cannot be retired; rotate to a new one first")
     if kek_id not in vault.keyring.keys:
         raise CryptoError("there is no KEK %(kek_id)s in the keyring", kek_id=repr(kek_id))

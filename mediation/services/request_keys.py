@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from mediation.crypto import request_keys
 from mediation.crypto.errors import KeyUnavailable
-from mediation.crypto.keyring import Keyring
+from mediation.crypto.keyring import Keyrings
 from mediation.crypto.vault import Vault
 from mediation.models import HeldRequest
 
@@ -21,21 +21,22 @@ _LIVE = HeldRequest.wrapped_key.is_not(None)
 
 
 def seal_details(vault: Vault, held: HeldRequest, text: str) -> None:
-    """Give ``held`` (flushed: it has its id) a new data key under the active KEK and seal ``text`` with it."""
+    """Give ``held`` (flushed: it has its id) a new data key under its organisation's active KEK and seal ``text``
+    with it."""
     vault.refresh(force=True)  # never wrap a new key under a KEK another process has just replaced
     data_key = request_keys.new_data_key()
-    held.kek_id, held.wrapped_key = request_keys.wrap(vault.keyring, held.id, data_key)
+    held.kek_id, held.wrapped_key = request_keys.wrap(vault.keyring_of(held.organisation_id), held.id, data_key)
     held.sealed_details = request_keys.seal_details(data_key, held.id, text)
 
 
 def _data_key(vault: Vault, held: HeldRequest) -> bytes:
     kek_id, wrapped = str(held.kek_id), cast(bytes, held.wrapped_key)
     try:
-        return request_keys.unwrap(vault.keyring, held.id, kek_id, wrapped)
+        return request_keys.unwrap(vault.keyring_of(held.organisation_id), held.id, kek_id, wrapped)
     except KeyUnavailable:
         if kek_id in vault.keyring.keys or not vault.refresh(force=True):  # rewrapped by another process?
             raise
-        return request_keys.unwrap(vault.keyring, held.id, kek_id, wrapped)
+        return request_keys.unwrap(vault.keyring_of(held.organisation_id), held.id, kek_id, wrapped)
 
 
 def open_details(vault: Vault, held: HeldRequest) -> str | None:
@@ -54,23 +55,26 @@ def destroy(held: HeldRequest, now: datetime) -> None:
 # --- key management ----------------------------------------------------------------------------------------------
 
 
-def rewrap_batch(session: Session, keyring: Keyring, *, limit: int = 500) -> int:
-    """Rewrap up to ``limit`` live request keys not yet under the active KEK; the details are not touched."""
+def rewrap_batch(session: Session, keyring: Keyrings, *, limit: int = 500) -> int:
+    """Rewrap up to ``limit`` live request keys not yet under their organisation's active KEK; the details are not
+    touched."""
     if limit <= 0:
         return 0
-    rows = list(session.scalars(select(HeldRequest).where(_LIVE, HeldRequest.kek_id != keyring.active)
+    rows = list(session.scalars(select(HeldRequest).where(_LIVE, HeldRequest.kek_id.not_in(sorted(keyring.actives)))
                                 .order_by(HeldRequest.id).limit(limit).with_for_update()))
     for held in rows:
-        data_key = request_keys.unwrap(keyring, held.id, str(held.kek_id), cast(bytes, held.wrapped_key))
-        held.kek_id, held.wrapped_key = request_keys.wrap(keyring, held.id, data_key)
+        own = keyring.of(held.organisation_id)
+        data_key = request_keys.unwrap(own, held.id, str(held.kek_id), cast(bytes, held.wrapped_key))
+        held.kek_id, held.wrapped_key = request_keys.wrap(own, held.id, data_key)
     session.flush()
     return len(rows)
 
 
-def check_all_open(session: Session, keyring: Keyring) -> int:
-    rows = session.execute(select(HeldRequest.id, HeldRequest.kek_id, HeldRequest.wrapped_key).where(_LIVE)).all()
-    for request_id, kek_id, wrapped in rows:
-        request_keys.unwrap(keyring, request_id, str(kek_id), wrapped)
+def check_all_open(session: Session, keyring: Keyrings) -> int:
+    rows = session.execute(select(HeldRequest.id, HeldRequest.organisation_id, HeldRequest.kek_id,
+                                  HeldRequest.wrapped_key).where(_LIVE)).all()
+    for request_id, organisation_id, kek_id, wrapped in rows:
+        request_keys.unwrap(keyring.of(organisation_id), request_id, str(kek_id), wrapped)
     return len(rows)
 
 
@@ -86,15 +90,16 @@ def _has_keys(connection: Connection) -> bool:
             and "wrapped_key" in {c["name"] for c in inspector.get_columns(HeldRequest.__tablename__)})
 
 
-def unopenable(connection: Connection, keyring: Keyring) -> dict[str, int]:
-    """How many live request keys do not open with ``keyring``, by KEK."""
+def unopenable(connection: Connection, keyring: Keyrings) -> dict[str, int]:
+    """How many live request keys do not open with ``keyring``, by KEK (each with its KEK's organisation's
+    keyring: a backup made before organisations has no organisation column to read)."""
     failing: dict[str, int] = {}
     if not _has_keys(connection):
         return failing
     rows = connection.execute(select(HeldRequest.id, HeldRequest.kek_id, HeldRequest.wrapped_key).where(_LIVE))
     for request_id, kek_id, wrapped in rows:
         try:
-            request_keys.unwrap(keyring, request_id, str(kek_id), wrapped)
+            request_keys.unwrap(keyring.holding(str(kek_id)), request_id, str(kek_id), wrapped)
         except KeyUnavailable:
             failing[str(kek_id)] = failing.get(str(kek_id), 0) + 1
     return failing

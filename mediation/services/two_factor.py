@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from mediation.audit import AuditTag
 from mediation.audit import chain as audit
 from mediation.crypto.account_secrets import open_account_secret, seal_account_secret
-from mediation.crypto.keyring import Keyring
+from mediation.crypto.keyring import FIRST_ORGANISATION, Keyrings
 from mediation.db import utcnow
 from mediation.errors import InvalidInput, NotFound
 from mediation.models import RecoveryCode, Role, TwoFactorCredential, User
@@ -121,8 +121,8 @@ def _credential(session: Session, user_id: int, *, lock: bool = False) -> TwoFac
     return session.scalars(query.with_for_update() if lock else query).first()
 
 
-def _secret(keyring: Keyring, credential: TwoFactorCredential) -> str:
-    return open_account_secret(keyring, PURPOSE, credential.user_id, credential.kek_id,
+def _secret(keyring: Keyrings, credential: TwoFactorCredential) -> str:
+    return open_account_secret(keyring.holding(credential.kek_id), PURPOSE, credential.user_id, credential.kek_id,
                                credential.sealed_secret).decode("ascii")
 
 
@@ -131,7 +131,7 @@ def _normalise(code: str) -> str:
     return "".join(code.split()).replace("-", "").lower()[:64]
 
 
-def _totp_step(keyring: Keyring, credential: TwoFactorCredential, code: str, now: datetime) -> int | None:
+def _totp_step(keyring: Keyrings, credential: TwoFactorCredential, code: str, now: datetime) -> int | None:
     """The time step ``code`` belongs to, within the drift window, or None."""
     if not _TOTP_CODE.fullmatch(code):
         return None
@@ -150,7 +150,7 @@ def _digest(attempt: str) -> str:
     return hashlib.sha256(attempt.encode()).hexdigest()
 
 
-def start_sign_in(session: Session, keyring: Keyring, user_id: int, *, required_roles: Collection[str],
+def start_sign_in(session: Session, keyring: Keyrings, user_id: int, *, required_roles: Collection[str],
                   now: datetime | None = None) -> SignInStep:
     """What the person whose password was just accepted must do before they are signed in.
 
@@ -178,11 +178,13 @@ def _attempt(session: Session, user_id: int, attempt: str) -> TwoFactorCredentia
     return credential
 
 
-def _new_pending_secret(session: Session, keyring: Keyring, user_id: int, credential: TwoFactorCredential | None,
+def _new_pending_secret(session: Session, keyring: Keyrings, user_id: int, credential: TwoFactorCredential | None,
                         now: datetime | None) -> TwoFactorCredential:
     """A new secret, pending until a code from it is confirmed; replaces an earlier pending one."""
     now = now or utcnow()
-    kek_id, sealed = seal_account_secret(keyring, PURPOSE, user_id, pyotp.random_base32().encode("ascii"))
+    organisation_id = session.scalar(select(User.organisation_id).where(User.id == user_id))
+    kek_id, sealed = seal_account_secret(keyring.of(organisation_id or FIRST_ORGANISATION), PURPOSE, user_id,
+                                         pyotp.random_base32().encode("ascii"))
     if credential is None:
         credential = TwoFactorCredential(user_id=user_id, kek_id=kek_id, sealed_secret=sealed, created_at=now,
                                          failed_codes=0)
@@ -193,7 +195,7 @@ def _new_pending_secret(session: Session, keyring: Keyring, user_id: int, creden
     return credential
 
 
-def begin_enrolment(session: Session, keyring: Keyring, user_id: int, *, now: datetime | None = None) -> None:
+def begin_enrolment(session: Session, keyring: Keyrings, user_id: int, *, now: datetime | None = None) -> None:
     """Start turning two-factor on from the account page: a new secret, pending until confirmed.
 
     A new one each time: a secret shown to an earlier sign-in (perhaps someone else's, with a stolen password)
@@ -213,18 +215,18 @@ def _pending(session: Session, user_id: int, *, lock: bool = False) -> TwoFactor
     return credential
 
 
-def _enrolment(session: Session, keyring: Keyring, credential: TwoFactorCredential) -> Enrolment:
+def _enrolment(session: Session, keyring: Keyrings, credential: TwoFactorCredential) -> Enrolment:
     user = _account(session, credential.user_id)
     secret = _secret(keyring, credential)
     return Enrolment(secret, pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=ISSUER))
 
 
-def pending_enrolment(session: Session, keyring: Keyring, user_id: int) -> Enrolment:
+def pending_enrolment(session: Session, keyring: Keyrings, user_id: int) -> Enrolment:
     """The pending secret, to show as a QR code and as text to the signed-in person enrolling."""
     return _enrolment(session, keyring, _pending(session, user_id))
 
 
-def sign_in_enrolment(session: Session, keyring: Keyring, user_id: int, attempt: str) -> Enrolment:
+def sign_in_enrolment(session: Session, keyring: Keyrings, user_id: int, attempt: str) -> Enrolment:
     """The same, for someone whose role requires enrolling before they are signed in."""
     credential = _attempt(session, user_id, attempt)
     if credential.is_on:
@@ -232,7 +234,7 @@ def sign_in_enrolment(session: Session, keyring: Keyring, user_id: int, attempt:
     return _enrolment(session, keyring, credential)
 
 
-def _confirm(session: Session, keyring: Keyring, credential: TwoFactorCredential, code: str,
+def _confirm(session: Session, keyring: Keyrings, credential: TwoFactorCredential, code: str,
              now: datetime) -> Enrolled | None:
     step = _totp_step(keyring, credential, _normalise(code), now)
     if step is None:
@@ -244,7 +246,7 @@ def _confirm(session: Session, keyring: Keyring, credential: TwoFactorCredential
     return Enrolled(user, codes)
 
 
-def confirm_enrolment(session: Session, keyring: Keyring, user_id: int, code: str, *,
+def confirm_enrolment(session: Session, keyring: Keyrings, user_id: int, code: str, *,
                       now: datetime | None = None) -> Enrolled | None:
     """Turn two-factor on once a code from the pending secret shows the person's app holds it.
 
@@ -254,7 +256,7 @@ def confirm_enrolment(session: Session, keyring: Keyring, user_id: int, code: st
     return _confirm(session, keyring, _pending(session, user_id, lock=True), code, now or utcnow())
 
 
-def confirm_sign_in_enrolment(session: Session, keyring: Keyring, user_id: int, attempt: str, code: str, *,
+def confirm_sign_in_enrolment(session: Session, keyring: Keyrings, user_id: int, attempt: str, code: str, *,
                               now: datetime | None = None) -> Enrolled | None:
     """The same, as the second step of signing in; spends the attempt when it succeeds."""
     credential = _attempt(session, user_id, attempt)
@@ -292,7 +294,7 @@ def _use_recovery_code(session: Session, user: User, code: str, now: datetime) -
     return left
 
 
-def _check(session: Session, keyring: Keyring, user: User, credential: TwoFactorCredential, code: str, *,
+def _check(session: Session, keyring: Keyrings, user: User, credential: TwoFactorCredential, code: str, *,
            now: datetime) -> CodeCheck:
     """Accept a fresh TOTP code or an unused recovery code; count everything else as a failure."""
     if credential.locked_until is not None and _aware(credential.locked_until, now) > now:
@@ -312,7 +314,7 @@ def _check(session: Session, keyring: Keyring, user: User, credential: TwoFactor
     return CodeCheck(None)
 
 
-def verify_sign_in(session: Session, keyring: Keyring, user_id: int, attempt: str, code: str, *,
+def verify_sign_in(session: Session, keyring: Keyrings, user_id: int, attempt: str, code: str, *,
                    now: datetime | None = None) -> CodeCheck:
     """The second step of signing in; a right code spends the attempt (raises SignInExpired if it is not current)."""
     credential = _attempt(session, user_id, attempt)
@@ -337,7 +339,7 @@ def _remove(session: Session, user_id: int) -> None:
     session.execute(delete(TwoFactorCredential).where(TwoFactorCredential.user_id == user_id))
 
 
-def disable(session: Session, keyring: Keyring, user_id: int, code: str, *, required_roles: Collection[str],
+def disable(session: Session, keyring: Keyrings, user_id: int, code: str, *, required_roles: Collection[str],
             now: datetime | None = None) -> bool:
     """Turn two-factor off with a current code, for a role that does not require it. False: the code was wrong."""
     now = now or utcnow()
@@ -351,7 +353,7 @@ def disable(session: Session, keyring: Keyring, user_id: int, code: str, *, requ
     return True
 
 
-def regenerate_recovery_codes(session: Session, keyring: Keyring, user_id: int, code: str, *,
+def regenerate_recovery_codes(session: Session, keyring: Keyrings, user_id: int, code: str, *,
                               now: datetime | None = None) -> list[str] | None:
     """New recovery codes (the old ones stop working), with a current code. None: the code was wrong."""
     now = now or utcnow()
@@ -413,17 +415,19 @@ def enrolled_user_ids(session: Session, actor: User) -> frozenset[int]:
 
 # Key management: sealed secrets follow the keyring like the cases' data keys do.
 
-def reseal_batch(session: Session, keyring: Keyring, *, limit: int = 500) -> int:
-    """Reseal up to ``limit`` TOTP secrets not yet under the active KEK."""
-    rows = list(session.scalars(select(TwoFactorCredential).where(TwoFactorCredential.kek_id != keyring.active)
+def reseal_batch(session: Session, keyring: Keyrings, *, limit: int = 500) -> int:
+    """Reseal up to ``limit`` TOTP secrets not yet under their organisation's active KEK."""
+    rows = list(session.scalars(select(TwoFactorCredential)
+                                .where(TwoFactorCredential.kek_id.not_in(sorted(keyring.actives)))
                                 .order_by(TwoFactorCredential.user_id).limit(limit).with_for_update()))
     for credential in rows:
         credential.kek_id, credential.sealed_secret = seal_account_secret(
-            keyring, PURPOSE, credential.user_id, _secret(keyring, credential).encode("ascii"))
+            keyring.holding(credential.kek_id), PURPOSE, credential.user_id,
+            _secret(keyring, credential).encode("ascii"))
     return len(rows)
 
 
-def check_all_open(session: Session, keyring: Keyring) -> int:
+def check_all_open(session: Session, keyring: Keyrings) -> int:
     """Open every sealed secret with the current keyring, so a rotation never starts on a broken one."""
     rows = list(session.scalars(select(TwoFactorCredential)))
     for credential in rows:

@@ -14,7 +14,15 @@ import pytest
 from cryptography.exceptions import InvalidTag
 
 from mediation.crypto.errors import CryptoError, KeyUnavailable
-from mediation.crypto.keyring import KEY_BYTES, Keyring, generate_keyring, new_kek, read_keyring, write_keyring
+from mediation.crypto.keyring import (
+    KEY_BYTES,
+    Keyring,
+    Keyrings,
+    generate_keyring,
+    new_kek,
+    read_keyring,
+    write_keyring,
+)
 
 DATA_KEY = bytes(range(32))
 
@@ -205,7 +213,7 @@ def test_write_keyring_creates_a_private_file_in_a_private_folder(tmp_path, keyr
     write_keyring(path, keyring)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
-    assert read_keyring(path, None) == keyring
+    assert read_keyring(path, None) == Keyrings.single(keyring)
 
 
 def test_write_keyring_replaces_the_file_whole_and_leaves_no_temporary_file(tmp_path, keyring, no_umask):
@@ -217,7 +225,7 @@ def test_write_keyring_replaces_the_file_whole_and_leaves_no_temporary_file(tmp_
     write_keyring(path, rotated)
     assert path.stat().st_ino != first_inode  # a new file renamed into place, never rewritten in place
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert read_keyring(path, None) == rotated
+    assert read_keyring(path, None) == Keyrings.single(rotated)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keyring.json"]
 
 
@@ -231,7 +239,7 @@ def test_a_failed_write_leaves_the_previous_keyring_intact(tmp_path, keyring, mo
     monkeypatch.setattr(os, "fsync", _failing_fsync)
     with pytest.raises(OSError, match="No space left"):
         write_keyring(path, generate_keyring())
-    assert read_keyring(path, None) == keyring
+    assert read_keyring(path, None) == Keyrings.single(keyring)
 
 
 def test_a_failed_write_leaves_no_copy_of_the_keys_behind(tmp_path, keyring, monkeypatch):
@@ -247,15 +255,15 @@ def test_read_keyring_prefers_the_environment_over_the_file(tmp_path, keyring):
     path = tmp_path / "keyring.json"
     write_keyring(path, keyring)
     from_env = generate_keyring()
-    assert read_keyring(path, from_env.to_json()) == from_env
-    assert read_keyring(tmp_path / "absent.json", from_env.to_json()) == from_env
+    assert read_keyring(path, from_env.to_json()) == Keyrings.single(from_env)
+    assert read_keyring(tmp_path / "absent.json", from_env.to_json()) == Keyrings.single(from_env)
 
 
 def test_read_keyring_reads_the_file_when_the_environment_is_empty(tmp_path, keyring):
     path = tmp_path / "keyring.json"
     write_keyring(path, keyring)
-    assert read_keyring(path, None) == keyring
-    assert read_keyring(path, "") == keyring
+    assert read_keyring(path, None) == Keyrings.single(keyring)
+    assert read_keyring(path, "") == Keyrings.single(keyring)
 
 
 def test_read_keyring_says_what_to_do_when_there_is_none(tmp_path):

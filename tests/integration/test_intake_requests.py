@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from mediation.audit import AuditTag
 from mediation.crypto.errors import KeyUnavailable
-from mediation.crypto.keyring import new_kek
+from mediation.crypto.keyring import FIRST_ORGANISATION, Keyrings, new_kek
 from mediation.demo_languages import DEMO_ROMANIAN_REQUEST, add_demo_romanian_request
 from mediation.errors import Forbidden, InvalidInput, NotFound
 from mediation.models import AuditEntry, Case, HeldRequest, IntakeRecord
@@ -273,8 +273,8 @@ def test_held_request_keys_are_rotated_counted_and_checked_with_the_case_keys(ru
     assert held.kek_id == vault.keyring.active and held.sealed_details == sealed_before  # not re-encrypted
     retired = vault.keyring.without(old)
     assert keyservice.unopenable_data_keys(runtime.engine, retired) == {}
-    assert keyservice.unopenable_data_keys(runtime.engine, replace(retired, keys={
-        retired.active: new_kek()[1]})) == {retired.active: 2}
+    wrong = Keyrings.single(replace(retired.of(FIRST_ORGANISATION), keys={retired.active: new_kek()[1]}))
+    assert keyservice.unopenable_data_keys(runtime.engine, wrong) == {retired.active: 2}
     with runtime.transaction() as session:
         keyservice.check_retirable(session, vault, old)
     runtime.vault.keyring = retired  # the old KEK is gone: the request's details still open

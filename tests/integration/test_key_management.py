@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from mediation.audit.verify import verify_audit_log
 from mediation.cli import main
 from mediation.crypto.errors import CryptoError, KeyUnavailable
-from mediation.crypto.keyring import Keyring, generate_keyring, new_kek, read_keyring, write_keyring
+from mediation.crypto.keyring import Keyring, Keyrings, generate_keyring, new_kek, read_keyring, write_keyring
 from mediation.crypto.vault import Vault
 from mediation.db import utcnow
 from mediation.models import SYSTEM_CHAIN, AssessmentNote, AuditEntry, Case, CaseKey, Participant, SentenceRecord
@@ -374,7 +374,7 @@ def two_cards(runtime, actors, make_case) -> list[Sealed]:
     return cases
 
 
-def _keyring_file(runtime) -> Keyring:
+def _keyring_file(runtime) -> Keyrings:
     return read_keyring(runtime.settings.keyring_file, None)
 
 

@@ -94,7 +94,7 @@ def expected(route: Route, principal: str, world: World) -> tuple[int, str | Non
 
 # The other programmes' pages answer to roles given per programme, not to the account's own role: each has its
 # own matrix (tests/web/test_circles_matrix.py, tests/web/test_training_matrix.py) that covers its blueprint.
-PROGRAMME_BLUEPRINTS = ("circles.", "training.")
+PROGRAMME_BLUEPRINTS = ("circles.", "training.", "referrals.", "directory.")  # each with a matrix of its own
 
 
 def test_the_matrix_covers_every_route_of_the_app(app: Flask) -> None:

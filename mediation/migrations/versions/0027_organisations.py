@@ -145,6 +145,11 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('organisation_id', sa.Integer(), server_default='1', nullable=False))
         batch_op.create_foreign_key(batch_op.f('fk_held_requests_organisation_id_organisations'), 'organisations', ['organisation_id'], ['id'])
 
+    # A process records every organisation's active KEK (mediation.heartbeat).
+    with op.batch_alter_table('process_heartbeats', schema=None) as batch_op:
+        batch_op.alter_column('active_kek', existing_type=sa.String(length=40), type_=sa.Text(),
+                              existing_nullable=False)
+
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('organisation_id', sa.Integer(), server_default='1', nullable=False))
         batch_op.create_index('ix_users_organisation_role_username', ['organisation_id', 'role', 'username'], unique=False)
@@ -153,6 +158,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('process_heartbeats', schema=None) as batch_op:
+        batch_op.alter_column('active_kek', existing_type=sa.Text(), type_=sa.String(length=40),
+                              existing_nullable=False)
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_users_organisation_id_organisations'), type_='foreignkey')
         batch_op.drop_index('ix_users_organisation_role_username')
