@@ -19,6 +19,7 @@ from mediation.demo import DEMO_REFERRAL, DEMO_REQUEST
 from mediation.demo_statistics import insert_closed_cases
 from mediation.errors import DomainError, InvalidInput, NotFound
 from mediation.models import FIRST_ORGANISATION, Case, NoticeKind, Organisation, Role, User
+from mediation.organisation_keys import add_organisation_with_keys
 from mediation.runtime import Runtime
 from mediation.services import (
     assignment,
@@ -27,7 +28,6 @@ from mediation.services import (
     invitations,
     lookup,
     notices,
-    organisations,
     programme_roles,
     queries,
     timer_views,
@@ -83,9 +83,10 @@ def _account(runtime: Runtime, organisation_id: int, username: str, role: str) -
 
 @pytest.fixture
 def walled(runtime: Runtime, actors: Actors, make_case) -> Walled:
+    added, _ = add_organisation_with_keys(runtime, "b", "Organisation B")  # add_organisation, with b's own KEK
     with runtime.transaction() as s:
-        organisation = organisations.add_organisation(s, "b", "Organisation B")
-    b = B(organisation, *(_account(runtime, organisation.id, f"b.{role}", role)
+        organisation = s.get(Organisation, added)
+    b = B(organisation, *(_account(runtime, added, f"b.{role}", role)
                           for role in ("admin", "mediator", "staff", "volunteer", "participant")))
     case = make_case(CaseState.ASSESSMENT)
     with runtime.transaction() as s:

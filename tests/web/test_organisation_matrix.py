@@ -19,8 +19,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import update
 
 from mediation.models import Case, Participant
+from mediation.organisation_keys import add_organisation_with_keys
 from mediation.runtime import Runtime
-from mediation.services import organisations, programme_roles, users
+from mediation.services import programme_roles, users
 from tests.integration.circles_steps import register_volunteer
 from tests.integration.training_world import TrainingWorld, build_training_world
 from tests.integration.web_sessions import client_signed_in_as
@@ -54,10 +55,10 @@ class OrganisationB:
 
 
 def add_organisation_b(runtime: Runtime) -> OrganisationB:
+    organisation_id, _ = add_organisation_with_keys(runtime, "b", "Organisation B")  # with b's own KEK
     with runtime.transaction() as s:
-        organisation = organisations.add_organisation(s, "b", "Organisation B")
         made = {kind: users.create_user(s, None, username=f"b.{kind}", display_name=f"B {kind}", role=kind,
-                                        password=None, organisation_id=organisation.id) for kind in KINDS}
+                                        password=None, organisation_id=organisation_id) for kind in KINDS}
     with runtime.transaction() as s:
         admin = made["admin"]
         for user, programme, role in ((admin, CIRCLES, "coordinator"), (made["staff"], CIRCLES, "supervising_staff"),
