@@ -43,6 +43,7 @@ from mediation.statistics.period import year_period
 from mediation.statistics.report import programme_report
 from tests.conftest import Actors
 from tests.integration.circles_steps import CirclePeople, circle_in, circle_people, grant, register_volunteer
+from tests.integration.test_cli import Cli
 from tests.integration.training_world import TrainingPeople, enrol, grant_training_roles
 from workflows.circle_workflow import CircleState
 from workflows.programmes import CIRCLES, RESOCIALISATION
@@ -380,3 +381,29 @@ def test_the_questionnaires_comments_and_closed_cases_count_in_their_own_organis
     assert first.readable and first.comments
     assert not second.readable and second.comments == []  # b has no answered case in 2020: nothing to read
     assert outcomes == {FIRST_ORGANISATION: 30, walled.b.organisation.id: 0}
+
+
+# --- the operator's command line ------------------------------------------------------------------------------
+
+
+def test_the_operator_creates_an_account_in_an_organisation_and_lists_cases_by_organisation(
+        runtime: Runtime, walled: Walled, environment: dict[str, str]) -> None:
+    cli = Cli(environment)
+    made = cli("create-user", "--organisation", "b", "--username", "b.second", "--display-name", "B Second",
+               "--role", "admin", "--password", "a perfectly long passphrase")
+    assert made.exit_code == 0, made.output
+    assert made.stdout.endswith("created admin account b.second (organisation b)\n")
+    unknown = cli("create-user", "--organisation", "nowhere", "--username", "lost.one", "--display-name", "Lost",
+                  "--role", "admin", "--password", "a perfectly long passphrase")
+    assert unknown.exit_code != 0 and "nowhere" in unknown.output
+    with runtime.transaction() as s:
+        assert s.scalar(select(User.organisation_id).where(User.username == "b.second")) == walled.b.organisation.id
+        assert s.scalar(select(User.id).where(User.username == "lost.one")) is None
+    with runtime.transaction() as s:
+        theirs = intake.forward_offender_request(s, runtime.vault, walled.b.staff, willing_to_take_responsibility=True,
+                                                 referral=DEMO_REFERRAL).reference
+    every = cli("cases").stdout.splitlines()
+    assert every[0].split()[-1] == "organisation"
+    assert {line.split()[0]: line.split()[-1] for line in every[1:-1]} == {walled.case: "main", theirs: "b"}
+    only_b = cli("cases", "--organisation", "b").stdout.splitlines()
+    assert [line.split()[0] for line in only_b[1:-1]] == [theirs]
