@@ -20,6 +20,7 @@ from mediation.demo_statistics import insert_closed_cases
 from mediation.errors import DomainError, InvalidInput, NotFound
 from mediation.models import FIRST_ORGANISATION, Case, NoticeKind, Organisation, Role, User
 from mediation.organisation_keys import add_organisation_with_keys
+from mediation.passwords import new_password
 from mediation.runtime import Runtime
 from mediation.services import (
     assignment,
@@ -407,3 +408,22 @@ def test_the_operator_creates_an_account_in_an_organisation_and_lists_cases_by_o
     assert {line.split()[0]: line.split()[-1] for line in every[1:-1]} == {walled.case: "main", theirs: "b"}
     only_b = cli("cases", "--organisation", "b").stdout.splitlines()
     assert [line.split()[0] for line in only_b[1:-1]] == [theirs]
+
+
+def test_a_participant_invited_on_bs_case_gets_an_account_of_b(runtime: Runtime, walled: Walled) -> None:
+    b = walled.b
+    with runtime.transaction() as s:
+        case = intake.forward_offender_request(s, runtime.vault, b.staff, willing_to_take_responsibility=True,
+                                               referral=DEMO_REFERRAL)
+        reference, offender = case.reference, case.participants[0].id
+    with runtime.transaction() as s:
+        assignment.assign_mediator(s, b.admin, reference, b.mediator.id)
+    with runtime.transaction() as s:
+        _refused_as_missing(invitations.invite_participant, s, walled.actors.mediator, reference,
+                            participant_id=offender, hours=72)
+        code = invitations.invite_participant(s, b.mediator, reference, participant_id=offender, hours=72)
+    chosen = new_password("a perfectly long passphrase", username="new.person", display_name="Participant")
+    with runtime.transaction() as s:
+        user = invitations.activate_participant(s, runtime.vault, invitations.code_key(code),
+                                                username_stem="new.person", name="Oscar", password=chosen)
+        assert user.organisation_id == b.organisation.id
