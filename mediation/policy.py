@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
 from mediation.errors import Forbidden, NotFound
 from mediation.models import Case, Participant, Role, User
+from mediation.services.organisations import organisation_id_of
 from workflows.programmes import VICTIM_OFFENDER_MEDIATION
 from workflows.words import Code, codes
 
@@ -38,9 +39,12 @@ def visibility(role: str, actor_id: Any) -> ColumnElement[bool]:
 
     ``actor_id`` is a value or a bound parameter, so statements can be built once per role and reused. The cases
     of the other programmes are never among them: their own services decide who sees them
-    (``mediation.services.programme_cases``).
+    (``mediation.services.programme_cases``). Nor are another organisation's, whatever the role: the
+    coordinator sees only its own organisation's cases, and a mediator, staff member or participant tied to a
+    case of another organisation by a stray id still does not see it (one uncorrelated subquery, computed once
+    per statement).
     """
-    return and_(mediation_cases(), _visible_to(role, actor_id))
+    return and_(mediation_cases(), Case.organisation_id == organisation_id_of(actor_id), _visible_to(role, actor_id))
 
 
 def mediation_cases() -> ColumnElement[bool]:
@@ -61,8 +65,10 @@ def _visible_to(role: str, actor_id: Any) -> ColumnElement[bool]:
 
 
 def mediated_by(mediator_id: Any) -> ColumnElement[bool]:
-    """Cases a mediator works on, as the assigned mediator or the co-mediator; the one clause for it."""
-    return or_(Case.assigned_mediator_id == mediator_id, Case.co_mediator_id == mediator_id)
+    """Cases a mediator works on, as the assigned mediator or the co-mediator, within the mediator's own
+    organisation; the one clause for it (a stray id on another organisation's case opens nothing)."""
+    return and_(or_(Case.assigned_mediator_id == mediator_id, Case.co_mediator_id == mediator_id),
+                Case.organisation_id == organisation_id_of(mediator_id))
 
 
 def visible_cases(actor: User) -> ColumnElement[bool]:

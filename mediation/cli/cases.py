@@ -7,7 +7,7 @@ import click
 from mediation.cli.base import clean_errors, cli_runtime, main
 from mediation.db import utcnow
 from mediation.diagrams import render_svg
-from mediation.services import queries, workflow
+from mediation.services import organisations, queries, workflow
 from mediation.statistics import tallies
 from mediation.statistics.csv_export import text_tables, to_csv
 from mediation.statistics.period import LAST_YEAR, year_period
@@ -20,15 +20,19 @@ from workflows.programmes import programme, programmes
 
 
 @main.command("cases")
+@click.option("--organisation", "organisation_slug", default=None, metavar="SLUG",
+              help="Only this organisation's cases (default: every organisation's).")
 @clean_errors
-def list_cases() -> None:
-    """List every case with its state (metadata only, never content)."""
+def list_cases(organisation_slug: str | None) -> None:
+    """List every case with its state and organisation (metadata only, never content)."""
     with cli_runtime() as runtime, runtime.transaction(read_only=True) as session:
-        rows = queries.all_cases(session)
-    click.echo(f"{'reference':<15} {'state':<22} {'modality':<13} {'outcome':<11} {'mediator':<14} people")
+        chosen = organisations.by_slug(session, organisation_slug).id if organisation_slug is not None else None
+        rows = queries.all_cases(session, chosen)
+    click.echo(f"{'reference':<15} {'state':<22} {'modality':<13} {'outcome':<11} {'mediator':<14} {'people':<6} "
+               "organisation")
     for row in rows:
         click.echo(f"{row.reference:<15} {row.state:<22} {row.modality or '-':<13} {row.outcome or '-':<11} "
-                   f"{row.mediator or '-':<14} {row.participants}")
+                   f"{row.mediator or '-':<14} {row.participants:<6} {row.organisation}")
     click.echo(f"{len(rows)} case(s)")
 
 
@@ -41,6 +45,7 @@ def show(reference: str) -> None:
         case = queries.case_for_operator(session, reference)
         click.echo(f"{case.reference}  state={case.state}  modality={case.modality or '-'}  "
                    f"outcome={case.outcome or '-'}  workflow={case.workflow_version}  version={case.version}")
+        click.echo(f"organisation: {organisations.organisation_name(session, case.organisation_id)}")
         if case.paused_from:
             click.echo(f"paused from: {case.paused_from}")
         if case.sentence is not None:
@@ -105,8 +110,10 @@ def diagram(which: str | None, programme_name: str | None, version: str | None, 
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV (the same suppressed figures).")
 @click.option("--recount", is_flag=True,
               help="First rebuild the statistics tallies from the cases (maintenance; takes time on a large database).")
+@click.option("--organisation", "organisation_slug", default=None, metavar="SLUG",
+              help="Only this organisation's cases, as its coordinator sees them (default: every organisation's).")
 @clean_errors
-def stats(year: int | None, as_csv: bool, recount: bool) -> None:
+def stats(year: int | None, as_csv: bool, recount: bool, organisation_slug: str | None) -> None:
     """Programme statistics of a calendar year, every count under 5 suppressed (the coordinator's page, as text)."""
     if recount:
         with cli_runtime() as runtime, runtime.transaction() as session:
@@ -114,5 +121,6 @@ def stats(year: int | None, as_csv: bool, recount: bool) -> None:
         click.echo("The statistics tallies were recounted from the cases.", err=True)
     period = year_period(year if year is not None else utcnow().year)
     with cli_runtime() as runtime, runtime.transaction(read_only=True) as session:
-        report = build_report(session, period)
+        chosen = organisations.by_slug(session, organisation_slug).id if organisation_slug is not None else None
+        report = build_report(session, period, chosen)
     click.echo(to_csv(report) if as_csv else text_tables(report), nl=False)

@@ -7,11 +7,13 @@ import click
 from mediation.cli.base import clean_errors, cli_runtime, main
 from mediation.cli.keys import refuse_new_keyring_over_data_keys
 from mediation.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
+from mediation.errors import NotFound
 from mediation.keyfiles import ensure_instance
+from mediation.models import FIRST_ORGANISATION, Organisation
 from mediation.passwords import new_password
 from mediation.runtime import Runtime
 from mediation.schema import migrate
-from mediation.services import two_factor, users
+from mediation.services import organisations, two_factor, users
 
 
 def _initialise(runtime: Runtime) -> None:
@@ -50,18 +52,26 @@ def demo() -> None:
 @click.option("--username", required=True)
 @click.option("--display-name", required=True)
 @click.option("--role", type=click.Choice(["admin", "mediator", "staff", "participant"]), required=True)
+@click.option("--organisation", "organisation_slug", default=None, metavar="SLUG",
+              help="The organisation the account belongs to (default: the first organisation).")
 @click.password_option(help="Asked for interactively when not given.")
 @clean_errors
-def create_user(username: str, display_name: str, role: str, password: str) -> None:
-    """Create an account with its password, e.g. the first coordinator of a new installation.
+def create_user(username: str, display_name: str, role: str, organisation_slug: str | None, password: str) -> None:
+    """Create an account with its password, e.g. the first coordinator of a new installation or of a new
+    organisation (``--organisation``); it sees only its organisation's cases and accounts.
 
     The operator at the server may set a password; in the web UI every person sets their own."""
     with cli_runtime() as runtime:
         chosen = new_password(password, username=users.normalise_username(username), display_name=display_name)
         with runtime.transaction() as session:
+            organisation = (organisations.by_slug(session, organisation_slug) if organisation_slug is not None
+                            else session.get(Organisation, FIRST_ORGANISATION))
+            if organisation is None:
+                raise NotFound("There is no organisation %(slug)s.", slug="main")
             user = users.create_user(session, None, username=username, display_name=display_name, role=role,
-                                     password=chosen)
-        click.echo(f"created {user.role} account {user.username}")
+                                     password=chosen, organisation_id=organisation.id)
+            slug = organisation.slug
+        click.echo(f"created {user.role} account {user.username} (organisation {slug})")
 
 
 @main.command("reset-two-factor")

@@ -22,10 +22,12 @@ def waiting(session: Session, user: User) -> int:
                              .where(Notice.user_id == user.id, Notice.dismissed_at.is_(None))) or 0
     if user.role == Role.MEDIATOR:
         to_review = session.scalar(select(func.count()).select_from(Message).join(Case, Case.id == Message.case_id)
-                                   .where(Message.state == MessageState.SUBMITTED.value, mediated_by(user.id))) or 0
+                                   .where(Message.state == MessageState.SUBMITTED.value, mediated_by(user.id),
+                                          Case.organisation_id == user.organisation_id)) or 0
         return notices + to_review
     if user.role == Role.ADMIN:
         held = session.scalar(select(func.count()).select_from(HeldRequest)
-                              .where(HeldRequest.status == RequestStatus.PENDING.value)) or 0
+                              .where(HeldRequest.status == RequestStatus.PENDING.value,
+                                     HeldRequest.organisation_id == user.organisation_id)) or 0
         return notices + held
     return 0

@@ -1,7 +1,8 @@
 """The outbox's health for the coordinator: how many e-mails are queued, sent, failed or dropped, how long the
 oldest one due has waited, and a page of the rows that are failing (attempts, error code, next attempt).
 
-Never content and never an address: the rows show their kind, state, counts, codes and times only.
+Never content and never an address: the rows show their kind, state, counts, codes and times only. Each
+coordinator sees their own organisation's e-mails: those to its accounts and to the invitees of its cases.
 """
 
 from __future__ import annotations
@@ -9,16 +10,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from mediation.db import utcnow
-from mediation.models import OutboxMessage, OutboxState, Role, User
+from mediation.models import Case, OutboxMessage, OutboxState, Participant, Role, User
 from mediation.moments import aware
 from mediation.policy import require_role
 from mediation.services.listing import KeyPart, ListQuery, Page, fetch_page
 
 OUTBOX_KEY: tuple[KeyPart, ...] = ("time", "int")  # next attempt, row id
+
+
+def _of_organisation(organisation_id: int) -> ColumnElement[bool]:
+    """The outbox rows of one organisation: to its accounts, or to a participant invited on one of its cases."""
+    accounts = select(User.id).where(User.organisation_id == organisation_id)
+    invitees = (select(Participant.id).join(Case, Case.id == Participant.case_id)
+                .where(Case.organisation_id == organisation_id))
+    return or_(OutboxMessage.user_id.in_(accounts), OutboxMessage.participant_id.in_(invitees))
 
 
 @dataclass(frozen=True)
@@ -42,12 +51,14 @@ class FailingRow:
 
 def counts(session: Session, actor: User, now: datetime | None = None) -> OutboxCounts:
     require_role(actor, Role.ADMIN)
-    rows = session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)).all()
+    mine = _of_organisation(actor.organisation_id)
+    rows = session.execute(select(OutboxMessage.state, func.count()).where(mine)
+                           .group_by(OutboxMessage.state)).all()
     by_state = {state.value: 0 for state in OutboxState} | {str(state): n for state, n in rows}
     moment = now or utcnow()
     oldest = session.scalar(select(func.min(OutboxMessage.created_at))
                             .where(OutboxMessage.state == OutboxState.QUEUED.value,
-                                   OutboxMessage.next_attempt_at <= moment))
+                                   OutboxMessage.next_attempt_at <= moment, mine))
     age = max(moment - aware(oldest), timedelta(0)) if oldest is not None else None
     return OutboxCounts(by_state, age)
 
@@ -57,7 +68,7 @@ def failing(session: Session, actor: User, query: ListQuery) -> Page[FailingRow]
     require_role(actor, Role.ADMIN)
     statement = select(OutboxMessage.id, OutboxMessage.event, OutboxMessage.state, OutboxMessage.attempts,
                        OutboxMessage.last_error, OutboxMessage.next_attempt_at, OutboxMessage.created_at).where(
-        or_(OutboxMessage.state == OutboxState.FAILED.value,
+        _of_organisation(actor.organisation_id), or_(OutboxMessage.state == OutboxState.FAILED.value,
             and_(OutboxMessage.state == OutboxState.QUEUED.value, OutboxMessage.attempts > 0)))
     page = fetch_page(session, statement, query, keys=(OutboxMessage.next_attempt_at, OutboxMessage.id),
                       key_of=lambda row: (row.next_attempt_at, row.id), parts=OUTBOX_KEY)

@@ -17,6 +17,7 @@ from mediation.models import Case, NoticeKind, Role, User
 from mediation.policy import require_role
 from mediation.services import notices
 from mediation.services.lookup import find_case, require_state, require_version
+from mediation.services.organisations import account_in
 from workflows.vocabulary import OPEN_STATES, CaseState
 from workflows.words import Words
 
@@ -30,8 +31,9 @@ def _open_case(session: Session, actor: User, reference: str, expected_version: 
     return case
 
 
-def _active_mediator(session: Session, mediator_id: object) -> User:
-    mediator = session.get(User, mediator_id) if isinstance(mediator_id, int) and 0 < mediator_id < 2**31 else None
+def _active_mediator(session: Session, case: Case, mediator_id: object) -> User:
+    """An active mediator of the case's own organisation; any other id is refused alike."""
+    mediator = account_in(session, case.organisation_id, mediator_id)
     if mediator is None or mediator.role != Role.MEDIATOR or not mediator.is_active:
         raise InvalidInput("Choose an active mediator account.")
     return mediator
@@ -41,7 +43,7 @@ def assign_mediator(session: Session, actor: User, reference: str, mediator_id: 
                     *, expected_version: int | None = None) -> Case:
     """Assign (or reassign) the case's mediator; reassigning it to its co-mediator leaves it without one."""
     case = _open_case(session, actor, reference, expected_version, Words("assign a mediator"))
-    mediator = _active_mediator(session, mediator_id)
+    mediator = _active_mediator(session, case, mediator_id)
     previous = case.assigned_mediator_id
     if previous == mediator.id:
         raise InvalidInput("%(name)s is already the mediator of %(reference)s.", name=mediator.display_name,
@@ -64,7 +66,7 @@ def assign_co_mediator(session: Session, actor: User, reference: str, mediator_i
                        *, expected_version: int | None = None) -> Case:
     """Give the case a second mediator (or another one: the one replaced is told, as on a removal)."""
     case = _open_case(session, actor, reference, expected_version, Words("assign a co-mediator"))
-    mediator = _active_mediator(session, mediator_id)
+    mediator = _active_mediator(session, case, mediator_id)
     if case.assigned_mediator_id is None:
         raise InvalidInput("Assign the case's mediator before a co-mediator.")
     if mediator.id == case.assigned_mediator_id:

@@ -111,7 +111,7 @@ def feed_events(session: Session, token: object, now: datetime | None = None) ->
                Activity.duration_minutes, Activity.place)
         .join(Case, Case.id == Activity.case_id)
         # A closed case's plans leave the calendar; what was done stays, as history.
-        .where(mediated_by(owner.id), Activity.status.in_(IN_FEED),
+        .where(mediated_by(owner.id), Case.organisation_id == owner.organisation_id, Activity.status.in_(IN_FEED),
                or_(Activity.status != ActivityStatus.PLANNED.value, Case.state != CaseState.CLOSED.value),
                Activity.starts_at.between(now - timedelta(days=DAYS_BACK), now + timedelta(days=DAYS_AHEAD)))
         .order_by(Activity.starts_at, Activity.id))

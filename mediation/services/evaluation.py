@@ -106,16 +106,19 @@ def answer(session: Session, vault: Vault, actor: User, reference: str, *, felt_
                          now=evaluation.answered_at)
 
 
-def _in_period(period: Period) -> ColumnElement[bool]:
-    """The evaluations of cases closed in the period (the population every table of the page counts)."""
+def _in_period(period: Period, organisation_id: int) -> ColumnElement[bool]:
+    """The evaluations of one organisation's cases closed in the period (the population every table of the page
+    counts)."""
     return and_(Evaluation.case_id == Case.id, Case.state == CaseState.CLOSED.value,
-                Case.closed_at >= period.starts_at, Case.closed_at < period.ends_before)
+                Case.closed_at >= period.starts_at, Case.closed_at < period.ends_before,
+                Case.organisation_id == organisation_id)
 
 
-def cases_answering(session: Session, period: Period) -> int:
-    """How many cases closed in the period have at least one answer (five people of one case are one case)."""
+def cases_answering(session: Session, period: Period, organisation_id: int) -> int:
+    """How many of the organisation's cases closed in the period have at least one answer (five people of one
+    case are one case)."""
     return session.scalar(select(func.count(func.distinct(Evaluation.case_id)))
-                          .select_from(Evaluation).join(Case, _in_period(period))) or 0
+                          .select_from(Evaluation).join(Case, _in_period(period, organisation_id))) or 0
 
 
 def _opened(session: Session, vault: Vault, row: Evaluation) -> str | None:
@@ -149,9 +152,9 @@ def period_comments(session: Session, vault: Vault, actor: User, period: Period,
     if not isinstance(page, int) or not 0 <= page < 10_000:
         raise InvalidInput("There is no such page.")
     ended = period.has_ended(now or utcnow())
-    if not ended or cases_answering(session, period) < MIN_CASES_FOR_COMMENTS:
+    if not ended or cases_answering(session, period, actor.organisation_id) < MIN_CASES_FOR_COMMENTS:
         return Comments(ended, [], False, False)
-    rows = session.scalars(select(Evaluation).join(Case, _in_period(period))
+    rows = session.scalars(select(Evaluation).join(Case, _in_period(period, actor.organisation_id))
                            .where(Evaluation.sealed_comment.is_not(None)).order_by(Evaluation.id)
                            .offset(page * COMMENTS_PAGE).limit(COMMENTS_PAGE + 1)).all()
     shown_rows = rows[:COMMENTS_PAGE]

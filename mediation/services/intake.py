@@ -23,13 +23,14 @@ from mediation.audit import chain as content_audit
 from mediation.crypto.vault import Vault
 from mediation.db import utcnow
 from mediation.errors import Conflict, InvalidInput, NotFound
-from mediation.models import Case, HeldRequest, Origin, Participant, RequestStatus, Role, User
+from mediation.models import FIRST_ORGANISATION, Case, HeldRequest, Origin, Participant, RequestStatus, Role, User
 from mediation.policy import require_role
 from mediation.references import next_reference
 from mediation.services import contacts, intake_records, request_keys, request_status
 from mediation.services.intake_details import ReferralDetails, RequestDetails
 from mediation.services.listing import KeyPart, ListQuery, Page, fetch_page, starts_with
 from mediation.services.lookup import REFERENCE_PATTERN
+from mediation.services.organisations import of_organisation
 from mediation.services.sentences import store_sentence
 from mediation.statistics import tallies
 from workflows.case_workflow import CASE_WORKFLOW_VERSION
@@ -43,13 +44,15 @@ REFERRAL_STATUSES = ("received", "acknowledged")
 REFERRAL_FILTERS = ("created_from", "created_to")
 
 
-def _open_case(session: Session, origin: Origin, now: datetime, referred_by: User | None = None) -> Case:
+def _open_case(session: Session, origin: Origin, now: datetime, organisation_id: int,
+               referred_by: User | None = None) -> Case:
+    """A new case of ``organisation_id`` (the organisation of whoever brought it in), counted as received."""
     case = Case(reference=next_reference(session, now.year), workflow_version=CASE_WORKFLOW_VERSION,
                 origin=origin.value, state=CaseState.REQUESTED.value, created_at=now, updated_at=now,
-                referred_by_id=referred_by.id if referred_by else None)
+                organisation_id=organisation_id, referred_by_id=referred_by.id if referred_by else None)
     session.add(case)
     session.flush()  # the audit chain is named after the case id
-    tallies.case_received(session.connection(), now)
+    tallies.case_received(session.connection(), now, organisation_id)
     return case
 
 
@@ -72,13 +75,16 @@ def submit_harmed_party_request(session: Session, vault: Vault, relationship: st
     The request is held apart: no case, no case reference, nothing in any case list, until the coordinator
     accepts it. Who they are and how to reach them is sealed under the request's own data key. The requester
     keeps the receipt code and the status secret it returns (only the secret's hash is stored).
+
+    The public form is the first organisation's: its requests wait for that organisation's coordinator only.
     """
     if relationship not in HARMED_RELATIONSHIPS:
         raise InvalidInput("Say how you are connected to the offence: one of %(allowed)s.",
                            allowed=codes(HARMED_RELATIONSHIPS))
     clean = details.validated()
     secret = request_status.new_secret()
-    held = HeldRequest(relationship_to_case=relationship, received_at=utcnow(), status=RequestStatus.PENDING.value,
+    held = HeldRequest(relationship_to_case=relationship, received_at=utcnow(), organisation_id=FIRST_ORGANISATION,
+                       status=RequestStatus.PENDING.value,
                        status_secret_hash=request_status.secret_hash(secret))
     session.add(held)
     session.flush()  # the request's id goes into its key's and its details' associated data
@@ -86,9 +92,11 @@ def submit_harmed_party_request(session: Session, vault: Vault, relationship: st
     return Receipt(held.id, held.receipt_code, secret)
 
 
-def _pending(session: Session, request_id: int) -> HeldRequest:
-    """The held request, locked until the transaction ends, if it still waits for a decision."""
-    held = session.scalars(select(HeldRequest).where(HeldRequest.id == request_id)
+def _pending(session: Session, actor: User, request_id: int) -> HeldRequest:
+    """The held request of the coordinator's organisation, locked until the transaction ends, if it still waits
+    for a decision; another organisation's answers like a missing one."""
+    held = session.scalars(select(HeldRequest).where(HeldRequest.id == request_id,
+                                                     HeldRequest.organisation_id == actor.organisation_id)
                            .with_for_update()).one_or_none()
     if held is None:
         raise NotFound("There is no such request.")
@@ -105,8 +113,8 @@ def accept_held_request(session: Session, vault: Vault, actor: User, request_id:
     key is then destroyed.
     """
     require_role(actor, Role.ADMIN)
-    held, now = _pending(session, request_id), utcnow()
-    case = _open_case(session, Origin.HARMED_PARTY_REQUEST, now)
+    held, now = _pending(session, actor, request_id), utcnow()
+    case = _open_case(session, Origin.HARMED_PARTY_REQUEST, now, held.organisation_id)
     relationship = Relationship(held.relationship_to_case)
     requester = Participant(side=Side.HARMED.value, relationship_to_case=relationship.value,
                             role=relationship.usual_role, created_at=now)
@@ -136,7 +144,7 @@ def dismiss_held_request(session: Session, actor: User, request_id: int) -> Held
     """The coordinator dismisses a held request as spam: no case, no reference; its sealed details are destroyed
     with their key; the dismissal is audited."""
     require_role(actor, Role.ADMIN)
-    held, now = _pending(session, request_id), utcnow()
+    held, now = _pending(session, actor, request_id), utcnow()
     request_keys.destroy(held, now)
     held.status, held.decided_at, held.decided_by_id = RequestStatus.DISMISSED.value, now, actor.id
     audit.record(session, AuditTag.REQUEST_DISMISSED, actor=actor, now=now, details={"request_id": held.id})
@@ -154,10 +162,11 @@ class PendingRequest:
 
 
 def pending_requests(session: Session, actor: User, query: ListQuery) -> Page[PendingRequest]:
-    """A page of the requests waiting for the coordinator, oldest first."""
+    """A page of the requests waiting for the coordinator (their own organisation's), oldest first."""
     require_role(actor, Role.ADMIN)
     statement = (select(HeldRequest.id, HeldRequest.receipt_code, HeldRequest.relationship_to_case,
-                        HeldRequest.received_at).where(HeldRequest.status == RequestStatus.PENDING.value))
+                        HeldRequest.received_at).where(HeldRequest.status == RequestStatus.PENDING.value,
+                                                       HeldRequest.organisation_id == actor.organisation_id))
     page = fetch_page(session, statement, query, keys=(HeldRequest.received_at, HeldRequest.id),
                       key_of=lambda row: (row.received_at, row.id), parts=REQUEST_KEY)
     return page.map(lambda row: PendingRequest(*row))
@@ -177,7 +186,7 @@ def forward_offender_request(session: Session, vault: Vault, actor: User, *, wil
                            "actions is required to forward a request.")
     clean = referral.validated()
     now = utcnow()
-    case = _open_case(session, Origin.OFFENDER_REQUEST, now, referred_by=actor)
+    case = _open_case(session, Origin.OFFENDER_REQUEST, now, actor.organisation_id, referred_by=actor)
     offender = Participant(side=Side.RESPONSIBLE.value, relationship_to_case=Relationship.OFFENDER.value,
                            role=ParticipantRole.PRIMARY.value,
                            willing_to_take_responsibility=True, created_at=now)
@@ -214,7 +223,7 @@ def list_referrals(session: Session, actor: User, query: ListQuery) -> Page[Refe
     reference, the day it was forwarded, and whether it was received or acknowledged."""
     require_role(actor, Role.STAFF)
     acknowledged = _acknowledged()
-    conditions: list[ColumnElement[bool]] = [Case.referred_by_id == actor.id]
+    conditions: list[ColumnElement[bool]] = [Case.referred_by_id == actor.id, of_organisation(actor)]
     if query.search:
         conditions.append(starts_with(Case.reference, query.search, whole=REFERENCE_PATTERN))
     if query.status:

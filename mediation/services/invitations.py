@@ -261,7 +261,7 @@ def activate_participant(session: Session, vault: Vault, key: str, *, username_s
     audit.lock_case_row(session, participant.case_id)  # the one lock order: the case row before any chain head
     user = users.create_user(session, None, username=_unique_username(session, check_stem(username_stem)),
                              display_name=pseudonym(), role=Role.PARTICIPANT.value, password=password,
-                             anonymous_role="invitee")
+                             anonymous_role="invitee", organisation_id=participant.case.organisation_id)
     participant.user_id = user.id
     participant_names.seal_name(session, vault, participant, name)
     invitation.used_at = now

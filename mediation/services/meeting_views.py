@@ -16,6 +16,7 @@ from mediation.moments import aware
 from mediation.policy import require_mediator_of, require_role
 from mediation.services.lookup import checked_record_id, find_case
 from mediation.services.meetings import MEETING, checklist_of, current_people, meeting_of, who_is
+from mediation.services.organisations import of_organisation
 from workflows.activities import ActivityStatus
 from workflows.case_guards import gates_dialogue
 from workflows.meetings import HOLDABLE_IN, PLANNABLE_IN, ChecklistLine, Clearance, missing_from
@@ -156,7 +157,7 @@ def my_meetings(session: Session, actor: User) -> list[MyMeeting]:
         .join(ActivityAttendee, ActivityAttendee.activity_id == Activity.id)
         .join(Participant, Participant.id == ActivityAttendee.participant_id)
         .join(Case, Case.id == FaceToFaceMeeting.case_id)
-        .where(Participant.user_id == actor.id, Participant.case_id == Case.id,
+        .where(Participant.user_id == actor.id, Participant.case_id == Case.id, of_organisation(actor),
                Activity.status == ActivityStatus.PLANNED.value, Activity.starts_at >= utcnow(),
                Case.state.in_(OPEN_STATES))
         .order_by(Activity.starts_at, Activity.id).limit(MY_MEETINGS_SHOWN))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from mediation.db import utcnow
@@ -34,7 +34,9 @@ def my_notices(session: Session, actor: User, *, limit: int = NOTICES_SHOWN) -> 
     """The actor's newest ``limit`` notices not yet dismissed, newest first (timers can leave many)."""
     require_active(actor)
     rows = session.execute(select(Notice.id, Notice.kind, Case.reference, Notice.created_at)
-                           .outerjoin(Case, Case.id == Notice.case_id)
+                           # a case of another organisation is never named, whatever a notice points to
+                           .outerjoin(Case, and_(Case.id == Notice.case_id,
+                                                 Case.organisation_id == actor.organisation_id))
                            .where(Notice.user_id == actor.id, Notice.dismissed_at.is_(None))
                            .order_by(Notice.id.desc()).limit(limit))
     return [NoticeView(*row) for row in rows]

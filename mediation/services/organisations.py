@@ -39,6 +39,20 @@ def organisation_id_of(actor_id: Any) -> Any:
     return select(User.organisation_id).where(User.id == actor_id).scalar_subquery()
 
 
+def account_in(session: Session, organisation_id: int, user_id: object) -> User | None:
+    """The account with this id if it belongs to ``organisation_id``, else None: an id from a client never reaches
+    another organisation's account, which answers exactly like a missing one."""
+    if isinstance(user_id, bool) or not isinstance(user_id, int) or not 0 < user_id < 2**31:
+        return None
+    user = session.get(User, user_id)
+    return user if user is not None and user.organisation_id == organisation_id else None
+
+
+def same_organisation(actor: User, other: User | None) -> bool:
+    """Whether ``other`` is an account of the actor's own organisation (None never is)."""
+    return other is not None and other.organisation_id == actor.organisation_id
+
+
 def checked_slug(slug: object) -> str:
     if not isinstance(slug, str) or not _SLUG.fullmatch(slug):
         raise InvalidInput("%(value)s is not a valid organisation handle: 1 to 40 lower-case letters, digits and "

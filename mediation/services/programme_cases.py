@@ -43,14 +43,16 @@ def reference_pattern(programme_name: str) -> re.Pattern[str]:
     return re.compile(PREFIXES[programme_name] + r"-[0-9]{4}-[0-9]{5,12}")
 
 
-def open_case(session: Session, actor: User | None, programme_name: str, origin: str, tag: AuditTag,
+def open_case(session: Session, actor: User, programme_name: str, origin: str, tag: AuditTag,
               **case_fields: Any) -> Case:
-    """A new case of the programme, under its current workflow version, with its first audit entry (``tag``)."""
+    """A new case of the programme, under its current workflow version, with its first audit entry (``tag``);
+    it belongs to the organisation of the actor who opens it."""
     chosen = programme(programme_name)
     now = utcnow()
     definition = chosen.definition()
     case = Case(reference=next_reference(session, now.year, PREFIXES[chosen.name]), programme=chosen.name,
-                workflow_version=definition.version, origin=origin, state=str(definition.initial), created_at=now,
+                workflow_version=definition.version, origin=origin,
+                organisation_id=actor.organisation_id, state=str(definition.initial), created_at=now,
                 updated_at=now, **case_fields)
     session.add(case)
     session.flush()
@@ -59,13 +61,16 @@ def open_case(session: Session, actor: User | None, programme_name: str, origin:
     return case
 
 
-def programme_case(session: Session, programme_name: str, reference: object, *, lock: bool = False) -> Case:
-    """The programme's case with this reference, for its own services to authorise; NotFound for anything else,
-    a mediation case or another programme's included."""
+def programme_case(session: Session, programme_name: str, reference: object, *, organisation_id: int,
+                   lock: bool = False) -> Case:
+    """The programme's case with this reference in ``organisation_id`` (the actor's), for its own services to
+    authorise; NotFound for anything else, a mediation case, another programme's or another organisation's
+    included."""
     wanted = reference.strip().upper() if isinstance(reference, str) else ""
     if len(wanted) > MAX_REFERENCE or not reference_pattern(programme_name).fullmatch(wanted):
         raise NotFound("%(value)s is not a reference of this programme.", value=shown(reference))
-    query = select(Case).where(Case.reference == wanted, Case.programme == programme_name)
+    query = select(Case).where(Case.reference == wanted, Case.programme == programme_name,
+                               Case.organisation_id == organisation_id)
     if lock:  # the one lock order: the case row first (mediation.audit.chain.lock_case_row)
         query = query.with_for_update(of=Case, key_share=True).execution_options(populate_existing=True)
     case = session.scalars(query).one_or_none()

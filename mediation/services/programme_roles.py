@@ -19,6 +19,7 @@ from mediation.db import utcnow
 from mediation.errors import Forbidden, InvalidInput, NotFound
 from mediation.models import ProgrammeRole, Role, User
 from mediation.policy import require_active, require_role
+from mediation.services.organisations import account_in
 from mediation.services.users import account_to_manage
 from mediation.text import shown
 from workflows.programmes import VICTIM_OFFENDER_MEDIATION, programme, programmes
@@ -55,7 +56,7 @@ def grant(session: Session, actor: User, user_id: int, programme_name: str, role
     """The coordinator gives an account a role in a programme; giving one it already holds is refused."""
     require_role(actor, Role.ADMIN)
     name, role = _checked(programme_name, role)
-    user = session.get(User, user_id)
+    user = account_in(session, actor.organisation_id, user_id)
     if user is None or not user.is_active:
         raise InvalidInput("No such active account.")
     if user.role not in account_kinds_for(role):
@@ -101,11 +102,13 @@ def require_programme_role(session: Session, actor: User, programme_name: str, *
                         programme=programme(programme_name).title)
 
 
-def holders(session: Session, programme_name: str, role: str) -> list[User]:
-    """The active accounts holding ``role`` in the programme, by name (a coordinator's chooser)."""
+def holders(session: Session, organisation_id: int, programme_name: str, role: str) -> list[User]:
+    """The active accounts of one organisation holding ``role`` in the programme, by name (a coordinator's
+    chooser never offers another organisation's accounts)."""
     return list(session.scalars(
         select(User).join(ProgrammeRole, ProgrammeRole.user_id == User.id)
-        .where(ProgrammeRole.programme == programme_name, ProgrammeRole.role == role, User.is_active.is_(True))
+        .where(ProgrammeRole.programme == programme_name, ProgrammeRole.role == role, User.is_active.is_(True),
+               User.organisation_id == organisation_id)
         .order_by(User.display_name, User.id)))
 
 
@@ -127,7 +130,7 @@ class AccountProgrammes:
 
 def account_programmes(session: Session, actor: User, user_id: int) -> AccountProgrammes:
     require_role(actor, Role.ADMIN)
-    user = session.get(User, user_id)
+    user = account_in(session, actor.organisation_id, user_id)
     if user is None:
         raise NotFound("No such account.")
     held = roles_of(session, user.id)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, aliased
 
 from mediation.db import utcnow
 from mediation.errors import NotFound
-from mediation.models import AuditEntry, Case, Participant, Role, User
+from mediation.models import AuditEntry, Case, Organisation, Participant, Role, User
 from mediation.policy import mediation_cases, require_role, visible_cases
 from mediation.services.listing import (
     DATE_FIELDS,
@@ -61,6 +61,7 @@ class CaseSummary:
     updated_at: datetime
     key: tuple[int, datetime, int] = field(repr=False, compare=False, default=(0, datetime.min, 0))
     co_mediator: str | None = None
+    organisation: str | None = None  # the organisation's handle, for the operator (who sees every organisation)
 
 
 def _conditions(actor: User, query: ListQuery, cutoff: datetime) -> list[ColumnElement[bool]]:
@@ -150,15 +151,18 @@ def step_counts(session: Session, actor: User, *, stale_days: int, now: datetime
                       sum(quiet for _, quiet in counted.values()))
 
 
-def all_cases(session: Session) -> list[CaseSummary]:
-    """Every case, metadata only: for the operator at the server's command line."""
+def all_cases(session: Session, organisation_id: int | None = None) -> list[CaseSummary]:
+    """Every case (or every case of one organisation), metadata only, with its organisation's handle: for the
+    operator at the server's command line, who serves every organisation."""
     mediator = aliased(User)
     people = select(func.count(Participant.id)).where(Participant.case_id == Case.id).scalar_subquery()
+    wanted = [mediation_cases()] + ([Case.organisation_id == organisation_id] if organisation_id is not None else [])
     rows = session.execute(
-        select(Case.reference, Case.state, Case.modality, Case.outcome, mediator.username, people, Case.updated_at)
-        .where(mediation_cases())
+        select(Case.reference, Case.state, Case.modality, Case.outcome, mediator.username, people, Case.updated_at,
+               Organisation.slug)
+        .join(Organisation, Organisation.id == Case.organisation_id).where(*wanted)
         .outerjoin(mediator, mediator.id == Case.assigned_mediator_id).order_by(Case.reference)).all()
-    return [CaseSummary(*row) for row in rows]
+    return [CaseSummary(*row[:7], organisation=row.slug) for row in rows]
 
 
 def case_for_operator(session: Session, reference: str) -> Case:

@@ -50,8 +50,10 @@ def rearm(session: Session, timer: Timer, due_at: datetime) -> None:
                  subject_id=timer.subject_id, subject_key=timer.subject_key)
 
 
-def coordinators(session: Session) -> list[int]:
-    return list(session.scalars(select(User.id).where(User.role == Role.ADMIN.value, User.is_active.is_(True))
+def coordinators(session: Session, organisation_id: int) -> list[int]:
+    """The active coordinators of one organisation: a notice naming a case never reaches another's."""
+    return list(session.scalars(select(User.id).where(User.role == Role.ADMIN.value, User.is_active.is_(True),
+                                                      User.organisation_id == organisation_id)
                                 .order_by(User.id)))
 
 
@@ -60,7 +62,7 @@ def mediators_of(session: Session, case: Case) -> list[int]:
     wanted = [user_id for user_id in (case.assigned_mediator_id, case.co_mediator_id) if user_id is not None]
     active = list(session.scalars(select(User.id).where(User.id.in_(wanted), User.is_active.is_(True))
                                   .order_by(User.id))) if wanted else []
-    return active or coordinators(session)
+    return active or coordinators(session, case.organisation_id)
 
 
 def tell_all(session: Session, user_ids: list[int], kind: NoticeKind, case_id: int | None, now: datetime) -> None:
@@ -112,7 +114,7 @@ def case_stale_escalation(session: Session, timer: Timer, firing: Firing) -> Out
     def moot(case: Case) -> str | None:
         return "activity_since" if aware(case.updated_at) > aware(timer.created_at) else None
     return _remind(session, timer, firing, NoticeKind.CASE_STALE_ESCALATION, moot,
-                   recipients=lambda session, case: coordinators(session))
+                   recipients=lambda session, case: coordinators(session, case.organisation_id))
 
 
 @handles(TimerKind.REVIEW_WAITING)

@@ -24,7 +24,7 @@ from mediation.backup import checkpoint_wal
 from mediation.blobs import BlobStore
 from mediation.fileio import write_private
 from mediation.keyfiles import load_audit_signing_key
-from mediation.models import Case, CaseKey, NoticeKind, Timer, TimerKind, TimerState
+from mediation.models import FIRST_ORGANISATION, Case, CaseKey, NoticeKind, Timer, TimerKind, TimerState, User
 from mediation.moments import aware
 from mediation.policy import mediation_cases
 from mediation.services import keys
@@ -147,5 +147,18 @@ def catch_up_cases(session: Session, settings: Settings, now: datetime) -> None:
 
 
 def tell_coordinators_of_failure(session: Session, timer: Timer, now: datetime) -> None:
-    """A timer failed for good: the coordinators see it on their page (and in the list of failed timers)."""
-    tell_all(session, coordinators(session), NoticeKind.TIMER_FAILED, timer.case_id, now)
+    """A timer failed for good: the coordinators of its organisation see it on their page (and in the list of
+    failed timers). A timer of no case or account (the server's own upkeep) is the first organisation's."""
+    tell_all(session, coordinators(session, timer_organisation(session, timer)), NoticeKind.TIMER_FAILED,
+             timer.case_id, now)
+
+
+def timer_organisation(session: Session, timer: Timer) -> int:
+    """The organisation a timer belongs to: its case's, else its account's, else the first organisation."""
+    if timer.case_id is not None:
+        found = session.scalar(select(Case.organisation_id).where(Case.id == timer.case_id))
+    elif timer.user_id is not None:
+        found = session.scalar(select(User.organisation_id).where(User.id == timer.user_id))
+    else:
+        found = None
+    return found if found is not None else FIRST_ORGANISATION

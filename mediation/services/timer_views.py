@@ -2,7 +2,7 @@
 
 A row says what kind of timer, which case (by reference), and when: never a name, a message or what it is
 about beyond its kind. A mediator sees only the timers of the cases they mediate; the coordinator sees all of
-them, including the system's own (checkpoints) and those that failed for good.
+their organisation's, including those that failed for good (and the first organisation's the system's own).
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from mediation.db import utcnow
 from mediation.errors import InvalidInput
-from mediation.models import Case, Role, Timer, TimerState, User
-from mediation.policy import require_role
+from mediation.models import FIRST_ORGANISATION, Case, Role, Timer, TimerState, User
+from mediation.policy import mediated_by, require_role
 from mediation.services.listing import KeyPart, ListQuery, Page, fetch_page
 from workflows.words import codes
 
@@ -74,12 +74,23 @@ def my_reminders(session: Session, actor: User, query: ListQuery, which: Which,
     require_role(actor, Role.MEDIATOR)
     if which not in MEDIATOR_VIEWS:
         raise InvalidInput("Show which timers? Choose one of: %(choices)s.", choices=codes(list(MEDIATOR_VIEWS)))
-    mine = or_(Case.assigned_mediator_id == actor.id, Case.co_mediator_id == actor.id)
+    mine = mediated_by(actor.id)
     return _page(session, [mine, *_which(which, now or utcnow())], query)
+
+
+def of_organisation_timers(organisation_id: int) -> ColumnElement[bool]:
+    """The timers of one organisation (over Timer outer-joined to Case): its cases', its accounts', and for the
+    first organisation the server's own (a checkpoint: no case, no account)."""
+    accounts = select(User.id).where(User.organisation_id == organisation_id)
+    timers = [Case.organisation_id == organisation_id,
+              and_(Timer.case_id.is_(None), Timer.user_id.in_(accounts))]
+    if organisation_id == FIRST_ORGANISATION:
+        timers.append(and_(Timer.case_id.is_(None), Timer.user_id.is_(None)))
+    return or_(*timers)
 
 
 def all_timers(session: Session, actor: User, query: ListQuery, which: Which,
                now: datetime | None = None) -> Page[TimerRow]:
-    """Every timer of the kind of list asked for, for the coordinator."""
+    """Every timer of the coordinator's organisation of the kind of list asked for."""
     require_role(actor, Role.ADMIN)
-    return _page(session, _which(which, now or utcnow()), query)
+    return _page(session, [of_organisation_timers(actor.organisation_id), *_which(which, now or utcnow())], query)

@@ -20,6 +20,7 @@ from mediation.db import utcnow
 from mediation.errors import Forbidden, InvalidInput, WrongState
 from mediation.models import Case, Enrolment, Origin, Role, TimerKind, User
 from mediation.services import programme_cases
+from mediation.services.organisations import account_in, accounts_of_organisation
 from mediation.services.programme_roles import holds, require_programme_role
 from mediation.services.training_access import (
     COORDINATOR,
@@ -46,13 +47,14 @@ _SETTLED = frozenset({ClientState.COMPLETED.value, ClientState.CONTINUING.value,
 
 # --- enrolment ------------------------------------------------------------------------------------------------
 
-def _holder(session: Session, user_id: object, role: str, what: Words) -> int | None:
-    """An account chosen from the holders of ``role`` (None: none chosen); any other id is refused."""
+def _holder(session: Session, actor: User, user_id: object, role: str, what: Words) -> int | None:
+    """An account of the actor's organisation chosen from the holders of ``role`` (None: none chosen); any
+    other id is refused, another organisation's account like a missing one."""
     if user_id in (None, ""):
         return None
     if isinstance(user_id, bool) or not isinstance(user_id, int) or not 0 < user_id < 2**31:
         raise InvalidInput("Choose the %(what)s from the list.", what=what)
-    account = session.get(User, user_id)
+    account = account_in(session, actor.organisation_id, user_id)
     if account is None or not holds(session, account, RESOCIALISATION, role):
         raise InvalidInput("Choose the %(what)s from the list.", what=what)
     return account.id
@@ -66,8 +68,10 @@ def _username(username: object) -> str:
     return name
 
 
-def _client_account(session: Session, name: str) -> User:
-    account = session.scalars(select(User).where(User.username == name)).one_or_none()
+def _client_account(session: Session, actor: User, name: str) -> User:
+    """The participant account named ``name`` in the coordinator's own organisation."""
+    account = session.scalars(select(User).where(User.username == name,
+                                                 accounts_of_organisation(actor))).one_or_none()
     if account is None or not account.is_active or account.role != Role.PARTICIPANT:
         raise InvalidInput("%(value)s is not an active participant account; the client needs one to be enrolled.",
                            value=shown(name))
@@ -84,9 +88,9 @@ def enrol(session: Session, actor: User, *, client_username: object, track_code:
     chosen = track(track_code if isinstance(track_code, str) else shown(track_code))
     username = _username(client_username)  # both checked before any query
     require_programme_role(session, actor, RESOCIALISATION, COORDINATOR)
-    client = _client_account(session, username)
-    worker = _holder(session, worker_id, WORKER, Words("activation worker"))
-    officer = _holder(session, officer_id, OFFICER, Words("referring officer"))
+    client = _client_account(session, actor, username)
+    worker = _holder(session, actor, worker_id, WORKER, Words("activation worker"))
+    officer = _holder(session, actor, officer_id, OFFICER, Words("referring officer"))
     if alternative_measure and officer is None:
         raise InvalidInput("An alternative measure needs the referring officer, who receives the certificate.")
     case = programme_cases.open_case(session, actor, RESOCIALISATION, Origin.ENROLMENT.value,
@@ -103,7 +107,7 @@ def enrol(session: Session, actor: User, *, client_username: object, track_code:
 def assign_worker(session: Session, actor: User, reference: object, worker_id: object) -> Client:
     """The coordinator gives the client an activation worker (or another one) while the programme is open."""
     client = as_coordinator(session, actor, reference, lock=True)
-    worker = _holder(session, worker_id, WORKER, Words("activation worker"))
+    worker = _holder(session, actor, worker_id, WORKER, Words("activation worker"))
     if worker is None:
         raise InvalidInput("Choose the %(what)s from the list.", what=Words("activation worker"))
     if client.case.state not in _OPEN and client.case.state != ClientState.COMPLETED:

@@ -80,8 +80,9 @@ def _missing(case: Case) -> NotFound:
     return NotFound("No case %(reference)s was found.", reference=case.reference)
 
 
-def _found(session: Session, reference: object, *, lock: bool, with_sessions: bool) -> Client:
-    case = programme_case(session, RESOCIALISATION, reference, lock=lock)
+def _found(session: Session, actor: User, reference: object, *, lock: bool, with_sessions: bool) -> Client:
+    """The client's case within the actor's own organisation (another organisation's is not found)."""
+    case = programme_case(session, RESOCIALISATION, reference, organisation_id=actor.organisation_id, lock=lock)
     enrolment = session.get(Enrolment, case.id)
     if enrolment is None:  # a case of the programme always has its enrolment; without it, nothing to show
         raise _missing(case)
@@ -94,7 +95,7 @@ def as_worker(session: Session, actor: User, reference: object, *, lock: bool = 
               with_sessions: bool = False) -> Client:
     """The client of this activation worker; another worker's client is not found."""
     require_programme_role(session, actor, RESOCIALISATION, WORKER)
-    client = _found(session, reference, lock=lock, with_sessions=with_sessions)
+    client = _found(session, actor, reference, lock=lock, with_sessions=with_sessions)
     if client.enrolment.worker_id != actor.id:
         raise _missing(client.case)
     return client
@@ -102,14 +103,14 @@ def as_worker(session: Session, actor: User, reference: object, *, lock: bool = 
 
 def as_coordinator(session: Session, actor: User, reference: object, *, lock: bool = False) -> Client:
     require_programme_role(session, actor, RESOCIALISATION, COORDINATOR)
-    return _found(session, reference, lock=lock, with_sessions=False)
+    return _found(session, actor, reference, lock=lock, with_sessions=False)
 
 
 def as_staff(session: Session, actor: User, reference: object) -> tuple[Client, bool]:
     """The client as a coordinator or their own worker sees them; the flag says whether ``actor`` is the worker
     (who sees content), else the coordinator (metadata only)."""
     require_programme_role(session, actor, RESOCIALISATION, COORDINATOR, WORKER)
-    client = _found(session, reference, lock=False, with_sessions=True)
+    client = _found(session, actor, reference, lock=False, with_sessions=True)
     if client.enrolment.worker_id == actor.id:
         return client, True
     if holds(session, actor, RESOCIALISATION, COORDINATOR):
@@ -123,7 +124,7 @@ def as_client(session: Session, actor: User, reference: object, *, lock: bool = 
     require_active(actor)
     if actor.role != Role.PARTICIPANT:
         raise Forbidden("Only the client may do this.")
-    client = _found(session, reference, lock=lock, with_sessions=with_sessions)
+    client = _found(session, actor, reference, lock=lock, with_sessions=with_sessions)
     if client.enrolment.client_id != actor.id:
         raise _missing(client.case)
     return client
@@ -132,7 +133,7 @@ def as_client(session: Session, actor: User, reference: object, *, lock: bool = 
 def as_officer(session: Session, actor: User, reference: object) -> Client:
     """A client this officer referred; one referred by someone else is not found."""
     require_programme_role(session, actor, RESOCIALISATION, OFFICER)
-    client = _found(session, reference, lock=False, with_sessions=False)
+    client = _found(session, actor, reference, lock=False, with_sessions=False)
     if client.enrolment.officer_id != actor.id:
         raise _missing(client.case)
     return client

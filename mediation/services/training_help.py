@@ -151,7 +151,7 @@ def help_follow_up_due(session: Session, timer: Timer, firing: Firing) -> Outcom
         return Outcome.moot_because("programme_ended")
     worker = session.get(User, enrolment.worker_id) if enrolment.worker_id is not None else None
     told = [worker.id] if worker is not None and worker.is_active else \
-        [user.id for user in holders(session, RESOCIALISATION, COORDINATOR)]
+        [user.id for user in holders(session, case.organisation_id, RESOCIALISATION, COORDINATOR)]
     for user_id in told:
         notices.tell(session, user_id, NoticeKind.TRAINING_HELP_FOLLOW_UP, case.id, firing.now)
     return Outcome.done()

@@ -25,6 +25,7 @@ from mediation.models import Case, Enrolment, Role, User
 from mediation.policy import require_active
 from mediation.progress import ProgressStep, progress_line
 from mediation.services.listing import ListQuery, Page, fetch_page
+from mediation.services.organisations import of_organisation
 from mediation.services.programme_roles import holders, holds, require_programme_role
 from mediation.services.training import WORKER_TRIGGERS
 from mediation.services.training_access import (
@@ -63,7 +64,7 @@ _LIST_READERS = (Words("coordinators"), Words("activation workers"))
 def clients_page(session: Session, actor: User, query: ListQuery) -> Page[ClientRow]:
     """The coordinator's list of every client, or a worker's list of their own, newest first."""
     require_active(actor)
-    conditions: list[ColumnElement[bool]] = [Case.programme == RESOCIALISATION]
+    conditions: list[ColumnElement[bool]] = [Case.programme == RESOCIALISATION, of_organisation(actor)]
     if not holds(session, actor, RESOCIALISATION, COORDINATOR):
         if not holds(session, actor, RESOCIALISATION, WORKER):
             raise Forbidden("Only %(roles)s of %(programme)s may do this.", roles=_LIST_READERS,
@@ -133,7 +134,8 @@ def client_summary(session: Session, actor: User, reference: object) -> ClientSu
     """The client's page for their worker (with the actions they may take) or the coordinator."""
     client, is_worker = as_staff(session, actor, reference)
     enrolment = client.enrolment
-    workers = () if is_worker else tuple((u.id, u.display_name) for u in holders(session, RESOCIALISATION, WORKER))
+    workers = () if is_worker else tuple((u.id, u.display_name) for u in holders(
+        session, client.case.organisation_id, RESOCIALISATION, WORKER))
     return ClientSummary(client.case.reference, client.case.state, client.case.outcome, enrolment.track,
                          enrolment.enrolled_at, is_worker, enrolment.worker_id, client.attendance(),
                          enrolment.plan_recorded_at, enrolment.alternative_measure, enrolment.officer_id is not None,
@@ -151,8 +153,9 @@ class Chooser:
 def enrolment_form(session: Session, actor: User) -> Chooser:
     """Who the coordinator can choose as the worker and the referring officer."""
     require_programme_role(session, actor, RESOCIALISATION, COORDINATOR)
-    return Chooser(tuple((u.id, u.display_name) for u in holders(session, RESOCIALISATION, WORKER)),
-                   tuple((u.id, u.display_name) for u in holders(session, RESOCIALISATION, OFFICER)))
+    mine = actor.organisation_id
+    return Chooser(tuple((u.id, u.display_name) for u in holders(session, mine, RESOCIALISATION, WORKER)),
+                   tuple((u.id, u.display_name) for u in holders(session, mine, RESOCIALISATION, OFFICER)))
 
 
 # --- the client's own progress --------------------------------------------------------------------------------
@@ -183,7 +186,7 @@ def my_progress(session: Session, actor: User) -> list[Progress]:
     if actor.role != Role.PARTICIPANT:
         return []
     references = list(session.scalars(select(Case.reference).join(Enrolment, Enrolment.case_id == Case.id)
-                                      .where(Enrolment.client_id == actor.id)
+                                      .where(Enrolment.client_id == actor.id, of_organisation(actor))
                                       .order_by(Case.created_at.desc(), Case.id.desc()).limit(10)))
     return [_progress(session, as_client(session, actor, ref, with_sessions=True)) for ref in references]
 
@@ -213,7 +216,8 @@ def referrals_page(session: Session, actor: User, query: ListQuery) -> Page[Refe
     statement = (select(Case.id, Case.reference, Case.created_at, acknowledged.label("acknowledged"),
                         Enrolment.certificate_issued_at)
                  .join(Enrolment, Enrolment.case_id == Case.id)
-                 .where(and_(Case.programme == RESOCIALISATION, Enrolment.officer_id == actor.id)))
+                 .where(and_(Case.programme == RESOCIALISATION, Enrolment.officer_id == actor.id,
+                             of_organisation(actor))))
     page = fetch_page(session, statement, query, keys=(Case.created_at, Case.id),
                       key_of=lambda row: (row.created_at, row.id), parts=CLIENT_KEY, descending=True)
     return page.map(lambda row: Referral(row.reference, row.created_at,

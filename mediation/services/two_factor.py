@@ -44,6 +44,7 @@ from mediation.models import RecoveryCode, Role, TwoFactorCredential, User
 from mediation.passwords import hash_random_code, verify_password
 from mediation.policy import require_role
 from mediation.services import accounts
+from mediation.services.organisations import account_in
 from workflows.errors import DomainError
 
 PURPOSE = "totp-secret"  # bound into the sealed secret's associated data
@@ -369,7 +370,8 @@ def reset(session: Session, actor: User | None, user_id: int, *, now: datetime |
     sign-in, e.g. after a lost phone; the person enrols again at their next sign-in if their role requires it."""
     if actor is not None:
         require_role(actor, Role.ADMIN)
-    user = session.get(User, user_id)
+    # The coordinator reaches only their organisation's accounts; another's answers like a missing one.
+    user = session.get(User, user_id) if actor is None else account_in(session, actor.organisation_id, user_id)
     if user is None:
         raise NotFound("No such account.")
     if actor is not None and user.id == actor.id:
@@ -403,10 +405,12 @@ def status(session: Session, user_id: int, *, required_roles: Collection[str]) -
 
 
 def enrolled_user_ids(session: Session, actor: User) -> frozenset[int]:
-    """The accounts with two-factor on, for the coordinator's list of accounts."""
+    """The accounts of the coordinator's organisation with two-factor on, for their list of accounts."""
     require_role(actor, Role.ADMIN)
     return frozenset(session.scalars(select(TwoFactorCredential.user_id)
-                                     .where(TwoFactorCredential.confirmed_at.is_not(None))))
+                                     .join(User, User.id == TwoFactorCredential.user_id)
+                                     .where(TwoFactorCredential.confirmed_at.is_not(None),
+                                            User.organisation_id == actor.organisation_id)))
 
 
 # Key management: sealed secrets follow the keyring like the cases' data keys do.

@@ -16,11 +16,12 @@ from mediation import audit
 from mediation.audit import AuditTag
 from mediation.db import utcnow
 from mediation.errors import InvalidInput, NotFound
-from mediation.models import Role, User
+from mediation.models import FIRST_ORGANISATION, Role, User
 from mediation.passwords import NewPassword
 from mediation.policy import require_role
 from mediation.services.accounts import end_all_sessions
 from mediation.services.listing import KeyPart, ListQuery, Page, fetch_page, starts_with
+from mediation.services.organisations import account_in, accounts_of_organisation
 from mediation.text import checked_string, clean_name, shown
 from workflows.words import Words, codes
 
@@ -38,10 +39,17 @@ def username_taken(session: Session, username: str) -> bool:
 
 
 def create_user(session: Session, actor: User | None, *, username: str, display_name: str, role: str,
-                password: NewPassword | None, anonymous_role: str = "operator") -> User:
+                password: NewPassword | None, anonymous_role: str = "operator",
+                organisation_id: int | None = None) -> User:
     """Create an account. ``actor`` is None for the operator at the command line or an invited participant;
-    the coordinator (``actor``) creates accounts without a password."""
+    the coordinator (``actor``) creates accounts without a password.
+
+    The account belongs to the coordinator's organisation; without an actor, to ``organisation_id`` (the operator
+    chose it, or the case the account is made for has it), else the first organisation."""
     if actor is not None:
+        if organisation_id is not None and organisation_id != actor.organisation_id:
+            raise NotFound("There is no such organisation.")
+        organisation_id = actor.organisation_id
         require_role(actor, Role.ADMIN)
         if password is not None:
             raise InvalidInput("The coordinator does not set passwords: the person sets theirs through the "
@@ -56,6 +64,7 @@ def create_user(session: Session, actor: User | None, *, username: str, display_
     if username_taken(session, username):
         raise InvalidInput("The username %(username)s is taken.", username=repr(username))
     user = User(username=username, display_name=display_name, role=role,
+                organisation_id=organisation_id if organisation_id is not None else FIRST_ORGANISATION,
                 password_hash=password.hash if password is not None else None, is_active=True, created_at=utcnow())
     session.add(user)
     session.flush()
@@ -68,7 +77,7 @@ def account_to_manage(session: Session, actor: User, user_id: int, *, not_yourse
     """The account the coordinator is about to change: it exists, and it is not their own (``not_yourself``
     says what to do instead)."""
     require_role(actor, Role.ADMIN)
-    user = session.get(User, user_id)
+    user = account_in(session, actor.organisation_id, user_id)
     if user is None:
         raise NotFound("No such account.")
     if user.id == actor.id:
@@ -91,9 +100,10 @@ ACCOUNT_ROLES = tuple(r.value for r in Role)
 
 
 def list_accounts(session: Session, actor: User, query: ListQuery) -> Page[User]:
-    """A page of the accounts, by role then username, for the coordinator (names, roles and status only)."""
+    """A page of the accounts of the coordinator's organisation, by role then username (names, roles and status
+    only)."""
     require_role(actor, Role.ADMIN)
-    conditions = []
+    conditions = [accounts_of_organisation(actor)]
     if query.search:
         conditions.append(starts_with(User.username, query.search))
     if query.role:
@@ -106,7 +116,8 @@ def list_accounts(session: Session, actor: User, query: ListQuery) -> Page[User]
 
 
 def mediators(session: Session, actor: User) -> list[User]:
-    """Active mediators, for the coordinator's assignment form."""
+    """Active mediators of the coordinator's organisation, for the assignment form."""
     require_role(actor, Role.ADMIN)
-    return list(session.scalars(select(User).where(User.role == Role.MEDIATOR, User.is_active.is_(True))
+    return list(session.scalars(select(User).where(User.role == Role.MEDIATOR, User.is_active.is_(True),
+                                                   accounts_of_organisation(actor))
                                 .order_by(User.display_name)))

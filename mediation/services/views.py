@@ -18,6 +18,7 @@ from mediation.services.listing import ListQuery, Page
 from mediation.services.lookup import find_case
 from mediation.services.messages import awaiting_review_count
 from mediation.services.messages.common import may_write
+from mediation.services.organisations import of_organisation
 from mediation.services.queries import CaseSummary, StepCounts, case_list, step_counts
 from mediation.services.workflow import ActionOption, actions_for
 from workflows.case_workflow import CASE_WORKFLOW_VERSION, MODALITY_CHOOSABLE_IN, case_workflow
@@ -165,7 +166,8 @@ def portal_cases(session: Session, actor: User) -> list[PortalCase]:
     if actor.role != Role.PARTICIPANT:
         raise Forbidden("The portal is for participants.")
     cases = session.scalars(select(Case).join(Participant, Participant.case_id == Case.id)
-                            .where(Participant.user_id == actor.id).order_by(Case.created_at.desc()))
+                            .where(Participant.user_id == actor.id, of_organisation(actor))
+                            .order_by(Case.created_at.desc()))
     result = []
     for case in cases:
         mine = own_participation(actor, case)

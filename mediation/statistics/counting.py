@@ -55,6 +55,8 @@ class Contribution:
     month: str
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)  # (measure, label) -> count
     steps: dict[str, int] = field(default_factory=dict)  # step -> whole days spent in it
+    # The case's organisation, whose tallies it counts in: read from the case row, never stored in the JSON.
+    organisation_id: int = field(default=1, compare=False)
 
     def to_json(self) -> str:
         counts = sorted([measure, label, n] for (measure, label), n in self.counts.items())
@@ -62,10 +64,10 @@ class Contribution:
         return json.dumps({"month": self.month, "counts": counts, "steps": steps}, separators=(",", ":"))
 
     @classmethod
-    def from_json(cls, text: str) -> Contribution:
+    def from_json(cls, text: str, organisation_id: int = 1) -> Contribution:
         data = json.loads(text)
         return cls(str(data["month"]), Counter({(str(m), str(label)): int(n) for m, label, n in data["counts"]}),
-                   {str(step): int(days) for step, days in data["steps"]})
+                   {str(step): int(days) for step, days in data["steps"]}, organisation_id)
 
 
 def contributions(connection: Connection, which: Which) -> dict[int, Contribution]:
@@ -73,11 +75,13 @@ def contributions(connection: Connection, which: Which) -> dict[int, Contributio
     cases = table("cases")
     found: dict[int, Contribution] = {}
     created: dict[int, datetime] = {}
-    for case_id, created_at, closed_at, outcome, modality in connection.execute(
-            select(cases.c.id, cases.c.created_at, cases.c.closed_at, cases.c.outcome, cases.c.modality)
+    for case_id, created_at, closed_at, outcome, modality, organisation_id in connection.execute(
+            select(cases.c.id, cases.c.created_at, cases.c.closed_at, cases.c.outcome, cases.c.modality,
+                   cases.c.organisation_id)
             .where(which(cases.c.id), cases.c.state == CaseState.CLOSED.value, cases.c.closed_at.is_not(None))):
         found[case_id] = Contribution(month_of(closed_at), Counter({(OUTCOMES, outcome or NONE): 1,
-                                                                     (MODALITIES, modality or NONE): 1}))
+                                                                     (MODALITIES, modality or NONE): 1}),
+                                      organisation_id=organisation_id)
         created[case_id] = created_at
     if not found:
         return found

@@ -27,59 +27,70 @@ def _in(period: Period, month: ColumnElement[str]) -> ColumnElement[bool]:
     return month.between(period.label_from, period.label_to)
 
 
-def _sums(session: Session, period: Period, *where: ColumnElement[bool],
+def _of(organisation_id: int | None, column: ColumnElement[int]) -> list[ColumnElement[bool]]:
+    """One organisation's rows (a coordinator's statistics); None: every organisation's (the operator's)."""
+    return [] if organisation_id is None else [column == organisation_id]
+
+
+def _sums(session: Session, period: Period, organisation_id: int | None, *where: ColumnElement[bool],
           by: Sequence[ColumnElement[str]] = (StatisticsTally.label,)) -> dict[tuple[str, ...], int]:
     rows = session.execute(select(*by, func.sum(StatisticsTally.count))
-                           .where(_in(period, StatisticsTally.month), *where).group_by(*by)).all()
+                           .where(_in(period, StatisticsTally.month), *where,
+                                  *_of(organisation_id, StatisticsTally.organisation_id)).group_by(*by)).all()
     return {tuple(str(part) for part in row[:-1]): int(row[-1]) for row in rows if row[-1]}
 
 
-def _labels(session: Session, period: Period, measure: str) -> dict[str, int]:
-    return {key[0]: count for key, count in _sums(session, period, StatisticsTally.measure == measure).items()}
+def _labels(session: Session, period: Period, organisation_id: int | None, measure: str) -> dict[str, int]:
+    return {key[0]: count for key, count in
+            _sums(session, period, organisation_id, StatisticsTally.measure == measure).items()}
 
 
-def requests_by_month(session: Session, period: Period) -> dict[str, int]:
-    found = _sums(session, period, StatisticsTally.measure == REQUESTS, StatisticsTally.label == RECEIVED,
-                  by=(StatisticsTally.month,))
+def requests_by_month(session: Session, period: Period, organisation_id: int | None) -> dict[str, int]:
+    found = _sums(session, period, organisation_id, StatisticsTally.measure == REQUESTS,
+                  StatisticsTally.label == RECEIVED, by=(StatisticsTally.month,))
     return {m: found.get((m,), 0) for m in period.months()}
 
 
-def screening(session: Session, period: Period) -> dict[str, int]:
+def screening(session: Session, period: Period, organisation_id: int | None) -> dict[str, int]:
     """Eligibility decisions taken in the period: to assessment (eligible) or closed (not eligible)."""
-    found = _labels(session, period, SCREENING)
+    found = _labels(session, period, organisation_id, SCREENING)
     return {"eligible": found.get("eligible", 0), "ineligible": found.get("ineligible", 0)}
 
 
-def by_case_column(session: Session, period: Period, measure: str, labels: Sequence[str]) -> dict[str, int]:
+def by_case_column(session: Session, period: Period, organisation_id: int | None, measure: str,
+                   labels: Sequence[str]) -> dict[str, int]:
     """Closed cases of the period by outcome or modality (every known label shown, 0 included)."""
-    found = _labels(session, period, measure)
+    found = _labels(session, period, organisation_id, measure)
     counts = {label: found.pop(label, 0) for label in labels}
     counts[NONE] = found.pop(NONE, 0)
     counts.update(found)  # a code from an older workflow still counts
     return counts
 
 
-def by_status(session: Session, period: Period, measure: str, labels: Sequence[str]) -> dict[str, int]:
+def by_status(session: Session, period: Period, organisation_id: int | None, measure: str,
+              labels: Sequence[str]) -> dict[str, int]:
     """Needs (or agreement items) of the cases closed in the period, by their status at closure."""
-    found = _labels(session, period, measure)
+    found = _labels(session, period, organisation_id, measure)
     return {label: found.get(label, 0) for label in labels} | {k: v for k, v in found.items() if k not in labels}
 
 
-def evaluation_answers(session: Session, period: Period) -> dict[str, dict[str, int]]:
+def evaluation_answers(session: Session, period: Period, organisation_id: int | None) -> dict[str, dict[str, int]]:
     """For each question, how many people of the cases closed in the period gave each answer (unanswered: left out)."""
-    found = _sums(session, period, StatisticsTally.measure.like(EVALUATION + "%"),
+    found = _sums(session, period, organisation_id, StatisticsTally.measure.like(EVALUATION + "%"),
                   by=(StatisticsTally.measure, StatisticsTally.label))
     return {question: {answer: found.get((EVALUATION + question, answer), 0) for answer in answers}
             for question, answers in QUESTIONS.items()}
 
 
-def step_times(session: Session, period: Period) -> dict[str, tuple[int, float, float, float]]:
+def step_times(session: Session, period: Period,
+               organisation_id: int | None) -> dict[str, tuple[int, float, float, float]]:
     """For each step, the cases closed in the period that went through it and their whole days in it: (n, Q1,
     median, Q3), nearest-rank quartiles from the histogram's cumulative sums (window functions, a few hundred
     rows, the same SQL on SQLite and PostgreSQL)."""
     days = StatisticsStepDays
     histogram = (select(days.step, days.days, func.sum(days.count).label("count"))
-                 .where(_in(period, days.month)).group_by(days.step, days.days)
+                 .where(_in(period, days.month), *_of(organisation_id, days.organisation_id))
+                 .group_by(days.step, days.days)
                  .having(func.sum(days.count) > 0).subquery("histogram"))
     # Cast: PostgreSQL sums bigints as numeric, and a rank must be divided as an integer.
     cumulative = select(

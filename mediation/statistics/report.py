@@ -91,29 +91,32 @@ def _step(step: str, figures: tuple[int, float, float, float]) -> StepTime:
     return StepTime(step, n, round(q1), round(median), round(q3))
 
 
-def build_report(session: Session, period: Period) -> Report:
-    """Every table of the period, read from the tallies and suppressed (no authorization: see ``programme_report``)."""
+def build_report(session: Session, period: Period, organisation_id: int | None = None) -> Report:
+    """Every table of the period for one organisation (None: every organisation's together, for the operator),
+    read from the tallies and suppressed (no authorization: see ``programme_report``)."""
+    of = organisation_id
     single = {
-        "requests": queries.requests_by_month(session, period),
-        "screening": queries.screening(session, period),
-        "outcomes": queries.by_case_column(session, period, "outcomes",
+        "requests": queries.requests_by_month(session, period, of),
+        "screening": queries.screening(session, period, of),
+        "outcomes": queries.by_case_column(session, period, of, "outcomes",
                                            [o.value for o in Outcome if o is not Outcome.INELIGIBLE]
                                            + [Outcome.INELIGIBLE.value]),
-        "modalities": queries.by_case_column(session, period, "modalities", [m.value for m in Modality]),
-        "needs": queries.by_status(session, period, "needs", [s.value for s in NeedStatus]),
-        "agreement_items": queries.by_status(session, period, "agreement_items",
+        "modalities": queries.by_case_column(session, period, of, "modalities", [m.value for m in Modality]),
+        "needs": queries.by_status(session, period, of, "needs", [s.value for s in NeedStatus]),
+        "agreement_items": queries.by_status(session, period, of, "agreement_items",
                                              [s.value for s in AgreementItemStatus]),
     }
     tables = [Table(key, (("", suppress(counts)),)) for key, counts in single.items()]
-    answers = queries.evaluation_answers(session, period)
+    answers = queries.evaluation_answers(session, period, of)
     tables.append(Table("evaluation", tuple((question, suppress(counts)) for question, counts in answers.items())))
-    steps = tuple(_step(step, figures) for step, figures in queries.step_times(session, period).items())
+    steps = tuple(_step(step, figures) for step, figures in queries.step_times(session, period, of).items())
     return Report(period, tuple(tables), steps)
 
 
 def programme_report(session: Session, actor: User, period: Period) -> Report:
-    """The coordinator's statistics of a period (nothing in it names a case or a person)."""
+    """The coordinator's statistics of a period, their own organisation's cases only (nothing in it names a case
+    or a person)."""
     require_active(actor)
     if actor.role != Role.ADMIN:
         raise Forbidden("Only the coordinator sees the programme statistics.")
-    return build_report(session, period)
+    return build_report(session, period, actor.organisation_id)

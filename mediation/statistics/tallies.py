@@ -38,22 +38,27 @@ RECOUNT_BLOCK = 5_000  # case ids read at once by a recount
 
 @dataclass
 class Deltas:
-    """Changes to make to the tallies: (month, measure, label) and (month, step, days) -> a signed count."""
+    """Changes to make to the tallies: (organisation, month, measure, label) and (organisation, month, step,
+    days) -> a signed count."""
 
-    counts: Counter[tuple[str, str, str]] = field(default_factory=Counter)
-    steps: Counter[tuple[str, str, int]] = field(default_factory=Counter)
+    counts: Counter[tuple[int, str, str, str]] = field(default_factory=Counter)
+    steps: Counter[tuple[int, str, str, int]] = field(default_factory=Counter)
 
     def add(self, contribution: Contribution, sign: int) -> None:
+        """What a closed case contributes, in its own organisation's tallies."""
+        organisation = contribution.organisation_id
         for (measure, label), count in contribution.counts.items():
-            self.counts[(contribution.month, measure, label)] += sign * count
+            self.counts[(organisation, contribution.month, measure, label)] += sign * count
         for step, days in contribution.steps.items():
-            self.steps[(contribution.month, step, days)] += sign
+            self.steps[(organisation, contribution.month, step, days)] += sign
 
 
 def apply(connection: Connection, deltas: Deltas) -> None:
     """Add the deltas to the tallies (insert a new row, or add to its count), in sorted key order."""
-    for name, keys, changes in (("statistics_tallies", ("month", "measure", "label"), deltas.counts),
-                                ("statistics_step_days", ("month", "step", "days"), deltas.steps)):
+    for name, keys, changes in (("statistics_tallies", ("organisation_id", "month", "measure", "label"),
+                                 deltas.counts),
+                                ("statistics_step_days", ("organisation_id", "month", "step", "days"),
+                                 deltas.steps)):
         rows = [dict(zip(keys, key, strict=True), count=count) for key, count in sorted(changes.items()) if count]
         if not rows:
             continue
@@ -73,13 +78,20 @@ def _store(connection: Connection, found: dict[int, Contribution | None]) -> Non
 
 def _stored(connection: Connection, case_id: int) -> Contribution | None:
     cases = table("cases")
-    text = connection.scalar(select(cases.c.statistics_contribution).where(cases.c.id == case_id))
-    return None if text is None else Contribution.from_json(text)
+    row = connection.execute(select(cases.c.statistics_contribution, cases.c.organisation_id)
+                             .where(cases.c.id == case_id)).first()
+    return None if row is None or row[0] is None else Contribution.from_json(row[0], row[1])
 
 
-def case_received(connection: Connection, created_at: datetime) -> None:
-    """A new case (a held request accepted, an offender's request forwarded) counts as a request of its month."""
-    apply(connection, Deltas(Counter({(month_of(created_at), REQUESTS, RECEIVED): 1})))
+def _organisation_of(connection: Connection, case_id: int) -> int:
+    cases = table("cases")
+    return int(connection.scalar(select(cases.c.organisation_id).where(cases.c.id == case_id)))
+
+
+def case_received(connection: Connection, created_at: datetime, organisation_id: int) -> None:
+    """A new case (a held request accepted, an offender's request forwarded) counts as a request of its month,
+    in its organisation's tallies."""
+    apply(connection, Deltas(Counter({(organisation_id, month_of(created_at), REQUESTS, RECEIVED): 1})))
 
 
 def _screening_label(target: str) -> str:
@@ -92,7 +104,8 @@ def after_transition(connection: Connection, case_id: int, tag: AuditTag, *, sou
     entering closed contributes (stored on it), or take away what a reopened case had added. Nothing else."""
     deltas = Deltas()
     if tag == AuditTag.SCREEN:
-        deltas.counts[(month_of(now), SCREENING, _screening_label(target))] += 1
+        deltas.counts[(_organisation_of(connection, case_id), month_of(now), SCREENING,
+                       _screening_label(target))] += 1
     closed = CaseState.CLOSED.value
     if target == closed and source != closed:
         contribution = contributions(connection, lambda column: column == case_id)[case_id]
@@ -115,7 +128,8 @@ def evaluation_answered(connection: Connection, case_id: int, answers: dict[str,
     extra = answer_counts(answers)
     contribution.counts.update(extra)
     _store(connection, {case_id: contribution})
-    apply(connection, Deltas(Counter({(contribution.month, m, label): n for (m, label), n in extra.items()})))
+    apply(connection, Deltas(Counter({(contribution.organisation_id, contribution.month, m, label): n
+                                      for (m, label), n in extra.items()})))
 
 
 def tally_cases(connection: Connection, which: Which) -> None:
@@ -123,11 +137,14 @@ def tally_cases(connection: Connection, which: Which) -> None:
     written in bulk around the services (the demo, the benchmark) and for ``recount``."""
     cases, entries = table("cases"), table("audit_entries")
     deltas = Deltas()
-    for (created_at,) in connection.execute(select(cases.c.created_at).where(which(cases.c.id))):
-        deltas.counts[(month_of(created_at), REQUESTS, RECEIVED)] += 1
-    for occurred_at, target in connection.execute(select(entries.c.occurred_at, entries.c.to_state).where(
-            which(entries.c.case_id), entries.c.tag == AuditTag.SCREEN.value)):
-        deltas.counts[(month_of(occurred_at), SCREENING, _screening_label(target))] += 1
+    for created_at, organisation_id in connection.execute(
+            select(cases.c.created_at, cases.c.organisation_id).where(which(cases.c.id))):
+        deltas.counts[(organisation_id, month_of(created_at), REQUESTS, RECEIVED)] += 1
+    for occurred_at, target, organisation_id in connection.execute(
+            select(entries.c.occurred_at, entries.c.to_state, cases.c.organisation_id)
+            .join(cases, cases.c.id == entries.c.case_id)
+            .where(which(entries.c.case_id), entries.c.tag == AuditTag.SCREEN.value)):
+        deltas.counts[(organisation_id, month_of(occurred_at), SCREENING, _screening_label(target))] += 1
     found = contributions(connection, which)
     _store(connection, dict[int, Contribution | None](found))
     for contribution in found.values():

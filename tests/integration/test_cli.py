@@ -104,7 +104,7 @@ def assert_one_line_error(result: Result | subprocess.CompletedProcess[str], mes
 def listed_cases(output: str) -> dict[str, str]:
     """``mediation cases`` as {reference: state}, checking its header and its count line."""
     lines = output.splitlines()
-    assert lines[0].split() == ["reference", "state", "modality", "outcome", "mediator", "people"]
+    assert lines[0].split() == ["reference", "state", "modality", "outcome", "mediator", "people", "organisation"]
     rows = [line.split() for line in lines[1:-1]]
     assert lines[-1] == f"{len(rows)} case(s)"
     return {row[0]: row[1] for row in rows}
@@ -513,7 +513,7 @@ def test_create_user_creates_an_account_with_its_password(cli, runtime, how):
     extra, typed = how(GOOD_PASSWORD)
     result = cli(*NEW_USER, *extra, input=typed)
     assert result.exit_code == 0, result.output
-    assert result.stdout.endswith("created mediator account rosa.example\n")
+    assert result.stdout.endswith("created mediator account rosa.example (organisation main)\n")
     with runtime.transaction() as session:
         user = session.scalars(select(User).where(User.username == "rosa.example")).one()
         assert (user.display_name, user.role, user.is_active) == ("Rosa Example", "mediator", True)

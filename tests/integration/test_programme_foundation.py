@@ -18,6 +18,7 @@ from mediation.audit import AuditTag
 from mediation.case_record import load_record
 from mediation.db import utcnow
 from mediation.errors import Forbidden, InvalidInput, NotFound
+from mediation.models import FIRST_ORGANISATION as FIRST
 from mediation.models import AuditEntry, Case, CaseKey, Origin, Timer, TimerKind, TimerState, case_chain
 from mediation.services import keys, programme_cases, programme_roles, queries, users
 from mediation.services.lookup import find_case
@@ -54,7 +55,8 @@ def test_the_coordinator_gives_and_takes_back_a_role_in_one_programme_only(runti
         assert programme_roles.holds(session, actors.mediator, CIRCLES, "supervising_staff")
         assert not programme_roles.holds(session, actors.mediator, CIRCLES, "coordinator")
         assert not programme_roles.holds(session, actors.mediator, RESOCIALISATION, "coordinator")
-        assert [u.id for u in programme_roles.holders(session, CIRCLES, "supervising_staff")] == [actors.mediator.id]
+        chooser = programme_roles.holders(session, actors.mediator.organisation_id, CIRCLES, "supervising_staff")
+        assert [u.id for u in chooser] == [actors.mediator.id]
         with pytest.raises(Forbidden):
             programme_roles.require_programme_role(session, actors.mediator, RESOCIALISATION, "coordinator")
         tags = list(session.scalars(select(AuditEntry.tag).where(AuditEntry.tag.like("user:programme_role:%"))))
@@ -120,27 +122,27 @@ def test_a_programme_case_is_invisible_to_every_mediation_service_even_the_coord
             queries.case_for_operator(session, reference)
         assert [c.reference for c in queries.all_cases(session)] == [mediation]
         with pytest.raises(NotFound):  # and a programme's services find only their own
-            programme_cases.programme_case(session, RESOCIALISATION, reference)
+            programme_cases.programme_case(session, RESOCIALISATION, reference, organisation_id=FIRST)
         with pytest.raises(NotFound):
-            programme_cases.programme_case(session, CIRCLES, mediation)
-        case = programme_cases.programme_case(session, CIRCLES, reference.lower())
+            programme_cases.programme_case(session, CIRCLES, mediation, organisation_id=FIRST)
+        case = programme_cases.programme_case(session, CIRCLES, reference.lower(), organisation_id=FIRST)
         assert (case.programme, case.workflow_version, case.state) == (CIRCLES, "cosa-1", "requested")
 
 
 def test_each_step_is_audited_and_the_end_starts_retention_that_destroys_the_key(runtime, actors) -> None:
     reference = _open_circle(runtime, actors)
     with runtime.transaction() as session:
-        case = programme_cases.programme_case(session, CIRCLES, reference, lock=True)
+        case = programme_cases.programme_case(session, CIRCLES, reference, organisation_id=FIRST, lock=True)
         assert programme_cases.fire(session, actors.admin, case, Facts(case), "assess") == "assessment"
     with runtime.transaction() as session:
-        case = programme_cases.programme_case(session, CIRCLES, reference, lock=True)
+        case = programme_cases.programme_case(session, CIRCLES, reference, organisation_id=FIRST, lock=True)
         with pytest.raises(Exception, match="reason"):  # decline needs one of its reasons
             programme_cases.fire(session, actors.admin, case, Facts(case), "decline", reason="bored")
     with runtime.transaction() as session:
-        case = programme_cases.programme_case(session, CIRCLES, reference, lock=True)
+        case = programme_cases.programme_case(session, CIRCLES, reference, organisation_id=FIRST, lock=True)
         programme_cases.fire(session, actors.admin, case, Facts(case), "decline", reason="not_ready")
     with runtime.transaction() as session:
-        case = programme_cases.programme_case(session, CIRCLES, reference)
+        case = programme_cases.programme_case(session, CIRCLES, reference, organisation_id=FIRST)
         assert (case.state, case.closed_at is not None) == ("ended", True)
         entries = session.execute(select(AuditEntry.tag, AuditEntry.from_state, AuditEntry.to_state,
                                          AuditEntry.reason).where(AuditEntry.chain == case_chain(case.id))

@@ -41,17 +41,17 @@ def test_the_figures_are_the_rows_counted(runtime, actors) -> None:
     with runtime.transaction() as s:
         cases = s.scalars(select(Case)).all()
         report = build_report(s, YEAR)
-        outcomes = queries.by_case_column(s, YEAR, "outcomes", ["completed"])
-        raw_needs = queries.by_status(s, YEAR, "needs", ["open"])
-        raw_items = queries.by_status(s, YEAR, "agreement_items", ["open"])
-        raw_answers = queries.evaluation_answers(s, YEAR)
+        outcomes = queries.by_case_column(s, YEAR, None, "outcomes", ["completed"])
+        raw_needs = queries.by_status(s, YEAR, None, "needs", ["open"])
+        raw_items = queries.by_status(s, YEAR, None, "agreement_items", ["open"])
+        raw_answers = queries.evaluation_answers(s, YEAR, None)
         needs = Counter(s.scalars(select(ParticipantNeed.status)).all())
         items = Counter(s.scalars(select(AgreementItem.status)).all())
         felt = Counter(v for v in s.scalars(select(Evaluation.felt_safe)).all() if v is not None)
         entries = s.scalars(select(AuditEntry).where(AuditEntry.from_state.is_not(None))
                             .order_by(AuditEntry.case_id, AuditEntry.seq)).all()
         created = {c.id: c.created_at for c in cases}
-        steps = queries.step_times(s, YEAR)
+        steps = queries.step_times(s, YEAR, None)
         assert verify_audit_log(s).intact
     assert len(cases) == 80
     assert {k: v for k, v in outcomes.items() if v} == dict(Counter(c.outcome for c in cases))
@@ -89,7 +89,7 @@ def test_a_case_closed_through_the_services_counts_in_every_step_it_went_through
     now = datetime.now(UTC)
     period = year_period(now.year)
     with runtime.transaction() as s:
-        steps = queries.step_times(s, period)
+        steps = queries.step_times(s, period, None)
         report = build_report(s, period)
     assert set(steps) >= {"requested", "assessment", "preparation", "dialogue_written", "closing"}
     assert all(n == 1 for n, *_ in steps.values())

@@ -1,8 +1,9 @@
 """statistics tallies: counts by month and label, step-day histogram, the contribution of each closed case
 
-The tables are filled from the existing rows by ``mediation.statistics.tallies.recount`` (linear in the cases;
-it reads only columns that exist at this revision). ``cases`` gains its column with a plain ALTER TABLE (no
-table copy on SQLite).
+The tables are filled from the existing rows by ``mediation.statistics.tallies.recount`` (linear in the cases)
+in migration 0028, which rebuilds them per organisation: the recount writes the tallies as the models have them
+now, which this revision's tables are not. ``cases`` gains its column with a plain ALTER TABLE (no table copy
+on SQLite).
 
 Revision ID: 0021
 Revises: 0020
@@ -13,8 +14,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-
-from mediation.statistics import tallies
 
 revision = "0021"
 down_revision = "0020"
@@ -40,7 +39,6 @@ def upgrade() -> None:
     )
     op.add_column("cases", sa.Column("statistics_contribution", sa.Text(), nullable=True))
     # ### end Alembic commands ###
-    tallies.recount(op.get_bind())
 
 
 def downgrade() -> None:

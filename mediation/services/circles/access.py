@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 from sqlalchemy.orm import Session
 
 from mediation.errors import Forbidden, InvalidInput, NotFound
 from mediation.models import Case, Circle, CircleMember, Role, User
 from mediation.policy import require_active
 from mediation.services.lookup import require_version
+from mediation.services.organisations import account_in, of_organisation
 from mediation.services.programme_cases import programme_case
 from mediation.services.programme_roles import holds
 from workflows.programmes import CIRCLES
@@ -65,7 +66,7 @@ def find_circle(session: Session, actor: User, reference: object, *,
                 lock: bool = False) -> tuple[Case, Circle, Standing]:
     """The circle with this reference if ``actor`` has a place in it; NotFound otherwise, as for nothing."""
     require_active(actor)
-    case = programme_case(session, CIRCLES, reference, lock=lock)
+    case = programme_case(session, CIRCLES, reference, organisation_id=actor.organisation_id, lock=lock)
     circle = session.get(Circle, case.id)
     if circle is None:  # a case of the programme always has its circle row; never trust it blindly
         raise NotFound("No case %(reference)s was found.", reference=case.reference)
@@ -94,11 +95,12 @@ def require_coordinator(session: Session, actor: User) -> None:
 
 
 def visible_circles(session: Session, actor: User) -> ColumnElement[bool]:
-    """A WHERE clause (over Case joined to Circle) limiting circles to those the actor has a place in."""
+    """A WHERE clause (over Case joined to Circle) limiting circles to those the actor has a place in, within
+    the actor's own organisation."""
     if not actor.is_active:
         return false()
     if is_coordinator(session, actor):
-        return true()
+        return of_organisation(actor)
     places: list[ColumnElement[bool]] = []
     if holds(session, actor, CIRCLES, SUPERVISING_STAFF):
         places.append(Circle.supervisor_id == actor.id)
@@ -107,12 +109,13 @@ def visible_circles(session: Session, actor: User) -> ColumnElement[bool]:
                                                            CircleMember.volunteer_id == actor.id)))
     if actor.role == Role.PARTICIPANT:
         places.append(Circle.core_member_id == actor.id)
-    return or_(*places) if places else false()
+    return and_(of_organisation(actor), or_(*places)) if places else false()
 
 
-def account_of_kind(session: Session, user_id: object, kind: Role, what: Words) -> User:
-    """An active account of ``kind`` (a volunteer, a participant) by its id, or a refusal naming ``what``."""
-    user = session.get(User, user_id) if isinstance(user_id, int) and 0 < user_id < 2**31 else None
+def account_of_kind(session: Session, case: Case, user_id: object, kind: Role, what: Words) -> User:
+    """An active account of ``kind`` (a volunteer, a participant) of the circle's organisation by its id, or a
+    refusal naming ``what`` (another organisation's account is refused like a missing one)."""
+    user = account_in(session, case.organisation_id, user_id)
     if user is None or not user.is_active or user.role != kind:
         raise InvalidInput("Choose the %(what)s from the list.", what=what)
     return user

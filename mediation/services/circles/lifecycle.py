@@ -116,7 +116,7 @@ def add_volunteer(session: Session, actor: User, reference: object, volunteer_id
     and trained. The membership row is written only once the trigger succeeded."""
     case, circle, standing = circle_to_change(session, actor, reference, expected_version)
     require(standing.coordinator, COORDINATOR_WORDS)
-    user = account_of_kind(session, volunteer_id, Role.VOLUNTEER, Words("volunteer"))
+    user = account_of_kind(session, case, volunteer_id, Role.VOLUNTEER, Words("volunteer"))
     screening = session.get(VolunteerScreening, user.id)
     if screening is None:
         raise InvalidInput("This volunteer has not applied yet: record their application and screening first.")

@@ -20,6 +20,7 @@ from mediation.models import OuterCircleMember, Role, User
 from mediation.models.content import new_record_id
 from mediation.services.circles.access import COORDINATOR_WORDS, find_circle, require
 from mediation.services.lookup import require_version
+from mediation.services.organisations import account_in
 from mediation.text import checked_text
 from workflows.circle_people import OuterRole
 from workflows.circle_workflow import CircleState
@@ -57,7 +58,7 @@ def record_outer_member(session: Session, vault: Vault, actor: User, reference: 
         raise WrongState("This circle has ended.")
     staff = None
     if staff_user_id is not None:
-        staff = session.get(User, staff_user_id) if isinstance(staff_user_id, int) and staff_user_id < 2**31 else None
+        staff = account_in(session, case.organisation_id, staff_user_id)
         if staff is None or staff.role != Role.STAFF or not staff.is_active:
             raise InvalidInput("Choose a staff account from the list, or none.")
     member = OuterCircleMember(id=new_record_id(), case_id=case.id, role=str(role),

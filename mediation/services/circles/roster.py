@@ -25,6 +25,7 @@ from mediation.services.circles.access import (
     require_coordinator,
 )
 from mediation.services.invitations import pseudonym
+from mediation.services.organisations import account_in, accounts_of_organisation
 from mediation.services.programme_roles import holders, holds
 from mediation.text import checked_string
 from workflows.circle_workflow import CircleState
@@ -45,7 +46,7 @@ def link_core_member(session: Session, actor: User, reference: object, username:
         raise WrongState("The core member is linked before the circle starts; it is %(state)s.",
                          state=Code(case.state))
     found = session.scalar(select(User.id).where(User.username == wanted)) if wanted else None
-    member = account_of_kind(session, found, Role.PARTICIPANT, Words("core member's account"))
+    member = account_of_kind(session, case, found, Role.PARTICIPANT, Words("core member's account"))
     circle.core_member_id = member.id
     audit.record(session, AuditTag.CIRCLE_CORE_MEMBER_LINKED, actor=actor, now=utcnow(), case=case,
                  details={"user_id": member.id})
@@ -67,7 +68,8 @@ def invite_core_member(session: Session, actor: User, reference: object, *, hour
         raise InvalidInput("The core member already has an account linked to this circle.")
     if member is None:
         member = users.create_user(session, None, username=_free_username(session), display_name=pseudonym(),
-                                   role=Role.PARTICIPANT.value, password=None, anonymous_role="system")
+                                   role=Role.PARTICIPANT.value, password=None, anonymous_role="system",
+                                   organisation_id=case.organisation_id)
         circle.core_member_id = member.id
         audit.record(session, AuditTag.CIRCLE_CORE_MEMBER_LINKED, actor=actor, now=utcnow(), case=case,
                      details={"user_id": member.id, "invited": True})
@@ -90,7 +92,7 @@ def assign_supervisor(session: Session, actor: User, reference: object, user_id:
     require(standing.coordinator, COORDINATOR_WORDS)
     if case.state == CircleState.ENDED:
         raise WrongState("This circle has ended.")
-    user = session.get(User, user_id) if isinstance(user_id, int) and 0 < user_id < 2**31 else None
+    user = account_in(session, case.organisation_id, user_id)
     if user is None or not holds(session, user, CIRCLES, SUPERVISING_STAFF):
         raise InvalidInput("Choose a supervising staff member from the list.")
     circle.supervisor_id = user.id
@@ -102,14 +104,15 @@ def assign_supervisor(session: Session, actor: User, reference: object, user_id:
 def supervisors(session: Session, actor: User) -> list[User]:
     """The staff who hold the supervising role, for the coordinator's chooser."""
     require_coordinator(session, actor)
-    return holders(session, CIRCLES, SUPERVISING_STAFF)
+    return holders(session, actor.organisation_id, CIRCLES, SUPERVISING_STAFF)
 
 
 def ready_volunteers(session: Session, actor: User) -> list[User]:
     """Volunteers who may join a circle now (screened and trained, active), for the coordinator's chooser."""
     require_coordinator(session, actor)
     rows = session.scalars(select(VolunteerScreening).join(User, User.id == VolunteerScreening.user_id)
-                           .where(User.is_active.is_(True)).order_by(User.display_name, User.id))
+                           .where(User.is_active.is_(True), accounts_of_organisation(actor))
+                           .order_by(User.display_name, User.id))
     wanted = [r.user_id for r in rows if r.screened and r.trained]
     if not wanted:
         return []

@@ -53,7 +53,7 @@ def minutes_due(session: Session, timer: Timer, firing: Firing) -> Outcome:
         return Outcome.moot_because("minutes_submitted")
     if case.state == CircleState.ENDED:
         return Outcome.moot_because("circle_ended")
-    for coordinator in holders(session, CIRCLES, "coordinator"):
+    for coordinator in holders(session, case.organisation_id, CIRCLES, "coordinator"):
         notices.tell(session, coordinator.id, NoticeKind.CIRCLE_MINUTES_OVERDUE, case.id, firing.now)
     return Outcome.done()
 

@@ -29,6 +29,7 @@ from mediation.services.circles.access import (
 )
 from mediation.services.circles.lifecycle import triggers_for
 from mediation.services.listing import KeyPart, ListQuery, Page, fetch_page
+from mediation.services.organisations import of_organisation
 from workflows.circle_people import MeetingStatus
 from workflows.circle_workflow import CIRCLE_TRIGGERS, MAX_VOLUNTEERS, VOLUNTEERS_JOIN_IN, CircleState
 from workflows.programmes import CIRCLES, workflow_of
@@ -225,7 +226,8 @@ def my_circle_references(session: Session, actor: User, *, limit: int = 10) -> l
     if not actor.is_active or actor.role != Role.PARTICIPANT:
         return []
     return list(session.scalars(select(Case.reference).join(Circle, Circle.case_id == Case.id)
-                                .where(Circle.core_member_id == actor.id).order_by(Case.id.desc()).limit(limit)))
+                                .where(Circle.core_member_id == actor.id, of_organisation(actor))
+                                .order_by(Case.id.desc()).limit(limit)))
 
 
 @dataclass(frozen=True)
@@ -238,14 +240,16 @@ class OverdueMinutes:
 
 def overdue_minutes(session: Session, actor: User, query: ListQuery,
                     now: datetime | None = None) -> Page[OverdueMinutes]:
-    """Held meetings whose minutes are past due (48 hours after the meeting), for the coordinator."""
+    """Held meetings whose minutes are past due (48 hours after the meeting), for the coordinator (their own
+    organisation's circles)."""
     if not is_coordinator(session, actor):
         raise Forbidden("Only %(who)s may do this.", who=COORDINATOR_WORDS)
     now = now or utcnow()
     statement = (select(CircleMeeting.id, CircleMeeting.starts_at, CircleMeeting.minutes_due_at, Case.reference)
                  .join(Case, Case.id == CircleMeeting.case_id)
                  .where(CircleMeeting.status == MeetingStatus.HELD.value, CircleMeeting.sealed_minutes.is_(None),
-                        CircleMeeting.minutes_due_at <= now, Case.state != CircleState.ENDED.value))
+                        CircleMeeting.minutes_due_at <= now, Case.state != CircleState.ENDED.value,
+                        of_organisation(actor)))
     page = fetch_page(session, statement, query, keys=(CircleMeeting.minutes_due_at, CircleMeeting.id),
                       key_of=lambda row: (row.minutes_due_at, row.id), parts=MEETING_KEY)
     return page.map(lambda row: OverdueMinutes(row.reference, row.id, aware(row.starts_at),
@@ -264,7 +268,7 @@ class ForwardedRequest:
 def forwarded_requests(session: Session, actor: User, query: ListQuery) -> Page[ForwardedRequest]:
     require_role(actor, Role.STAFF)
     statement = (select(Case.reference, Case.created_at, Case.state, Case.id)
-                 .where(Case.programme == CIRCLES, Case.referred_by_id == actor.id))
+                 .where(Case.programme == CIRCLES, Case.referred_by_id == actor.id, of_organisation(actor)))
     page = fetch_page(session, statement, query, keys=(Case.created_at, Case.id),
                       key_of=lambda row: (row.created_at, row.id), parts=LIST_KEY, descending=True)
     return page.map(lambda row: ForwardedRequest(row.reference, aware(row.created_at),

@@ -18,6 +18,7 @@ from mediation.models import Role, User, VolunteerScreening
 from mediation.moments import checked_day
 from mediation.services.circles.access import require_coordinator
 from mediation.services.listing import KeyPart, ListQuery, Page, fetch_page
+from mediation.services.organisations import account_in, accounts_of_organisation
 from workflows.circle_people import ScreeningStep
 from workflows.words import Words, codes
 
@@ -50,8 +51,9 @@ def _past_day(value: object, what: Words) -> date:
     return day
 
 
-def _volunteer(session: Session, user_id: object) -> User:
-    user = session.get(User, user_id) if isinstance(user_id, int) and 0 < user_id < 2**31 else None
+def _volunteer(session: Session, actor: User, user_id: object) -> User:
+    """An active volunteer account of the coordinator's organisation; any other id is refused alike."""
+    user = account_in(session, actor.organisation_id, user_id)
     if user is None or user.role != Role.VOLUNTEER or not user.is_active:
         raise InvalidInput("Choose a volunteer's account from the list.")
     return user
@@ -61,7 +63,7 @@ def record_application(session: Session, actor: User, user_id: object, *, applie
     """A volunteer's account applies: the registry starts with the day of the application."""
     day = _past_day(applied_on, Words("application"))
     require_coordinator(session, actor)
-    user = _volunteer(session, user_id)
+    user = _volunteer(session, actor, user_id)
     if session.get(VolunteerScreening, user.id) is not None:
         raise InvalidInput("This volunteer's application is already recorded.")
     now = utcnow()
@@ -81,7 +83,7 @@ def record_step(session: Session, actor: User, user_id: object, *, step: object,
     chosen = ScreeningStep(str(step))
     day = _past_day(on, STEP_WORDS[chosen])
     require_coordinator(session, actor)
-    user = _volunteer(session, user_id)
+    user = _volunteer(session, actor, user_id)
     row = session.get(VolunteerScreening, user.id)
     if row is None:
         raise InvalidInput("Record the volunteer's application first.")
@@ -101,7 +103,8 @@ def registry(session: Session, actor: User, query: ListQuery) -> Page[VolunteerR
     require_coordinator(session, actor)
     statement = (select(User, VolunteerScreening)
                  .outerjoin(VolunteerScreening, VolunteerScreening.user_id == User.id)
-                 .where(User.role == Role.VOLUNTEER.value, User.is_active.is_(True)))
+                 .where(User.role == Role.VOLUNTEER.value, User.is_active.is_(True),
+                        accounts_of_organisation(actor)))
     page = fetch_page(session, statement, query, keys=(User.username,), key_of=lambda row: (row.User.username,),
                       parts=REGISTRY_KEY)
     return page.map(lambda row: _row(row.User, row.VolunteerScreening))

@@ -20,7 +20,7 @@ from flask import Flask
 
 from mediation.db import utcnow
 from mediation.keyfiles import ensure_instance
-from mediation.models import CircleMeeting
+from mediation.models import FIRST_ORGANISATION, CircleMeeting
 from mediation.runtime import Runtime, open_runtime
 from mediation.services.circles import concerns, meetings, outer, requests
 from tests.integration.circles_steps import circle_in, circle_people, make_user, register_volunteer
@@ -101,7 +101,7 @@ def build_circles_world(runtime: Runtime) -> CirclesWorld:
     with tx() as s:
         assert s.get(CircleMeeting, held) is not None
         from mediation.services.programme_cases import programme_case
-        version = programme_case(s, "circles", active).version
+        version = programme_case(s, "circles", active, organisation_id=FIRST_ORGANISATION).version
     users = {"coordinator": admin.id, "supervisor": people.supervisor.id, "volunteer": volunteer.id,
              "other_volunteer": other_volunteers[0].id, "core": people.core.id, "other_core": people.other_core.id,
              "mediator": mediator.id, "admin": other_admin.id, "staff": staff.id, "other_staff": other_staff.id,
