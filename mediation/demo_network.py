@@ -84,11 +84,9 @@ def load_network_demo(runtime: Runtime, made: dict[str, User], passwords: dict[s
         organisation_id, _ = add_organisation_with_keys(runtime, partner.slug, partner.name)
         for username, display_name, role, _ in (a for a in PARTNER_ACCOUNTS if a[3] == partner.slug):
             with runtime.transaction() as s:
-                user = users.create_user(s, None, username=username, display_name=display_name, role=role.value,
-                                         password=passwords[username])
-                s.execute(update(User).where(User.id == user.id).values(organisation_id=organisation_id))
-                user.organisation_id = organisation_id
-                made[username] = user
+                made[username] = user = users.create_user(
+                    s, None, username=username, display_name=display_name, role=role.value,
+                    password=passwords[username], organisation_id=organisation_id)
             with runtime.transaction() as s:
                 set_my_preference(s, runtime.vault.keyring, user, Choice("none", "", partner.language, partner.zone))
         for fields in partner.services:
