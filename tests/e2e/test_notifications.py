@@ -9,8 +9,9 @@ import pytest
 pytest.importorskip("playwright.sync_api", reason="the Python package playwright is not installed")
 
 from playwright.sync_api import expect
+from sqlalchemy import select
 
-from mediation.models import OutboxMessage, OutboxState
+from mediation.models import OutboxMessage, OutboxState, User
 from tests.e2e.conftest import LiveApp, People
 from workflows.vocabulary import Modality
 
@@ -40,9 +41,10 @@ def test_a_victim_chooses_email_with_quiet_hours_and_the_coordinator_sees_the_ou
     expect(harmed.page.get_by_label("Quiet hours from")).to_have_value("22:00")
     harmed.screenshot("notification-settings")
 
-    with live_app.runtime.transaction() as session:
+    with live_app.runtime.transaction() as session:  # an e-mail to the harmed person that kept failing
+        harmed_id = session.scalars(select(User.id).where(User.username == case.harmed.username)).one()
         session.add(OutboxMessage(event="something_new", idempotency_key="e2e-failing-1", attempts=8,
-                                  state=OutboxState.FAILED.value, last_error="smtp_554"))
+                                  state=OutboxState.FAILED.value, last_error="smtp_554", user_id=harmed_id))
     coordinator = people.coordinator()
     coordinator.follow(coordinator.page.get_by_role("navigation").get_by_role("link", name="Outgoing e-mail"))
     expect(coordinator.page.locator("h1")).to_have_text("Outgoing e-mail")

@@ -427,3 +427,20 @@ def test_a_participant_invited_on_bs_case_gets_an_account_of_b(runtime: Runtime,
         user = invitations.activate_participant(s, runtime.vault, invitations.code_key(code),
                                                 username_stem="new.person", name="Oscar", password=chosen)
         assert user.organisation_id == b.organisation.id
+
+
+def test_each_coordinator_sees_the_health_of_their_own_organisations_e_mail(runtime: Runtime, walled: Walled):
+    from mediation.models import OutboxMessage, OutboxState
+    from mediation.notifications import health
+
+    rows = {"ours": walled.actors.harmed_user.id, "theirs": walled.b.participant.id, "nobody's": None}
+    with runtime.transaction() as s:
+        for key, user_id in rows.items():
+            s.add(OutboxMessage(event="something_new", idempotency_key=f"wall-{key}", attempts=8, user_id=user_id,
+                                state=OutboxState.FAILED.value, last_error=f"smtp_{len(key)}"))
+    with runtime.transaction() as s:
+        ours = health.counts(s, walled.actors.admin).by_state[OutboxState.FAILED.value]
+        theirs = health.counts(s, walled.b.admin).by_state[OutboxState.FAILED.value]
+        failing_b = [row.last_error for row in health.failing(s, walled.b.admin, PAGE).items]
+    assert (ours, theirs) == (2, 1)  # the first organisation's, and the row for nobody; b's one only
+    assert failing_b == ["smtp_6"]
