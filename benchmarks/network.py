@@ -42,7 +42,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import insert, select, text
 
 from benchmarks.engine import postgres_scratch, safe_url
-from benchmarks.measure import Report, Row, add_postgres_argument, interleave, print_total, section
+from benchmarks.measure import Report, Row, add_postgres_argument, interleave, per_op, print_total, section
 from benchmarks.pages import ENVIRONMENT, PASSWORD, analyze, signed_in_client
 from config import load_settings
 from mediation.db import table, utcnow
@@ -236,13 +236,7 @@ def measure(report: Report, plan: Plan, small: Population, large: Population, da
     sites = {"small": Site(small), "large": Site(large)}
 
     def contender(site: Site, page: Page) -> Callable[[], float]:
-        def run() -> float:
-            started = time.perf_counter()
-            for _ in range(plan.renders):
-                site.render(page)
-            return (time.perf_counter() - started) / plan.renders
-
-        return run
+        return lambda: per_op(lambda: [site.render(page) for _ in range(plan.renders)], plan.renders)
 
     samples = interleave(plan.rounds, {f"{size}|{page.name}": contender(site, page)
                                        for page in PAGES for size, site in sites.items()})

@@ -55,7 +55,7 @@ from sqlalchemy import event, func, insert, select, text, update
 from sqlalchemy.engine import Engine
 
 from benchmarks.engine import postgres_scratch, safe_url
-from benchmarks.measure import Report, Row, add_postgres_argument, interleave, print_total, section
+from benchmarks.measure import Report, Row, add_postgres_argument, interleave, per_op, print_total, section
 from config import load_settings
 from mediation.db import table, utcnow
 from mediation.keyfiles import ensure_instance
@@ -338,13 +338,7 @@ def measure_pages(report: Report, plan: Plan, small: Population, large: Populati
     sites = {"small": Site(small), "large": Site(large)}
 
     def contender(site: Site, page: ListPage) -> Callable[[], float]:
-        def run() -> float:
-            started = time.perf_counter()
-            for _ in range(plan.renders):
-                site.render(page)
-            return (time.perf_counter() - started) / plan.renders
-
-        return run
+        return lambda: per_op(lambda: [site.render(page) for _ in range(plan.renders)], plan.renders)
 
     contenders = {f"{size}|{page.name}": contender(site, page) for page in PAGES for size, site in sites.items()}
     samples = interleave(plan.rounds, contenders)

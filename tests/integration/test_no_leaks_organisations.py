@@ -2,10 +2,10 @@
 
 Organisation A (the first) writes every canary of the main leak test through its services (messages, drafts,
 redactions, contact cards, notes, a rationale, a video), on each database, and refers someone to B's service with
-a name shared by consent (what B may see). Organisation B, added with its own
-keys, has a coordinator, a mediator, a referring staff member, a participant and a volunteer. Each of them walks
-every page they can reach from their home page (every link of the site, followed, with the exports it links),
-and asks every page that takes a case reference for A's; B's coordinator receives the daily digest by e-mail. No
+a name shared by consent (what B may see). Organisation B, added with its own keys, has a coordinator, a
+mediator, a referring staff member, a participant and a volunteer. Each of them walks every page they can reach
+from their home page (every link of the site, followed, with the exports it links), and asks every page that
+takes a case reference for A's; B's coordinator receives the daily digest by e-mail. No
 canary, no reference of A's cases, no name of A's accounts appears anywhere, and no page answers a server error.
 """
 
@@ -13,53 +13,33 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from config import load_settings
-from mediation.keyfiles import ensure_instance
 from mediation.models import Case, User
 from mediation.notifications import digest, sending
 from mediation.notifications.preferences import Choice, set_my_preference
 from mediation.organisation_keys import add_organisation_with_keys
-from mediation.runtime import Runtime, open_runtime
+from mediation.runtime import Runtime
 from mediation.services import users
 from mediation.services.directory import manage
 from mediation.services.directory.fields import ServiceFields
 from mediation.services.referrals import drafting, moves
 from mediation.services.referrals.wording import CURRENT_WORDING
 from mediation.timers import runner
+from tests.integration import test_notifications as mail
 from tests.integration.test_no_leaks import full_exchange, make_canaries
 from tests.integration.web_sessions import client_signed_in_as
-from tests.mail_server import MailServer
 from web import create_app
 
+mail_server, runtime = mail.mail_server, mail.runtime  # fixtures: a runtime that sends to a test mail server
 B_ROLES = ("admin", "mediator", "staff", "participant", "volunteer")
 PAGES_PER_ACCOUNT = 150
 _LINK = re.compile(r'href="(/[^"#]*)"')
 _SKIPPED = ("/static/", "/logout", "/language/", "/healthz")
-
-
-@pytest.fixture
-def mail_server() -> Iterator[MailServer]:
-    server = MailServer().up()
-    yield server
-    server.down()
-
-
-@pytest.fixture
-def runtime(environment: dict[str, str], tmp_path, mail_server: MailServer) -> Iterator[Runtime]:
-    settings = load_settings({**environment, **mail_server.environment(),
-                              "MEDIATION_PUBLIC_URL": "https://mediation.example.org"}, cwd=tmp_path)
-    ensure_instance(settings)
-    runtime = open_runtime(settings)
-    yield runtime
-    runtime.close()
 
 
 def _organisation_b(runtime: Runtime) -> dict[str, User]:
