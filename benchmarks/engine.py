@@ -622,6 +622,19 @@ def postgres_scratch(url: str) -> Iterator[str]:
         admin.dispose()
 
 
+def small_and_large(prefix: str, postgres: str | None,
+                    run: Callable[[str, tuple[str, str], Path], None]) -> None:
+    """Run ``run(database, (small URL, large URL), workdir)`` on two SQLite files, then on two scratch PostgreSQL
+    databases when ``postgres`` names a server: the shape of every small-against-large benchmark."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as folder:
+        workdir = Path(folder)
+        run("SQLite", (f"sqlite:///{workdir / 'small.db'}", f"sqlite:///{workdir / 'large.db'}"), workdir)
+        if postgres:
+            with postgres_scratch(postgres) as small_url, postgres_scratch(postgres) as large_url:
+                print(f"\n  PostgreSQL: {safe_url(postgres)}, two scratch databases")
+                run("PostgreSQL", (small_url, large_url), workdir)
+
+
 def safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 

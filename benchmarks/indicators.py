@@ -20,7 +20,6 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,7 +27,7 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from benchmarks.engine import postgres_scratch, safe_url
+from benchmarks.engine import small_and_large
 from benchmarks.measure import Report, Row, add_postgres_argument, interleave, print_total, section
 from config import load_settings
 from mediation.keyfiles import ensure_instance
@@ -171,14 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     print(f"benchmarks/indicators.py ({plan.small:,} against {plan.large:,} organisations, {plan.rounds} rounds, "
           f"Python {sys.version.split()[0]})")
-    with tempfile.TemporaryDirectory(prefix="mediation-indicators-") as folder:
-        workdir = Path(folder)
-        run_backend(report, plan, "SQLite", (f"sqlite:///{workdir / 'small.db'}", f"sqlite:///{workdir / 'large.db'}"),
-                    workdir)
-        if postgres:
-            with postgres_scratch(postgres) as small_url, postgres_scratch(postgres) as large_url:
-                print(f"\n  PostgreSQL: {safe_url(postgres)}, two scratch databases")
-                run_backend(report, plan, "PostgreSQL", (small_url, large_url), workdir)
+    small_and_large("mediation-indicators-", postgres,
+                    lambda database, urls, workdir: run_backend(report, plan, database, urls, workdir))
     report.print("  An organisation's indicators read its own referrals; the network's, every referral of the year.")
     print_total(started)
     return 0

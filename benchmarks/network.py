@@ -30,7 +30,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -41,7 +40,7 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlalchemy import insert, select, text
 
-from benchmarks.engine import postgres_scratch, safe_url
+from benchmarks.engine import small_and_large
 from benchmarks.measure import Report, Row, add_postgres_argument, interleave, per_op, print_total, section
 from benchmarks.pages import ENVIRONMENT, PASSWORD, analyze, signed_in_client
 from config import load_settings
@@ -279,15 +278,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     print(f"benchmarks/network.py ({'quick' if arguments.quick else 'full'} run, Python {sys.version.split()[0]}, "
           f"{os.cpu_count()} CPUs); medians of interleaved rounds")
-    with tempfile.TemporaryDirectory(prefix="mediation-network-") as folder:
-        workdir = Path(folder)
-        run_backend(report, plan, "SQLite", (f"sqlite:///{workdir / 'small.db'}", f"sqlite:///{workdir / 'large.db'}"),
-                    workdir)
-        if arguments.postgres:
-            with postgres_scratch(arguments.postgres) as small_url, postgres_scratch(arguments.postgres) as large_url:
-                print(f"\n  PostgreSQL: {safe_url(arguments.postgres)}, two scratch databases")
-                run_backend(report, plan, "PostgreSQL", (small_url, large_url), workdir)
-        report.print()
+    small_and_large("mediation-network-", arguments.postgres,
+                    lambda database, urls, workdir: run_backend(report, plan, database, urls, workdir))
+    report.print()
     print_total(started)
     return 0
 

@@ -20,13 +20,12 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks.engine import postgres_scratch, safe_url
+from benchmarks.engine import small_and_large
 from benchmarks.measure import Report, Row, add_postgres_argument, interleave, print_total, section
 from config import load_settings
 from mediation.demo_statistics import insert_closed_cases
@@ -113,14 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     print(f"benchmarks/statistics.py ({plan.small:,} against {plan.large:,} closed cases, {plan.rounds} rounds, "
           f"Python {sys.version.split()[0]})")
-    with tempfile.TemporaryDirectory(prefix="mediation-statistics-") as folder:
-        workdir = Path(folder)
-        run_backend(report, plan, "SQLite", (f"sqlite:///{workdir / 'small.db'}", f"sqlite:///{workdir / 'large.db'}"),
-                    workdir)
-        if postgres:
-            with postgres_scratch(postgres) as small_url, postgres_scratch(postgres) as large_url:
-                print(f"\n  PostgreSQL: {safe_url(postgres)}, two scratch databases")
-                run_backend(report, plan, "PostgreSQL", (small_url, large_url), workdir)
+    small_and_large("mediation-statistics-", postgres,
+                    lambda database, urls, workdir: run_backend(report, plan, database, urls, workdir))
     report.print("  The report reads the tallies (months x labels), not the cases (see README).")
     print_total(started)
     return 0
