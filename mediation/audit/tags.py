@@ -49,6 +49,7 @@ class AuditTag(StrEnum):
     KEYS_ROTATED = "system:keys:rotated"
     KEYS_RETIRED = "system:keys:retired"
     KEYS_PURGED = "system:keys:purged"
+    REFERRALS_PURGED = "system:referral:purged"  # how many referrals' content ended with their retention
     # Timers (mediation.timers): what the worker found moot, and a handler that kept failing. Both name the
     # timer and its kind; a timer that did its work is audited by the service its handler called.
     TIMER_MOOT = "system:timer:moot"

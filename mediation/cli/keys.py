@@ -188,6 +188,11 @@ def purge(retention_days: int | None, dry_run: bool) -> None:
                f" ({len(result.blob_ids)} file(s))")
     for reference in result.cases:
         click.echo(f"  {reference}")
+    if result.referrals:
+        click.echo(f"{verb} the shared values, notes and keys of {len(result.referrals)} referral(s) over more than "
+                   f"{days} days ago")
+        for reference in result.referrals:
+            click.echo(f"  {reference}")
     if result.accounts_anonymised or result.accounts_kept:
         verb = "would anonymise" if dry_run else "anonymised"
         click.echo(f"{verb} {result.accounts_anonymised} participant account(s); {result.accounts_kept} still "

@@ -10,7 +10,7 @@ cases' keys."""
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -46,6 +46,7 @@ from mediation.models import (
 from mediation.notifications import sealed as notification_keys
 from mediation.services import request_keys, two_factor
 from mediation.services.referrals import keys as referral_keys
+from mediation.services.referrals import retention as referral_retention
 from mediation.timers import schedule
 from workflows.programmes import programmes
 
@@ -158,6 +159,7 @@ class Purge:
     blob_ids: list[str]  # files to delete once the transaction committed
     accounts_anonymised: int = 0
     accounts_kept: int = 0  # accounts still taking part in another case: only unlinked from the purged ones
+    referrals: tuple[str, ...] = ()  # referrals over as long: their shared values, notes and keys erased
 
 
 # Whom a case of another programme names besides mediation's participants: its core member, its client.
@@ -206,14 +208,20 @@ def _unlink_people(session: Session, case_ids: list[int], *, dry_run: bool) -> t
 
 def purge_expired(session: Session, vault: Vault, *, retention_days: int, now: datetime | None = None,
                   dry_run: bool = False) -> Purge:
-    """Destroy the data keys of cases closed more than ``retention_days`` ago.
+    """Destroy the data keys of cases closed more than ``retention_days`` ago, and the content of referrals over
+    as long.
 
-    Their messages, files, notes and contact details become unreadable for good; the case rows, states,
-    outcomes and counts stay for anonymous statistics.
+    Their messages, files, notes and contact details become unreadable for good; the case and referral rows,
+    states, outcomes and counts stay for anonymous statistics and indicators.
     """
     now = now or utcnow()
-    return purge_cases(session, vault, _expired(now - timedelta(days=retention_days)), retention_days=retention_days,
-                       now=now, dry_run=dry_run)
+    cutoff = now - timedelta(days=retention_days)
+    purged = purge_cases(session, vault, _expired(cutoff), retention_days=retention_days, now=now, dry_run=dry_run)
+    referrals = tuple(referral_retention.purge_expired(session, cutoff, now, dry_run=dry_run))
+    if referrals and not dry_run:
+        audit.record(session, AuditTag.REFERRALS_PURGED, actor=None, now=now, anonymous_role="operator",
+                     details={"referrals": len(referrals), "retention_days": retention_days})
+    return replace(purged, referrals=referrals)
 
 
 def _expired(cutoff: datetime) -> Select[tuple[int]]:

@@ -402,3 +402,39 @@ def test_rotation_rewraps_each_sides_referral_key_within_its_organisation_and_th
     shown = page_of(runtime, world.b_coordinator, reference)
     assert {f.value for f in shown.fields} == {"Ana Pop", "0722 000 000"}
     assert [n.body for n in shown.notes] == ["Met the person."]
+
+
+def test_a_referral_over_longer_than_the_retention_period_loses_its_content_and_keeps_its_figures(runtime, world):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from mediation.db import utcnow
+    from mediation.services import keys as keyservice
+
+    over, recent = draft(runtime, world), draft(runtime, world)
+    for reference in (over, recent):
+        step(runtime, world.a_worker, reference, "send")
+        step(runtime, world.b_coordinator, reference, "accept")
+        step(runtime, world.b_coordinator, reference, "start")
+        with runtime.transaction() as s:
+            notes.add_note(s, runtime.vault, world.b_coordinator, reference, text="Met the person.")
+        step(runtime, world.b_coordinator, reference, "complete", "goal_met")
+    with runtime.transaction() as s:
+        s.execute(update(Referral).where(Referral.reference == over)
+                  .values(closed_at=utcnow() - timedelta(days=400)))
+    with runtime.transaction() as s:
+        assert keyservice.purge_expired(s, runtime.vault, retention_days=365, dry_run=True).referrals == (over,)
+    assert page_of(runtime, world.a_worker, over).fields[0].value == "Ana Pop"  # a dry run erased nothing
+    with runtime.transaction() as s:
+        assert keyservice.purge_expired(s, runtime.vault, retention_days=365).referrals == (over,)
+    gone = page_of(runtime, world.b_coordinator, over)
+    assert (gone.state, gone.outcome, gone.notes) == ("completed", "goal_met", ())
+    assert all(field.value is None for field in page_of(runtime, world.a_worker, over).fields)
+    with runtime.transaction() as s:
+        keys = s.execute(select(ReferralKey.wrapped_key, ReferralKey.destroyed_at).join(Referral)
+                         .where(Referral.reference == over)).all()
+        assert keys and all(wrapped is None and destroyed is not None for wrapped, destroyed in keys)
+        assert keyservice.purge_expired(s, runtime.vault, retention_days=365).referrals == ()  # once
+    kept = page_of(runtime, world.b_coordinator, recent)
+    assert [n.body for n in kept.notes] == ["Met the person."]
