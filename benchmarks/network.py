@@ -42,7 +42,7 @@ from sqlalchemy import insert, select, text
 
 from benchmarks.engine import small_and_large
 from benchmarks.measure import Report, Row, add_postgres_argument, interleave, per_op, print_total, section
-from benchmarks.pages import ENVIRONMENT, PASSWORD, analyze, signed_in_client
+from benchmarks.pages import ENVIRONMENT, PASSWORD, analyze, chunks, signed_in_client
 from config import load_settings
 from mediation.db import table, utcnow
 from mediation.keyfiles import ensure_instance
@@ -112,17 +112,6 @@ class Population:
 
     def close(self) -> None:
         self.runtime.close()
-
-
-def _chunks(rows: Iterator[dict[str, Any]], size: int = 5_000) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _organisations(connection: Any, count: int, password_hash: str, now: datetime) -> tuple[dict[int, int],
@@ -199,7 +188,7 @@ def populate(label: str, url: str, instance: Path, organisations: int, referrals
         connection.execute(insert(table("partner_service_languages")), [
             {"service_id": s["id"], "language": language}
             for s in services for language in LANGUAGE_CYCLE[s["id"] % len(LANGUAGE_CYCLE)]])
-        for batch in _chunks(_referral_rows(referrals, organisations, services, workers, now)):
+        for batch in chunks(_referral_rows(referrals, organisations, services, workers, now)):
             connection.execute(insert(table("referrals")), batch)
         if runtime.engine.dialect.name == "postgresql":  # explicit ids: move the sequences past them
             for name in ("organisations", "partner_services", "referrals"):

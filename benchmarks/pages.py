@@ -193,7 +193,7 @@ def held_requests(cases: int) -> int:
     return max(120, cases // 100)
 
 
-def _chunks(rows: Iterable[dict[str, Any]], size: int = 5_000) -> Iterator[list[dict[str, Any]]]:
+def chunks(rows: Iterable[dict[str, Any]], size: int = 5_000) -> Iterator[list[dict[str, Any]]]:
     batch: list[dict[str, Any]] = []
     for row in rows:
         batch.append(row)
@@ -216,7 +216,7 @@ def populate(label: str, url: str, instance: Path, cases: int, load_mediators: i
     with runtime.engine.begin() as connection:
         admin, mediators, staff, people, usernames = _accounts(connection, hash_password(PASSWORD), now)
         written: list[dict[str, Any]] = []
-        for batch in _chunks(_case_rows(cases, mediators, staff, now)):
+        for batch in chunks(_case_rows(cases, mediators, staff, now)):
             connection.execute(insert(table("cases")), batch)
             connection.execute(insert(table("participants")),
                                [p for case in batch for p in _participant_rows(case)])
@@ -257,7 +257,7 @@ def _seal_messages(runtime: Runtime, cases: list[dict[str, Any]]) -> int:
                           "recipient_participant_id", "kind", "state", "revision", "submitted_at",
                           "delivered_redacted", "version")}
                         | {"sealed_body": sealed})
-        for batch in _chunks(rows):
+        for batch in chunks(rows):
             session.connection().execute(insert(table("messages")), batch)
     return len(rows)
 
